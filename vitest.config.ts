@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// forks, not threads: native addons (gpu.js's `gl`) load in one thread per process only.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
