@@ -1,0 +1,928 @@
+/**
+ * Differentiable operations (tier 2): each op's forward and its backward, side by side.
+ *
+ * Forward passes call backend kernels (tier 1) on strided views; backward passes are written
+ * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in
+ * the `OPS` registry via `defineOp`, which the test suite enumerates to make sure each op has
+ * a gradient property test. Composites (mean, var, std, logsumexp, …) are built from these and
+ * are listed in `COMPOSITES`.
+ *
+ * Notation in the comments: y is the output, g = ∂L/∂y the incoming gradient, and the
+ * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
+ * the engine sums them back to each input's shape (engine.ts), never the op.
+ */
+import { getBackend, getDefaultDevice, type View } from '../backends/backend.js';
+import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
+import {
+  broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
+} from '../tensor/shape.js';
+import { defaultGenerator } from '../tensor/random.js';
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { engineHooks, isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+
+// ---- the registry --------------------------------------------------------------------------
+
+export interface OpDef<A = unknown> {
+  readonly name: string;
+  readonly backward: BackwardFn<A>;
+}
+
+/** Every differentiable primitive, by name. */
+export const OPS = new Map<string, OpDef<any>>();
+/** Differentiable functions built from the primitives (their gradients come for free). */
+export const COMPOSITES = new Set<string>();
+
+function defineOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
+  if (OPS.has(name)) throw new Error(`op '${name}' defined twice`);
+  const op = { name, backward };
+  OPS.set(name, op);
+  return op;
+}
+
+function composite(...names: string[]): void {
+  for (const n of names) COMPOSITES.add(n);
+}
+
+/** Attaches a graph node to `out` when recording and some input requires grad. */
+function record<A>(op: OpDef<A>, inputs: Tensor[], out: Tensor, attrs: A, saved: Tensor[] = []): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    out._markNonLeaf(new Node(op.name, inputs, out, saved, attrs, op.backward as BackwardFn<unknown>));
+  }
+  return out;
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function checkFloat(op: string, t: Tensor, arg = 'input'): void {
+  if (!isFloatingDType(t.dtype)) {
+    throw new Error(`${op}: expected a floating-point ${arg} (float32 or float64), got dtype ${t.dtype}; convert it with .float() first`);
+  }
+}
+
+function checkSameDevice(op: string, ts: Tensor[]): void {
+  const d = ts[0]!.device;
+  for (const t of ts) {
+    if (t.device !== d) throw new Error(`${op}: expected all tensors on the same device, got '${d}' and '${t.device}'`);
+  }
+}
+
+/** A scalar as a 0-d tensor on `like`'s device with the given dtype. */
+export function scalarTensor(v: number | boolean, dtype: DType, device: string): Tensor {
+  const b = getBackend(device);
+  const a = allocArray(dtype, 1);
+  a[0] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  return Tensor.fromStorage(b.fromArray(a, dtype), []);
+}
+
+/** A view of t broadcast to `shape` (stride 0 along new and size-1 dims). */
+function broadcastView(t: Tensor, shape: Shape): View {
+  if (shapesEqual(t.shape, shape)) return t;
+  const lead = shape.length - t.ndim;
+  const strides = shape.map((d, i) => {
+    const j = i - lead;
+    if (j < 0) return 0;
+    return t.shape[j] === 1 && d !== 1 ? 0 : t.strides[j]!;
+  });
+  return { storage: t.storage, shape, strides, offset: t.offset };
+}
+
+/** Runs an elementwise kernel over broadcast inputs. */
+function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
+  checkSameDevice(opName, inputs);
+  const outShape = broadcastShapes(opName, ...inputs.map((t) => t.shape));
+  const backend = inputs[0]!.storage.backend;
+  const s = backend.map(op, inputs.map((t) => broadcastView(t, outShape)), outShape, outDtype);
+  return Tensor.fromStorage(s, outShape);
+}
+
+/** Converts a scalar operand to a tensor and promotes both operands to a common dtype. */
+function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
+    throw new Error(`${opName}: expected at least one tensor operand, got ${typeof a} and ${typeof b}`);
+  }
+  if (!(a instanceof Tensor)) {
+    const bt = b as Tensor;
+    const dt = promoteWithScalar(bt.dtype, a);
+    return [scalarTensor(a, dt, bt.device), bt.dtype === dt ? bt : cast(bt, dt), dt];
+  }
+  if (!(b instanceof Tensor)) {
+    const dt = promoteWithScalar(a.dtype, b);
+    return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
+  }
+  checkSameDevice(opName, [a, b]);
+  const dt = promoteTypes(a.dtype, b.dtype);
+  return [a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt), dt];
+}
+
+
+// ---- dtype and device -----------------------------------------------------------------------
+
+// cast: y = x in another dtype;  ∂/∂x = g (cast back by the engine)
+const CAST = defineOp<undefined>('cast', (_c, g) => [g]);
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  // float → int truncates toward zero, like torch; → bool is (x != 0)
+  const out = dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
+  return isFloatingDType(x.dtype) && isFloatingDType(dtype) ? record(CAST, [x], out, undefined) : out;
+}
+
+// toDevice: the same values on another backend;  ∂/∂x = g moved back
+const TO_DEVICE = defineOp<{ from: string }>('toDevice', (c, g) => [toDevice(g, c.attrs.from)]);
+export function toDevice(x: Tensor, device: string): Tensor {
+  if (x.device === device) return x;
+  const target = getBackend(device);
+  const c = contiguous(x.detach());
+  const host = c.storage.backend.read(c.storage).subarray(c.offset, c.offset + c.numel());
+  const out = Tensor.fromStorage(target.fromArray(host, x.dtype), x.shape);
+  return record(TO_DEVICE, [x], out, { from: x.device });
+}
+
+// ---- unary elementwise ------------------------------------------------------------------------
+
+type UnaryGrad = (x: Tensor, y: Tensor, g: Tensor) => Tensor;
+
+function unaryOp(opcode: UnaryOp, grad: UnaryGrad): (x: Tensor) => Tensor {
+  const def = defineOp<undefined>(opcode, (c, g) => [grad(c.inputs[0]!, c.output, g)]);
+  return (x: Tensor) => {
+    checkFloat(opcode, x);
+    return record(def, [x], mapK(opcode, [x], x.dtype), undefined);
+  };
+}
+
+const mapUnary = (op: UnaryOp, x: Tensor) => mapK(op, [x], x.dtype);
+
+/** y = −x;  ∂y/∂x = −1 */
+export const neg = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype === 'bool' ? 'int32' : x.dtype));
+const negF = unaryOp('neg', (_x, _y, g) => neg(g));
+/** y = eˣ;  ∂y/∂x = y */
+export const exp = unaryOp('exp', (_x, y, g) => mul(g, y));
+/** y = ln x;  ∂y/∂x = 1/x */
+export const log = unaryOp('log', (x, _y, g) => div(g, x));
+/** y = √x;  ∂y/∂x = 1/(2y) */
+export const sqrt = unaryOp('sqrt', (_x, y, g) => div(g, mul(y, 2)));
+/** y = 1/√x;  ∂y/∂x = −½·y³ */
+export const rsqrt = unaryOp('rsqrt', (_x, y, g) => mul(g, mul(mul(mul(y, y), y), -0.5)));
+/** y = |x|;  ∂y/∂x = sign(x) (0 at 0, as PyTorch) */
+export const abs = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? absF(x) : mapK('abs', [x], x.dtype));
+const absF = unaryOp('abs', (x, _y, g) => mul(g, mapUnary('sign', x)));
+/** y = sign(x) — piecewise constant: ∂y/∂x = 0 */
+export const sign = unaryOp('sign', (x, _y, g) => mul(g, 0));
+/** y = tanh x;  ∂y/∂x = 1 − y² */
+export const tanh = unaryOp('tanh', (_x, y, g) => mul(g, sub(1, mul(y, y))));
+/** y = σ(x) = 1/(1 + e⁻ˣ);  ∂y/∂x = y(1 − y) */
+export const sigmoid = unaryOp('sigmoid', (_x, y, g) => mul(g, mul(y, sub(1, y))));
+/** y = max(x, 0);  ∂y/∂x = [x > 0] */
+export const relu = unaryOp('relu', (x, _y, g) => mul(g, cast(gt(x, 0), g.dtype)));
+/** y = sin x;  ∂y/∂x = cos x */
+export const sin = unaryOp('sin', (x, _y, g) => mul(g, mapUnary('cos', x)));
+/** y = cos x;  ∂y/∂x = −sin x */
+export const cos = unaryOp('cos', (x, _y, g) => mul(g, neg(mapUnary('sin', x))));
+/** y = erf x;  ∂y/∂x = (2/√π)·e^(−x²) */
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+export const erf = unaryOp('erf', (x, _y, g) => mul(g, mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI)));
+/** y = GELU(x) = x·Φ(x) (exact erf form);  ∂y/∂x = Φ(x) + x·φ(x) */
+const geluErf = unaryOp('gelu', (x, _y, g) => mul(g, mapUnary('geluGrad', x)));
+/** y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)));  derivative in opcodes.ts */
+const geluTanh = unaryOp('geluTanh', (x, _y, g) => mul(g, mapUnary('geluTanhGrad', x)));
+/** GELU (Hendrycks & Gimpel 2016): exact (`'none'`, BERT's) or the tanh approximation (GPT-2's). */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'none') return geluErf(x);
+  if (approximate === 'tanh') return geluTanh(x);
+  throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+}
+
+// pow with a scalar exponent: y = xᵖ;  ∂y/∂x = p·xᵖ⁻¹
+const POW_SCALAR = defineOp<{ p: number }>('powScalar', (c, g) => {
+  const p = c.attrs.p;
+  return [p === 0 ? mul(g, 0) : mul(g, mul(pow(c.inputs[0]!, p - 1), p))];
+});
+// pow of two tensors: y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a
+const POW = defineOp<undefined>('pow', (c, g) => {
+  const [a, b] = c.inputs as [Tensor, Tensor];
+  return [
+    c.needsGrad[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null,
+    c.needsGrad[1] ? mul(g, mul(c.output, where(eq(a, 0), 0, log(a)))) : null,
+  ];
+});
+export function pow(x: TensorLike, exponent: TensorLike): Tensor {
+  if (x instanceof Tensor && typeof exponent === 'number') {
+    const dt = promoteWithScalar(x.dtype, exponent);
+    const xx = x.dtype === dt ? x : cast(x, dt);
+    const out = mapK('pow', [xx, scalarTensor(exponent, dt, x.device)], dt, 'pow');
+    return isFloatingDType(dt) ? record(POW_SCALAR, [xx], out, { p: exponent }) : out;
+  }
+  const [a, b, dt] = binaryOperands('pow', x, exponent);
+  const out = mapK('pow', [a, b], dt);
+  return isFloatingDType(dt) ? record(POW, [a, b], out, undefined) : out;
+}
+
+// clamp: y = min(max(x, lo), hi);  ∂y/∂x = [lo ≤ x ≤ hi]
+const CLAMP = defineOp<{ lo: number; hi: number }>('clamp', (c, g) => {
+  const x = c.inputs[0]!;
+  const inside = logicalAnd(ge(x, c.attrs.lo), le(x, c.attrs.hi));
+  return [mul(g, cast(inside, g.dtype))];
+});
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if (min == null && max == null) throw new Error('clamp: at least one of min and max must be given');
+  if (Number.isNaN(lo) || Number.isNaN(hi)) throw new Error(`clamp: min and max must not be NaN, got ${lo}, ${hi}`);
+  const dt = promoteWithScalar(promoteWithScalar(x.dtype, lo === -Infinity ? 0 : lo), hi === Infinity ? 0 : hi);
+  const xx = x.dtype === dt ? x : cast(x, dt);
+  const out = mapK('clamp', [xx, scalarTensor(lo, isFloatingDType(dt) ? dt : 'float64', x.device), scalarTensor(hi, isFloatingDType(dt) ? dt : 'float64', x.device)], dt);
+  return isFloatingDType(dt) ? record(CLAMP, [xx], out, { lo, hi }) : out;
+}
+
+// ---- binary elementwise ------------------------------------------------------------------------
+
+function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, outDtype?: (dt: DType) => DType) {
+  const def = defineOp<undefined>(opcode, backward);
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    const [x, y, dt] = binaryOperands(opcode, a, b);
+    const odt = outDtype ? outDtype(dt) : dt;
+    const out = mapK(opcode, [x, y], odt);
+    return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
+  };
+}
+
+/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 */
+export const add = binaryOp('add', (_c, g) => [g, g], (dt) => (dt === 'bool' ? 'int32' : dt));
+/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1 */
+export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], (dt) => (dt === 'bool' ? 'int32' : dt));
+/** y = a·b;  ∂y/∂a = b, ∂y/∂b = a */
+export const mul = binaryOp('mul', (c, g) => [
+  c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
+  c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
+], (dt) => (dt === 'bool' ? 'int32' : dt));
+/** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
+const divF = binaryOp('div', (c, g) => [
+  c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
+  c.needsGrad[1] ? neg(div(mul(g, c.output), c.inputs[1]!)) : null,
+]);
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y, dt] = binaryOperands('div', a, b);
+  if (!isFloatingDType(dt)) return divF(cast(x, 'float32'), cast(y, 'float32'));
+  return divF(x, y);
+}
+
+/** Gradient routing for max/min: the winner takes g; a tie splits it ½–½ (as torch.maximum). */
+function tieSplit(win: Tensor, tie: Tensor, g: Tensor): Tensor {
+  return mul(g, add(cast(win, g.dtype), mul(cast(tie, g.dtype), 0.5)));
+}
+/** y = max(a, b);  ∂y/∂a = [a > b] + ½[a = b] */
+export const maximum = binaryOp('maximum', (c, g) => {
+  const [a, b] = c.inputs as [Tensor, Tensor];
+  const tie = eq(a, b);
+  return [c.needsGrad[0] ? tieSplit(gt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(lt(a, b), tie, g) : null];
+});
+/** y = min(a, b);  ∂y/∂a = [a < b] + ½[a = b] */
+export const minimum = binaryOp('minimum', (c, g) => {
+  const [a, b] = c.inputs as [Tensor, Tensor];
+  const tie = eq(a, b);
+  return [c.needsGrad[0] ? tieSplit(lt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(gt(a, b), tie, g) : null];
+});
+
+function compareOp(opcode: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
+  return (a, b) => {
+    const [x, y] = binaryOperands(opcode, a, b);
+    return mapK(opcode, [x, y], 'bool');
+  };
+}
+export const eq = compareOp('eq');
+export const ne = compareOp('ne');
+export const lt = compareOp('lt');
+export const le = compareOp('le');
+export const gt = compareOp('gt');
+export const ge = compareOp('ge');
+export const logicalAnd = compareOp('logicalAnd');
+export const logicalOr = compareOp('logicalOr');
+export const logicalXor = compareOp('logicalXor');
+export const logicalNot = (x: Tensor): Tensor => mapK('logicalNot', [x], 'bool');
+export const isnan = (x: Tensor): Tensor => mapK('isnan', [x], 'bool');
+
+export function equal(a: Tensor, b: Tensor): boolean {
+  if (!shapesEqual(a.shape, b.shape)) return false;
+  return a.numel() === 0 || ne(a, b).sum().item() === 0;
+}
+
+export function allclose(a: Tensor, b: Tensor, rtol: number, atol: number): boolean {
+  const av = a.toTypedArray(), bv = b.toTypedArray();
+  const shape = broadcastShapes('allclose', a.shape, b.shape);
+  if (!shapesEqual(a.shape, shape) || !shapesEqual(b.shape, shape)) return allclose(a.expand(shape), b.expand(shape), rtol, atol);
+  for (let i = 0; i < av.length; i++) {
+    const x = av[i]!, y = bv[i]!;
+    if (x === y) continue;
+    if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return false;
+  }
+  return true;
+}
+
+// where: y = cond ? a : b;  ∂y/∂a = [cond], ∂y/∂b = [¬cond]
+const WHERE = defineOp<undefined>('where', (c, g) => {
+  const cond = c.inputs[0]!;
+  return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
+});
+export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
+    throw new Error(`where: condition must be a bool tensor, got ${condition instanceof Tensor ? `dtype ${condition.dtype}` : typeof condition}`);
+  }
+  const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
+  const aT = a instanceof Tensor ? a : null;
+  const bT = b instanceof Tensor ? b : null;
+  let dt: DType;
+  if (aT && bT) dt = promoteTypes(aT.dtype, bT.dtype);
+  else if (aT) dt = promoteWithScalar(aT.dtype, b as number);
+  else if (bT) dt = promoteWithScalar(bT.dtype, a as number);
+  else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
+  const x = aT ? (aT.dtype === dt ? aT : cast(aT, dt)) : scalarTensor(a as number, dt, ref.device);
+  const y = bT ? (bT.dtype === dt ? bT : cast(bT, dt)) : scalarTensor(b as number, dt, ref.device);
+  const out = mapK('where', [condition, x, y], dt, 'where');
+  return isFloatingDType(dt) ? record(WHERE, [condition, x, y], out, undefined) : out;
+}
+
+/** x with `value` wherever mask is true: where(mask, value, x). */
+export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+  if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
+    throw new Error(`maskedFill: mask must be a bool tensor, got ${mask instanceof Tensor ? `dtype ${mask.dtype}` : typeof mask}`);
+  }
+  const outShape = broadcastShapes('maskedFill', x.shape, mask.shape);
+  if (!shapesEqual(outShape, x.shape)) {
+    throw new Error(`maskedFill: mask of shape ${fmtShape(mask.shape)} does not broadcast to the input's shape ${fmtShape(x.shape)}`);
+  }
+  return where(mask, scalarTensor(value, isFloatingDType(x.dtype) ? x.dtype : promoteWithScalar(x.dtype, value), x.device), x);
+}
+composite('maskedFill');
+
+// ---- reductions --------------------------------------------------------------------------------
+
+function reducedShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
+  return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
+}
+
+/** g of a reduction, reshaped to keepdim layout and broadcast back over the input's shape. */
+function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
+  return expand(reshape(g, reducedShape(inShape, dims, true)), inShape);
+}
+
+type ReduceAttrs = { dims: number[]; keepdim: boolean };
+
+function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
+  const s = x.storage.backend.reduce(op, x, dims, outDtype);
+  const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
+  return keepdim ? out : new Tensor(out.storage, reducedShape(x.shape, dims, false));
+}
+
+// sum: y = Σ_dims x;  ∂y/∂x = 1 broadcast back
+const SUM = defineOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
+export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  const dims = normalizeDims('sum', dim, x.ndim);
+  const odt = x.dtype === 'bool' ? 'int32' : x.dtype;
+  return record(SUM, [x], reduceK('sum', x, dims, keepdim, odt), { dims, keepdim });
+}
+
+/** Gradient of max/min: shared equally among the elements that attain the extremum (torch.amax). */
+function extremumGrad(c: { inputs: readonly Tensor[]; output: Tensor; attrs: ReduceAttrs }, g: Tensor): Tensor[] {
+  const x = c.inputs[0]!;
+  const { dims } = c.attrs;
+  const yk = reshape(c.output, reducedShape(x.shape, dims, true));
+  const hit = cast(eq(x, yk), g.dtype);
+  const count = sum(hit, dims, true);
+  return [div(mul(hit, expandReduced(g, x.shape, dims)), count)];
+}
+const MAX = defineOp<ReduceAttrs>('max', extremumGrad);
+const MIN = defineOp<ReduceAttrs>('min', extremumGrad);
+function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
+  const dims = normalizeDims(op, dim, x.ndim);
+  for (const d of dims) {
+    if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce over dim ${d} of size 0 (shape ${fmtShape(x.shape)}); the ${op} of nothing is undefined`);
+  }
+  if (x.numel() === 0 && dims.length === 0 && x.ndim === 0) throw new Error(`${op}: empty tensor`);
+  const out = reduceK(op, x, dims, keepdim, x.dtype);
+  return isFloatingDType(x.dtype) ? record(op === 'max' ? MAX : MIN, [x], out, { dims, keepdim }) : out;
+}
+export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('max', x, dim, keepdim);
+export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
+
+/** mean = Σx / n over the reduced dims */
+export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  checkFloat('mean', x);
+  const dims = normalizeDims('mean', dim, x.ndim);
+  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+  return div(sum(x, dims, keepdim), n);
+}
+
+/** var = Σ(x − x̄)² / (n − correction); correction = 1 is Bessel's (torch's default). */
+export function variance(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  checkFloat('var', x);
+  const dims = normalizeDims('var', dim, x.ndim);
+  const correction = opts.correction ?? 1;
+  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+  const centered = sub(x, mean(x, dims, true));
+  return div(sum(mul(centered, centered), dims, opts.keepdim ?? false), Math.max(0, n - correction));
+}
+/** std = √var */
+export function std(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  return sqrt(variance(x, dim, opts));
+}
+
+/** logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it). */
+export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+  checkFloat('logsumexp', x);
+  const dims = normalizeDims('logsumexp', dim, x.ndim);
+  const m0 = max(x.detach(), dims, true);
+  const m = where(isinf(m0), 0, m0); // rows of ±inf: shift by 0 so that inf − inf never appears
+  const s = log(sum(exp(sub(x, m)), dims, true));
+  const out = add(s, m);
+  return keepdim ? out : reshape(out, reducedShape(x.shape, dims, false));
+}
+composite('mean', 'var', 'std', 'logsumexp');
+
+function isinf(x: Tensor): Tensor {
+  return eq(abs(x), Infinity);
+}
+
+export function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (x.numel() === 0) throw new Error(`${op}: cannot take the ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
+  if (dim === undefined) {
+    const flat = reshape(x, [x.numel()]);
+    const r = Tensor.fromStorage(x.storage.backend.argReduce(op, flat, 0), [1]);
+    return keepdim ? reshape(r, x.shape.map(() => 1)) : reshape(r, []);
+  }
+  const d = normalizeDim(op, dim, x.ndim);
+  if (x.ndim === 0) return scalarTensor(0, 'int32', x.device);
+  const r = Tensor.fromStorage(x.storage.backend.argReduce(op, x, d), reducedShape(x.shape, [d], true));
+  return keepdim ? r : reshape(r, reducedShape(x.shape, [d], false));
+}
+
+// softmax: yᵢ = e^(xᵢ−m) / Σⱼ e^(xⱼ−m);  ∂L/∂x = y ⊙ (g − Σ(g ⊙ y))
+const SOFTMAX = defineOp<{ dim: number }>('softmax', (c, g) => {
+  const y = c.output;
+  return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
+});
+export function softmax(x: Tensor, dim: number): Tensor {
+  checkFloat('softmax', x);
+  const d = normalizeDim('softmax', dim, x.ndim);
+  const out = noGrad(() => {
+    const e = exp(sub(x, max(x, d, true)));
+    return div(e, sum(e, d, true));
+  });
+  return record(SOFTMAX, [x], out, { dim: d });
+}
+
+// logSoftmax: y = x − m − ln Σ e^(x−m);  ∂L/∂x = g − eʸ·Σg
+const LOG_SOFTMAX = defineOp<{ dim: number }>('logSoftmax', (c, g) => [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))]);
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  checkFloat('logSoftmax', x);
+  const d = normalizeDim('logSoftmax', dim, x.ndim);
+  const out = noGrad(() => {
+    const shifted = sub(x, max(x, d, true));
+    return sub(shifted, log(sum(exp(shifted), d, true)));
+  });
+  return record(LOG_SOFTMAX, [x], out, { dim: d });
+}
+
+// ---- matmul -------------------------------------------------------------------------------------
+
+// C = A·B (batched, batch dims broadcast);  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed by the engine)
+const MATMUL = defineOp<undefined>('matmul', (c, g) => {
+  const [a, b] = c.inputs as [Tensor, Tensor];
+  return [
+    c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
+    c.needsGrad[1] ? matmul(transpose(a, -1, -2), g) : null,
+  ];
+});
+/**
+ * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product, a 1-D operand is
+ * promoted to a matrix and the added dim removed afterwards, ≥3-D operands are batches of
+ * matrices whose batch dims broadcast.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('matmul: both operands must be tensors');
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  checkSameDevice('matmul', [a, b]);
+  if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`matmul: bool tensors are not supported, got ${a.dtype} and ${b.dtype}`);
+  if (a.ndim === 1 && b.ndim === 1) return reshape(matmul(reshape(a, [1, a.shape[0]!]), reshape(b, [b.shape[0]!, 1])), []);
+  if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const [K2, N] = b.shape.slice(-2) as [number, number];
+  if (K !== K2) {
+    throw new Error(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (inner dims ${K} != ${K2})`);
+  }
+  let batch: number[];
+  try {
+    batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    throw new Error(`matmul: batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
+  }
+  const dt = promoteTypes(a.dtype, b.dtype);
+  const aa = a.dtype === dt ? a : cast(a, dt);
+  const bb = b.dtype === dt ? b : cast(b, dt);
+  const s = aa.storage.backend.matmul(broadcastView(aa, [...batch, M, K]), broadcastView(bb, [...batch, K, N]), dt);
+  const out = Tensor.fromStorage(s, [...batch, M, N]);
+  return isFloatingDType(dt) ? record(MATMUL, [aa, bb], out, undefined) : out;
+}
+
+// ---- movement (views) -----------------------------------------------------------------------------
+
+function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  return new Tensor(x.storage, shape, strides, offset);
+}
+
+/** Resolves one -1 in a target shape and checks the element count. */
+function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
+  const out = [...shape];
+  const neg = out.filter((d) => d === -1).length;
+  if (neg > 1) throw new Error(`${op}: only one dimension can be inferred (-1), got ${fmtShape(shape)}`);
+  for (const d of out) {
+    if (!Number.isInteger(d) || d < -1) throw new Error(`${op}: invalid shape ${fmtShape(shape)}: dims must be non-negative integers or a single -1`);
+  }
+  const known = out.reduce((p, d) => (d === -1 ? p : p * d), 1);
+  if (neg === 1) {
+    if (known === 0 || x.numel() % known !== 0) {
+      throw new Error(`${op}: shape ${fmtShape(shape)} is invalid for input of size ${x.numel()} (shape ${fmtShape(x.shape)})`);
+    }
+    out[out.indexOf(-1)] = x.numel() / known;
+  } else if (known !== x.numel()) {
+    throw new Error(`${op}: shape ${fmtShape(shape)} is invalid for input of size ${x.numel()} (shape ${fmtShape(x.shape)})`);
+  }
+  return out;
+}
+
+/**
+ * Strides for viewing x as `shape` without copying, or null when impossible
+ * (the algorithm of PyTorch's computeStride: each group of old dims that maps onto a group of
+ * new dims must itself be contiguous).
+ */
+function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shape): number[] | null {
+  if (numel(oldShape) === 0) return contiguousStrides(shape);
+  const newStrides = new Array<number>(shape.length).fill(0);
+  let viewD = shape.length - 1;
+  let chunkBase = oldStrides[oldStrides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = oldShape.length - 1; d >= 0; d--) {
+    tensorNumel *= oldShape[d]!;
+    if (d === 0 || (oldShape[d - 1] !== 1 && oldStrides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || shape[viewD] === 1)) {
+        newStrides[viewD] = viewNumel * chunkBase;
+        viewNumel *= shape[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = oldStrides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return newStrides;
+}
+
+// reshape/view: same elements, new shape;  ∂L/∂x = g reshaped back
+const RESHAPE = defineOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)]);
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape('reshape', x, shape);
+  const strides = viewStrides(x.shape, x.strides, target);
+  const out = strides ? viewOf(x, target, strides, x.offset) : new Tensor(contiguous(x.detach(), true).storage, target);
+  return record(RESHAPE, [x], out, undefined);
+}
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape('view', x, shape);
+  const strides = viewStrides(x.shape, x.strides, target);
+  if (!strides) {
+    throw new Error(`view: size ${fmtShape(target)} is not compatible with the input's strides (shape ${fmtShape(x.shape)}, strides ${fmtShape(x.strides)}); use reshape(), which copies`);
+  }
+  return record(RESHAPE, [x], viewOf(x, target, strides, x.offset), undefined);
+}
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normalizeDim('flatten', startDim, x.ndim, 'startDim');
+  const e = normalizeDim('flatten', endDim, x.ndim, 'endDim');
+  if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+  const mid = x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
+  return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
+}
+export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  const dims = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims('squeeze', dim, x.ndim);
+  const keep = x.shape.map((d, i) => !(dims.includes(i) && d === 1));
+  return reshape(x, x.shape.filter((_, i) => keep[i]));
+}
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
+  const shape = [...x.shape];
+  shape.splice(d, 0, 1);
+  return reshape(x, shape);
+}
+composite('view', 'flatten', 'squeeze', 'unsqueeze');
+
+// permute: y = x with dims reordered;  ∂L/∂x = g permuted by the inverse permutation
+const PERMUTE = defineOp<{ dims: number[] }>('permute', (c, g) => {
+  const inv = new Array<number>(c.attrs.dims.length);
+  c.attrs.dims.forEach((d, i) => (inv[d] = i));
+  return [permute(g, inv)];
+});
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (dims.length !== x.ndim) {
+    throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
+  }
+  const ds = dims.map((d) => normalizeDim('permute', d, x.ndim));
+  if (new Set(ds).size !== ds.length) throw new Error(`permute: dims ${fmtShape(dims)} repeat a dimension`);
+  const out = viewOf(x, ds.map((d) => x.shape[d]!), ds.map((d) => x.strides[d]!), x.offset);
+  return record(PERMUTE, [x], out, { dims: ds });
+}
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  if (x.ndim < 2 && x.ndim === 0) return x;
+  const a = normalizeDim('transpose', dim0, x.ndim, 'dim0');
+  const b = normalizeDim('transpose', dim1, x.ndim, 'dim1');
+  const dims = x.shape.map((_, i) => i);
+  [dims[a], dims[b]] = [dims[b]!, dims[a]!];
+  return permute(x, dims);
+}
+composite('transpose');
+
+// expand: broadcast to a bigger shape (stride 0);  ∂L/∂x = g summed back (done by the engine)
+const EXPAND = defineOp<undefined>('expand', (_c, g) => [g]);
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (shape.length < x.ndim) {
+    throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the input's ${fmtShape(x.shape)}`);
+  }
+  const lead = shape.length - x.ndim;
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  checkShape('expand', target);
+  for (let i = lead; i < shape.length; i++) {
+    const have = x.shape[i - lead]!;
+    if (have !== 1 && have !== target[i]) {
+      throw new Error(`expand: the input's shape ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)} (dim ${i}: ${have} vs ${target[i]}; only size-1 dims expand)`);
+    }
+  }
+  if (shapesEqual(target, x.shape)) return x;
+  const v = broadcastView(x, target);
+  return record(EXPAND, [x], viewOf(x, target, v.strides, x.offset), undefined);
+}
+
+// slice: y = x[start:end:step] along dim (a view);  ∂L/∂x = zeros with g written into that window
+const SLICE = defineOp<{ dim: number; start: number; step: number }>('slice', (c, g) => {
+  const x = c.inputs[0]!;
+  const gx = zerosOn(x.shape, g.dtype, g.device);
+  const { dim, start, step } = c.attrs;
+  const window = viewOf(gx, g.shape, gx.strides.map((s, i) => (i === dim ? s * step : s)), start * gx.strides[dim]!);
+  gx.storage.backend.copy(window, g);
+  return [gx];
+});
+export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+  const d = normalizeDim('slice', dim, x.ndim);
+  if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
+  const n = x.shape[d]!;
+  const clampIdx = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+  const s = start == null ? 0 : clampIdx(start);
+  const e = end == null ? n : clampIdx(end);
+  if ((start != null && !Number.isInteger(start)) || (end != null && !Number.isInteger(end))) {
+    throw new Error(`slice: start and end must be integers, got ${start} and ${end}`);
+  }
+  const len = Math.max(0, Math.ceil((e - s) / step));
+  const shape = x.shape.map((sz, i) => (i === d ? len : sz));
+  const strides = x.strides.map((st, i) => (i === d ? st * step : st));
+  const out = viewOf(x, shape, strides, x.offset + (len > 0 ? s * x.strides[d]! : 0));
+  return record(SLICE, [x], out, { dim: d, start: len > 0 ? s : 0, step });
+}
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normalizeDim('narrow', dim, x.ndim);
+  const n = x.shape[d]!;
+  const s = start < 0 ? start + n : start;
+  if (!Number.isInteger(start) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
+    throw new Error(`narrow: start ${start} + length ${length} is out of range for dim ${dim} of size ${n}`);
+  }
+  return slice(x, d, s, s + length);
+}
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  const d = normalizeDim('select', dim, x.ndim);
+  const n = x.shape[d]!;
+  if (!Number.isInteger(index) || index < -n || index >= n) {
+    throw new Error(`select: index ${index} is out of range for dim ${dim} of size ${n}`);
+  }
+  const i = index < 0 ? index + n : index;
+  return squeeze(slice(x, d, i, i + 1), d);
+}
+export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  const d = normalizeDim('split', dim, x.ndim);
+  const n = x.shape[d]!;
+  let sizes: number[];
+  if (typeof splitSize === 'number') {
+    if (!Number.isInteger(splitSize) || splitSize <= 0) throw new Error(`split: splitSize must be a positive integer, got ${splitSize}`);
+    sizes = [];
+    for (let s = 0; s < n; s += splitSize) sizes.push(Math.min(splitSize, n - s));
+    if (n === 0) sizes = [0];
+  } else {
+    sizes = [...splitSize];
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== n || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new Error(`split: sizes ${fmtShape(sizes)} must be non-negative integers summing to ${n} (dim ${dim} of shape ${fmtShape(x.shape)})`);
+    }
+  }
+  const out: Tensor[] = [];
+  let start = 0;
+  for (const s of sizes) {
+    out.push(slice(x, d, start, start + s));
+    start += s;
+  }
+  return out;
+}
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
+  const d = normalizeDim('chunk', dim, x.ndim);
+  return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
+}
+composite('narrow', 'select', 'split', 'chunk');
+
+// contiguous / clone: a copy with row-major strides;  ∂L/∂x = g
+const CONTIGUOUS = defineOp<undefined>('contiguous', (_c, g) => [g]);
+export function contiguous(x: Tensor, force = false): Tensor {
+  if (!force && x.isContiguous()) return x;
+  const b = x.storage.backend;
+  const out = Tensor.fromStorage(b.full(x.numel(), x.dtype, 0), x.shape);
+  b.copy(out, x);
+  return record(CONTIGUOUS, [x], out, undefined);
+}
+
+// cat: y = [x₀; x₁; …] along dim;  ∂L/∂xᵢ = the matching slice of g
+const CAT = defineOp<{ dim: number; sizes: number[] }>('cat', (c, g) => split(g, c.attrs.sizes, c.attrs.dim));
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
+  const ref = tensors[0]!;
+  const d = normalizeDim('cat', dim, ref.ndim);
+  checkSameDevice('cat', [...tensors]);
+  let dt = ref.dtype;
+  tensors.forEach((t, i) => {
+    if (t.ndim !== ref.ndim) throw new Error(`cat: tensor ${i} has rank ${t.ndim} (shape ${fmtShape(t.shape)}) but tensor 0 has rank ${ref.ndim} (shape ${fmtShape(ref.shape)})`);
+    t.shape.forEach((s: number, j: number) => {
+      if (j !== d && s !== ref.shape[j]) {
+        throw new Error(`cat: sizes must match except in dim ${d}: tensor ${i} has shape ${fmtShape(t.shape)}, tensor 0 has ${fmtShape(ref.shape)}`);
+      }
+    });
+    dt = promoteTypes(dt, t.dtype);
+  });
+  const ins = tensors.map((t) => (t.dtype === dt ? t : cast(t, dt)));
+  const sizes = ins.map((t) => t.shape[d]!);
+  const shape = ref.shape.map((s: number, j: number) => (j === d ? sizes.reduce((a, b) => a + b, 0) : s));
+  const b = ref.storage.backend;
+  const out = Tensor.fromStorage(b.full(numel(shape), dt, 0), shape);
+  let off = 0;
+  for (const t of ins) {
+    const win = viewOf(out, t.shape, out.strides, off * out.strides[d]!);
+    b.copy(win, t);
+    off += t.shape[d]!;
+  }
+  return isFloatingDType(dt) ? record(CAT, ins, out, { dim: d, sizes }) : out;
+}
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
+  const ref = tensors[0]!;
+  tensors.forEach((t, i) => {
+    if (!shapesEqual(t.shape, ref.shape)) throw new Error(`stack: expects each tensor to be equal size, but got ${fmtShape(ref.shape)} at entry 0 and ${fmtShape(t.shape)} at entry ${i}`);
+  });
+  const d = normalizeDim('stack', dim, ref.ndim + 1);
+  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+}
+composite('stack');
+
+// ---- indexing --------------------------------------------------------------------------------
+
+function checkIndex(op: string, index: Tensor): void {
+  if (!(index instanceof Tensor) || index.dtype !== 'int32') {
+    throw new Error(`${op}: index must be an int32 tensor, got ${index instanceof Tensor ? `dtype ${index.dtype}` : typeof index}`);
+  }
+}
+
+/** Zeros of `like`'s shape with g scattered-added at `index` along `dim`. */
+function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor): Tensor {
+  const out = zerosOn(shape, g.dtype, g.device);
+  out.storage.backend.scatterAdd(out, dim, index, g);
+  return out;
+}
+
+// gather: y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)
+const GATHER = defineOp<{ dim: number; index: Tensor }>('gather', (c, g) => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)]);
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex('gather', index);
+  const d = normalizeDim('gather', dim, x.ndim);
+  if (index.ndim !== x.ndim) throw new Error(`gather: index must have the same rank as the input, got index shape ${fmtShape(index.shape)} and input shape ${fmtShape(x.shape)}`);
+  index.shape.forEach((s: number, i: number) => {
+    if (i !== d && s > x.shape[i]!) throw new Error(`gather: index shape ${fmtShape(index.shape)} exceeds the input shape ${fmtShape(x.shape)} at dim ${i}`);
+  });
+  checkSameDevice('gather', [x, index]);
+  const out = Tensor.fromStorage(x.storage.backend.gather(x, d, index), index.shape);
+  return isFloatingDType(x.dtype) ? record(GATHER, [x], out, { dim: d, index }) : out;
+}
+
+/** A view of a 1-D index shaped to pick whole slices of x along dim. */
+function sliceIndex(x: Tensor, dim: number, index: Tensor): View {
+  const n = index.shape[0]!;
+  const shape = x.shape.map((s, i) => (i === dim ? n : s));
+  const strides = x.shape.map((_, i) => (i === dim ? index.strides[0]! : 0));
+  return { storage: index.storage, shape, strides, offset: index.offset };
+}
+
+// indexSelect: y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g
+const INDEX_SELECT = defineOp<{ dim: number; index: Tensor }>('indexSelect', (c, g) => {
+  const x = c.inputs[0]!;
+  return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
+});
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex('indexSelect', index);
+  if (index.ndim > 1) throw new Error(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
+  const idx = index.ndim === 0 ? reshape(index, [1]) : index;
+  const d = normalizeDim('indexSelect', dim, x.ndim);
+  checkSameDevice('indexSelect', [x, idx]);
+  const iv = sliceIndex(x, d, idx);
+  const out = Tensor.fromStorage(x.storage.backend.gather(x, d, iv), iv.shape);
+  return isFloatingDType(x.dtype) ? record(INDEX_SELECT, [x], out, { dim: d, index: idx }) : out;
+}
+
+// embedding: y[..., :] = W[ids[...], :];  ∂L/∂W = Σ over positions of g rows, rows of paddingIdx get none
+const EMBEDDING = defineOp<{ ids: Tensor; paddingIdx: number | null }>('embedding', (c, g) => {
+  const w = c.inputs[0]!;
+  const { ids, paddingIdx } = c.attrs;
+  const n = ids.numel();
+  const H = w.shape[1]!;
+  let g2 = reshape(g, [n, H]); // (N, H)
+  const flatIds = reshape(ids, [n]);
+  if (paddingIdx !== null) g2 = mul(g2, cast(unsqueeze(ne(flatIds, paddingIdx), 1), g.dtype));
+  return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
+});
+/** Looks up rows of `weight` [V, H] for integer ids of any shape → [...ids.shape, H]. */
+export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+  checkIndex('embedding', ids);
+  if (weight.ndim !== 2) throw new Error(`embedding: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);
+  checkSameDevice('embedding', [ids, weight]);
+  const n = ids.numel();
+  const flat = contiguous(reshape(ids, [n]));
+  const iv = sliceIndex(weight, 0, flat);
+  let out: Tensor;
+  try {
+    out = Tensor.fromStorage(weight.storage.backend.gather(weight, 0, iv), iv.shape);
+  } catch (e) {
+    throw new Error(`embedding: ${(e as Error).message.replace(/^gather: /, '')} (the table has ${weight.shape[0]} rows)`);
+  }
+  out = new Tensor(out.storage, [...ids.shape, weight.shape[1]!]);
+  return record(EMBEDDING, [weight], out, { ids, paddingIdx });
+}
+
+// dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)
+const DROPOUT = defineOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)]);
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  checkFloat('dropout', x);
+  if (!training || p === 0) return x;
+  const n = x.numel();
+  const m = allocArray(x.dtype, n);
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  for (let i = 0; i < n; i++) m[i] = defaultGenerator.random() >= p ? scale : 0;
+  const mask = Tensor.fromStorage(x.storage.backend.fromArray(m, x.dtype), x.shape);
+  const out = mapK('mul', [x, mask], x.dtype);
+  return record(DROPOUT, [x], out, undefined, [mask]);
+}
+
+// ---- in-place assignment (not recorded) --------------------------------------------------------
+
+/** Writes `src` (broadcast) into x's elements. Refuses leaves that require grad while recording. */
+export function assign(x: Tensor, src: TensorLike, opName: string): void {
+  if (isGradEnabled() && x.requiresGrad && x.isLeaf) {
+    throw new Error(`${opName}: a leaf tensor that requires grad is being used in an in-place operation; wrap the update in noGrad()`);
+  }
+  if (isGradEnabled() && x.gradFn) {
+    throw new Error(`${opName}: in-place operations on tensors that are part of a recorded graph are not supported; use the out-of-place op`);
+  }
+  const s = src instanceof Tensor ? src : scalarTensor(src, x.dtype, x.device);
+  checkSameDevice(opName, [x, s]);
+  const shape = broadcastShapes(opName, x.shape, s.shape);
+  if (!shapesEqual(shape, x.shape)) throw new Error(`${opName}: source of shape ${fmtShape(s.shape)} does not broadcast to the destination's shape ${fmtShape(x.shape)}`);
+  x.storage.backend.copy(x, broadcastView(s, x.shape));
+}
+
+// ---- creation helper used by backward passes ----------------------------------------------------
+
+export function zerosOn(shape: Shape, dtype: DType, device = getDefaultDevice()): Tensor {
+  return Tensor.fromStorage(getBackend(device).full(numel(shape), dtype, 0), shape);
+}
+
+/** Sums g over broadcast dims so that it has `shape` (the engine's one un-broadcast). */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  const lead = g.ndim - shape.length;
+  if (lead < 0) throw new Error(`internal: cannot sum a gradient of shape ${fmtShape(g.shape)} to the larger shape ${fmtShape(shape)}`);
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  const s = dims.length ? sum(g, dims, true) : g;
+  return reshape(s, shape);
+}
+
+engineHooks.sumToShape = sumToShape;
+engineHooks.add = (a, b) => add(a, b);
+engineHooks.ones = (like) => Tensor.fromStorage(like.storage.backend.full(1, like.dtype, 1), like.shape);

@@ -1,0 +1,110 @@
+/**
+ * The backend contract (tier 1 of the three tiers of operations, see docs/ARCHITECTURE.md).
+ *
+ * A backend owns storage (a flat buffer of one dtype) and runs a small set of kernels on
+ * strided views of it. Everything above — autograd, nn, optimizers — is written against this
+ * interface only, so a new backend (gpu.js, WebGPU, WASM) implements these entry points and
+ * gets the whole framework.
+ *
+ *   map         elementwise unary / binary / ternary opcodes (see opcodes.ts), inputs already
+ *               broadcast to the output shape through stride-0 dims
+ *   reduce      sum / max / min over a set of dims (keepdim layout)
+ *   argReduce   argmax / argmin over one dim
+ *   matmul      batched matrix product of strided [..., M, K] × [..., K, N] views
+ *   copy        strided copy into another view (contiguous(), cat, slice-assignment)
+ *   gather / scatterAdd   index reads and their adjoint (embedding, gather, indexSelect)
+ *
+ * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
+ * new shape/strides/offset over the same storage.
+ */
+import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { Shape } from '../tensor/shape.js';
+import type { ArgReduceOp, MapOp, ReduceOp } from './opcodes.js';
+
+/** A flat buffer owned by one backend. */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+  /** True after `Backend.dispose`; any further use is an error. */
+  disposed: boolean;
+}
+
+/** A strided window onto a storage: element (i₀,…,iₙ) lives at offset + Σ iₖ·strides[k]. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- memory --------------------------------------------------------------------------
+  /** Copies host data into a new storage of this backend. */
+  fromArray(data: TypedArray, dtype: DType): Storage;
+  /** A new storage of `size` elements, every one `value`. */
+  full(size: number, dtype: DType, value: number): Storage;
+  /** Reads a whole storage back to the host, synchronously. The result must not be mutated. */
+  read(storage: Storage): TypedArray;
+  /** Reads asynchronously (for backends that can only read back asynchronously). */
+  readAsync(storage: Storage): Promise<TypedArray>;
+  /** Releases device memory now (a no-op where the garbage collector owns memory). */
+  dispose(storage: Storage): void;
+
+  // ---- kernels ---------------------------------------------------------------------------
+  /** out[i] = f(in₀[i], in₁[i], …), every input a view with shape `outShape`. Output contiguous. */
+  map(op: MapOp, inputs: readonly View[], outShape: Shape, outDtype: DType): Storage;
+  /** Reduces `dims` of x; the output is contiguous with x's shape where reduced dims are 1. */
+  reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage;
+  /** Index of the max / min along `dim` (first occurrence; NaN counts as the max), int32, keepdim layout. */
+  argReduce(op: ArgReduceOp, x: View, dim: number): Storage;
+  /** a: [...batch, M, K], b: [...batch, K, N] with equal batch shapes → contiguous [...batch, M, N]. */
+  matmul(a: View, b: View, outDtype: DType): Storage;
+  /** dst[i] = src[i] elementwise (same shape; dst's storage is written in place). */
+  copy(dst: View, src: View): void;
+  /** out[p] = x[p with p[dim] := index[p]]; out has index's shape and x's dtype. */
+  gather(x: View, dim: number, index: View): Storage;
+  /** dst[p with p[dim] := index[p]] += src[p] for every p in index's shape (in place). */
+  scatterAdd(dst: View, dim: number, index: View, src: View): void;
+}
+
+const registry = new Map<string, Backend | (() => Backend)>();
+
+/** Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'. */
+export function registerBackend(name: string, backend: Backend | (() => Backend)): void {
+  registry.set(name, backend);
+}
+
+/** The backend registered under `name`, initialising a lazy one on first use. */
+export function getBackend(name: string): Backend {
+  const entry = registry.get(name);
+  if (entry === undefined) {
+    throw new Error(`unknown device '${name}': registered backends are ${[...registry.keys()].map((k) => `'${k}'`).join(', ')}`);
+  }
+  if (typeof entry === 'function') {
+    const b = entry();
+    registry.set(name, b);
+    return b;
+  }
+  return entry;
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+let defaultDevice = 'cpu';
+
+/** The device new tensors are created on when none is given ('cpu' unless changed). */
+export function getDefaultDevice(): string {
+  return defaultDevice;
+}
+
+/** Sets the device new tensors are created on, e.g. `setDefaultDevice('gpu')`. */
+export function setDefaultDevice(name: string): void {
+  getBackend(name); // validates, and initialises lazily registered backends
+  defaultDevice = name;
+}

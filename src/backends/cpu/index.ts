@@ -1,0 +1,205 @@
+/**
+ * The CPU backend: storage is a typed array, kernels are plain loops.
+ *
+ * Elementwise kernels are compiled once per opcode from the scalar formulas of opcodes.ts
+ * with `new Function`, so the inner loop has no per-element dispatch. Reductions and matmul
+ * accumulate in float64 and round once on the way out.
+ */
+import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { contiguousStrides, numel, type Shape } from '../../tensor/shape.js';
+import type { Backend, Storage, View } from '../backend.js';
+import { erf } from '../erf.js';
+import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
+import { forEachIndex, forEachRow } from './strided.js';
+import { gemm } from './matmul.js';
+
+export class CpuStorage implements Storage {
+  disposed = false;
+  constructor(
+    readonly backend: Backend,
+    readonly dtype: DType,
+    public data: TypedArray,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+function dataOf(s: Storage): TypedArray {
+  if (!(s instanceof CpuStorage)) throw new Error(`cpu backend: got storage of backend '${s.backend.name}'`);
+  if (s.disposed) throw new Error('cpu backend: use of a disposed tensor');
+  return s.data;
+}
+
+// ---- compiled row kernels ------------------------------------------------------------------
+
+type RowKernel = (n: number, out: TypedArray, oo: number, os: number, ins: TypedArray[], offs: number[], strides: number[], erfFn: (x: number) => number) => void;
+
+const rowKernels = new Map<MapOp, RowKernel>();
+
+/** Builds `for (i < n) out[oo + i·os] = EXPR(in₀[…], in₁[…], …)` for an opcode. */
+function rowKernel(op: MapOp): RowKernel {
+  let k = rowKernels.get(op);
+  if (k) return k;
+  const arity = mapOpArity(op);
+  const names = ['a', 'b', 'c'].slice(0, arity);
+  const decl = names.map((v, j) => `const d${j} = ins[${j}], o${j} = offs[${j + 1}], s${j} = strides[${j + 1}];`).join('\n');
+  const reads = names.map((v, j) => `const ${v} = d${j}[o${j} + i * s${j}];`).join(' ');
+  const body = `const erf = erfFn;\n${decl}\nfor (let i = 0; i < n; i++) { ${reads} out[oo + i * os] = ${mapOpExpr(op)}; }`;
+  k = new Function('n', 'out', 'oo', 'os', 'ins', 'offs', 'strides', 'erfFn', body) as RowKernel;
+  rowKernels.set(op, k);
+  return k;
+}
+
+/** Runs an elementwise opcode, writing into the (possibly strided) output view. */
+function mapInto(op: MapOp, out: TypedArray, outShape: Shape, outStrides: readonly number[], outOffset: number, inputs: readonly View[]): void {
+  const kernel = rowKernel(op);
+  const ins = inputs.map((v) => dataOf(v.storage));
+  forEachRow(outShape, [outStrides, ...inputs.map((v) => v.strides)], [outOffset, ...inputs.map((v) => v.offset)], (n, offs, strides) => {
+    kernel(n, out, offs[0]!, strides[0]!, ins, offs, strides, erf);
+  });
+}
+
+const REDUCE_INIT: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+
+  fromArray(data: TypedArray, dtype: DType): Storage {
+    const a = allocArray(dtype, data.length);
+    a.set(data);
+    return new CpuStorage(this, dtype, a);
+  }
+
+  /** Wraps an array without copying (the caller hands over ownership). */
+  wrap(data: TypedArray, dtype: DType): CpuStorage {
+    return new CpuStorage(this, dtype, data);
+  }
+
+  full(size: number, dtype: DType, value: number): Storage {
+    const a = allocArray(dtype, size);
+    if (value !== 0) a.fill(value);
+    return new CpuStorage(this, dtype, a);
+  }
+
+  read(storage: Storage): TypedArray {
+    return dataOf(storage);
+  }
+
+  async readAsync(storage: Storage): Promise<TypedArray> {
+    return dataOf(storage);
+  }
+
+  dispose(storage: Storage): void {
+    if (storage instanceof CpuStorage && !storage.disposed) {
+      storage.disposed = true;
+      storage.data = new Float32Array(0);
+    }
+  }
+
+  map(op: MapOp, inputs: readonly View[], outShape: Shape, outDtype: DType): Storage {
+    const out = allocArray(outDtype, numel(outShape));
+    mapInto(op, out, outShape, contiguousStrides(outShape), 0, inputs);
+    return new CpuStorage(this, outDtype, out);
+  }
+
+  copy(dst: View, src: View): void {
+    mapInto('identity', dataOf(dst.storage), dst.shape, dst.strides, dst.offset, [src]);
+  }
+
+  reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
+    const outShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const acc = new Float64Array(numel(outShape)).fill(REDUCE_INIT[op]);
+    // The output seen with stride 0 along reduced dims: every x element lands on its slot.
+    const outStrides = contiguousStrides(outShape).map((s, i) => (dims.includes(i) ? 0 : s));
+    const xd = dataOf(x.storage);
+    forEachRow(x.shape, [outStrides, x.strides], [0, x.offset], (n, offs, strides) => {
+      let oo = offs[0]!;
+      let xo = offs[1]!;
+      const os = strides[0]!;
+      const xs = strides[1]!;
+      if (os === 0) {
+        // the whole row folds into one accumulator
+        let r = acc[oo]!;
+        if (op === 'sum') for (let i = 0; i < n; i++, xo += xs) r += xd[xo]!;
+        else if (op === 'max') for (let i = 0; i < n; i++, xo += xs) { const v = xd[xo]!; if (v > r || v !== v) r = v; if (r !== r) break; }
+        else for (let i = 0; i < n; i++, xo += xs) { const v = xd[xo]!; if (v < r || v !== v) r = v; if (r !== r) break; }
+        acc[oo] = r;
+      } else if (op === 'sum') {
+        for (let i = 0; i < n; i++, oo += os, xo += xs) acc[oo]! += xd[xo]!;
+      } else if (op === 'max') {
+        for (let i = 0; i < n; i++, oo += os, xo += xs) { const v = xd[xo]!; const r = acc[oo]!; if (v > r || (v !== v && r === r)) acc[oo] = v; }
+      } else {
+        for (let i = 0; i < n; i++, oo += os, xo += xs) { const v = xd[xo]!; const r = acc[oo]!; if (v < r || (v !== v && r === r)) acc[oo] = v; }
+      }
+    });
+    const out = allocArray(outDtype, acc.length);
+    out.set(acc);
+    return new CpuStorage(this, outDtype, out);
+  }
+
+  argReduce(op: ArgReduceOp, x: View, dim: number): Storage {
+    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    const out = new Int32Array(numel(outShape));
+    const xd = dataOf(x.storage);
+    const n = x.shape[dim]!;
+    const s = x.strides[dim]!;
+    const outerShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    let k = 0;
+    forEachIndex(outerShape, [x.strides], [x.offset], (offs) => {
+      let best = 0;
+      let bestV = xd[offs[0]!]!;
+      if (bestV === bestV) {
+        for (let i = 1; i < n; i++) {
+          const v = xd[offs[0]! + i * s]!;
+          if (v !== v) { best = i; break; }
+          if (op === 'argmax' ? v > bestV : v < bestV) { best = i; bestV = v; }
+        }
+      }
+      out[k++] = best;
+    });
+    return new CpuStorage(this, 'int32', out);
+  }
+
+  matmul(a: View, b: View, outDtype: DType): Storage {
+    const r = a.shape.length;
+    const M = a.shape[r - 2]!, K = a.shape[r - 1]!, N = b.shape[r - 1]!;
+    const batchShape = a.shape.slice(0, r - 2);
+    const out = allocArray(outDtype, numel(batchShape) * M * N);
+    const ad = dataOf(a.storage), bd = dataOf(b.storage);
+    let c = 0;
+    forEachIndex(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs) => {
+      gemm(M, N, K, ad, offs[0]!, a.strides[r - 2]!, a.strides[r - 1]!, bd, offs[1]!, b.strides[r - 2]!, b.strides[r - 1]!, out, c);
+      c += M * N;
+    });
+    return new CpuStorage(this, outDtype, out);
+  }
+
+  gather(x: View, dim: number, index: View): Storage {
+    const out = allocArray(x.storage.dtype, numel(index.shape));
+    const xd = dataOf(x.storage), id = dataOf(index.storage);
+    const size = x.shape[dim]!, xs = x.strides[dim]!;
+    // x's strides with the gathered dim zeroed: the index supplies that coordinate
+    const xStrides = x.strides.map((s, i) => (i === dim ? 0 : s));
+    let k = 0;
+    forEachIndex(index.shape, [xStrides, index.strides], [x.offset, index.offset], (offs) => {
+      const j = id[offs[1]!]!;
+      if (j < 0 || j >= size || !Number.isInteger(j)) throw new RangeError(`gather: index ${j} is out of bounds for dim ${dim} with size ${size}`);
+      out[k++] = xd[offs[0]! + j * xs]!;
+    });
+    return new CpuStorage(this, x.storage.dtype, out);
+  }
+
+  scatterAdd(dst: View, dim: number, index: View, src: View): void {
+    const dd = dataOf(dst.storage), id = dataOf(index.storage), sd = dataOf(src.storage);
+    const size = dst.shape[dim]!, ds = dst.strides[dim]!;
+    const dStrides = dst.strides.map((s, i) => (i === dim ? 0 : s));
+    forEachIndex(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], (offs) => {
+      const j = id[offs[1]!]!;
+      if (j < 0 || j >= size || !Number.isInteger(j)) throw new RangeError(`scatterAdd: index ${j} is out of bounds for dim ${dim} with size ${size}`);
+      dd[offs[0]! + j * ds]! += sd[offs[2]!]!;
+    });
+  }
+}
+
+export const cpuBackend = new CpuBackend();

@@ -1,0 +1,106 @@
+/**
+ * The opcodes of the backend kernel contract (tier 1), each with its scalar formula.
+ *
+ * A formula is a JavaScript expression over `a` (and `b`, `c` for binary/ternary ops) and the
+ * helper `erf`. Backends compile these into loops (the CPU backend with `new Function`, a GPU
+ * backend into shader code), so every backend computes the same formula from one table.
+ * Adding an elementwise opcode is one line here; the `Record<…>` type makes the table exhaustive.
+ */
+
+/** Elementwise ops of one input. */
+export type UnaryOp =
+  | 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'relu' | 'sin' | 'cos' | 'erf' | 'reciprocal' | 'square'
+  | 'gelu' | 'geluGrad' | 'geluTanh' | 'geluTanhGrad' | 'logicalNot' | 'isnan';
+
+/** Elementwise ops of two inputs (broadcast through strides by the caller). */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor';
+
+/** Elementwise ops of three inputs. */
+export type TernaryOp = 'where' | 'clamp';
+
+export type MapOp = UnaryOp | BinaryOp | TernaryOp;
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** √(2/π), the constant of the tanh approximation of GELU. */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+/** 1/√2: Φ(x) = ½(1 + erf(x/√2)). */
+const INV_SQRT2 = Math.SQRT1_2;
+/** 1/√(2π), the normal density's constant: φ(x) = e^(−x²/2)/√(2π). */
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** The cubic coefficient of the tanh GELU: tanh(√(2/π)(x + 0.044715x³)). */
+const GELU_TANH_CUBIC = 0.044715;
+
+export const UNARY_EXPR: Record<UnaryOp, string> = {
+  identity: 'a',
+  neg: '-a',
+  exp: 'Math.exp(a)',
+  log: 'Math.log(a)',
+  sqrt: 'Math.sqrt(a)',
+  rsqrt: '1 / Math.sqrt(a)',
+  abs: 'Math.abs(a)',
+  sign: '(a > 0 ? 1 : a < 0 ? -1 : a)',
+  tanh: 'Math.tanh(a)',
+  // σ(a) = 1/(1+e^(−a)), written to avoid overflow of e^(−a) for very negative a
+  sigmoid: '(a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a)))',
+  relu: '(a > 0 ? a : 0)',
+  sin: 'Math.sin(a)',
+  cos: 'Math.cos(a)',
+  erf: 'erf(a)',
+  reciprocal: '1 / a',
+  square: 'a * a',
+  // GELU(a) = a·Φ(a) = ½a(1 + erf(a/√2))
+  gelu: `0.5 * a * (1 + erf(a * ${INV_SQRT2}))`,
+  // d/da GELU(a) = Φ(a) + a·φ(a)
+  geluGrad: `0.5 * (1 + erf(a * ${INV_SQRT2})) + a * ${INV_SQRT_2PI} * Math.exp(-0.5 * a * a)`,
+  // GELU_tanh(a) = ½a(1 + tanh(√(2/π)(a + 0.044715a³)))
+  geluTanh: `0.5 * a * (1 + Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
+  // d/da: ½(1 + t) + ½a(1 − t²)·√(2/π)(1 + 3·0.044715a²), t = tanh(…)
+  geluTanhGrad:
+    `((t) => 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * ${GELU_TANH_SCALE} * (1 + ${3 * GELU_TANH_CUBIC} * a * a))` +
+    `(Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
+  logicalNot: '(a ? 0 : 1)',
+  isnan: '(a !== a ? 1 : 0)',
+};
+
+export const BINARY_EXPR: Record<BinaryOp, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'Math.pow(a, b)',
+  // NaN propagates, as torch.maximum/minimum do
+  maximum: '(a !== a || b !== b ? NaN : a > b ? a : b)',
+  minimum: '(a !== a || b !== b ? NaN : a < b ? a : b)',
+  eq: '(a === b ? 1 : 0)',
+  ne: '(a !== b ? 1 : 0)',
+  lt: '(a < b ? 1 : 0)',
+  le: '(a <= b ? 1 : 0)',
+  gt: '(a > b ? 1 : 0)',
+  ge: '(a >= b ? 1 : 0)',
+  logicalAnd: '(a && b ? 1 : 0)',
+  logicalOr: '(a || b ? 1 : 0)',
+  logicalXor: '((a ? 1 : 0) !== (b ? 1 : 0) ? 1 : 0)',
+};
+
+export const TERNARY_EXPR: Record<TernaryOp, string> = {
+  // where(cond=a, x=b, y=c)
+  where: '(a ? b : c)',
+  // clamp(x=a, lo=b, hi=c); NaN stays NaN
+  clamp: '(a < b ? b : a > c ? c : a)',
+};
+
+export function mapOpArity(op: MapOp): 1 | 2 | 3 {
+  if (op in UNARY_EXPR) return 1;
+  if (op in BINARY_EXPR) return 2;
+  if (op in TERNARY_EXPR) return 3;
+  throw new Error(`unknown map opcode '${op}'`);
+}
+
+export function mapOpExpr(op: MapOp): string {
+  return (UNARY_EXPR as Record<string, string>)[op] ?? (BINARY_EXPR as Record<string, string>)[op] ?? (TERNARY_EXPR as Record<string, string>)[op]!;
+}

@@ -1,0 +1,33 @@
+/**
+ * tensorgrad — a pure-TypeScript tensor and Transformer framework.
+ *
+ *   import { tensor, randn, manualSeed, noGrad, gradcheck, nn, optim } from 'tensorgrad';
+ */
+import { registerBackend } from './backends/backend.js';
+import { cpuBackend } from './backends/cpu/index.js';
+
+registerBackend('cpu', cpuBackend);
+
+export { Tensor } from './tensor/tensor.js';
+export type { TensorLike, NestedArray, Scalar } from './tensor/tensor.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, randLike, randnLike,
+  fromTypedArray,
+} from './tensor/creation.js';
+export type { TensorOptions } from './tensor/creation.js';
+export { manualSeed, Generator, defaultGenerator, getRngState, setRngState } from './tensor/random.js';
+export type { RngState } from './tensor/random.js';
+export { tidy, keep } from './tensor/scope.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/engine.js';
+export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
+export type { GradcheckOptions } from './autograd/gradcheck.js';
+export {
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, gelu, erf, sin, cos, clamp,
+  maximum, minimum, where, maskedFill, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, isnan,
+  sum, mean, max, min, variance as var, std, logsumexp, softmax, logSoftmax, matmul, reshape, view, flatten, permute,
+  transpose, expand, squeeze, unsqueeze, slice, narrow, select, split, chunk, contiguous, cat, stack, gather,
+  indexSelect, embedding, dropout, OPS, COMPOSITES,
+} from './autograd/ops.js';
+export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice } from './backends/backend.js';
+export type { Backend, Storage, View } from './backends/backend.js';

@@ -1,0 +1,198 @@
+/**
+ * Creation functions, named as in PyTorch: tensor, zeros, ones, full, arange, linspace, eye,
+ * rand, randn, randint and the *Like variants. Random ones draw from the seeded default
+ * generator (see random.ts), so `manualSeed(n)` makes them reproducible.
+ */
+import { getBackend, getDefaultDevice } from '../backends/backend.js';
+import { allocArray, dtypeOfArray, isDType, isFloatingDType, type DType, type TypedArray } from './dtype.js';
+import { checkShape, fmtShape, numel } from './shape.js';
+import { defaultGenerator } from './random.js';
+import { Tensor, type NestedArray } from './tensor.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  device?: string;
+  requiresGrad?: boolean;
+}
+
+function checkOptions(op: string, opts: TensorOptions | undefined): Required<Pick<TensorOptions, 'device'>> & TensorOptions {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new Error(`${op}: options must be an object, got ${String(opts)}`);
+  if (opts?.dtype !== undefined && !isDType(opts.dtype)) {
+    throw new Error(`${op}: unknown dtype '${String(opts.dtype)}' (expected 'float32', 'float64', 'int32' or 'bool')`);
+  }
+  return { ...opts, device: opts?.device ?? getDefaultDevice() };
+}
+
+function make(op: string, data: TypedArray, shape: number[], dtype: DType, opts: TensorOptions): Tensor {
+  const o = checkOptions(op, opts);
+  const t = Tensor.fromStorage(getBackend(o.device).fromArray(data, dtype), shape);
+  if (o.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Infers the shape of a nested array and checks that it is not ragged. */
+function inferNested(data: unknown): { shape: number[]; flat: (number | boolean)[] } {
+  const shape: number[] = [];
+  let probe: unknown = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  const flat: (number | boolean)[] = [];
+  const walk = (x: unknown, d: number, path: string): void => {
+    if (d === shape.length) {
+      if (Array.isArray(x)) throw new Error(`tensor: ragged nested array: element ${path} is an array but elements at that depth elsewhere are scalars`);
+      if (typeof x !== 'number' && typeof x !== 'boolean') {
+        throw new Error(`tensor: expected numbers or booleans, got ${x === null ? 'null' : typeof x} at ${path || 'the top level'}`);
+      }
+      flat.push(x);
+      return;
+    }
+    if (!Array.isArray(x)) throw new Error(`tensor: ragged nested array: expected a list of length ${shape[d]} at ${path || 'the top level'}, got a scalar`);
+    if (x.length !== shape[d]) {
+      throw new Error(`tensor: ragged nested array: expected a list of length ${shape[d]} at ${path || 'the top level'} (like its siblings), got length ${x.length}`);
+    }
+    x.forEach((v, i) => walk(v, d + 1, `${path}[${i}]`));
+  };
+  walk(data, 0, '');
+  return { shape, flat };
+}
+
+/**
+ * Creates a tensor from a number, boolean, nested array or typed array (copied).
+ * The dtype is inferred (booleans → bool, a typed array → its type, otherwise float32)
+ * unless given.
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ */
+export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {}): Tensor {
+  checkOptions('tensor', opts);
+  if (ArrayBuffer.isView(data)) {
+    const arr = data as TypedArray;
+    let src: TypedArray;
+    try {
+      src = arr;
+      dtypeOfArray(arr);
+    } catch {
+      throw new Error(`tensor: unsupported typed array ${(data as object).constructor.name} (expected Float32Array, Float64Array, Int32Array or Uint8Array)`);
+    }
+    const dtype = opts.dtype ?? dtypeOfArray(arr);
+    const out = allocArray(dtype, arr.length);
+    out.set(src);
+    return make('tensor', out, [arr.length], dtype, opts);
+  }
+  const { shape, flat } = inferNested(data);
+  const allBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
+  const dtype = opts.dtype ?? (allBool ? 'bool' : 'float32');
+  const out = allocArray(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i]!;
+    const num = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    if (dtype === 'int32' && !Number.isInteger(num)) {
+      throw new Error(`tensor: dtype int32 needs integer values, got ${num} at flat index ${i}`);
+    }
+    if (dtype === 'bool') out[i] = num !== 0 ? 1 : 0;
+    else out[i] = num;
+  }
+  return make('tensor', out, shape, dtype, opts);
+}
+
+function filled(op: string, shape: readonly number[], value: number, opts: TensorOptions): Tensor {
+  const s = checkShape(op, shape);
+  const o = checkOptions(op, opts);
+  const dtype = o.dtype ?? 'float32';
+  const t = Tensor.fromStorage(getBackend(o.device).full(numel(s), dtype, dtype === 'bool' ? (value ? 1 : 0) : value), s);
+  if (o.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('ones', shape, 1, opts);
+export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  return filled('full', shape, Number(value), { ...opts, dtype });
+}
+
+function likeOpts(x: Tensor, opts: TensorOptions): TensorOptions {
+  return { dtype: x.dtype, device: x.device, ...opts };
+}
+export const zerosLike = (x: Tensor, opts: TensorOptions = {}): Tensor => zeros(x.shape, likeOpts(x, opts));
+export const onesLike = (x: Tensor, opts: TensorOptions = {}): Tensor => ones(x.shape, likeOpts(x, opts));
+export const fullLike = (x: Tensor, value: number, opts: TensorOptions = {}): Tensor => full(x.shape, value, likeOpts(x, opts));
+
+/**
+ * Values from `start` to `end` (exclusive) in steps of `step`; `arange(n)` is 0…n−1.
+ * The dtype is int32 when all arguments are integers, else float32.
+ */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  for (const [k, v] of [['start', start], ['end', end], ['step', step]] as const) {
+    if (!Number.isFinite(v)) throw new Error(`arange: ${k} must be finite, got ${v}`);
+  }
+  if (step === 0) throw new Error('arange: step must be nonzero');
+  if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const a = allocArray(dtype, n);
+  for (let i = 0; i < n; i++) a[i] = start + i * step;
+  return make('arange', a, [n], dtype, opts);
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const dtype = opts.dtype ?? 'float32';
+  const a = allocArray(dtype, steps);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // symmetric evaluation as torch does: first half from start, second half from end
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) a[i] = i < half ? start + i * step : end - (steps - 1 - i) * step;
+  return make('linspace', a, [steps], dtype, opts);
+}
+
+/** The n×m identity matrix. */
+export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
+  checkShape('eye', [n, m], 'size');
+  const dtype = opts.dtype ?? 'float32';
+  const a = allocArray(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1;
+  return make('eye', a, [n, m], dtype, opts);
+}
+
+function randomFill(op: string, shape: readonly number[], opts: TensorOptions, draw: () => number): Tensor {
+  const s = checkShape(op, shape);
+  const dtype = opts.dtype ?? 'float32';
+  if (!isFloatingDType(dtype)) throw new Error(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  const a = allocArray(dtype, numel(s));
+  for (let i = 0; i < a.length; i++) a[i] = draw();
+  return make(op, a, s, dtype, opts);
+}
+
+/** Uniform samples in [0, 1). */
+export const rand = (shape: readonly number[], opts: TensorOptions = {}): Tensor => randomFill('rand', shape, opts, () => defaultGenerator.random());
+/** Standard normal samples N(0, 1). */
+export const randn = (shape: readonly number[], opts: TensorOptions = {}): Tensor => randomFill('randn', shape, opts, () => defaultGenerator.normal());
+export const randLike = (x: Tensor, opts: TensorOptions = {}): Tensor => rand(x.shape, likeOpts(x, opts));
+export const randnLike = (x: Tensor, opts: TensorOptions = {}): Tensor => randn(x.shape, likeOpts(x, opts));
+
+/** Uniform integers in [low, high), int32. */
+export function randint(low: number, high: number, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new Error(`randint: expected integers low < high, got low ${low}, high ${high}`);
+  }
+  const s = checkShape('randint', shape);
+  const dtype = opts.dtype ?? 'int32';
+  const a = allocArray(dtype, numel(s));
+  for (let i = 0; i < a.length; i++) a[i] = defaultGenerator.randint(low, high);
+  return make('randint', a, s, dtype, opts);
+}
+
+/** A tensor wrapping a typed array with a shape (the array is copied). */
+export function fromTypedArray(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  const s = checkShape('fromTypedArray', shape);
+  if (numel(s) !== data.length) throw new Error(`fromTypedArray: shape ${fmtShape(s)} holds ${numel(s)} elements but the array has ${data.length}`);
+  const dtype = opts.dtype ?? dtypeOfArray(data);
+  const a = allocArray(dtype, data.length);
+  a.set(data);
+  return make('fromTypedArray', a, s, dtype, opts);
+}

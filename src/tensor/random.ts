@@ -1,0 +1,93 @@
+/**
+ * The global random number generator. `manualSeed(n)` makes every random function of the
+ * framework (rand, randn, randint, dropout, weight init, DataLoader shuffling) reproducible.
+ *
+ * Uniforms come from seedrandom's ARC4-based generator (`seedrandom(seed, { state: true })`),
+ * whose state can be saved and restored (checkpoints resume with the same random stream).
+ * Normals use the Box–Muller transform: z = √(−2 ln u₁)·cos(2πu₂).
+ */
+import seedrandom from 'seedrandom';
+
+export type RngState = { seed: string; arc4: unknown; spare: number | null };
+
+export class Generator {
+  private rng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
+  private seedValue: string;
+  /** Box–Muller yields normals in pairs; the second is kept for the next call. */
+  private spare: number | null = null;
+
+  constructor(seed: number | string = Date.now()) {
+    this.seedValue = String(seed);
+    this.rng = seedrandom(this.seedValue, { state: true });
+  }
+
+  manualSeed(seed: number | string): this {
+    if (typeof seed === 'number' && !Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number or a string, got ${seed}`);
+    this.seedValue = String(seed);
+    this.rng = seedrandom(this.seedValue, { state: true });
+    this.spare = null;
+    return this;
+  }
+
+  /** A uniform float in [0, 1) with 53 bits of randomness. */
+  random(): number {
+    return this.rng.double();
+  }
+
+  /** A standard normal N(0, 1) sample. */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u1 = this.rng.double();
+    while (u1 <= Number.MIN_VALUE) u1 = this.rng.double(); // ln(0) guard
+    const u2 = this.rng.double();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    this.spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** A uniform integer in [low, high). */
+  randint(low: number, high: number): number {
+    return low + Math.floor(this.rng.double() * (high - low));
+  }
+
+  /** Fisher–Yates shuffle of [0, n): a random permutation. */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng.double() * (i + 1));
+      [p[i], p[j]] = [p[j]!, p[i]!];
+    }
+    return p;
+  }
+
+  getState(): RngState {
+    return { seed: this.seedValue, arc4: structuredClone(this.rng.state()), spare: this.spare };
+  }
+
+  setState(state: RngState): void {
+    if (!state || typeof state !== 'object' || !('arc4' in state)) throw new Error('Generator.setState: expected an object from getState()');
+    this.seedValue = state.seed;
+    this.rng = seedrandom('', { state: structuredClone(state.arc4) as seedrandom.State.Arc4 });
+    this.spare = state.spare;
+  }
+}
+
+/** The default generator behind every random function. */
+export const defaultGenerator = new Generator(0);
+
+/** Seeds the default generator, like torch.manual_seed. */
+export function manualSeed(seed: number | string): void {
+  defaultGenerator.manualSeed(seed);
+}
+
+export function getRngState(): RngState {
+  return defaultGenerator.getState();
+}
+
+export function setRngState(state: RngState): void {
+  defaultGenerator.setState(state);
+}

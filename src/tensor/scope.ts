@@ -1,0 +1,63 @@
+/**
+ * Explicit memory management for storage the garbage collector cannot see (GPU textures).
+ *
+ * `tidy(fn)` disposes every storage created inside `fn` except those reachable from its result
+ * (like tfjs's tidy). On the CPU the garbage collector frees memory anyway, so tidy is only
+ * needed for GPU tensors, but it behaves the same on every backend.
+ */
+import type { Storage } from '../backends/backend.js';
+
+const scopes: Set<Storage>[] = [];
+
+/** @internal called for every newly created storage */
+export function trackStorage(s: Storage): void {
+  const top = scopes[scopes.length - 1];
+  if (top) top.add(s);
+}
+
+interface HasStorage { storage: Storage; grad?: unknown }
+
+function collectKept(value: unknown, keep: Set<Storage>, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  const maybe = value as Partial<HasStorage>;
+  if (maybe.storage && typeof maybe.storage === 'object' && 'backend' in maybe.storage) {
+    keep.add(maybe.storage);
+    if (maybe.grad) collectKept(maybe.grad, keep, seen);
+    return;
+  }
+  if (Array.isArray(value)) for (const v of value) collectKept(v, keep, seen);
+  else if (value instanceof Map) for (const v of value.values()) collectKept(v, keep, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectKept(v, keep, seen);
+}
+
+/**
+ * Runs `fn` and disposes the storage of every tensor it created that is not part of its
+ * result (tensors, arrays, Maps and plain objects of tensors are searched).
+ * Tensors created inside and kept elsewhere (e.g. saved for a later backward) must be
+ * returned, or created outside the scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Storage>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const keep = new Set<Storage>();
+  collectKept(result, keep);
+  const parent = scopes[scopes.length - 1];
+  for (const s of scope) {
+    if (keep.has(s)) parent?.add(s);
+    else if (!s.disposed) s.backend.dispose(s);
+  }
+  return result;
+}
+
+/** Keeps `x` alive past the enclosing tidy (it is moved to no scope). */
+export function keep<T extends HasStorage>(x: T): T {
+  for (const scope of scopes) scope.delete(x.storage);
+  return x;
+}
