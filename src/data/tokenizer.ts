@@ -1,0 +1,995 @@
+/**
+ * BERT's WordPiece tokenizer, token for token identical to the reference.
+ *
+ * References:
+ *   - Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers for
+ *     Language Understanding" (§3 and Appendix A: WordPiece, [CLS]/[SEP], segment ids).
+ *   - Google's `tokenization.py` (google-research/bert): `BasicTokenizer`,
+ *     `WordpieceTokenizer`, `_is_whitespace`, `_is_control`, `_is_punctuation`.
+ *   - HuggingFace transformers, slow `BertTokenizer` (`tokenization_bert.py`) and
+ *     `PreTrainedTokenizer.tokenize` / `truncate_sequences` / `clean_up_tokenization`.
+ *
+ * Pipeline (each step cites the reference function it reproduces):
+ *   0. `PreTrainedTokenizer.tokenize`: special tokens written in the text (`[MASK]`, …) are
+ *      kept whole; with `doLowerCase`, every other character is lower-cased on its own
+ *      (HF's `re.sub(... (.+?) ... .lower())` works one code point at a time, so a final
+ *      capital sigma becomes `σ`, not `ς`, exactly as in HF slow and fast).
+ *   1. `_clean_text`: drop U+0000, U+FFFD and every character of category C* except
+ *      `\t \n \r`; `\t \n \r`, space and category Zs become separators.
+ *   2. `_tokenize_chinese_chars`: CJK ideographs (the reference's code-point ranges)
+ *      become words of their own.
+ *   3. HF `BasicTokenizer`: NFC, then `whitespace_tokenize` (Python's `str.split()`, which
+ *      also splits on U+2028 and U+2029, the only non-C, non-Zs whitespace left).
+ *   4. Per word (unless it is in `never_split`, i.e. a special token): lower-case;
+ *      `_run_strip_accents` (NFD, drop category Mn); `_run_split_on_punc` (ASCII 33–47,
+ *      58–64, 91–96, 123–126 and category P* are words of their own).
+ *   5. `WordpieceTokenizer`: greedy longest-match-first over code points, continuation
+ *      pieces prefixed `##`; a word that cannot be covered, or has more than
+ *      `maxInputCharsPerWord` code points, becomes `[UNK]` as a whole.
+ *
+ * Every character carries its [start, end) span in the original string (UTF-16 indices,
+ * so `text.slice(start, end)` works) through all the steps, which gives the offsets and
+ * word ids that HF computes only in its fast (Rust) tokenizer. A step that merges or
+ * reorders characters (NFC composition, NFD reordering) is applied per grapheme-like
+ * cluster and checked against the whole-word result; if they ever differ, the word's
+ * characters all get the word's span, so the tokens stay exact and only the offsets
+ * coarsen.
+ *
+ * Unicode tables are the JavaScript engine's (`\p{…}` and `String#normalize`); Python's
+ * `unicodedata` of a different Unicode version can classify newly assigned code points
+ * differently (they are category Cn, hence removed, in an older table).
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Thrown for every invalid argument, vocabulary or request this module receives. */
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+}
+
+/** Options of {@link BertTokenizer.fromVocab} and {@link BertTokenizer.fromVocabFile}. */
+export interface BertTokenizerOptions {
+  /** Lower-case the input (uncased models). Default true. */
+  doLowerCase?: boolean;
+  /** Strip accents (NFD, drop Mn). Default: the value of `doLowerCase`, as in HF. */
+  stripAccents?: boolean;
+  /** Surround CJK ideographs with spaces. Default true. */
+  tokenizeChineseChars?: boolean;
+  unkToken?: string;
+  sepToken?: string;
+  padToken?: string;
+  clsToken?: string;
+  maskToken?: string;
+  /** Words with more code points than this become `[UNK]`. Default 100 (HF). */
+  maxInputCharsPerWord?: number;
+  /**
+   * Length used by `truncation`/`padding: 'max_length'` when `encode` gets no
+   * `maxLength` (HF's `model_max_length`). Default: none; 512 for `bertBaseUncased()`.
+   */
+  modelMaxLength?: number;
+}
+
+/** HF truncation strategies; `true` means `'longest_first'`. */
+export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
+
+/** Options of {@link BertTokenizer.encode} and friends. */
+export interface EncodeOptions {
+  /** Total length limit, special tokens included. */
+  maxLength?: number;
+  /**
+   * How to shorten input longer than `maxLength`. Default: `'longest_first'` when a
+   * `maxLength` is given. `false` makes an over-long input an error (see `encode`).
+   */
+  truncation?: boolean | TruncationStrategy;
+  /** `'max_length'`: pad to `maxLength`; `'longest'`: to the longest of the batch. Default false. */
+  padding?: false | 'max_length' | 'longest';
+  /** Add `[CLS] … [SEP]` (`[CLS] A [SEP] B [SEP]` for a pair). Default true. */
+  addSpecialTokens?: boolean;
+  /** Also return `offsets`. Default false. */
+  returnOffsets?: boolean;
+}
+
+/** The model inputs for one sequence (or pair), all arrays of the same length. */
+export interface Encoding {
+  inputIds: number[];
+  /** Segment ids: 0 for the first sequence (and its specials), 1 for the second. */
+  tokenTypeIds: number[];
+  /** 1 for real tokens, 0 for padding. */
+  attentionMask: number[];
+  /** Index of the word each token came from; null for special and pad tokens. */
+  wordIds: (number | null)[];
+  /**
+   * [start, end) UTF-16 offsets into the source string (for a pair, the second sequence's
+   * offsets index into the second text); [0, 0] for special and pad tokens.
+   */
+  offsets?: [number, number][];
+}
+
+/** Options of {@link BertTokenizer.decode}. */
+export interface DecodeOptions {
+  /** Drop [CLS], [SEP], [PAD], [MASK] and [UNK] (HF's `all_special_ids`). Default false. */
+  skipSpecialTokens?: boolean;
+  /** Apply HF's `clean_up_tokenization` (" ." → "." …). Default true, as for bert-base-uncased. */
+  cleanUpTokenizationSpaces?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------
+// Character classes (reference: tokenization.py, module-level helpers)
+
+const CATEGORY_C = /\p{C}/u;
+const CATEGORY_ZS = /\p{Zs}/u;
+const CATEGORY_P = /\p{P}/u;
+const CATEGORY_MN = /\p{Mn}/u;
+/** Characters that NFC may compose with the character before them (see `clusters`). */
+const COMBINING = /[\p{M}\u1160-\u11FF]/u;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** `_is_control`: category C* (Cc, Cf, Cs, Co, Cn) except \t \n \r. */
+function isControl(c: string, cp: number): boolean {
+  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
+  if (cp < 0x80) return cp < 0x20 || cp === 0x7f;
+  return CATEGORY_C.test(c);
+}
+
+/** `_is_whitespace` (space, \t \n \r, Zs) plus U+2028/U+2029, which `str.split()` also splits on. */
+function isWhitespace(c: string, cp: number): boolean {
+  if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d) return true;
+  if (cp < 0x80) return false;
+  return cp === 0x2028 || cp === 0x2029 || CATEGORY_ZS.test(c);
+}
+
+/** `_is_punctuation`: all non-alphanumeric printable ASCII, plus Unicode category P*. */
+function isPunctuation(c: string, cp: number): boolean {
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
+    return true;
+  }
+  if (cp < 0x80) return false;
+  return CATEGORY_P.test(c);
+}
+
+/** `_is_chinese_char`: the CJK Unified Ideographs blocks, exactly the reference's ranges. */
+function isChineseChar(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Characters with their source spans
+
+/** One code point `c` and the [s, e) span of the original string it came from. */
+interface Unit {
+  c: string;
+  s: number;
+  e: number;
+}
+
+/** A pre-tokenized word: its code points, and whether it is a special token taken whole. */
+interface Word {
+  units: Unit[];
+  special: boolean;
+}
+
+/** One output token: vocabulary id, source span and the index of its word. */
+interface Piece {
+  id: number;
+  start: number;
+  end: number;
+  word: number;
+}
+
+function joinUnits(units: Unit[]): string {
+  let s = '';
+  for (const u of units) s += u.c;
+  return s;
+}
+
+function spanOf(units: Unit[]): [number, number] {
+  let s = Infinity;
+  let e = -Infinity;
+  for (const u of units) {
+    if (u.s < s) s = u.s;
+    if (u.e > e) e = u.e;
+  }
+  return [s, e];
+}
+
+/** Splits `text` into code points (a lone surrogate is one unit) with their UTF-16 spans. */
+function toUnits(text: string): Unit[] {
+  const units: Unit[] = [];
+  let i = 0;
+  for (const c of text) {
+    units.push({ c, s: i, e: i + c.length });
+    i += c.length;
+  }
+  return units;
+}
+
+/** Groups a base character with the combining characters after it (NFC never composes across groups). */
+function clusters(units: Unit[]): Unit[][] {
+  const groups: Unit[][] = [];
+  for (const u of units) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && COMBINING.test(u.c)) last.push(u);
+    else groups.push([u]);
+  }
+  return groups;
+}
+
+/**
+ * Applies a string transform to a word while keeping spans: per cluster when that gives
+ * the same string as transforming the whole word (always, in practice), otherwise the
+ * whole word's result with every character spanning the whole word.
+ */
+function transform(units: Unit[], fn: (s: string) => string): Unit[] {
+  const whole = fn(joinUnits(units));
+  const out: Unit[] = [];
+  let concat = '';
+  for (const group of clusters(units)) {
+    const [s, e] = spanOf(group);
+    const r = fn(joinUnits(group));
+    concat += r;
+    for (const c of r) out.push({ c, s, e });
+  }
+  if (concat === whole) return out;
+  const [s, e] = spanOf(units);
+  return Array.from(whole, (c) => ({ c, s, e }));
+}
+
+const nfc = (s: string): string => s.normalize('NFC');
+const lower = (s: string): string => s.toLowerCase();
+/** `_run_strip_accents`: NFD, then drop nonspacing marks (Mn). */
+function stripAccentsOf(s: string): string {
+  let out = '';
+  for (const c of s.normalize('NFD')) if (!CATEGORY_MN.test(c)) out += c;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Argument checking
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function checkString(where: string, name: string, v: unknown): string {
+  if (typeof v !== 'string') throw new TokenizerError(`${where}: ${name} must be a string, got ${describe(v)}`);
+  return v;
+}
+
+function checkPositiveInt(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new TokenizerError(`${where}: ${name} must be a positive integer, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function checkBool(where: string, name: string, v: unknown): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new TokenizerError(`${where}: ${name} must be a boolean, got ${describe(v)}`);
+  }
+  return v;
+}
+
+interface ResolvedEncode {
+  maxLength: number | undefined;
+  truncation: TruncationStrategy | false;
+  padding: false | 'max_length' | 'longest';
+  addSpecialTokens: boolean;
+  returnOffsets: boolean;
+}
+
+const TRUNCATIONS: readonly TruncationStrategy[] = ['longest_first', 'only_first', 'only_second'];
+
+// ---------------------------------------------------------------------------------------
+
+interface SpecialTokens {
+  unk: string;
+  sep: string;
+  pad: string;
+  cls: string;
+  mask: string;
+}
+
+/**
+ * BERT's WordPiece tokenizer (HF slow `BertTokenizer` semantics) with HF-style `encode`.
+ *
+ * @example
+ * ```ts
+ * const tok = BertTokenizer.bertBaseUncased();
+ * tok.tokenize('i like strawberries'); // ['i', 'like', 'straw', '##berries']
+ * tok.encode('i like strawberries').inputIds; // [101, 1045, 2066, 13137, 20968, 102]
+ * ```
+ */
+export class BertTokenizer {
+  private static cachedBaseUncased: BertTokenizer | undefined;
+
+  private readonly vocab: Map<string, number>;
+  private readonly idToToken: readonly string[];
+  private readonly doLowerCase: boolean;
+  private readonly stripAccents: boolean;
+  private readonly tokenizeChineseChars: boolean;
+  private readonly maxInputCharsPerWord: number;
+  private readonly modelMaxLength: number | undefined;
+  private readonly special: SpecialTokens;
+  /** Special tokens as code-point arrays, longest first (for leftmost-longest matching). */
+  private readonly specialCps: readonly string[][];
+  /** First code points of the special tokens: a quick reject for `specialAt`. */
+  private readonly specialFirst: ReadonlySet<string>;
+  private readonly specialIds: ReadonlySet<number>;
+  /** Longest vocabulary entry in code points, `##` excluded: bounds the greedy search. */
+  private readonly maxPieceChars: number;
+
+  readonly unkTokenId: number;
+  readonly sepTokenId: number;
+  readonly padTokenId: number;
+  readonly clsTokenId: number;
+  readonly maskTokenId: number;
+
+  private constructor(tokens: readonly string[], opts: BertTokenizerOptions) {
+    const where = 'BertTokenizer';
+    if (typeof opts !== 'object' || opts === null) throw new TokenizerError(`${where}: opts must be an object, got ${describe(opts)}`);
+    this.doLowerCase = checkBool(where, 'opts.doLowerCase', opts.doLowerCase) ?? true;
+    this.stripAccents = checkBool(where, 'opts.stripAccents', opts.stripAccents) ?? this.doLowerCase;
+    this.tokenizeChineseChars = checkBool(where, 'opts.tokenizeChineseChars', opts.tokenizeChineseChars) ?? true;
+    this.maxInputCharsPerWord =
+      opts.maxInputCharsPerWord === undefined ? 100 : checkPositiveInt(where, 'opts.maxInputCharsPerWord', opts.maxInputCharsPerWord);
+    this.modelMaxLength =
+      opts.modelMaxLength === undefined ? undefined : checkPositiveInt(where, 'opts.modelMaxLength', opts.modelMaxLength);
+    this.special = {
+      unk: checkString(where, 'opts.unkToken', opts.unkToken ?? '[UNK]'),
+      sep: checkString(where, 'opts.sepToken', opts.sepToken ?? '[SEP]'),
+      pad: checkString(where, 'opts.padToken', opts.padToken ?? '[PAD]'),
+      cls: checkString(where, 'opts.clsToken', opts.clsToken ?? '[CLS]'),
+      mask: checkString(where, 'opts.maskToken', opts.maskToken ?? '[MASK]'),
+    };
+
+    if (!Array.isArray(tokens)) throw new TokenizerError(`${where}: tokens must be an array of strings, got ${describe(tokens)}`);
+    if (tokens.length === 0) throw new TokenizerError(`${where}: the vocabulary is empty`);
+    const vocab = new Map<string, number>();
+    let maxPieceChars = 0;
+    tokens.forEach((t: unknown, id) => {
+      if (typeof t !== 'string') throw new TokenizerError(`${where}: vocabulary entry ${id} must be a string, got ${describe(t)}`);
+      if (t.length === 0) throw new TokenizerError(`${where}: vocabulary entry ${id} is empty`);
+      if (/[\r\n]/.test(t)) throw new TokenizerError(`${where}: vocabulary entry ${id} (${describe(t)}) contains a line break`);
+      const prev = vocab.get(t);
+      if (prev !== undefined) throw new TokenizerError(`${where}: duplicate vocabulary entry ${describe(t)} at ids ${prev} and ${id}`);
+      vocab.set(t, id);
+      const n = [...t].length - (t.startsWith('##') ? 2 : 0);
+      if (n > maxPieceChars) maxPieceChars = n;
+    });
+    this.vocab = vocab;
+    this.idToToken = [...tokens];
+    this.maxPieceChars = maxPieceChars;
+
+    const idOf = (name: string, tok: string): number => {
+      const id = vocab.get(tok);
+      if (id === undefined) {
+        throw new TokenizerError(`${where}: the vocabulary has no ${name} token ${describe(tok)}; set opts.${name}Token to one it has`);
+      }
+      return id;
+    };
+    this.unkTokenId = idOf('unk', this.special.unk);
+    this.sepTokenId = idOf('sep', this.special.sep);
+    this.padTokenId = idOf('pad', this.special.pad);
+    this.clsTokenId = idOf('cls', this.special.cls);
+    this.maskTokenId = idOf('mask', this.special.mask);
+    const specials = [...new Set(Object.values(this.special))];
+    this.specialCps = specials.map((s) => [...s]).sort((a, b) => b.length - a.length);
+    this.specialFirst = new Set(this.specialCps.map((cps) => cps[0]!));
+    this.specialIds = new Set([this.unkTokenId, this.sepTokenId, this.padTokenId, this.clsTokenId, this.maskTokenId]);
+  }
+
+  /**
+   * Builds a tokenizer from a vocabulary given as a token list (index = id).
+   * Throws a {@link TokenizerError} for empty or duplicate entries and when a special
+   * token (`[UNK]`, `[SEP]`, `[PAD]`, `[CLS]`, `[MASK]` or the configured ones) is missing.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.fromVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'un', '##aff', '##able']);
+   * tok.tokenize('unaffable'); // ['un', '##aff', '##able']
+   * ```
+   */
+  static fromVocab(tokens: string[], opts: BertTokenizerOptions = {}): BertTokenizer {
+    return new BertTokenizer(tokens, opts);
+  }
+
+  /**
+   * Reads a `vocab.txt` (one token per line, line number = id; `\n` or `\r\n` line ends;
+   * a final newline is optional) and builds a tokenizer from it.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.fromVocabFile('assets/vocab.txt', { doLowerCase: true });
+   * tok.vocabSize; // 30522
+   * ```
+   */
+  static fromVocabFile(path: string, opts: BertTokenizerOptions = {}): BertTokenizer {
+    checkString('BertTokenizer.fromVocabFile', 'path', path);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new TokenizerError(`BertTokenizer.fromVocabFile: cannot read vocabulary file ${describe(path)}: ${(err as Error).message}`);
+    }
+    const lines = text.split(/\r?\n/);
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+    return new BertTokenizer(lines, opts);
+  }
+
+  /**
+   * The bert-base-uncased tokenizer, from the vocabulary shipped in `assets/vocab.txt`
+   * (lower-casing, accent stripping, `modelMaxLength` 512). Cached after the first call.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * tok.convertTokensToIds(['[CLS]', 'hello', '[SEP]']); // [101, 7592, 102]
+   * ```
+   */
+  static bertBaseUncased(): BertTokenizer {
+    if (BertTokenizer.cachedBaseUncased === undefined) {
+      // src/data/tokenizer.ts and the built dist/data/tokenizer.js both sit two levels below the package root.
+      const path = fileURLToPath(new URL('../../assets/vocab.txt', import.meta.url));
+      BertTokenizer.cachedBaseUncased = BertTokenizer.fromVocabFile(path, { doLowerCase: true, modelMaxLength: 512 });
+    }
+    return BertTokenizer.cachedBaseUncased;
+  }
+
+  /**
+   * Number of entries in the vocabulary; every id is in [0, vocabSize).
+   *
+   * @example
+   * ```ts
+   * BertTokenizer.bertBaseUncased().vocabSize; // 30522
+   * ```
+   */
+  get vocabSize(): number {
+    return this.idToToken.length;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Tokenization
+
+  /**
+   * Splits text into WordPiece tokens, without adding [CLS]/[SEP]. Special tokens written
+   * in the text (`"[MASK]"`) are kept whole, as HF does.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * tok.tokenize('Héllo, WORLD!'); // ['hello', ',', 'world', '!']
+   * tok.tokenize('i like strawberries'); // ['i', 'like', 'straw', '##berries']
+   * ```
+   */
+  tokenize(text: string): string[] {
+    checkString('BertTokenizer.tokenize', 'text', text);
+    return this.pieces(this.preTokenize(text)).map((p) => this.idToToken[p.id]!);
+  }
+
+  /**
+   * The words that WordPiece then splits: whitespace- and punctuation-separated, lower-cased
+   * and accent-stripped as configured (the reference `BasicTokenizer.tokenize` output,
+   * plus special tokens written in the text).
+   *
+   * @example
+   * ```ts
+   * BertTokenizer.bertBaseUncased().basicTokenize("Don't stop"); // ['don', "'", 't', 'stop']
+   * ```
+   */
+  basicTokenize(text: string): string[] {
+    checkString('BertTokenizer.basicTokenize', 'text', text);
+    return this.preTokenize(text).map((w) => joinUnits(w.units));
+  }
+
+  /**
+   * Maps tokens to ids; a token not in the vocabulary maps to `unkTokenId` (as in HF).
+   *
+   * @example
+   * ```ts
+   * BertTokenizer.bertBaseUncased().convertTokensToIds(['straw', '##berries', 'zzzzqqq']); // [13137, 20968, 100]
+   * ```
+   */
+  convertTokensToIds(tokens: string[]): number[] {
+    if (!Array.isArray(tokens)) throw new TokenizerError(`BertTokenizer.convertTokensToIds: tokens must be an array of strings, got ${describe(tokens)}`);
+    return tokens.map((t, i) => this.vocab.get(checkString('BertTokenizer.convertTokensToIds', `tokens[${i}]`, t)) ?? this.unkTokenId);
+  }
+
+  /**
+   * Maps ids to tokens; throws a {@link TokenizerError} for an id outside [0, vocabSize).
+   *
+   * @example
+   * ```ts
+   * BertTokenizer.bertBaseUncased().convertIdsToTokens([101, 7592, 102]); // ['[CLS]', 'hello', '[SEP]']
+   * ```
+   */
+  convertIdsToTokens(ids: number[]): string[] {
+    return this.checkIds('BertTokenizer.convertIdsToTokens', ids).map((id) => this.idToToken[id]!);
+  }
+
+  /**
+   * Turns ids back into text: joins tokens with spaces, glues `##` pieces to the previous
+   * token, trims, and (by default) applies HF's `clean_up_tokenization`
+   * (" ." → ".", " ?" → "?", " !" → "!", " ," → ",", " ' " → "'", " n't", " 'm", " 's",
+   * " 've", " 're" lose their space). Lower-casing and accent stripping are not undone.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * tok.decode([101, 7592, 1010, 2088, 999, 102]); // '[CLS] hello, world! [SEP]'
+   * tok.decode([101, 7592, 1010, 2088, 999, 102], { skipSpecialTokens: true }); // 'hello, world!'
+   * ```
+   */
+  decode(ids: number[], opts: DecodeOptions = {}): string {
+    const where = 'BertTokenizer.decode';
+    this.checkIds(where, ids);
+    const skip = checkBool(where, 'opts.skipSpecialTokens', opts.skipSpecialTokens) ?? false;
+    const cleanUp = checkBool(where, 'opts.cleanUpTokenizationSpaces', opts.cleanUpTokenizationSpaces) ?? true;
+    const tokens = ids.filter((id) => !(skip && this.specialIds.has(id))).map((id) => this.idToToken[id]!);
+    // convert_tokens_to_string: " ".join(tokens).replace(" ##", "").strip()
+    let text = tokens.join(' ').replaceAll(' ##', '').trim();
+    if (cleanUp) {
+      text = text
+        .replaceAll(' .', '.')
+        .replaceAll(' ?', '?')
+        .replaceAll(' !', '!')
+        .replaceAll(' ,', ',')
+        .replaceAll(" ' ", "'")
+        .replaceAll(" n't", "n't")
+        .replaceAll(" 'm", "'m")
+        .replaceAll(" 's", "'s")
+        .replaceAll(" 've", "'ve")
+        .replaceAll(" 're", "'re");
+    }
+    return text;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Encoding
+
+  /**
+   * Encodes a text, or a pair of texts, into model inputs: `[CLS] A [SEP]` or
+   * `[CLS] A [SEP] B [SEP]` with segment ids 0/1, an attention mask, word ids (restarting
+   * at 0 in the second text, like HF's `word_ids()`) and optionally character offsets.
+   *
+   * Length handling (HF-like, with two deliberate differences that turn silent surprises
+   * into errors):
+   *   - `maxLength` counts special tokens. When it is given and `truncation` is not,
+   *     `'longest_first'` truncation applies (HF does so only when padding is off, and
+   *     otherwise returns rows longer than `maxLength`).
+   *   - `'longest_first'` removes one token at a time from the longer sequence (the
+   *     second on ties) — HF's slow `truncate_sequences`; `'only_first'`/`'only_second'`
+   *     shorten one sequence and throw if it is too short to absorb the cut (HF logs an
+   *     error and returns the input untruncated); a single sequence must keep at least one
+   *     token. `truncation` (or `padding: 'max_length'`) without `maxLength` uses the
+   *     tokenizer's `modelMaxLength` (and then also truncates by default), and throws if
+   *     there is none.
+   *   - `truncation: false` with a `maxLength` throws when the input does not fit, so an
+   *     over-long row can never reach a model with fixed position embeddings.
+   *   - A `maxLength` smaller than the number of special tokens always throws.
+   *   - Without special tokens, the second text still gets segment id 1 (HF fast does;
+   *     HF slow gives 0).
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * const e = tok.encode(['who?', 'me'], { maxLength: 8, padding: 'max_length', returnOffsets: true });
+   * e.inputIds;      // [101, 2040, 1029, 102, 2033, 102, 0, 0]
+   * e.tokenTypeIds;  // [0, 0, 0, 0, 1, 1, 0, 0]
+   * e.attentionMask; // [1, 1, 1, 1, 1, 1, 0, 0]
+   * e.wordIds;       // [null, 0, 1, null, 0, null, null, null]
+   * e.offsets;       // [[0,0], [0,3], [3,4], [0,0], [0,2], [0,0], [0,0], [0,0]]
+   * ```
+   */
+  encode(text: string | [string, string], opts: EncodeOptions = {}): Encoding {
+    const where = 'BertTokenizer.encode';
+    const o = this.resolveEncode(where, opts);
+    const [a, b] = this.textInput(where, 'text', text);
+    const enc = this.build(where, a, b, o);
+    return this.pad([enc], o)[0]!;
+  }
+
+  /**
+   * Encodes pre-tokenized input (HF's `is_split_into_words=True`): each word is tokenized
+   * on its own (it may still split at punctuation), and `wordIds` index into `words`,
+   * which is what word-level labels (NER) are aligned with. `offsets` are relative to
+   * the word they point to: `words[wordIds[i]].slice(...offsets[i])`. A word that yields
+   * no token (empty, whitespace or control characters only) is absent from `wordIds`.
+   * A pair is given as `[wordsA, wordsB]`. Options as for {@link BertTokenizer.encode}.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * const e = tok.encodeWords(['I', 'like', 'strawberries']);
+   * e.inputIds; // [101, 1045, 2066, 13137, 20968, 102]
+   * e.wordIds;  // [null, 0, 1, 2, 2, null]
+   * ```
+   */
+  encodeWords(words: string[] | [string[], string[]], opts: EncodeOptions = {}): Encoding {
+    const where = 'BertTokenizer.encodeWords';
+    const o = this.resolveEncode(where, opts);
+    const [a, b] = this.wordsInput(where, 'words', words);
+    const enc = this.build(where, a, b, o);
+    return this.pad([enc], o)[0]!;
+  }
+
+  /**
+   * Encodes many texts (or pairs) with the same options; `padding: 'longest'` pads every
+   * row to the longest row of the batch.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * const [x, y] = tok.encodeBatch(['hello', 'hello world'], { padding: 'longest' });
+   * x.inputIds; // [101, 7592, 102, 0]
+   * y.inputIds; // [101, 7592, 2088, 102]
+   * ```
+   */
+  encodeBatch(texts: (string | [string, string])[], opts: EncodeOptions = {}): Encoding[] {
+    const where = 'BertTokenizer.encodeBatch';
+    if (!Array.isArray(texts)) throw new TokenizerError(`${where}: texts must be an array, got ${describe(texts)}`);
+    const o = this.resolveEncode(where, opts);
+    const encs = texts.map((t, i) => {
+      const [a, b] = this.textInput(where, `texts[${i}]`, t);
+      return this.build(`${where} (texts[${i}])`, a, b, o);
+    });
+    return this.pad(encs, o);
+  }
+
+  /**
+   * {@link BertTokenizer.encodeWords} for a batch of pre-tokenized inputs.
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.bertBaseUncased();
+   * const rows = tok.encodeWordsBatch([['Paris'], ['in', 'Paris']], { padding: 'longest' });
+   * rows[0].wordIds; // [null, 0, null, null]
+   * ```
+   */
+  encodeWordsBatch(batch: (string[] | [string[], string[]])[], opts: EncodeOptions = {}): Encoding[] {
+    const where = 'BertTokenizer.encodeWordsBatch';
+    if (!Array.isArray(batch)) throw new TokenizerError(`${where}: batch must be an array, got ${describe(batch)}`);
+    const o = this.resolveEncode(where, opts);
+    const encs = batch.map((words, i) => {
+      const [a, b] = this.wordsInput(where, `batch[${i}]`, words);
+      return this.build(`${where} (batch[${i}])`, a, b, o);
+    });
+    return this.pad(encs, o);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: pre-tokenization (steps 0–4)
+
+  /** Leftmost-longest special token starting at `units[i]`, or undefined. */
+  private specialAt(units: Unit[], i: number): string[] | undefined {
+    if (!this.specialFirst.has(units[i]!.c)) return undefined;
+    for (const sp of this.specialCps) {
+      if (i + sp.length > units.length) continue;
+      let ok = true;
+      for (let k = 0; k < sp.length; k++) {
+        if (units[i + k]!.c !== sp[k]) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return sp;
+    }
+    return undefined;
+  }
+
+  /** Steps 0–4: the words of `text`, each character with its span in `text`. */
+  private preTokenize(text: string): Word[] {
+    let units = toUnits(text);
+    if (this.doLowerCase) {
+      // Step 0: lower-case one code point at a time, leaving special tokens as written.
+      const lowered: Unit[] = [];
+      for (let i = 0; i < units.length; ) {
+        const sp = this.specialAt(units, i);
+        if (sp !== undefined) {
+          for (let k = 0; k < sp.length; k++) lowered.push(units[i + k]!);
+          i += sp.length;
+          continue;
+        }
+        const u = units[i]!;
+        const l = u.c.toLowerCase();
+        if (l === u.c) lowered.push(u);
+        else for (const c of l) lowered.push({ c, s: u.s, e: u.e });
+        i++;
+      }
+      units = lowered;
+    }
+
+    const words: Word[] = [];
+    let chunk: Unit[] = [];
+    for (let i = 0; i < units.length; ) {
+      const sp = this.specialAt(units, i);
+      if (sp === undefined) {
+        chunk.push(units[i]!);
+        i++;
+        continue;
+      }
+      this.basicTokenize_(chunk, words);
+      chunk = [];
+      words.push({ units: units.slice(i, i + sp.length), special: true });
+      i += sp.length;
+    }
+    this.basicTokenize_(chunk, words);
+    return words;
+  }
+
+  /** Steps 1–4 (`BasicTokenizer.tokenize`) on text containing no special token. */
+  private basicTokenize_(units: Unit[], out: Word[]): void {
+    // Steps 1–3: clean, isolate CJK ideographs, split on whitespace.
+    let current: Unit[] = [];
+    const raw: Unit[][] = [];
+    const flush = (): void => {
+      if (current.length > 0) raw.push(current);
+      current = [];
+    };
+    for (const u of units) {
+      const cp = u.c.codePointAt(0)!;
+      if (cp === 0 || cp === 0xfffd || isControl(u.c, cp)) continue;
+      if (isWhitespace(u.c, cp)) {
+        flush();
+      } else if (this.tokenizeChineseChars && isChineseChar(cp)) {
+        flush();
+        raw.push([u]);
+      } else {
+        current.push(u);
+      }
+    }
+    flush();
+
+    for (let token of raw) {
+      const ascii = ASCII_ONLY.test(joinUnits(token));
+      if (!ascii) token = transform(token, nfc);
+      const str = joinUnits(token);
+      // never_split: the special tokens (only reachable here when cleaning removed
+      // characters from inside one, e.g. "[CL\u200bS]" with doLowerCase false).
+      if (this.isSpecialString(str)) {
+        out.push({ units: token, special: false });
+        continue;
+      }
+      if (!ascii) {
+        if (this.doLowerCase) {
+          token = transform(token, lower);
+          if (this.stripAccents) token = transform(token, stripAccentsOf);
+        } else if (this.stripAccents) {
+          token = transform(token, stripAccentsOf);
+        }
+      }
+      // (An ASCII word needs none of these: step 0 already lower-cased it per character.)
+      // _run_split_on_punc
+      let word: Unit[] = [];
+      for (const u of token) {
+        const cp = u.c.codePointAt(0)!;
+        if (isPunctuation(u.c, cp)) {
+          if (word.length > 0) out.push({ units: word, special: false });
+          word = [];
+          out.push({ units: [u], special: false });
+        } else {
+          word.push(u);
+        }
+      }
+      if (word.length > 0) out.push({ units: word, special: false });
+    }
+  }
+
+  private isSpecialString(s: string): boolean {
+    const sp = this.special;
+    return s === sp.unk || s === sp.sep || s === sp.pad || s === sp.cls || s === sp.mask;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: WordPiece (step 5)
+
+  /** WordPiece over pre-tokenized words; `wordIndex(i)` gives the word id of words[i]. */
+  private pieces(words: Word[], wordIndex: (i: number) => number = (i) => i): Piece[] {
+    const out: Piece[] = [];
+    words.forEach((w, i) => {
+      const word = wordIndex(i);
+      if (w.special) {
+        const [start, end] = spanOf(w.units);
+        out.push({ id: this.vocab.get(joinUnits(w.units))!, start, end, word });
+        return;
+      }
+      for (const p of this.wordpiece(w.units)) out.push({ ...p, word });
+    });
+    return out;
+  }
+
+  /** `WordpieceTokenizer.tokenize` for one word: greedy longest-match-first. */
+  private wordpiece(units: Unit[]): { id: number; start: number; end: number }[] {
+    const n = units.length;
+    if (n > this.maxInputCharsPerWord) {
+      const [start, end] = spanOf(units);
+      return [{ id: this.unkTokenId, start, end }];
+    }
+    const chars = units.map((u) => u.c);
+    const result: { id: number; start: number; end: number }[] = [];
+    let start = 0;
+    while (start < n) {
+      let end = Math.min(n, start + this.maxPieceChars);
+      let id: number | undefined;
+      while (start < end) {
+        const sub = chars.slice(start, end).join('');
+        id = this.vocab.get(start > 0 ? '##' + sub : sub);
+        if (id !== undefined) break;
+        end--;
+      }
+      if (id === undefined) {
+        const [s, e] = spanOf(units);
+        return [{ id: this.unkTokenId, start: s, end: e }];
+      }
+      const [s, e] = spanOf(units.slice(start, end));
+      result.push({ id, start: s, end: e });
+      start = end;
+    }
+    return result;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: encode
+
+  private resolveEncode(where: string, opts: EncodeOptions): ResolvedEncode {
+    if (typeof opts !== 'object' || opts === null) throw new TokenizerError(`${where}: opts must be an object, got ${describe(opts)}`);
+    const maxLength = opts.maxLength === undefined ? undefined : checkPositiveInt(where, 'opts.maxLength', opts.maxLength);
+    const t = opts.truncation;
+    if (t !== undefined && typeof t !== 'boolean' && !TRUNCATIONS.includes(t)) {
+      throw new TokenizerError(`${where}: opts.truncation must be a boolean or one of ${TRUNCATIONS.join(', ')}, got ${describe(t)}`);
+    }
+    const p = opts.padding;
+    if (p !== undefined && p !== false && p !== 'max_length' && p !== 'longest') {
+      throw new TokenizerError(`${where}: opts.padding must be false, 'max_length' or 'longest', got ${describe(p)}`);
+    }
+    const addSpecialTokens = checkBool(where, 'opts.addSpecialTokens', opts.addSpecialTokens) ?? true;
+    const returnOffsets = checkBool(where, 'opts.returnOffsets', opts.returnOffsets) ?? false;
+    const asked: TruncationStrategy | false | undefined = t === true ? 'longest_first' : t;
+    const padding = p ?? false;
+    let limit = maxLength;
+    if (limit === undefined && ((asked !== undefined && asked !== false) || padding === 'max_length')) {
+      if (this.modelMaxLength === undefined) {
+        const what = asked !== undefined && asked !== false ? `truncation ${describe(asked)}` : "padding 'max_length'";
+        throw new TokenizerError(`${where}: ${what} needs opts.maxLength (this tokenizer has no modelMaxLength)`);
+      }
+      limit = this.modelMaxLength;
+    }
+    // Unless told otherwise, truncate whenever a length limit is in force.
+    const truncation = asked ?? (limit !== undefined ? 'longest_first' : false);
+    return { maxLength: limit, truncation, padding, addSpecialTokens, returnOffsets };
+  }
+
+  private textInput(where: string, name: string, v: unknown): [Piece[], Piece[] | undefined] {
+    if (typeof v === 'string') return [this.pieces(this.preTokenize(v)), undefined];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
+      return [this.pieces(this.preTokenize(v[0])), this.pieces(this.preTokenize(v[1]))];
+    }
+    throw new TokenizerError(`${where}: ${name} must be a string or a [string, string] pair, got ${describe(v)}`);
+  }
+
+  private wordsInput(where: string, name: string, v: unknown): [Piece[], Piece[] | undefined] {
+    const isWords = (x: unknown): x is string[] => Array.isArray(x) && x.every((w) => typeof w === 'string');
+    if (isWords(v)) return [this.wordPieces(v), undefined];
+    if (Array.isArray(v) && v.length === 2 && isWords(v[0]) && isWords(v[1])) {
+      return [this.wordPieces(v[0]), this.wordPieces(v[1])];
+    }
+    throw new TokenizerError(`${where}: ${name} must be an array of strings or a [string[], string[]] pair, got ${describe(v)}`);
+  }
+
+  /** Pieces of pre-split words: each word tokenized alone, word ids = its index in `words`. */
+  private wordPieces(words: string[]): Piece[] {
+    const out: Piece[] = [];
+    words.forEach((w, i) => {
+      for (const p of this.pieces(this.preTokenize(w), () => i)) out.push(p);
+    });
+    return out;
+  }
+
+  /** Truncates (HF `truncate_sequences`) and adds special tokens; no padding yet. */
+  private build(where: string, a: Piece[], b: Piece[] | undefined, o: ResolvedEncode): Encoding {
+    const numSpecial = o.addSpecialTokens ? (b === undefined ? 2 : 3) : 0;
+    if (o.maxLength !== undefined && o.maxLength < numSpecial) {
+      throw new TokenizerError(
+        `${where}: maxLength ${o.maxLength} cannot hold the ${numSpecial} special tokens of a ${b === undefined ? 'single sequence' : 'pair'}`,
+      );
+    }
+    const total = a.length + (b?.length ?? 0) + numSpecial;
+    if (o.maxLength !== undefined && total > o.maxLength) {
+      const toRemove = total - o.maxLength;
+      const t = o.truncation;
+      if (t === false) {
+        throw new TokenizerError(
+          `${where}: the input is ${total} tokens long, more than maxLength ${o.maxLength}, and truncation is false; ` +
+            `allow truncation or raise maxLength`,
+        );
+      }
+      if (t === 'only_first' || (t === 'longest_first' && b === undefined)) {
+        if (a.length <= toRemove) {
+          throw new TokenizerError(
+            `${where}: truncation ${describe(t)} must remove ${toRemove} tokens but the first sequence has only ${a.length}; ` +
+              `raise maxLength or choose another truncation strategy`,
+          );
+        }
+        a = a.slice(0, a.length - toRemove);
+      } else if (t === 'only_second') {
+        if (b === undefined) {
+          throw new TokenizerError(`${where}: truncation 'only_second' needs a pair of sequences, got a single one of ${total} tokens`);
+        }
+        if (b.length <= toRemove) {
+          throw new TokenizerError(
+            `${where}: truncation 'only_second' must remove ${toRemove} tokens but the second sequence has only ${b.length}; ` +
+              `raise maxLength or choose another truncation strategy`,
+          );
+        }
+        b = b.slice(0, b.length - toRemove);
+      } else {
+        // longest_first on a pair: one token at a time from the longer (the second on ties).
+        let na = a.length;
+        let nb = b!.length;
+        for (let k = 0; k < toRemove; k++) {
+          if (na > nb) na--;
+          else nb--;
+        }
+        a = a.slice(0, na);
+        b = b!.slice(0, nb);
+      }
+    }
+
+    const enc: Encoding = { inputIds: [], tokenTypeIds: [], attentionMask: [], wordIds: [], offsets: [] };
+    const push = (id: number, type: number, word: number | null, off: [number, number]): void => {
+      enc.inputIds.push(id);
+      enc.tokenTypeIds.push(type);
+      enc.attentionMask.push(1);
+      enc.wordIds.push(word);
+      enc.offsets!.push(off);
+    };
+    if (o.addSpecialTokens) push(this.clsTokenId, 0, null, [0, 0]);
+    for (const p of a) push(p.id, 0, p.word, [p.start, p.end]);
+    if (o.addSpecialTokens) push(this.sepTokenId, 0, null, [0, 0]);
+    if (b !== undefined) {
+      for (const p of b) push(p.id, 1, p.word, [p.start, p.end]);
+      if (o.addSpecialTokens) push(this.sepTokenId, 1, null, [0, 0]);
+    }
+    if (!o.returnOffsets) delete enc.offsets;
+    return enc;
+  }
+
+  /** Right-pads every encoding to the padding target (pad id, segment 0, mask 0, word null, offset [0,0]). */
+  private pad(encs: Encoding[], o: ResolvedEncode): Encoding[] {
+    if (o.padding === false) return encs;
+    const target = o.padding === 'max_length' ? o.maxLength! : encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
+    for (const e of encs) {
+      for (let k = e.inputIds.length; k < target; k++) {
+        e.inputIds.push(this.padTokenId);
+        e.tokenTypeIds.push(0);
+        e.attentionMask.push(0);
+        e.wordIds.push(null);
+        e.offsets?.push([0, 0]);
+      }
+    }
+    return encs;
+  }
+
+  private checkIds(where: string, ids: unknown): number[] {
+    if (!Array.isArray(ids)) throw new TokenizerError(`${where}: ids must be an array of integers, got ${describe(ids)}`);
+    ids.forEach((id: unknown, i) => {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new TokenizerError(`${where}: ids[${i}] must be an integer in [0, ${this.vocabSize}), got ${describe(id)}`);
+      }
+    });
+    return ids as number[];
+  }
+}
