@@ -31,3 +31,5 @@ export {
 } from './autograd/ops.js';
 export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice } from './backends/backend.js';
 export type { Backend, Storage, View } from './backends/backend.js';
+export * as nn from './nn/index.js';
+export * as F from './nn/functional.js';

@@ -1,0 +1,581 @@
+/**
+ * BERT (Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers for
+ * Language Understanding"), module for module as HuggingFace transformers' `modeling_bert.py`,
+ * so that parameter names and layouts match real checkpoints exactly:
+ *
+ *   bert.embeddings.{word,position,token_type}_embeddings.weight, bert.embeddings.LayerNorm.*
+ *   bert.encoder.layer.{i}.attention.self.{query,key,value}.*
+ *   bert.encoder.layer.{i}.attention.output.{dense,LayerNorm}.*
+ *   bert.encoder.layer.{i}.intermediate.dense.*, bert.encoder.layer.{i}.output.{dense,LayerNorm}.*
+ *   bert.pooler.dense.*, classifier.*, cls.predictions.{transform.*,bias,decoder.*}
+ *
+ * Details kept from the reference: LayerNorm ε = 1e-12, GELU in its exact erf form, the
+ * additive attention mask (1 − mask)·min(dtype), the pooler tanh(dense(h[CLS])), post-LN
+ * residual blocks, init N(0, 0.02) with zero biases and the padding row zeroed.
+ */
+import { noGrad } from '../autograd/engine.js';
+import { arange, zeros } from '../tensor/creation.js';
+import type { DType } from '../tensor/dtype.js';
+import { fmtShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import * as F from './functional.js';
+import * as init from './init.js';
+import { Dropout, Embedding, LayerNorm, Linear, ModuleList } from './layers.js';
+import { Module, Parameter, type LoadStateDictResult, type StateDict } from './module.js';
+
+export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'tanh';
+export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
+
+/** A HuggingFace `config.json` for BERT (snake_case, as on disk). */
+export interface HFBertConfig {
+  vocab_size?: number;
+  hidden_size?: number;
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  intermediate_size?: number;
+  hidden_act?: string;
+  hidden_dropout_prob?: number;
+  attention_probs_dropout_prob?: number;
+  max_position_embeddings?: number;
+  type_vocab_size?: number;
+  initializer_range?: number;
+  layer_norm_eps?: number;
+  pad_token_id?: number;
+  num_labels?: number;
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  classifier_dropout?: number | null;
+  problem_type?: ProblemType | null;
+  [k: string]: unknown;
+}
+
+/** BERT hyperparameters; defaults are bert-base-uncased's. */
+export class BertConfig {
+  vocabSize = 30522;
+  hiddenSize = 768;
+  numHiddenLayers = 12;
+  numAttentionHeads = 12;
+  intermediateSize = 3072;
+  hiddenAct: HiddenAct = 'gelu';
+  hiddenDropoutProb = 0.1;
+  attentionProbsDropoutProb = 0.1;
+  maxPositionEmbeddings = 512;
+  typeVocabSize = 2;
+  initializerRange = 0.02;
+  layerNormEps = 1e-12;
+  padTokenId = 0;
+  numLabels = 2;
+  id2label: Record<number, string> | null = null;
+  classifierDropout: number | null = null;
+  problemType: ProblemType | null = null;
+
+  constructor(opts: Partial<Omit<BertConfig, 'toJSON' | 'validate' | 'headDim'>> = {}) {
+    Object.assign(this, opts);
+    if (opts.id2label && opts.numLabels === undefined) this.numLabels = Object.keys(opts.id2label).length;
+    this.validate();
+  }
+
+  get headDim(): number {
+    return this.hiddenSize / this.numAttentionHeads;
+  }
+
+  validate(): void {
+    const ints: [string, number][] = [
+      ['vocabSize', this.vocabSize], ['hiddenSize', this.hiddenSize], ['numHiddenLayers', this.numHiddenLayers],
+      ['numAttentionHeads', this.numAttentionHeads], ['intermediateSize', this.intermediateSize],
+      ['maxPositionEmbeddings', this.maxPositionEmbeddings], ['typeVocabSize', this.typeVocabSize], ['numLabels', this.numLabels],
+    ];
+    for (const [k, v] of ints) if (!Number.isInteger(v) || v <= 0) throw new Error(`BertConfig: ${k} must be a positive integer, got ${v}`);
+    if (this.hiddenSize % this.numAttentionHeads !== 0) {
+      throw new Error(`BertConfig: the hidden size (${this.hiddenSize}) is not a multiple of the number of attention heads (${this.numAttentionHeads})`);
+    }
+    if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'tanh'].includes(this.hiddenAct)) {
+      throw new Error(`BertConfig: hiddenAct '${this.hiddenAct}' is not supported (expected gelu, gelu_new, gelu_pytorch_tanh, relu or tanh)`);
+    }
+    for (const [k, v] of [['hiddenDropoutProb', this.hiddenDropoutProb], ['attentionProbsDropoutProb', this.attentionProbsDropoutProb]] as const) {
+      if (!(v >= 0 && v <= 1)) throw new Error(`BertConfig: ${k} must be in [0, 1], got ${v}`);
+    }
+  }
+
+  /** Reads a HuggingFace config.json object. */
+  static fromJSON(hf: HFBertConfig): BertConfig {
+    const c: Partial<BertConfig> = {};
+    const map: [keyof HFBertConfig, keyof BertConfig][] = [
+      ['vocab_size', 'vocabSize'], ['hidden_size', 'hiddenSize'], ['num_hidden_layers', 'numHiddenLayers'],
+      ['num_attention_heads', 'numAttentionHeads'], ['intermediate_size', 'intermediateSize'], ['hidden_act', 'hiddenAct'],
+      ['hidden_dropout_prob', 'hiddenDropoutProb'], ['attention_probs_dropout_prob', 'attentionProbsDropoutProb'],
+      ['max_position_embeddings', 'maxPositionEmbeddings'], ['type_vocab_size', 'typeVocabSize'],
+      ['initializer_range', 'initializerRange'], ['layer_norm_eps', 'layerNormEps'], ['pad_token_id', 'padTokenId'],
+      ['num_labels', 'numLabels'], ['classifier_dropout', 'classifierDropout'], ['problem_type', 'problemType'],
+    ];
+    for (const [h, k] of map) if (hf[h] !== undefined) (c as Record<string, unknown>)[k] = hf[h];
+    if (hf.id2label) {
+      c.id2label = Object.fromEntries(Object.entries(hf.id2label).map(([k, v]) => [Number(k), v]));
+      if (hf.num_labels === undefined) c.numLabels = Object.keys(hf.id2label).length;
+    }
+    return new BertConfig(c);
+  }
+
+  /** A HuggingFace config.json object. */
+  toJSON(): HFBertConfig {
+    return {
+      architectures: undefined,
+      model_type: 'bert',
+      vocab_size: this.vocabSize, hidden_size: this.hiddenSize, num_hidden_layers: this.numHiddenLayers,
+      num_attention_heads: this.numAttentionHeads, intermediate_size: this.intermediateSize, hidden_act: this.hiddenAct,
+      hidden_dropout_prob: this.hiddenDropoutProb, attention_probs_dropout_prob: this.attentionProbsDropoutProb,
+      max_position_embeddings: this.maxPositionEmbeddings, type_vocab_size: this.typeVocabSize,
+      initializer_range: this.initializerRange, layer_norm_eps: this.layerNormEps, pad_token_id: this.padTokenId,
+      num_labels: this.numLabels, classifier_dropout: this.classifierDropout, problem_type: this.problemType,
+      ...(this.id2label ? {
+        id2label: Object.fromEntries(Object.entries(this.id2label).map(([k, v]) => [k, v])),
+        label2id: Object.fromEntries(Object.entries(this.id2label).map(([k, v]) => [v, Number(k)])),
+      } : {}),
+    };
+  }
+}
+
+export interface ModelOptions {
+  dtype?: DType;
+  device?: string;
+}
+
+function activation(act: HiddenAct, x: Tensor): Tensor {
+  switch (act) {
+    case 'gelu': return F.gelu(x, 'none');
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh': return F.gelu(x, 'tanh');
+    case 'relu': return x.relu();
+    case 'tanh': return x.tanh();
+  }
+}
+
+/** word + position + token-type embeddings → LayerNorm → dropout.  Shape: (B, T) → (B, T, H). */
+export class BertEmbeddings extends Module {
+  word_embeddings: Embedding;
+  position_embeddings: Embedding;
+  token_type_embeddings: Embedding;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    const H = config.hiddenSize;
+    this.word_embeddings = new Embedding(config.vocabSize, H, { ...opts, paddingIdx: config.padTokenId });
+    this.position_embeddings = new Embedding(config.maxPositionEmbeddings, H, opts);
+    this.token_type_embeddings = new Embedding(config.typeVocabSize, H, opts);
+    this.LayerNorm = new LayerNorm(H, { ...opts, eps: config.layerNormEps });
+    this.dropout = new Dropout(config.hiddenDropoutProb);
+  }
+  forward(inputIds: Tensor, tokenTypeIds?: Tensor | null, positionIds?: Tensor | null): Tensor {
+    const [B, T] = inputIds.shape as [number, number];
+    if (T > this.config.maxPositionEmbeddings) {
+      throw new Error(`BertEmbeddings: sequence length ${T} exceeds maxPositionEmbeddings ${this.config.maxPositionEmbeddings}`);
+    }
+    const pos = positionIds ?? arange(0, T, 1, { dtype: 'int32', device: inputIds.device }).unsqueeze(0); // (1, T)
+    const tt = tokenTypeIds ?? zeros([B, T], { dtype: 'int32', device: inputIds.device });
+    const e = this.word_embeddings.forward(inputIds)
+      .add(this.token_type_embeddings.forward(tt))
+      .add(this.position_embeddings.forward(pos)); // (B, T, H)
+    return this.dropout.forward(this.LayerNorm.forward(e));
+  }
+}
+
+/**
+ * Multi-head self-attention, Eq. (1) of Vaswani et al.: softmax(QKᵀ/√d_k + M)·V per head.
+ * Shape: (B, T, H), additive mask (B, 1, 1, T) → (B, T, H).
+ */
+export class BertSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  dropout: Dropout;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    const H = config.hiddenSize;
+    this.query = new Linear(H, H, opts);
+    this.key = new Linear(H, H, opts);
+    this.value = new Linear(H, H, opts);
+    this.dropout = new Dropout(config.attentionProbsDropoutProb);
+  }
+  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
+    const [B, T, H] = h.shape as [number, number, number];
+    const nh = this.config.numAttentionHeads, hs = this.config.headDim;
+    const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
+    const q = split(this.query.forward(h));
+    const k = split(this.key.forward(h));
+    const v = split(this.value.forward(h));
+    let scores = q.matmul(k.transpose(-1, -2)).div(Math.sqrt(hs)); // (B, nh, T, T)
+    if (extendedMask) scores = scores.add(extendedMask);
+    const probs = this.dropout.forward(scores.softmax(-1));
+    const ctx = probs.matmul(v); // (B, nh, T, hs)
+    return ctx.permute(0, 2, 1, 3).reshape([B, T, H]); // (B, T, H)
+  }
+}
+
+/** LayerNorm(Dropout(dense(x)) + residual) */
+export class BertSelfOutput extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+  constructor(config: BertConfig, opts: ModelOptions = {}, inSize = config.hiddenSize) {
+    super();
+    this.dense = new Linear(inSize, config.hiddenSize, opts);
+    this.LayerNorm = new LayerNorm(config.hiddenSize, { ...opts, eps: config.layerNormEps });
+    this.dropout = new Dropout(config.hiddenDropoutProb);
+  }
+  forward(x: Tensor, residual: Tensor): Tensor {
+    return this.LayerNorm.forward(this.dropout.forward(this.dense.forward(x)).add(residual));
+  }
+}
+
+export class BertAttention extends Module {
+  self: BertSelfAttention;
+  output: BertSelfOutput;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.self = new BertSelfAttention(config, opts);
+    this.output = new BertSelfOutput(config, opts);
+  }
+  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
+    return this.output.forward(this.self.forward(h, extendedMask), h);
+  }
+}
+
+/** act(dense(x)), H → intermediateSize */
+export class BertIntermediate extends Module {
+  dense: Linear;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.intermediateSize, opts);
+  }
+  forward(x: Tensor): Tensor {
+    return activation(this.config.hiddenAct, this.dense.forward(x));
+  }
+}
+
+/** LayerNorm(Dropout(dense(x)) + residual), intermediateSize → H */
+export class BertOutput extends BertSelfOutput {
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super(config, opts, config.intermediateSize);
+  }
+}
+
+/** One post-LN Transformer block.  Shape: (B, T, H) → (B, T, H). */
+export class BertLayer extends Module {
+  attention: BertAttention;
+  intermediate: BertIntermediate;
+  output: BertOutput;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.attention = new BertAttention(config, opts);
+    this.intermediate = new BertIntermediate(config, opts);
+    this.output = new BertOutput(config, opts);
+  }
+  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
+    const a = this.attention.forward(h, extendedMask);
+    return this.output.forward(this.intermediate.forward(a), a);
+  }
+}
+
+export class BertEncoder extends Module {
+  layer: ModuleList<BertLayer>;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.layer = new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, opts)));
+  }
+  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
+    for (const l of this.layer) h = l.forward(h, extendedMask);
+    return h;
+  }
+}
+
+/** tanh(dense(h[:, 0])): the [CLS] summary.  Shape: (B, T, H) → (B, H). */
+export class BertPooler extends Module {
+  dense: Linear;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.hiddenSize, opts);
+  }
+  forward(h: Tensor): Tensor {
+    return this.dense.forward(h.select(1, 0)).tanh();
+  }
+}
+
+/** HF's init: Linear/Embedding N(0, initializerRange), biases 0, LayerNorm 1/0, padding row 0. */
+function initBertWeights(config: BertConfig) {
+  return (m: Module): void => {
+    if (m instanceof Linear) {
+      init.normal_(m.weight, 0, config.initializerRange);
+      if (m.bias) init.zeros_(m.bias);
+    } else if (m instanceof Embedding) {
+      init.normal_(m.weight, 0, config.initializerRange);
+      if (m.paddingIdx !== null) noGrad(() => m.weight.select(0, m.paddingIdx!).zero_());
+    } else if (m instanceof LayerNorm) {
+      if (m.weight) init.ones_(m.weight);
+      if (m.bias) init.zeros_(m.bias);
+    }
+  };
+}
+
+/** (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF). */
+export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tensor {
+  if (attentionMask.ndim !== 2) throw new Error(`attentionMask must be 2-D (B, T), got shape ${fmtShape(attentionMask.shape)}`);
+  const [B, T] = attentionMask.shape as [number, number];
+  const minValue = dtype === 'float64' ? -Number.MAX_VALUE : -3.4028234663852886e38; // torch.finfo(dtype).min
+  const m = attentionMask.to(dtype).reshape([B, 1, 1, T]); // (B, 1, 1, T)
+  return m.neg().add(1).mul(minValue);
+}
+
+export interface BertInputs {
+  inputIds: Tensor;
+  attentionMask?: Tensor | null;
+  tokenTypeIds?: Tensor | null;
+  positionIds?: Tensor | null;
+  labels?: Tensor | null;
+}
+
+function checkInputs(model: string, inp: BertInputs, config: BertConfig): void {
+  const ids = inp.inputIds;
+  if (!(ids instanceof Tensor) || ids.dtype !== 'int32' || ids.ndim !== 2) {
+    throw new Error(`${model}: inputIds must be an int32 tensor of shape (B, T), got ${ids instanceof Tensor ? `${ids.dtype} ${fmtShape(ids.shape)}` : typeof ids}`);
+  }
+  for (const [k, t] of [['attentionMask', inp.attentionMask], ['tokenTypeIds', inp.tokenTypeIds]] as const) {
+    if (t && (t.ndim !== 2 || t.shape[0] !== ids.shape[0] || t.shape[1] !== ids.shape[1])) {
+      throw new Error(`${model}: ${k} must have the shape of inputIds ${fmtShape(ids.shape)}, got ${fmtShape(t.shape)}`);
+    }
+  }
+  if (inp.tokenTypeIds) {
+    const mx = inp.tokenTypeIds.max().item();
+    if (mx >= config.typeVocabSize) throw new Error(`${model}: tokenTypeIds contain ${mx} but typeVocabSize is ${config.typeVocabSize}`);
+  }
+}
+
+/** Keys HF checkpoints may carry that are not parameters here (HF's _keys_to_ignore_on_load_unexpected). */
+const IGNORABLE = [/\.position_ids$/, /^bert\.pooler\./, /^pooler\./];
+
+/** Shared loading logic: legacy names, prefix handling, tolerated missing head weights. */
+export abstract class BertPreTrainedModel extends Module {
+  abstract readonly config: BertConfig;
+
+  /**
+   * Loads a HuggingFace BERT state dict: maps legacy TF names (`LayerNorm.gamma/beta`),
+   * adds or strips the `bert.` prefix to fit this model, ignores keys HF ignores (position_ids,
+   * an unused pooler), and allows the task head to be missing (it keeps its fresh init, as
+   * `from_pretrained` does). Every other missing/unexpected key or shape mismatch is an error.
+   */
+  loadPretrained(sd: StateDict | Map<string, Tensor>): LoadStateDictResult {
+    const src = sd instanceof Map ? Object.fromEntries(sd) : { ...sd };
+    const own = this.stateDict();
+    const wantsPrefix = Object.keys(own).some((k) => k.startsWith('bert.'));
+    const fixed: StateDict = {};
+    const ignoredHeadKeys: string[] = [];
+    for (let [k, v] of Object.entries(src)) {
+      k = k.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+      // a task model's checkpoint loaded into the bare encoder: its head is not used (as HF)
+      if (!wantsPrefix && /^(cls|classifier|qa_outputs)\./.test(k)) {
+        ignoredHeadKeys.push(k);
+        continue;
+      }
+      if (wantsPrefix && !k.startsWith('bert.') && !k.startsWith('cls.') && !k.startsWith('classifier.') && !k.startsWith('qa_outputs.')) k = `bert.${k}`;
+      if (!wantsPrefix && k.startsWith('bert.')) k = k.slice(5);
+      fixed[k] = v;
+    }
+    for (const k of Object.keys(fixed)) if (!(k in own) && IGNORABLE.some((r) => r.test(k))) delete fixed[k];
+    this.completeTiedKeys(fixed);
+    const headMissing = Object.keys(own).filter((k) => !(k in fixed) && !k.startsWith('bert.') && wantsPrefix);
+    const res = this.loadStateDict(fixed, { strict: false });
+    const missing = res.missingKeys.filter((k) => !headMissing.includes(k));
+    if (missing.length || res.unexpectedKeys.length) {
+      throw new Error(
+        `${this.constructor.name}.loadPretrained: ` +
+          (missing.length ? `missing keys ${missing.map((k) => `"${k}"`).join(', ')}` : '') +
+          (missing.length && res.unexpectedKeys.length ? '; ' : '') +
+          (res.unexpectedKeys.length ? `unexpected keys ${res.unexpectedKeys.map((k) => `"${k}"`).join(', ')}` : ''),
+      );
+    }
+    return { missingKeys: res.missingKeys, unexpectedKeys: ignoredHeadKeys };
+  }
+
+  /** Fills keys of tied weights that a checkpoint stored once (safetensors drops duplicates). */
+  protected completeTiedKeys(_sd: StateDict): void {}
+}
+
+/**
+ * The BERT encoder: embeddings → N post-LN layers → optional pooler.
+ *
+ * Shape: inputIds (B, T) int32, attentionMask (B, T) 1/0, tokenTypeIds (B, T) →
+ *   lastHiddenState (B, T, H), poolerOutput (B, H) | null.
+ * @example
+ * const bert = new BertModel(new BertConfig({ vocabSize: 100, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64 }));
+ * const { lastHiddenState } = bert.forward({ inputIds: tensor([[2, 5, 7, 3]], { dtype: 'int32' }) });
+ */
+export class BertModel extends BertPreTrainedModel {
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler | null;
+  constructor(readonly config: BertConfig, opts: ModelOptions & { addPoolingLayer?: boolean } = {}) {
+    super();
+    this.embeddings = new BertEmbeddings(config, opts);
+    this.encoder = new BertEncoder(config, opts);
+    this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts);
+    this.apply(initBertWeights(config));
+  }
+  forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null } {
+    checkInputs('BertModel', inp, this.config);
+    const h0 = this.embeddings.forward(inp.inputIds, inp.tokenTypeIds, inp.positionIds);
+    const ext = inp.attentionMask ? extendedAttentionMask(inp.attentionMask, h0.dtype) : null;
+    const h = this.encoder.forward(h0, ext);
+    return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
+  }
+}
+
+export interface ModelOutput {
+  logits: Tensor;
+  loss?: Tensor;
+  hiddenStates?: Tensor;
+}
+
+/**
+ * BERT with a per-token linear head (NER): logits = classifier(dropout(h)).
+ * Loss: crossEntropy over (B·T, numLabels) with ignoreIndex −100 (sub-words, padding).
+ *
+ * Shape: inputIds (B, T) → logits (B, T, numLabels); labels (B, T) int32.
+ */
+export class BertForTokenClassification extends BertPreTrainedModel {
+  bert: BertModel;
+  dropout: Dropout;
+  classifier: Linear;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.bert = new BertModel(config, { ...opts, addPoolingLayer: false });
+    this.dropout = new Dropout(config.classifierDropout ?? config.hiddenDropoutProb);
+    this.classifier = new Linear(config.hiddenSize, config.numLabels, opts);
+    initBertWeights(config)(this.classifier);
+  }
+  forward(inp: BertInputs): ModelOutput {
+    const { lastHiddenState } = this.bert.forward(inp);
+    const logits = this.classifier.forward(this.dropout.forward(lastHiddenState)); // (B, T, L)
+    const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    if (inp.labels) {
+      const L = this.config.numLabels;
+      out.loss = F.crossEntropy(logits.reshape([-1, L]), inp.labels.reshape([-1])); // (B·T, L) vs (B·T)
+    }
+    return out;
+  }
+}
+
+/**
+ * BERT with a sentence-level head on the pooled [CLS] vector.
+ * Loss by problemType: regression (numLabels = 1) → MSE; single-label → cross-entropy;
+ * multi-label → BCE with logits (as HF).
+ *
+ * Shape: inputIds (B, T) → logits (B, numLabels); labels (B) int32, or (B)/(B, L) float.
+ */
+export class BertForSequenceClassification extends BertPreTrainedModel {
+  bert: BertModel;
+  dropout: Dropout;
+  classifier: Linear;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.bert = new BertModel(config, opts);
+    this.dropout = new Dropout(config.classifierDropout ?? config.hiddenDropoutProb);
+    this.classifier = new Linear(config.hiddenSize, config.numLabels, opts);
+    initBertWeights(config)(this.classifier);
+  }
+  forward(inp: BertInputs): ModelOutput {
+    const { poolerOutput, lastHiddenState } = this.bert.forward(inp);
+    const logits = this.classifier.forward(this.dropout.forward(poolerOutput!)); // (B, L)
+    const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    const labels = inp.labels;
+    if (labels) {
+      const L = this.config.numLabels;
+      const problem = this.config.problemType ?? (L === 1 ? 'regression' : labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification');
+      if (problem === 'regression') out.loss = F.mseLoss(logits.reshape([-1]), labels.to(logits.dtype).reshape([-1]));
+      else if (problem === 'single_label_classification') out.loss = F.crossEntropy(logits.reshape([-1, L]), labels.reshape([-1]));
+      else out.loss = F.binaryCrossEntropyWithLogits(logits, labels.to(logits.dtype));
+    }
+    return out;
+  }
+}
+
+/** dense → act → LayerNorm */
+export class BertPredictionHeadTransform extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.hiddenSize, opts);
+    this.LayerNorm = new LayerNorm(config.hiddenSize, { ...opts, eps: config.layerNormEps });
+  }
+  forward(h: Tensor): Tensor {
+    return this.LayerNorm.forward(activation(this.config.hiddenAct, this.dense.forward(h)));
+  }
+}
+
+/** transform → decoder (weights tied to the word embeddings) + bias */
+export class BertLMPredictionHead extends Module {
+  transform: BertPredictionHeadTransform;
+  decoder: Linear;
+  bias: Parameter;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.transform = new BertPredictionHeadTransform(config, opts);
+    this.decoder = new Linear(config.hiddenSize, config.vocabSize, { ...opts, bias: false });
+    this.bias = new Parameter(zeros([config.vocabSize], { dtype: opts.dtype, device: opts.device }));
+    this.decoder.bias = this.bias; // HF: self.decoder.bias = self.bias
+  }
+  forward(h: Tensor): Tensor {
+    return this.decoder.forward(this.transform.forward(h));
+  }
+  protected override retie(): void {
+    this.decoder.bias = this.bias;
+  }
+}
+
+export class BertOnlyMLMHead extends Module {
+  predictions: BertLMPredictionHead;
+  constructor(config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.predictions = new BertLMPredictionHead(config, opts);
+  }
+}
+
+/**
+ * BERT's masked-language-model pre-training head (§3.1, Task #1): predicts the original id of
+ * each masked token; labels are −100 except at masked positions. The decoder shares its
+ * weight with `bert.embeddings.word_embeddings` (Press & Wolf 2017).
+ *
+ * Shape: inputIds (B, T) → logits (B, T, vocabSize).
+ */
+export class BertForMaskedLM extends BertPreTrainedModel {
+  bert: BertModel;
+  cls: BertOnlyMLMHead;
+  constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
+    super();
+    this.bert = new BertModel(config, { ...opts, addPoolingLayer: false });
+    this.cls = new BertOnlyMLMHead(config, opts);
+    this.cls.apply(initBertWeights(config));
+    this.retie();
+  }
+  protected override retie(): void {
+    this.cls.predictions.decoder.weight = this.bert.embeddings.word_embeddings.weight;
+    this.cls.predictions.decoder.bias = this.cls.predictions.bias;
+  }
+  protected override completeTiedKeys(sd: StateDict): void {
+    const w = sd['bert.embeddings.word_embeddings.weight'];
+    if (w && !sd['cls.predictions.decoder.weight']) sd['cls.predictions.decoder.weight'] = w;
+    const b = sd['cls.predictions.bias'] ?? sd['cls.predictions.decoder.bias'];
+    if (b) {
+      sd['cls.predictions.bias'] ??= b;
+      sd['cls.predictions.decoder.bias'] ??= b;
+    }
+  }
+  forward(inp: BertInputs): ModelOutput {
+    const { lastHiddenState } = this.bert.forward(inp);
+    const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
+    const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    if (inp.labels) out.loss = F.crossEntropy(logits.reshape([-1, this.config.vocabSize]), inp.labels.reshape([-1]));
+    return out;
+  }
+}
+

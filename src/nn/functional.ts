@@ -1,0 +1,315 @@
+/**
+ * nn.functional: composite layers and losses built from differentiable primitives, so their
+ * gradients come from autograd (tier 3 of docs/ARCHITECTURE.md).
+ *
+ * Semantics follow torch.nn.functional (PyTorch 1.13+), including `ignoreIndex = -100`,
+ * label smoothing and class weights in crossEntropy, and the boolean "keep" mask of
+ * scaledDotProductAttention.
+ */
+import * as ops from '../autograd/ops.js';
+import { isFloatingDType } from '../tensor/dtype.js';
+import { fmtShape, shapesEqual, broadcastShapes } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export { softmax, logSoftmax, gelu, dropout, relu, tanh, sigmoid, embedding } from '../autograd/ops.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function checkReduction(op: string, r: string): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
+  return r;
+}
+
+function reduce(loss: Tensor, reduction: Reduction): Tensor {
+  return reduction === 'none' ? loss : reduction === 'sum' ? loss.sum() : loss.mean();
+}
+
+/**
+ * y = x·Wᵀ + b.
+ *
+ * Shape: x (*, in), weight (out, in), bias (out) → (*, out).
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got shape ${fmtShape(weight.shape)}`);
+  const inF = weight.shape[1]!;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: input of shape ${fmtShape(x.shape)} does not end in in_features = ${inF} (weight ${fmtShape(weight.shape)})`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const x2 = x.ndim === 2 ? x : x.reshape([-1, inF]); // (N, in), N = ∏ leading dims
+  let y = x2.matmul(weight.transpose(0, 1)); // (N, out); Wᵀ is a stride-swapped view, no copy
+  if (bias) y = y.add(bias);
+  return x.ndim === 2 ? y : y.reshape([...lead, weight.shape[0]!]); // (*, out)
+}
+
+/**
+ * Layer normalisation (Ba, Kiros & Hinton 2016), over the last `normalizedShape.length` dims:
+ *   y = (x − E[x]) / √(Var[x] + ε) · γ + β,   Var biased (divides by n)
+ *
+ * Shape: x (*, ...normalizedShape); weight, bias: normalizedShape.
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+): Tensor {
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = ns.length;
+  if (k === 0 || x.ndim < k || !shapesEqual(x.shape.slice(x.ndim - k), ns)) {
+    throw new Error(`layerNorm: input of shape ${fmtShape(x.shape)} does not end in normalizedShape ${fmtShape(ns)}`);
+  }
+  const eps = opts.eps ?? 1e-5;
+  if (!(eps >= 0)) throw new Error(`layerNorm: eps must be ≥ 0, got ${eps}`);
+  for (const [name, p] of [['weight', opts.weight], ['bias', opts.bias]] as const) {
+    if (p && !shapesEqual(p.shape, ns)) throw new Error(`layerNorm: ${name} must have shape ${fmtShape(ns)}, got ${fmtShape(p.shape)}`);
+  }
+  const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+  const mu = x.mean(dims, true);
+  const xc = x.sub(mu);
+  const variance = xc.mul(xc).mean(dims, true); // two-pass: stable for rows with a large mean
+  let y = xc.mul(variance.add(eps).rsqrt());
+  if (opts.weight) y = y.mul(opts.weight);
+  if (opts.bias) y = y.add(opts.bias);
+  return y;
+}
+
+/**
+ * Scaled dot-product attention (Vaswani et al. 2017, Eq. 1):
+ *   Attention(Q, K, V) = softmax(QKᵀ·scale + M)·V,   scale = 1/√d_k by default
+ *
+ * `attnMask` is either additive (float, added to the scores — HF BERT's extended mask) or a
+ * boolean keep-mask (true = may attend, as torch's SDPA). `isCausal` masks future positions.
+ *
+ * Shape: q (*, L, E), k (*, S, E), v (*, S, Ev), attnMask broadcastable to (*, L, S) → (*, L, Ev).
+ */
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: { attnMask?: Tensor | null; isCausal?: boolean; dropoutP?: number; scale?: number; training?: boolean } = {},
+): Tensor {
+  return attentionWithWeights(q, k, v, opts).output;
+}
+
+/** scaledDotProductAttention that also returns the attention probabilities (*, L, S). */
+export function attentionWithWeights(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: { attnMask?: Tensor | null; isCausal?: boolean; dropoutP?: number; scale?: number; training?: boolean } = {},
+): { output: Tensor; weights: Tensor } {
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {
+    throw new Error(`scaledDotProductAttention: q, k, v need at least 2 dims (*, L, E), got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
+  }
+  const E = q.shape[q.ndim - 1]!;
+  if (k.shape[k.ndim - 1] !== E) throw new Error(`scaledDotProductAttention: q and k must share the last dim, got ${fmtShape(q.shape)} and ${fmtShape(k.shape)}`);
+  if (k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) throw new Error(`scaledDotProductAttention: k and v must have the same sequence length, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
+  const L = q.shape[q.ndim - 2]!;
+  const S = k.shape[k.ndim - 2]!;
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  let scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (*, L, S)
+  if (opts.isCausal) {
+    const keep = ops.ge(ops.unsqueeze(arangeOn(L, q), 1), ops.unsqueeze(arangeOn(S, q), 0)); // (L, S): j ≤ i
+    scores = scores.maskedFill(keep.logicalNot(), -Infinity);
+  }
+  const m = opts.attnMask;
+  if (m) {
+    try {
+      broadcastShapes('attention', m.shape, scores.shape);
+    } catch {
+      throw new Error(`scaledDotProductAttention: attnMask of shape ${fmtShape(m.shape)} does not broadcast to the scores' shape ${fmtShape(scores.shape)} (*, L, S)`);
+    }
+    if (m.dtype === 'bool') scores = ops.where(m, scores, -Infinity);
+    else if (isFloatingDType(m.dtype)) scores = scores.add(m.dtype === scores.dtype ? m : m.to(scores.dtype));
+    else throw new Error(`scaledDotProductAttention: attnMask must be bool (keep-mask) or floating (additive), got ${m.dtype}`);
+  }
+  let weights = scores.softmax(-1);
+  if (opts.dropoutP && (opts.training ?? true)) weights = ops.dropout(weights, opts.dropoutP, true);
+  return { output: weights.matmul(v), weights };
+}
+
+function arangeOn(n: number, like: Tensor): Tensor {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return Tensor.fromStorage(like.storage.backend.fromArray(idx, 'int32'), [n]);
+}
+
+/** Moves the class dim (1) of (N, C, d₁, …) last and flattens: (N·d₁·…, C). */
+function classLast(x: Tensor): Tensor {
+  if (x.ndim <= 2) return x;
+  const C = x.shape[1]!;
+  const perm = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2), 1];
+  return x.permute(perm).reshape([-1, C]); // (N·d…, C)
+}
+
+/** Validates class targets: each is in [0, C) or equals ignoreIndex. */
+function checkTargets(op: string, target: Tensor, C: number, ignoreIndex: number): void {
+  const t = target.toTypedArray();
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i]!;
+    if (v !== ignoreIndex && (v < 0 || v >= C)) {
+      const pos: number[] = [];
+      let r = i;
+      for (let d = target.ndim - 1; d >= 0; d--) {
+        pos.unshift(r % target.shape[d]!);
+        r = Math.floor(r / target.shape[d]!);
+      }
+      throw new Error(`${op}: target ${v} is out of bounds at position [${pos.join(',')}]: expected a class index in [0, ${C}) or ignoreIndex ${ignoreIndex}`);
+    }
+  }
+}
+
+export interface NllLossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+/** Shared input checks for nllLoss / crossEntropy with class-index targets; returns (M, C) and (M). */
+function flattenClassInputs(op: string, input: Tensor, target: Tensor): { x: Tensor; t: Tensor; outShape: number[] } {
+  if (target.dtype !== 'int32') throw new Error(`${op}: class-index targets must be int32, got ${target.dtype} (for class probabilities pass a float target with the input's shape)`);
+  if (input.ndim === 1) {
+    if (target.ndim !== 0) throw new Error(`${op}: for an unbatched input of shape ${fmtShape(input.shape)} the target must be 0-D, got ${fmtShape(target.shape)}`);
+    return { x: input.unsqueeze(0), t: target.reshape([1]), outShape: [] };
+  }
+  const expected = [input.shape[0]!, ...input.shape.slice(2)];
+  if (!shapesEqual(target.shape, expected)) {
+    throw new Error(`${op}: expected target of shape ${fmtShape(expected)} for input of shape ${fmtShape(input.shape)} (N, C, d…), got ${fmtShape(target.shape)}`);
+  }
+  return { x: classLast(input), t: target.reshape([-1]), outShape: expected };
+}
+
+/**
+ * Negative log-likelihood of class targets given log-probabilities:
+ *   ℓᵢ = −w_{yᵢ}·x[i, yᵢ]  (0 where yᵢ = ignoreIndex);  mean = Σℓᵢ / Σ w_{yᵢ} over non-ignored i.
+ *
+ * Shape: input (N, C) or (N, C, d…) or (C); target (N) / (N, d…) / () int32.
+ */
+export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  const reduction = checkReduction('nllLoss', opts.reduction ?? 'mean');
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const { x, t, outShape } = flattenClassInputs('nllLoss', input, target);
+  const C = x.shape[1]!;
+  checkTargets('nllLoss', target, C, ignoreIndex);
+  if (opts.weight && !shapesEqual(opts.weight.shape, [C])) throw new Error(`nllLoss: weight must have shape [${C}] (one per class), got ${fmtShape(opts.weight.shape)}`);
+  const valid = t.ne(ignoreIndex); // (M)
+  const safeT = ops.where(valid, t, 0); // ignored positions read class 0, then get zero weight
+  const picked = x.gather(1, safeT.unsqueeze(1)).squeeze(1); // (M): x[i, yᵢ]
+  let w = valid.to(x.dtype);
+  if (opts.weight) w = w.mul(opts.weight.indexSelect(0, safeT));
+  const loss = picked.mul(w).neg(); // (M)
+  if (reduction === 'none') return loss.reshape(outShape);
+  if (reduction === 'sum') return loss.sum();
+  return loss.sum().div(w.sum()); // 0/0 = NaN when every target is ignored, as PyTorch
+}
+
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** ε of label smoothing (Szegedy et al. 2016): targets become (1−ε)·onehot + ε/C. */
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross-entropy between logits and targets: ℓ = −Σ_c y_c·log softmax(x)_c.
+ *
+ * Targets are class indices (int32, with `ignoreIndex`), or class probabilities (a float tensor
+ * with the input's shape). With label smoothing ε and class indices, PyTorch's definition:
+ *   ℓ = (1 − ε)·nll + ε/C · Σ_c −w_c·log p_c
+ * where the smoothing term is also normalised by Σ w_{yᵢ} under weighted mean reduction.
+ *
+ * Shape: input (N, C) or (N, C, d…) or (C); target (N) / (N, d…) / () or like input.
+ * @example
+ * const loss = crossEntropy(logits, labels, { ignoreIndex: -100 });
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
+  const eps = opts.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (!isFloatingDType(input.dtype)) throw new Error(`crossEntropy: input must be floating-point logits, got ${input.dtype}`);
+  const classDim = input.ndim === 1 ? 0 : 1;
+  const C = input.shape[classDim]!;
+  const logp = input.logSoftmax(classDim);
+  const w = opts.weight ?? null;
+  if (w && !shapesEqual(w.shape, [C])) throw new Error(`crossEntropy: weight must have shape [${C}] (one per class), got ${fmtShape(w.shape)}`);
+  const wb = w ? w.reshape([C, ...Array(Math.max(0, input.ndim - classDim - 1)).fill(1)]) : null; // broadcast over (C, d…)
+
+  if (isFloatingDType(target.dtype)) {
+    // class probabilities: ℓ = −Σ_c w_c·y'_c·log p_c with y' = (1−ε)y + ε/C
+    if (!shapesEqual(target.shape, input.shape)) {
+      throw new Error(`crossEntropy: probability targets must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+    }
+    let y = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
+    if (wb) y = y.mul(wb);
+    const loss = logp.mul(y).sum(classDim).neg();
+    if (reduction === 'mean') return loss.sum().div(input.ndim === 1 ? 1 : loss.numel());
+    return reduce(loss, reduction);
+  }
+
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const nll = nllLoss(logp, target, { weight: w, ignoreIndex, reduction });
+  if (eps === 0) return nll;
+  // smoothing term: −Σ_c w_c·log p_c per position, 0 at ignored positions
+  const smooth = (wb ? logp.mul(wb) : logp).sum(classDim).neg().mul(target.ne(ignoreIndex).to(logp.dtype));
+  let smoothRed: Tensor;
+  if (reduction === 'none') smoothRed = smooth;
+  else if (reduction === 'sum') smoothRed = smooth.sum();
+  else if (w) {
+    const valid = target.ne(ignoreIndex);
+    const tw = w.indexSelect(0, ops.where(valid, target, 0).reshape([-1])).mul(valid.reshape([-1]).to(w.dtype));
+    smoothRed = smooth.sum().div(tw.sum());
+  } else smoothRed = smooth.sum().div(target.ne(ignoreIndex).sum().to(logp.dtype));
+  return nll.mul(1 - eps).add(smoothRed.mul(eps / C));
+}
+
+/**
+ * Binary cross-entropy on logits, in the stable form
+ *   ℓ = (1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0))
+ * where p is `posWeight` (weights positives; broadcast over the last dim).
+ */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  const reduction = checkReduction('binaryCrossEntropyWithLogits', opts.reduction ?? 'mean');
+  if (!shapesEqual(input.shape, target.shape)) {
+    throw new Error(`binaryCrossEntropyWithLogits: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`);
+  }
+  const y = target.to(input.dtype);
+  const softplusNeg = input.abs().neg().exp().add(1).log().add(input.neg().clamp(0, null)); // log(1 + e^(−x)), stable
+  const logWeight = opts.posWeight ? opts.posWeight.sub(1).mul(y).add(1) : null;
+  let loss = y.neg().add(1).mul(input).add(logWeight ? logWeight.mul(softplusNeg) : softplusNeg);
+  if (opts.weight) loss = loss.mul(opts.weight);
+  return reduce(loss, reduction);
+}
+
+/** Mean squared error ℓ = (x − y)². */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = checkReduction('mseLoss', opts.reduction ?? 'mean');
+  if (!shapesEqual(input.shape, target.shape)) {
+    throw new Error(`mseLoss: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`);
+  }
+  const d = input.sub(target);
+  return reduce(d.mul(d), reduction);
+}
+
+/**
+ * Kullback–Leibler divergence with `input` as log-probabilities (as torch.nn.functional.kl_div):
+ *   ℓ = y·(log y − x)   (0 where y = 0),   or with logTarget: ℓ = eʸ·(y − x).
+ * 'batchmean' divides the sum by the batch size (the mathematically correct KL); 'mean'
+ * divides by the number of elements. Used for distillation (Hinton et al. 2015).
+ */
+export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  const reduction = opts.reduction ?? 'mean';
+  if (!['mean', 'sum', 'none', 'batchmean'].includes(reduction)) throw new Error(`klDiv: reduction must be 'mean', 'batchmean', 'sum' or 'none', got '${reduction}'`);
+  if (!shapesEqual(input.shape, target.shape)) throw new Error(`klDiv: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`);
+  let loss: Tensor;
+  if (opts.logTarget) loss = target.exp().mul(target.sub(input));
+  else {
+    const pos = target.gt(0);
+    const safe = ops.where(pos, target, 1); // y·log y with 0·log 0 := 0
+    loss = ops.where(pos, target.mul(safe.log()), 0).sub(target.mul(input));
+  }
+  if (reduction === 'batchmean') return loss.sum().div(input.ndim === 0 ? 1 : input.shape[0]!);
+  return reduce(loss, reduction as Reduction);
+}
+

@@ -1,0 +1,17 @@
+/**
+ * tensorgrad.nn — modules, layers, functional ops, losses and the BERT family.
+ */
+export { Module, Parameter, StateDictError } from './module.js';
+export type { StateDict, LoadStateDictResult } from './module.js';
+export {
+  Linear, Embedding, LayerNorm, Dropout, GELU, ReLU, Tanh, Sequential, ModuleList, MultiheadAttention,
+  TransformerEncoderLayer, TransformerEncoder,
+} from './layers.js';
+export type { FactoryOptions, TransformerEncoderLayerOptions, UnaryModule } from './layers.js';
+export * as functional from './functional.js';
+export * as init from './init.js';
+export {
+  BertConfig, BertModel, BertForTokenClassification, BertForSequenceClassification, BertForMaskedLM, BertLayer,
+  BertEmbeddings, BertEncoder, BertPooler, BertSelfAttention, BertPreTrainedModel, extendedAttentionMask,
+} from './bert.js';
+export type { HFBertConfig, BertInputs, ModelOutput, HiddenAct } from './bert.js';

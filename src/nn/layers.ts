@@ -1,0 +1,358 @@
+/**
+ * Layers: Linear, Embedding, LayerNorm, Dropout, activations, containers, and the Transformer
+ * encoder (Vaswani et al. 2017, "Attention Is All You Need").
+ *
+ * Names and defaults follow torch.nn so PyTorch users can guess them. Departures: every layer
+ * is batch-first ((B, T, E)), and forward is called as `layer.forward(x)`.
+ */
+import { zeros, ones } from '../tensor/creation.js';
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../tensor/shape.js';
+import * as F from './functional.js';
+import * as init from './init.js';
+import { Module, Parameter } from './module.js';
+import type { DType } from '../tensor/dtype.js';
+
+export interface FactoryOptions {
+  dtype?: DType;
+  device?: string;
+}
+
+/** Storage for a parameter that an initialiser fills right after (zeros; PyTorch leaves it uninitialised). */
+function empty(shape: number[], opts: FactoryOptions): Tensor {
+  return zeros(shape, { dtype: opts.dtype, device: opts.device });
+}
+
+function checkPositiveInt(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${layer}: ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Affine map y = x·Wᵀ + b. Weight (out, in) as PyTorch/HuggingFace, initialised
+ * U(−1/√in, 1/√in) like torch (kaiming_uniform with a = √5), and bias likewise.
+ *
+ * Shape: (*, inFeatures) → (*, outFeatures).
+ * @example
+ * const fc = new Linear(4, 2);
+ * const y = fc.forward(randn([3, 4])); // [3, 2]
+ */
+export class Linear extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: FactoryOptions & { bias?: boolean } = {}) {
+    super();
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
+    this.weight = new Parameter(empty([outFeatures, inFeatures], opts));
+    this.bias = opts.bias === false ? null : new Parameter(empty([outFeatures], opts));
+    init.kaimingUniform_(this.weight, Math.sqrt(5));
+    if (this.bias) {
+      const bound = 1 / Math.sqrt(inFeatures);
+      init.uniform_(this.bias, -bound, bound);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
+
+/**
+ * A lookup table of `numEmbeddings` vectors, initialised N(0, 1); the `paddingIdx` row is
+ * zero and receives no gradient.
+ *
+ * Shape: int32 ids (*) → (*, embeddingDim).
+ */
+export class Embedding extends Module {
+  weight: Parameter;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: FactoryOptions & { paddingIdx?: number | null } = {}) {
+    super();
+    checkPositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    checkPositiveInt('Embedding', 'embeddingDim', embeddingDim);
+    let p = opts.paddingIdx ?? null;
+    if (p !== null) {
+      if (!Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings) throw new Error(`Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings}), got ${p}`);
+      if (p < 0) p += numEmbeddings;
+    }
+    this.paddingIdx = p;
+    this.weight = new Parameter(empty([numEmbeddings, embeddingDim], opts));
+    init.normal_(this.weight);
+    if (p !== null) this.weight.detach().select(0, p).zero_();
+  }
+  readonly paddingIdx: number | null;
+  forward(ids: Tensor): Tensor {
+    return F.embedding(ids, this.weight, this.paddingIdx);
+  }
+  override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`;
+  }
+}
+
+/**
+ * Layer normalisation (Ba et al. 2016): y = (x − E[x])/√(Var[x] + ε)·γ + β over the last dims.
+ * BERT uses ε = 1e-12.
+ *
+ * Shape: (*, ...normalizedShape) → same.
+ */
+export class LayerNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], opts: FactoryOptions & { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    for (const d of this.normalizedShape) checkPositiveInt('LayerNorm', 'normalizedShape', d);
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(ones(this.normalizedShape, { dtype: opts.dtype, device: opts.device })) : null;
+    this.bias = affine && opts.bias !== false ? new Parameter(zeros(this.normalizedShape, { dtype: opts.dtype, device: opts.device })) : null;
+  }
+  readonly eps: number;
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `[${this.normalizedShape.join(', ')}], eps=${this.eps}`;
+  }
+}
+
+/** Zeroes elements with probability p during training and scales the rest by 1/(1−p). */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** GELU, exact (`'none'`, BERT) or tanh-approximated (`'tanh'`, GPT-2). */
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, this.approximate);
+  }
+}
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+/** A module whose forward takes one tensor. */
+export interface UnaryModule extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+/** Applies modules in order; children are named '0', '1', …. */
+export class Sequential extends Module {
+  constructor(...mods: UnaryModule[]) {
+    super();
+    mods.forEach((m, i) => ((this as unknown as Record<string, Module>)[String(i)] = m));
+    this.length = mods.length;
+  }
+  readonly length: number;
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.children()) y = (m as UnaryModule).forward(y);
+    return y;
+  }
+}
+
+/** A list of submodules named '0', '1', … (HF's `encoder.layer.0…`). */
+export class ModuleList<M extends Module = Module> extends Module {
+  private _items: M[] = [];
+  constructor(mods: M[] = []) {
+    super();
+    for (const m of mods) this.append(m);
+  }
+  append(m: M): this {
+    (this as unknown as Record<string, Module>)[String(this._items.length)] = m;
+    this._items.push(m);
+    return this;
+  }
+  get length(): number {
+    return this._items.length;
+  }
+  at(i: number): M {
+    const m = this._items[i < 0 ? i + this._items.length : i];
+    if (!m) throw new Error(`ModuleList: index ${i} is out of range for a list of length ${this._items.length}`);
+    return m;
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this._items[Symbol.iterator]();
+  }
+  protected override retie(): void {
+    // to() replaced properties; keep the list in sync
+    this._items = this._items.map((_, i) => (this as unknown as Record<string, M>)[String(i)]!);
+  }
+}
+
+/**
+ * Multi-head attention (Vaswani et al. 2017, §3.2.2):
+ *   MultiHead(Q, K, V) = Concat(head₁, …, head_h)·Wᴼ,   headᵢ = Attention(Q·Wᵢᵠ, K·Wᵢᴷ, V·Wᵢⱽ)
+ * Parameters are named as torch.nn.MultiheadAttention (`in_proj_weight` (3E, E),
+ * `in_proj_bias`, `out_proj`) so PyTorch weights load unchanged. Batch-first.
+ *
+ * Shape: query (B, L, E), key/value (B, S, E); keyPaddingMask (B, S) bool, true = padding
+ * (ignored, as torch); attnMask (L, S) or (B·h, L, S): bool true = NOT allowed (torch's
+ * convention for this module) or additive float. → (B, L, E), weights (B, L, S) averaged over heads.
+ */
+export class MultiheadAttention extends Module {
+  in_proj_weight: Parameter;
+  in_proj_bias: Parameter | null;
+  out_proj: Linear;
+  readonly headDim: number;
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: FactoryOptions & { dropout?: number; bias?: boolean } = {}) {
+    super();
+    checkPositiveInt('MultiheadAttention', 'embedDim', embedDim);
+    checkPositiveInt('MultiheadAttention', 'numHeads', numHeads);
+    if (embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
+    this.headDim = embedDim / numHeads;
+    this.dropout = opts.dropout ?? 0;
+    this.in_proj_weight = new Parameter(empty([3 * embedDim, embedDim], opts));
+    init.xavierUniform_(this.in_proj_weight);
+    this.in_proj_bias = opts.bias === false ? null : new Parameter(zeros([3 * embedDim], { dtype: opts.dtype, device: opts.device }));
+    this.out_proj = new Linear(embedDim, embedDim, { ...opts, bias: opts.bias !== false });
+    if (this.out_proj.bias) init.zeros_(this.out_proj.bias);
+  }
+  readonly dropout: number;
+
+  forward(
+    query: Tensor,
+    key: Tensor = query,
+    value: Tensor = key,
+    opts: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean; needWeights?: boolean } = {},
+  ): { output: Tensor; weights: Tensor | null } {
+    const E = this.embedDim, h = this.numHeads, hs = this.headDim;
+    if (query.ndim !== 3 || query.shape[2] !== E) throw new Error(`MultiheadAttention: query must be (B, L, ${E}), got ${fmtShape(query.shape)}`);
+    if (key.ndim !== 3 || key.shape[2] !== E || value.ndim !== 3 || value.shape[2] !== E) {
+      throw new Error(`MultiheadAttention: key and value must be (B, S, ${E}), got ${fmtShape(key.shape)} and ${fmtShape(value.shape)}`);
+    }
+    const [B, L] = query.shape as [number, number];
+    const S = key.shape[1]!;
+    const [wq, wk, wv] = this.in_proj_weight.chunk(3, 0);
+    const [bq, bk, bv] = this.in_proj_bias ? this.in_proj_bias.chunk(3, 0) : [null, null, null];
+    const heads = (x: Tensor, T: number) => x.reshape([B, T, h, hs]).transpose(1, 2); // (B, h, T, hs)
+    const q = heads(F.linear(query, wq!, bq), L);
+    const k = heads(F.linear(key, wk!, bk), S);
+    const v = heads(F.linear(value, wv!, bv), S);
+    // additive mask (B, 1|h, L, S) from the key padding mask and attnMask
+    let mask: Tensor | null = null;
+    if (opts.keyPaddingMask) {
+      const kpm = opts.keyPaddingMask;
+      if (kpm.dtype !== 'bool' || kpm.ndim !== 2 || kpm.shape[0] !== B || kpm.shape[1] !== S) {
+        throw new Error(`MultiheadAttention: keyPaddingMask must be a bool tensor of shape [${B},${S}] (B, S), got ${kpm.dtype} ${fmtShape(kpm.shape)}`);
+      }
+      mask = zeros([B, 1, 1, S], { dtype: q.dtype, device: q.device }).maskedFill(kpm.reshape([B, 1, 1, S]), -Infinity);
+    }
+    if (opts.attnMask) {
+      const am = opts.attnMask;
+      let add = am.dtype === 'bool' ? zeros([...am.shape], { dtype: q.dtype, device: q.device }).maskedFill(am, -Infinity) : am.to(q.dtype);
+      if (am.ndim === 3) {
+        if (am.shape[0] !== B * h) throw new Error(`MultiheadAttention: a 3-D attnMask must be (B·numHeads, L, S) = [${B * h},${L},${S}], got ${fmtShape(am.shape)}`);
+        add = add.reshape([B, h, L, S]);
+      } else if (am.ndim !== 2) throw new Error(`MultiheadAttention: attnMask must be 2-D (L, S) or 3-D (B·numHeads, L, S), got ${fmtShape(am.shape)}`);
+      mask = mask ? mask.add(add) : add;
+    }
+    const { output, weights } = F.attentionWithWeights(q, k, v, {
+      attnMask: mask, isCausal: opts.isCausal, dropoutP: this.dropout, training: this.training,
+    });
+    const merged = output.transpose(1, 2).reshape([B, L, E]); // (B, L, E)
+    return { output: this.out_proj.forward(merged), weights: opts.needWeights === false ? null : weights.mean(1) };
+  }
+  override extraRepr(): string {
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}`;
+  }
+}
+
+export interface TransformerEncoderLayerOptions extends FactoryOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: 'relu' | 'gelu';
+  layerNormEps?: number;
+  /** Pre-LN (Xiong et al. 2020) when true; post-LN as in BERT and the original paper otherwise. */
+  normFirst?: boolean;
+}
+
+/**
+ * One Transformer encoder block (Vaswani et al. 2017, §3.1). Post-LN (BERT):
+ *   x = LN(x + Dropout(SelfAttn(x)));  x = LN(x + Dropout(FFN(x)))
+ * Pre-LN (`normFirst`): x = x + SelfAttn(LN(x)); x = x + FFN(LN(x)).
+ * Names as torch.nn.TransformerEncoderLayer.
+ *
+ * Shape: (B, T, dModel) → (B, T, dModel).
+ */
+export class TransformerEncoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  readonly normFirst: boolean;
+  readonly activation: 'relu' | 'gelu';
+  constructor(readonly dModel: number, readonly nHead: number, opts: TransformerEncoderLayerOptions = {}) {
+    super();
+    const p = opts.dropout ?? 0.1;
+    const ff = opts.dimFeedforward ?? 2048;
+    const eps = opts.layerNormEps ?? 1e-5;
+    this.self_attn = new MultiheadAttention(dModel, nHead, { ...opts, dropout: p });
+    this.linear1 = new Linear(dModel, ff, opts);
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(ff, dModel, opts);
+    this.norm1 = new LayerNorm(dModel, { ...opts, eps });
+    this.norm2 = new LayerNorm(dModel, { ...opts, eps });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.normFirst = opts.normFirst ?? false;
+    this.activation = opts.activation ?? 'relu';
+  }
+  private sa(x: Tensor, m: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean }): Tensor {
+    return this.dropout1.forward(this.self_attn.forward(x, x, x, { ...m, needWeights: false }).output);
+  }
+  private ff(x: Tensor): Tensor {
+    const h = this.activation === 'gelu' ? F.gelu(this.linear1.forward(x)) : this.linear1.forward(x).relu();
+    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(h)));
+  }
+  forward(x: Tensor, m: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    if (this.normFirst) {
+      x = x.add(this.sa(this.norm1.forward(x), m));
+      return x.add(this.ff(this.norm2.forward(x)));
+    }
+    x = this.norm1.forward(x.add(this.sa(x, m)));
+    return this.norm2.forward(x.add(this.ff(x)));
+  }
+}
+
+/** A stack of encoder layers (`layers.0`, `layers.1`, …) with an optional final norm. */
+export class TransformerEncoder extends Module {
+  layers: ModuleList<TransformerEncoderLayer>;
+  norm: LayerNorm | null;
+  constructor(makeLayer: (i: number) => TransformerEncoderLayer, numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    checkPositiveInt('TransformerEncoder', 'numLayers', numLayers);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
+    this.norm = norm;
+  }
+  forward(x: Tensor, m: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    for (const layer of this.layers) x = layer.forward(x, m);
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+

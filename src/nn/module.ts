@@ -1,0 +1,210 @@
+/**
+ * Module and Parameter, as torch.nn.Module / torch.nn.Parameter.
+ *
+ * Parameters and submodules are discovered from a module's own properties (the way PyTorch's
+ * __setattr__ registers them), so `this.weight = new Parameter(…)` and
+ * `this.dense = new Linear(…)` are all it takes, and the dotted names of `namedParameters()` /
+ * `stateDict()` follow the property names — which is how HuggingFace checkpoint names like
+ * `bert.encoder.layer.0.attention.self.query.weight` come out exactly. Properties whose names
+ * start with `_` are private and never registered. Buffers (non-trainable state saved in the
+ * state dict) are registered explicitly with `registerBuffer`.
+ */
+import { noGrad } from '../autograd/engine.js';
+import { isDType, isFloatingDType, type DType } from '../tensor/dtype.js';
+import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** A tensor that is a module's trainable weight: requiresGrad by default. */
+export class Parameter extends Tensor {
+  constructor(data: Tensor, requiresGrad = true) {
+    const d = data.isContiguous() ? data.detach() : data.detach().contiguous();
+    super(d.storage, d.shape, d.strides, d.offset);
+    if (requiresGrad) this.requiresGrad = true;
+  }
+}
+
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export class StateDictError extends Error {}
+
+export abstract class Module {
+  /** Dropout and similar layers behave differently in training and evaluation. */
+  training = true;
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _nonPersistent = new Set<string>();
+
+  /** Registers non-trainable state (saved in the state dict unless `persistent` is false). */
+  registerBuffer(name: string, value: Tensor | null, persistent = true): void {
+    if (name.includes('.') || name === '') throw new Error(`registerBuffer: invalid buffer name '${name}'`);
+    this._buffers.set(name, value);
+    if (!persistent) this._nonPersistent.add(name);
+    (this as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  /** Direct submodules, in declaration order. */
+  *namedChildren(): IterableIterator<[string, Module]> {
+    for (const [k, v] of Object.entries(this)) {
+      if (k.startsWith('_')) continue;
+      if (v instanceof Module) yield [k, v];
+    }
+  }
+  *children(): IterableIterator<Module> {
+    for (const [, m] of this.namedChildren()) yield m;
+  }
+
+  /** This module and every submodule, with dotted names ('' for this one). */
+  *namedModules(prefix = ''): IterableIterator<[string, Module]> {
+    yield [prefix, this];
+    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
+  }
+  *modules(): IterableIterator<Module> {
+    for (const [, m] of this.namedModules()) yield m;
+  }
+
+  /** Own parameters (not recursive). */
+  private *ownParameters(): IterableIterator<[string, Parameter]> {
+    for (const [k, v] of Object.entries(this)) {
+      if (!k.startsWith('_') && v instanceof Parameter) yield [k, v];
+    }
+  }
+
+  /** Every parameter with its dotted name; a parameter shared by two modules appears once. */
+  *namedParameters(prefix = ''): IterableIterator<[string, Parameter]> {
+    const seen = new Set<Parameter>();
+    for (const [mp, m] of this.namedModules(prefix)) {
+      for (const [k, p] of m.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        yield [mp ? `${mp}.${k}` : k, p];
+      }
+    }
+  }
+  parameters(): Parameter[] {
+    return [...this.namedParameters()].map(([, p]) => p);
+  }
+
+  *namedBuffers(prefix = ''): IterableIterator<[string, Tensor]> {
+    for (const [mp, m] of this.namedModules(prefix)) {
+      for (const [k, b] of m._buffers) if (b) yield [mp ? `${mp}.${k}` : k, b];
+    }
+  }
+
+  /** Number of parameters (elements), optionally only trainable ones. */
+  numParameters(opts: { trainableOnly?: boolean } = {}): number {
+    return this.parameters().filter((p) => !opts.trainableOnly || p.requiresGrad).reduce((n, p) => n + p.numel(), 0);
+  }
+
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Freezes (false) or unfreezes (true) every parameter. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Calls fn on every submodule (children first) and on this module, like nn.Module.apply. */
+  apply(fn: (m: Module) => void): this {
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Parameters and persistent buffers by dotted name (tensors share storage with the module). */
+  stateDict(): StateDict {
+    const sd: StateDict = {};
+    for (const [mp, m] of this.namedModules()) {
+      for (const [k, p] of m.ownParameters()) sd[mp ? `${mp}.${k}` : k] ??= p.detach();
+      for (const [k, b] of m._buffers) if (b && !m._nonPersistent.has(k)) sd[mp ? `${mp}.${k}` : k] = b.detach();
+    }
+    return sd;
+  }
+
+  /**
+   * Copies tensors from a state dict into this module's parameters and buffers (cast to
+   * their dtype and device). With `strict` (default) any missing or unexpected key is an
+   * error; a shape mismatch is always an error. All problems are reported at once.
+   */
+  loadStateDict(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const strict = opts.strict ?? true;
+    const src = sd instanceof Map ? Object.fromEntries(sd) : sd;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in src));
+    const unexpectedKeys = Object.keys(src).filter((k) => !(k in own));
+    const mismatched: string[] = [];
+    for (const [k, t] of Object.entries(own)) {
+      const s = src[k];
+      if (s === undefined) continue;
+      if (!(s instanceof Tensor)) mismatched.push(`${k}: expected a Tensor, got ${typeof s}`);
+      else if (!shapesEqual(s.shape, t.shape)) mismatched.push(`${k}: copying a param with shape ${fmtShape(s.shape)} from checkpoint, the shape in the current model is ${fmtShape(t.shape)}`);
+    }
+    const problems: string[] = [];
+    if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (mismatched.length) problems.push(`Size mismatch: ${mismatched.join('; ')}.`);
+    if (problems.length) throw new StateDictError(`Error(s) in loading state_dict for ${this.constructor.name}:\n  ${problems.join('\n  ')}`);
+    noGrad(() => {
+      for (const [k, t] of Object.entries(own)) {
+        const s = src[k];
+        if (s) t.copy_(s.to({ dtype: t.dtype, device: t.device }));
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Converts every parameter and buffer to a dtype and/or device (in place: the module's
+   * parameters are replaced by converted ones; optimizers must be created afterwards).
+   */
+  to(target: DType | string | { dtype?: DType; device?: string }): this {
+    const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+    for (const m of this.modules()) {
+      const rec = m as unknown as Record<string, unknown>;
+      for (const [k, p] of [...m.ownParameters()]) {
+        const q = new Parameter(p.detach().to(spec), p.requiresGrad);
+        rec[k] = q;
+      }
+      for (const [k, b] of m._buffers) {
+        if (!b) continue;
+        // integer/bool buffers (e.g. position ids) move devices but keep their dtype
+        const nb = isFloatingDType(b.dtype) ? b.to(spec) : b.to({ device: spec.device });
+        m._buffers.set(k, nb);
+        rec[k] = nb;
+      }
+    }
+    // parameters shared between modules (tied weights) must stay shared
+    for (const m of this.modules()) m.retie();
+    return this;
+  }
+
+  /** Re-establishes weight tying after `to()`; modules with tied weights override this. */
+  protected retie(): void {}
+
+  /** One line of constructor arguments for printing, e.g. `in=4, out=2`. */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const kids = [...this.namedChildren()];
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (kids.length === 0) return `${head})`;
+    const lines = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${head}${this.extraRepr() ? '\n' : '\n'}${lines.join('\n')}\n)`;
+  }
+}
