@@ -1,0 +1,117 @@
+/**
+ * Datasets and batching, as torch.utils.data: a `Dataset` is anything with a length and an
+ * indexer; a `DataLoader` cuts it into batches (seeded shuffling, `dropLast`) and collates each
+ * batch — by default into tensors, or padding token sequences to the longest in the batch.
+ */
+import { defaultGenerator, type Generator } from '../tensor/random.js';
+import { tensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Dataset<T> {
+  readonly length: number;
+  get(index: number): T;
+}
+
+/** A dataset over an array (`new ArrayDataset(items)`). */
+export class ArrayDataset<T> implements Dataset<T> {
+  constructor(readonly items: readonly T[]) {}
+  get length(): number {
+    return this.items.length;
+  }
+  get(i: number): T {
+    if (!Number.isInteger(i) || i < 0 || i >= this.items.length) throw new RangeError(`ArrayDataset: index ${i} is out of range [0, ${this.items.length})`);
+    return this.items[i]!;
+  }
+}
+
+export type Collate<T, B> = (items: T[]) => B;
+
+export interface DataLoaderOptions<T, B> {
+  batchSize?: number;
+  /** Reshuffle every epoch (each iteration) with `generator` (default: the global seeded one). */
+  shuffle?: boolean;
+  /** Drop the last incomplete batch. */
+  dropLast?: boolean;
+  collate?: Collate<T, B>;
+  generator?: Generator;
+}
+
+/**
+ * Iterates a dataset in batches.
+ * @example
+ * const loader = new DataLoader(examples, { batchSize: 16, shuffle: true, collate: padCollate({ padTokenId: 0 }) });
+ * for (const batch of loader) model.forward(batch);
+ */
+export class DataLoader<T, B = T[]> implements Iterable<B> {
+  readonly dataset: Dataset<T>;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  private readonly collate: Collate<T, B>;
+  private readonly generator: Generator;
+
+  constructor(dataset: Dataset<T> | readonly T[], opts: DataLoaderOptions<T, B> = {}) {
+    this.dataset = Array.isArray(dataset) ? new ArrayDataset(dataset as readonly T[]) : (dataset as Dataset<T>);
+    if (typeof this.dataset.length !== 'number' || typeof this.dataset.get !== 'function') {
+      throw new Error('DataLoader: dataset must be an array or have `length` and `get(i)`');
+    }
+    this.batchSize = opts.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) throw new Error(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
+    this.shuffle = opts.shuffle ?? false;
+    this.dropLast = opts.dropLast ?? false;
+    this.collate = opts.collate ?? ((items: T[]) => items as unknown as B);
+    this.generator = opts.generator ?? defaultGenerator;
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  *[Symbol.iterator](): Iterator<B> {
+    const n = this.dataset.length;
+    const order = this.shuffle ? this.generator.permutation(n) : Array.from({ length: n }, (_, i) => i);
+    for (let s = 0; s < n; s += this.batchSize) {
+      const idx = order.slice(s, s + this.batchSize);
+      if (idx.length < this.batchSize && this.dropLast) return;
+      yield this.collate(idx.map((i) => this.dataset.get(i)));
+    }
+  }
+}
+
+/** A tokenized example: integer sequences of equal length per example (inputIds, labels, …). */
+export type SequenceExample = Record<string, number[] | number>;
+
+/**
+ * Collates tokenized examples into int32 tensors, padding every sequence field to the longest
+ * in the batch: `labels` with `labelPadId` (−100, ignored by crossEntropy), `inputIds` with
+ * `padTokenId`, everything else (attentionMask, tokenTypeIds) with 0. Scalar fields become (B).
+ *
+ * Shape: sequence fields → (B, Tmax); scalar fields → (B).
+ */
+export function padCollate(opts: { padTokenId?: number; labelPadId?: number; maxLength?: number } = {}) {
+  const padTokenId = opts.padTokenId ?? 0;
+  const labelPadId = opts.labelPadId ?? -100;
+  return (items: SequenceExample[]): Record<string, Tensor> => {
+    if (items.length === 0) throw new Error('padCollate: empty batch');
+    const keys = Object.keys(items[0]!);
+    const out: Record<string, Tensor> = {};
+    for (const k of keys) {
+      const vals = items.map((it, i) => {
+        if (!(k in it)) throw new Error(`padCollate: example ${i} has no field '${k}' (example 0 has ${keys.join(', ')})`);
+        return it[k]!;
+      });
+      if (typeof vals[0] === 'number') {
+        out[k] = tensor(vals as number[], { dtype: 'int32' });
+        continue;
+      }
+      const seqs = vals as number[][];
+      let T = Math.max(...seqs.map((s) => s.length));
+      if (opts.maxLength !== undefined) T = Math.min(T, opts.maxLength);
+      const pad = k === 'labels' ? labelPadId : k === 'inputIds' ? padTokenId : 0;
+      out[k] = tensor(seqs.map((s) => Array.from({ length: T }, (_, t) => (t < s.length ? s[t]! : pad))), { dtype: 'int32' });
+    }
+    return out;
+  };
+}

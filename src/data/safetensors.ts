@@ -1,0 +1,61 @@
+/**
+ * safetensors ⇄ tensors: `loadSafetensors(pathOrBytes)` gives `Record<string, Tensor>` ready
+ * for `model.loadStateDict(…)` / `loadPretrained(…)`, and `saveSafetensors(tensors, path)`
+ * writes a file PyTorch's `safetensors.torch.load_file` reads. The byte-level format lives in
+ * safetensors-format.ts.
+ */
+import { fromTypedArray } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import {
+  parseSafetensors, readSafetensorsFile, serializeSafetensors, writeSafetensorsFile, SafetensorsError,
+  type ParsedSafetensors, type RawTensor,
+} from './safetensors-format.js';
+
+export { SafetensorsError };
+
+function toTensors(parsed: ParsedSafetensors, device?: string): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, raw] of Object.entries(parsed.tensors)) {
+    out[name] = fromTypedArray(raw.data, raw.shape, { dtype: raw.dtype, device });
+  }
+  return out;
+}
+
+/**
+ * Reads a .safetensors file (or its bytes). F16/BF16 are up-cast to float32, F64 stays
+ * float64, integer types become int32 (exactly, or a clear error).
+ * @example
+ * const sd = loadSafetensors('model.safetensors');
+ * model.loadPretrained(sd);
+ */
+export function loadSafetensors(source: string | Uint8Array, opts: { device?: string } = {}): Record<string, Tensor> {
+  return toTensors(typeof source === 'string' ? readSafetensorsFile(source) : parseSafetensors(source), opts.device);
+}
+
+/** Like loadSafetensors, also returning the `__metadata__` strings. */
+export function loadSafetensorsWithMetadata(source: string | Uint8Array, opts: { device?: string } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const parsed = typeof source === 'string' ? readSafetensorsFile(source) : parseSafetensors(source);
+  return { tensors: toTensors(parsed, opts.device), metadata: parsed.metadata };
+}
+
+function toRaw(tensors: Record<string, Tensor>): Record<string, RawTensor> {
+  const raw: Record<string, RawTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!t || typeof t !== 'object' || !('shape' in t)) throw new SafetensorsError('INVALID_ARGUMENT', `saveSafetensors: value for "${name}" is not a Tensor`);
+    raw[name] = { dtype: t.dtype, shape: [...t.shape], data: t.toTypedArray() };
+  }
+  return raw;
+}
+
+/** The bytes of a .safetensors file holding these tensors (tied tensors are written once per name). */
+export function safetensorsBytes(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  return serializeSafetensors(toRaw(tensors), metadata);
+}
+
+/**
+ * Writes tensors to a .safetensors file (PyTorch-compatible: `metadata` defaults to
+ * `{ format: 'pt' }` as HF's save_file writes).
+ */
+export function saveSafetensors(tensors: Record<string, Tensor>, path: string, metadata: Record<string, string> = { format: 'pt' }): void {
+  writeSafetensorsFile(path, toRaw(tensors), metadata);
+}
