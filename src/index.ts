@@ -3,11 +3,6 @@
  *
  *   import { tensor, randn, manualSeed, noGrad, gradcheck, nn, optim } from 'tensorgrad';
  */
-import { registerBackend } from './backends/backend.js';
-import { cpuBackend } from './backends/cpu/index.js';
-
-registerBackend('cpu', cpuBackend);
-
 export { Tensor } from './tensor/tensor.js';
 export type { TensorLike, NestedArray, Scalar } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
@@ -33,3 +28,4 @@ export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefault
 export type { Backend, Storage, View } from './backends/backend.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
+export * as optim from './optim/index.js';

@@ -71,7 +71,10 @@ export interface Backend {
   scatterAdd(dst: View, dim: number, index: View, src: View): void;
 }
 
-const registry = new Map<string, Backend | (() => Backend)>();
+import { cpuBackend } from './cpu/index.js';
+
+/** Backends by name; the CPU backend is always there. */
+const registry = new Map<string, Backend | (() => Backend)>([['cpu', cpuBackend]]);
 
 /** Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'. */
 export function registerBackend(name: string, backend: Backend | (() => Backend)): void {
