@@ -32,6 +32,7 @@
  *   correction (PyTorch's implementation; Reddi et al. use no bias correction at all).
  * - `maximize` negates the gradient.
  */
+import { fusedAdamStep } from './fused-cpu.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -93,9 +94,10 @@ export const ADAM_STATE: Readonly<Record<string, StateEntrySpec>> = Object.freez
 /**
  * The part of the update Adam and AdamW share: the moment updates and the bias-corrected step
  * θ ← θ − (γ/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε), with the same operation order as PyTorch.
- * `g` is the (possibly negated, possibly L2-decayed) gradient.
+ * `g` is the (possibly negated, possibly L2-decayed) gradient; `decay` is AdamW's factor 1 − γλ
+ * applied to θ first. Contiguous CPU tensors take the fused kernel of fused-cpu.ts.
  */
-export function adamMomentStep(param: Tensor, g: Tensor, state: ParamState, group: AdamHyperparameters): void {
+export function adamMomentStep(param: Tensor, g: Tensor, state: ParamState, group: AdamHyperparameters, decay = 1): void {
   const { lr, eps, amsgrad } = group;
   const [beta1, beta2] = group.betas;
   if (state.step === undefined) {
@@ -108,14 +110,15 @@ export function adamMomentStep(param: Tensor, g: Tensor, state: ParamState, grou
   state.step = step;
   const expAvg = state.expAvg as Tensor;
   const expAvgSq = state.expAvgSq as Tensor;
-
-  expAvg.mul_(beta1).add_(g, 1 - beta1); // m ← β₁m + (1 − β₁)g
-  expAvgSq.mul_(beta2).add_(g.mul(1 - beta2).mul(g)); // v ← β₂v + (1 − β₂)g²  (addcmul order: (value·g)·g)
-
   const biasCorrection1 = 1 - beta1 ** step;
   const biasCorrection2 = 1 - beta2 ** step;
   const stepSize = lr / biasCorrection1;
   const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+  if (!amsgrad && fusedAdamStep(param, g, expAvg, expAvgSq, { decay, beta1, beta2, stepSize, bc2Sqrt: biasCorrection2Sqrt, eps })) return;
+  if (decay !== 1) param.mul_(decay); // AdamW: θ ← θ(1 − γλ)
+
+  expAvg.mul_(beta1).add_(g, 1 - beta1); // m ← β₁m + (1 − β₁)g
+  expAvgSq.mul_(beta2).add_(g.mul(1 - beta2).mul(g)); // v ← β₂v + (1 − β₂)g²  (addcmul order: (value·g)·g)
 
   let u = expAvgSq;
   if (amsgrad) {

@@ -79,7 +79,6 @@ export class AdamW extends Optimizer<AdamWHyperparameters> {
 
   protected override updateParameter(param: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<AdamWHyperparameters>): void {
     const g = group.maximize ? grad.neg() : grad;
-    param.mul_(1 - group.lr * group.weightDecay); // θ ← θ(1 − γλ)
-    adamMomentStep(param, g, state, group);
+    adamMomentStep(param, g, state, group, 1 - group.lr * group.weightDecay); // θ ← θ(1 − γλ), then Adam
   }
 }
