@@ -135,6 +135,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
       throw new Error(`backward: gradient has shape [${gradient.shape.join(',')}] but the output has shape [${root.shape.join(',')}]`);
     }
     g = gradient.detach();
+    if (g.dtype !== root.dtype) g = g.to(root.dtype); // grads take the dtype of what they are grads of
   }
   const retain = opts.retainGraph ?? false;
   noGrad(() => {
@@ -142,6 +143,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
       accumulateLeaf(root, g);
       return;
     }
+    if (root.retainsGrad) accumulateLeaf(root, g); // a non-leaf root that called retainGrad() keeps ∂root/∂root
     const grads = new Map<Node, Tensor>([[root.gradFn, g]]);
     for (const node of topoOrder(root.gradFn)) {
       const gOut = grads.get(node);

@@ -504,6 +504,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   checkSameDevice('matmul', [a, b]);
   if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`matmul: bool tensors are not supported, got ${a.dtype} and ${b.dtype}`);
+  // check the inner dims on the caller's shapes (before 1-D operands are promoted to matrices)
+  const kA = a.shape[a.ndim - 1]!;
+  const kB = b.ndim === 1 ? b.shape[0]! : b.shape[b.ndim - 2]!;
+  if (kA !== kB) throw new Error(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (inner dims ${kA} != ${kB})`);
   if (a.ndim === 1 && b.ndim === 1) return reshape(matmul(reshape(a, [1, a.shape[0]!]), reshape(b, [b.shape[0]!, 1])), []);
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
@@ -559,6 +563,8 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
  */
 function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shape): number[] | null {
   if (numel(oldShape) === 0) return contiguousStrides(shape);
+  // a 0-d tensor has one element: any shape of 1s views it (the loop below needs ≥ 1 old dim)
+  if (oldShape.length === 0) return contiguousStrides(shape);
   const newStrides = new Array<number>(shape.length).fill(0);
   let viewD = shape.length - 1;
   let chunkBase = oldStrides[oldStrides.length - 1] ?? 1;
@@ -840,7 +846,12 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('indexSelect', dim, x.ndim);
   checkSameDevice('indexSelect', [x, idx]);
   const iv = sliceIndex(x, d, idx);
-  const out = Tensor.fromStorage(x.storage.backend.gather(x, d, iv), iv.shape);
+  let out: Tensor;
+  try {
+    out = Tensor.fromStorage(x.storage.backend.gather(x, d, iv), iv.shape);
+  } catch (e) {
+    throw new Error(`indexSelect: ${(e as Error).message.replace(/^gather: /, '')}`);
+  }
   return isFloatingDType(x.dtype) ? record(INDEX_SELECT, [x], out, { dim: d, index: idx }) : out;
 }
 

@@ -147,6 +147,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   // symmetric evaluation as torch does: first half from start, second half from end
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) a[i] = i < half ? start + i * step : end - (steps - 1 - i) * step;
+  if (steps === 1) a[0] = start; // torch: a single step is `start`
   return make('linspace', a, [steps], dtype, opts);
 }
 

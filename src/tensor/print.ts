@@ -32,7 +32,8 @@ export function formatTensor(t: Tensor): string {
   const fmt: (v: number) => string =
     t.dtype === 'bool' ? (v) => (v ? 'true' : 'false') : t.dtype === 'int32' ? (v) => String(v) : floatFormatter(flat);
   const strs = flat.map(fmt);
-  const width = strs.reduce((w, s) => Math.max(w, s.length), 0);
+  // as PyTorch: the column width comes from the finite values; nan/inf are not padded to it
+  const width = strs.reduce((w, s, i) => (Number.isFinite(flat[i]) ? Math.max(w, s.length) : w), 0);
   const shape = t.shape;
   const strides: number[] = [];
   let s = 1;

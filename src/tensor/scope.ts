@@ -43,9 +43,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
+    // nothing is returned: everything created inside is garbage (as tfjs's tidy)
     scopes.pop();
+    for (const s of scope) if (!s.disposed) s.backend.dispose(s);
+    throw e;
   }
+  scopes.pop();
   const keep = new Set<Storage>();
   collectKept(result, keep);
   const parent = scopes[scopes.length - 1];
