@@ -16,7 +16,7 @@
 import { noGrad } from '../autograd/engine.js';
 import { arange, zeros } from '../tensor/creation.js';
 import type { DType } from '../tensor/dtype.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import * as init from './init.js';
@@ -350,6 +350,28 @@ function checkInputs(model: string, inp: BertInputs, config: BertConfig): void {
   }
 }
 
+/**
+ * Checks int32 class labels before the loss: the expected shape (so that, e.g., transposed
+ * (T, B) token labels are not silently flattened into the wrong order), and each label in
+ * [0, numClasses) or −100 (ignored), naming the offending value and its position.
+ */
+function checkClassLabels(model: string, labels: Tensor, shape: readonly number[], numClasses: number): void {
+  if (!(labels instanceof Tensor) || labels.dtype !== 'int32' || !shapesEqual(labels.shape, shape)) {
+    throw new Error(`${model}: labels must be an int32 tensor of shape ${fmtShape(shape)}, got ${labels instanceof Tensor ? `${labels.dtype} ${fmtShape(labels.shape)}` : typeof labels}`);
+  }
+  const v = labels.toTypedArray();
+  for (let i = 0; i < v.length; i++) {
+    const y = v[i]!;
+    if (y === -100 || (y >= 0 && y < numClasses)) continue;
+    const pos: number[] = [];
+    for (let d = shape.length - 1, r = i; d >= 0; d--) {
+      pos.unshift(r % shape[d]!);
+      r = Math.floor(r / shape[d]!);
+    }
+    throw new Error(`${model}: label ${y} at position [${pos.join(',')}] is out of range: expected a class index in [0, ${numClasses}) or -100 (ignored)`);
+  }
+}
+
 /** Keys HF checkpoints may carry that are not parameters here (HF's _keys_to_ignore_on_load_unexpected). */
 const IGNORABLE = [/\.position_ids$/, /^bert\.pooler\./, /^pooler\./];
 
@@ -458,6 +480,7 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
     if (inp.labels) {
       const L = this.config.numLabels;
+      checkClassLabels('BertForTokenClassification', inp.labels, inp.inputIds.shape, L);
       out.loss = F.crossEntropy(logits.reshape([-1, L]), inp.labels.reshape([-1])); // (B·T, L) vs (B·T)
     }
     return out;
@@ -491,8 +514,10 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
       const L = this.config.numLabels;
       const problem = this.config.problemType ?? (L === 1 ? 'regression' : labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification');
       if (problem === 'regression') out.loss = F.mseLoss(logits.reshape([-1]), labels.to(logits.dtype).reshape([-1]));
-      else if (problem === 'single_label_classification') out.loss = F.crossEntropy(logits.reshape([-1, L]), labels.reshape([-1]));
-      else out.loss = F.binaryCrossEntropyWithLogits(logits, labels.to(logits.dtype));
+      else if (problem === 'single_label_classification') {
+        checkClassLabels('BertForSequenceClassification', labels, [logits.shape[0]!], L);
+        out.loss = F.crossEntropy(logits.reshape([-1, L]), labels.reshape([-1]));
+      } else out.loss = F.binaryCrossEntropyWithLogits(logits, labels.to(logits.dtype));
     }
     return out;
   }
@@ -574,7 +599,10 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     const { lastHiddenState } = this.bert.forward(inp);
     const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
     const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
-    if (inp.labels) out.loss = F.crossEntropy(logits.reshape([-1, this.config.vocabSize]), inp.labels.reshape([-1]));
+    if (inp.labels) {
+      checkClassLabels('BertForMaskedLM', inp.labels, inp.inputIds.shape, this.config.vocabSize);
+      out.loss = F.crossEntropy(logits.reshape([-1, this.config.vocabSize]), inp.labels.reshape([-1])); // (B·T, V) vs (B·T)
+    }
     return out;
   }
 }

@@ -15,3 +15,5 @@ export {
   BertEmbeddings, BertEncoder, BertPooler, BertSelfAttention, BertPreTrainedModel, extendedAttentionMask,
 } from './bert.js';
 export type { HFBertConfig, BertInputs, ModelOutput, HiddenAct } from './bert.js';
+export { GPT, GPTConfig, GPTTransformer, Block as GPTBlock, CausalSelfAttention, MLP as GPTMLP, KVCache } from './gpt.js';
+export type { GPTOptions, GPTOutput, GenerateOptions, LayerKV } from './gpt.js';

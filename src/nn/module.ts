@@ -201,10 +201,15 @@ export abstract class Module {
   }
 
   toString(): string {
+    // as torch's Module.__repr__: `Name(extra)` for a leaf; otherwise the extra repr and then
+    // one `(name): child` line per child, each indented by two spaces
     const kids = [...this.namedChildren()];
-    const head = `${this.constructor.name}(${this.extraRepr()}`;
-    if (kids.length === 0) return `${head})`;
-    const lines = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`);
-    return `${head}${this.extraRepr() ? '\n' : '\n'}${lines.join('\n')}\n)`;
+    const extra = this.extraRepr();
+    if (kids.length === 0) return `${this.constructor.name}(${extra})`;
+    const lines = [
+      ...(extra ? extra.split('\n') : []),
+      ...kids.map(([k, m]) => `(${k}): ${m.toString().split('\n').join('\n  ')}`),
+    ];
+    return `${this.constructor.name}(\n  ${lines.join('\n  ')}\n)`;
   }
 }
