@@ -29,3 +29,6 @@ export type { Backend, Storage, View } from './backends/backend.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+export { backendInfo } from './backends/info.js';
