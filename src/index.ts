@@ -32,3 +32,4 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export { backendInfo } from './backends/info.js';
+export { startProfile, stopProfile, formatProfile } from './utils/profile.js';

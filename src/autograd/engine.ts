@@ -13,6 +13,7 @@
  * Backward formulas are written with Tensor ops, so they run on whichever backend holds the data.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { timed } from '../utils/profile.js';
 
 let gradEnabled = true;
 
@@ -163,7 +164,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         attrs: node.attrs,
         needsGrad: node.inputs.map((t) => t.requiresGrad),
       };
-      const inGrads = node.backwardFn(ctx, gOut);
+      const inGrads = timed(`backward:${node.opName}`, () => node.backwardFn(ctx, gOut));
       for (let i = 0; i < node.inputs.length; i++) {
         const inp = node.inputs[i]!;
         let gi = inGrads[i];

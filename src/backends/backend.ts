@@ -72,13 +72,14 @@ export interface Backend {
 }
 
 import { cpuBackend } from './cpu/index.js';
+import { isProfiling, timed } from '../utils/profile.js';
 
 /** Backends by name; the CPU backend is always there. */
-const registry = new Map<string, Backend | (() => Backend)>([['cpu', cpuBackend]]);
+const registry = new Map<string, Backend | (() => Backend)>([['cpu', () => cpuBackend]]);
 
 /** Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'. */
 export function registerBackend(name: string, backend: Backend | (() => Backend)): void {
-  registry.set(name, backend);
+  registry.set(name, typeof backend === 'function' ? backend : maybeProfiled(backend));
 }
 
 /** The backend registered under `name`, initialising a lazy one on first use. */
@@ -88,11 +89,30 @@ export function getBackend(name: string): Backend {
     throw new Error(`unknown device '${name}': registered backends are ${[...registry.keys()].map((k) => `'${k}'`).join(', ')}`);
   }
   if (typeof entry === 'function') {
-    const b = entry();
+    const b = maybeProfiled(entry());
     registry.set(name, b);
     return b;
   }
   return entry;
+}
+
+const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
+const instrumented = new WeakSet<Backend>();
+
+/**
+ * Lets the profiler (utils/profile.ts) time every kernel call, named by entry point and opcode.
+ * The methods are patched on the backend object itself, since storages hold the backend and
+ * ops call `x.storage.backend.map(…)`; when profiling is off the wrapper costs one call.
+ */
+function maybeProfiled(b: Backend): Backend {
+  if (instrumented.has(b)) return b;
+  instrumented.add(b);
+  const rec = b as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const k of KERNELS) {
+    const f = rec[k]!.bind(b);
+    rec[k] = (...args: unknown[]) => (isProfiling() ? timed(typeof args[0] === 'string' ? `kernel:${k}:${args[0]}` : `kernel:${k}`, () => f(...args)) : f(...args));
+  }
+  return b;
 }
 
 export function listBackends(): string[] {

@@ -1,0 +1,63 @@
+/**
+ * A per-kernel / per-backward profiler. `TENSORGRAD_PROFILE=1` turns it on for the whole process
+ * and prints a table sorted by total time at exit; `startProfile()` / `stopProfile()` measure a
+ * region programmatically.
+ *
+ *   kernel:map:mul          — a backend kernel call (entry point and opcode)
+ *   backward:softmax        — one op's backward formula (the kernels it runs are counted too)
+ */
+export interface ProfileEntry {
+  name: string;
+  calls: number;
+  ms: number;
+}
+
+const table = new Map<string, ProfileEntry>();
+let active = false;
+
+export function isProfiling(): boolean {
+  return active;
+}
+
+export function record(name: string, ms: number): void {
+  let e = table.get(name);
+  if (!e) table.set(name, (e = { name, calls: 0, ms: 0 }));
+  e.calls++;
+  e.ms += ms;
+}
+
+/** Runs fn, recording its wall time under `name` when profiling. */
+export function timed<T>(name: string, fn: () => T): T {
+  if (!active) return fn();
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    record(name, performance.now() - t0);
+  }
+}
+
+export function startProfile(): void {
+  table.clear();
+  active = true;
+}
+
+/** Stops and returns the entries, slowest first. */
+export function stopProfile(): ProfileEntry[] {
+  active = false;
+  return [...table.values()].sort((a, b) => b.ms - a.ms);
+}
+
+export function formatProfile(entries: ProfileEntry[], top = 40): string {
+  const kernelTotal = entries.filter((e) => e.name.startsWith('kernel:')).reduce((s, e) => s + e.ms, 0);
+  const rows = entries.slice(0, top).map((e) =>
+    `${e.name.padEnd(36)}${String(e.calls).padStart(9)}${e.ms.toFixed(1).padStart(12)}${(e.name.startsWith('kernel:') && kernelTotal > 0 ? ((100 * e.ms) / kernelTotal).toFixed(1) + '%' : '').padStart(9)}`);
+  return [`${'name'.padEnd(36)}${'calls'.padStart(9)}${'total ms'.padStart(12)}${'% kern'.padStart(9)}`, ...rows].join('\n');
+}
+
+if (typeof process !== 'undefined' && process.env?.TENSORGRAD_PROFILE === '1') {
+  startProfile();
+  process.on('exit', () => {
+    process.stderr.write(`\nTENSORGRAD_PROFILE (kernels and backward formulas, slowest first)\n${formatProfile(stopProfile())}\n`);
+  });
+}
