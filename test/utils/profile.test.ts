@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { formatProfile, randn, startProfile, stopProfile } from '../../src/index.js';
+
+describe('profiler', () => {
+  it('counts kernel calls by entry point and opcode, and backward formulas by op', () => {
+    const a = randn([4, 5], { requiresGrad: true });
+    const b = randn([5, 3]);
+    startProfile();
+    a.matmul(b).tanh().sum().backward();
+    const entries = stopProfile();
+    const by = Object.fromEntries(entries.map((e) => [e.name, e]));
+    expect(by['kernel:matmul']?.calls).toBeGreaterThanOrEqual(2); // forward + dA
+    expect(by['kernel:map:tanh']?.calls).toBe(1);
+    expect(by['backward:tanh']?.calls).toBe(1);
+    expect(by['backward:matmul']?.calls).toBe(1);
+    for (let i = 1; i < entries.length; i++) expect(entries[i - 1]!.ms).toBeGreaterThanOrEqual(entries[i]!.ms);
+    expect(formatProfile(entries)).toMatch(/kernel:matmul/);
+  });
+
+  it('records nothing when stopped', () => {
+    stopProfile();
+    randn([3]).exp();
+    startProfile();
+    expect(stopProfile()).toEqual([]);
+  });
+});
