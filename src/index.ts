@@ -32,4 +32,8 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export { backendInfo } from './backends/info.js';
+export type { BackendInfo } from './backends/info.js';
+export { registerGpuBackend, preloadGpuJs } from './backends/gpu/index.js';
+export type { GpuBackendOptions } from './backends/gpu/index.js';
+
 export { startProfile, stopProfile, formatProfile } from './utils/profile.js';

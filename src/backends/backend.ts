@@ -72,6 +72,7 @@ export interface Backend {
 }
 
 import { cpuBackend } from './cpu/index.js';
+import { registerGpuBackend } from './gpu/index.js';
 import { isProfiling, timed } from '../utils/profile.js';
 
 /** Backends by name; the CPU backend is always there. */
@@ -131,3 +132,8 @@ export function setDefaultDevice(name: string): void {
   getBackend(name); // validates, and initialises lazily registered backends
   defaultDevice = name;
 }
+
+// The gpu.js backend is registered lazily: nothing loads until a tensor goes to 'gpu'.
+registerGpuBackend();
+// TENSORGRAD_BACKEND=gpu (or gpu-strict: throw instead of falling back) makes it the default device.
+if (typeof process !== 'undefined' && /^gpu(-strict)?$/.test(process.env?.TENSORGRAD_BACKEND ?? '')) defaultDevice = 'gpu';

@@ -1,34 +1,43 @@
 /**
- * `backendInfo(name)`: what a backend really runs on. For the GPU backend this reports the
- * gpu.js kernel class actually in use (never just the mode gpu.js claims), see docs/GPU.md.
+ * `backendInfo(name)`: what a backend really runs on. For 'gpu' it reports the gpu.js kernel
+ * class actually in use (HeadlessGLKernel, WebGLKernel, WebGL2Kernel — or WebAssemblyKernel /
+ * CPUKernel when gpu.js fell back), the renderer string and the max texture size, found by a
+ * known-answer self-test at initialisation — never just the mode gpu.js claims (docs/GPU.md).
  */
 import os from 'node:os';
-import { listBackends, getBackend } from './backend.js';
+import { listBackends } from './backend.js';
+import { getGpuBackend } from './gpu/index.js';
 
 export interface BackendInfo {
   name: string;
   available: boolean;
+  /** One line for people: what it runs on, or why it is not available. */
   description: string;
-  details?: Record<string, unknown>;
+  /** GPU only: the gpu.js kernel class in use. */
+  kernelClass?: string;
+  /** GPU only: the WebGL RENDERER / VERSION strings. */
+  renderer?: string;
+  /** GPU only: MAX_TEXTURE_SIZE. */
+  maxTextureSize?: number;
+  /** Why the backend is not available. */
+  reason?: string;
 }
 
-type InfoProvider = () => Promise<BackendInfo> | BackendInfo;
-const providers = new Map<string, InfoProvider>();
-
-/** Lets a backend module describe itself (the GPU backend registers its self-test here). */
-export function registerBackendInfo(name: string, provider: InfoProvider): void {
-  providers.set(name, provider);
-}
-
-export async function backendInfo(name: string): Promise<BackendInfo> {
-  const p = providers.get(name);
-  if (p) return p();
+export function backendInfo(name: string): BackendInfo {
   if (name === 'cpu') {
-    getBackend('cpu');
-    return { name, available: true, description: `typed arrays on ${os.availableParallelism?.() ?? os.cpus().length} cores` };
+    const cores = os.availableParallelism?.() ?? os.cpus().length;
+    return { name, available: true, description: `typed arrays on ${cores} core(s)` };
   }
-  if (!listBackends().includes(name)) {
-    return { name, available: false, description: `no backend named '${name}' is registered` };
+  if (name === 'gpu') {
+    if (!listBackends().includes('gpu')) return { name, available: false, description: "not registered", reason: "the 'gpu' backend is not registered" };
+    const i = getGpuBackend().info;
+    return {
+      name, available: i.available, kernelClass: i.kernelClass, renderer: i.renderer, maxTextureSize: i.maxTextureSize, reason: i.reason,
+      description: i.available
+        ? `gpu.js ${i.kernelClass} on ${i.renderer}, max texture ${i.maxTextureSize}`
+        : `${i.reason ?? 'unknown reason'}; 'gpu' tensors run on the CPU`,
+    };
   }
+  if (!listBackends().includes(name)) return { name, available: false, description: `no backend named '${name}'`, reason: `no backend named '${name}' is registered` };
   return { name, available: true, description: 'registered' };
 }
