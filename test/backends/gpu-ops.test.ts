@@ -1,0 +1,97 @@
+/**
+ * Op-level conformance on the GPU: forward values and gradients of the differentiable ops, and
+ * a whole BERT training step (forward, backward, AdamW), computed on 'gpu' and on 'cpu' from the
+ * same float32 data, agree within float32 tolerances. Skipped (with the reason in the title)
+ * where the GPU backend is not available; run under `xvfb-run -a` (CI does).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  backendInfo, cat, F, Generator, fromTypedArray, manualSeed, nn, optim, stack, tensor, where, type Tensor,
+} from '../../src/index.js';
+import { expectClose } from '../helpers.js';
+
+const info = backendInfo('gpu');
+const TOL = { rtol: 2e-4, atol: 2e-5 };
+
+/** Seeded float32 data, created on the CPU and moved (so both devices see identical inputs). */
+function data(gen: Generator, shape: number[], lo = -2, hi = 2): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return fromTypedArray(Float32Array.from({ length: n }, () => lo + (hi - lo) * gen.random()), shape);
+}
+
+type Case = { name: string; shapes: number[][]; positive?: boolean; fn: (...x: Tensor[]) => Tensor };
+
+const CASES: Case[] = [
+  { name: 'add (broadcast)', shapes: [[3, 4], [4]], fn: (a, b) => a.add(b) },
+  { name: 'sub', shapes: [[3, 1], [1, 5]], fn: (a, b) => a.sub(b) },
+  { name: 'mul', shapes: [[2, 3, 4], [3, 1]], fn: (a, b) => a.mul(b) },
+  { name: 'div', shapes: [[4, 3], [4, 3]], positive: true, fn: (a, b) => a.div(b) },
+  { name: 'pow', shapes: [[5]], positive: true, fn: (a) => a.pow(2.5) },
+  { name: 'exp/log/sqrt/rsqrt', shapes: [[6]], positive: true, fn: (a) => a.exp().add(a.log()).add(a.sqrt()).add(a.rsqrt()) },
+  { name: 'tanh/sigmoid/relu/abs', shapes: [[7]], fn: (a) => a.tanh().add(a.sigmoid()).add(a.relu()).add(a.abs()) },
+  { name: 'gelu (erf and tanh)', shapes: [[3, 5]], fn: (a) => a.gelu().add(a.gelu('tanh')) },
+  { name: 'sin/cos/clamp', shapes: [[8]], fn: (a) => a.sin().mul(a.cos()).add(a.clamp(-0.5, 0.7)) },
+  { name: 'maximum/minimum/where', shapes: [[4, 4], [4, 4]], fn: (a, b) => a.maximum(b).add(a.minimum(b)).add(where(a.gt(b), a, b.mul(2))) },
+  { name: 'sum/mean/max over dims', shapes: [[3, 4, 5]], fn: (a) => a.sum(1).sum(-1).add(a.mean([0, 2]).sum()).add(a.max(-1).sum(-1)) },
+  { name: 'var/std/logsumexp', shapes: [[4, 6]], fn: (a) => a.var(1).add(a.std(0).sum()).add(a.logsumexp(1)) },
+  { name: 'softmax/logSoftmax', shapes: [[3, 7]], fn: (a) => a.softmax(-1).add(a.logSoftmax(0)) },
+  { name: 'matmul (batched, broadcast, transposed)', shapes: [[2, 3, 4], [4, 5]], fn: (a, b) => a.matmul(b).add(a.transpose(1, 2).transpose(1, 2).matmul(b)) },
+  { name: 'views: permute/reshape/slice/expand/contiguous', shapes: [[2, 3, 4]], fn: (a) => a.permute(2, 0, 1).reshape(4, 6).slice(1, 1, 5, 2).expand(2, 4, 2).contiguous() },
+  { name: 'cat/stack/split', shapes: [[2, 3], [2, 3]], fn: (a, b) => cat([a, b], 1).add(stack([a, b], 2).reshape(2, 6)).split(2, 1)[1]! },
+  { name: 'gather/indexSelect', shapes: [[4, 5]], fn: (a) => a.gather(1, tensor([[0, 4], [2, 2], [1, 3], [4, 0]], { dtype: 'int32', device: a.device })).sum(1).add(a.indexSelect(0, tensor([3, 1], { dtype: 'int32', device: a.device })).sum(1).sum()) },
+  { name: 'embedding', shapes: [[6, 3]], fn: (w) => F.embedding(tensor([[1, 5, 1], [0, 2, 5]], { dtype: 'int32', device: w.device }), w, 0) },
+  { name: 'layerNorm + linear', shapes: [[2, 3, 8], [4, 8], [4]], fn: (x, w, b) => F.layerNorm(F.linear(x, w, b), 4) },
+  { name: 'crossEntropy (ignoreIndex, smoothing)', shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device }), { labelSmoothing: 0.1 }) },
+  { name: 'attention with a padding mask', shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
+];
+
+function run(c: Case, device: 'cpu' | 'gpu', seed: number): { y: number[]; grads: number[][] } {
+  const gen = new Generator(seed);
+  const xs = c.shapes.map((s) => data(gen, s, c.positive ? 0.2 : -2, 2).to(device).requiresGrad_());
+  const y = c.fn(...xs);
+  const gy = data(gen, [...y.shape]).to(device);
+  y.mul(gy).sum().backward();
+  return { y: Array.from(y.cpu().toTypedArray()), grads: xs.map((x) => Array.from(x.grad!.cpu().toTypedArray())) };
+}
+
+describe.skipIf(!info.available)(`ops on the GPU equal the CPU${info.available ? '' : ` — SKIPPED: ${info.reason}`}`, () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      for (const seed of [1, 2]) {
+        const g = run(c, 'gpu', seed);
+        const r = run(c, 'cpu', seed);
+        expectClose(g.y, r.y, { ...TOL, what: `${c.name} forward` });
+        g.grads.forEach((gr, i) => expectClose(gr, r.grads[i]!, { ...TOL, what: `${c.name} grad of input ${i}` }));
+      }
+    });
+  }
+
+  it('a BERT training step (forward, backward, clipGradNorm, AdamW) equals the CPU', () => {
+    const config = new nn.BertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, numLabels: 5, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
+    const batch = (device: string) => ({
+      inputIds: tensor([[2, 7, 9, 11, 3, 0], [2, 5, 5, 3, 0, 0]], { dtype: 'int32', device }),
+      attentionMask: tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]], { dtype: 'int32', device }),
+      labels: tensor([[-100, 1, 0, 4, -100, -100], [-100, 2, 2, -100, -100, -100]], { dtype: 'int32', device }),
+    });
+    const step = (device: 'cpu' | 'gpu') => {
+      manualSeed(5);
+      const model = new nn.BertForTokenClassification(config).to(device);
+      const opt = new optim.AdamW(model.parameters(), { lr: 1e-2 });
+      const losses: number[] = [];
+      for (let s = 0; s < 2; s++) {
+        const out = model.forward(batch(device));
+        opt.zeroGrad();
+        out.loss!.backward();
+        optim.clipGradNorm(model.parameters(), 1.0);
+        opt.step();
+        losses.push(out.loss!.item());
+      }
+      return { losses, params: Object.fromEntries([...model.namedParameters()].map(([k, p]) => [k, Array.from(p.cpu().toTypedArray())])) };
+    };
+    const g = step('gpu');
+    const c = step('cpu');
+    expectClose(g.losses, c.losses, { rtol: 1e-5, atol: 1e-6, what: 'losses' });
+    for (const k of Object.keys(c.params)) expectClose(g.params[k]!, c.params[k]!, { rtol: 1e-4, atol: 1e-5, what: `${k} after 2 steps` });
+    expect(Object.keys(g.params).length).toBeGreaterThan(20);
+  }, 120_000);
+});
