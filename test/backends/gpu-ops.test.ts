@@ -95,3 +95,14 @@ describe.skipIf(!info.available)(`ops on the GPU equal the CPU${info.available ?
     expect(Object.keys(g.params).length).toBeGreaterThan(20);
   }, 120_000);
 });
+
+describe.skipIf(info.available)('without a usable GPU (CI runs this once with no display)', () => {
+  it("says why, and 'gpu' tensors still compute correctly (on the CPU)", () => {
+    expect(info.available).toBe(false);
+    expect(info.reason).toMatch(/\w/);
+    const c = run(CASES.find((x) => x.name.startsWith('matmul'))!, 'cpu', 3);
+    const g = run(CASES.find((x) => x.name.startsWith('matmul'))!, 'gpu', 3);
+    expect(g.y).toEqual(c.y);
+    expect(g.grads).toEqual(c.grads);
+  });
+});
