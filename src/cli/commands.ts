@@ -159,11 +159,12 @@ const infoCommand: Command = {
     console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.availableParallelism?.() ?? os.cpus().length} cores`);
     console.log(`backends: ${listBackends().join(', ')} (default '${getDefaultDevice()}')`);
     for (const b of ['cpu', 'gpu']) {
-      const info = await backendInfo(b);
+      const info = backendInfo(b);
       console.log(`  ${b}: ${info.available ? 'available' : 'not available'} — ${info.description}`);
     }
     return 0;
   },
 };
 
-export const COMMANDS: Command[] = [trainNerCommand, evaluateCommand, infoCommand];
+import { MORE_COMMANDS } from './commands-more.js';
+export const COMMANDS: Command[] = [trainNerCommand, evaluateCommand, infoCommand, ...MORE_COMMANDS];

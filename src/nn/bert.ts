@@ -382,7 +382,8 @@ export abstract class BertPreTrainedModel extends Module {
   /**
    * Loads a HuggingFace BERT state dict: maps legacy TF names (`LayerNorm.gamma/beta`),
    * adds or strips the `bert.` prefix to fit this model, ignores keys HF ignores (position_ids,
-   * an unused pooler), and allows the task head to be missing (it keeps its fresh init, as
+   * an unused pooler, another task's head such as `cls.*` in a sequence classifier), and allows
+   * the task head and an absent pooler to be missing (they keep their fresh init, as
    * `from_pretrained` does). Every other missing/unexpected key or shape mismatch is an error.
    */
   loadPretrained(sd: StateDict | Map<string, Tensor>): LoadStateDictResult {
@@ -398,13 +399,20 @@ export abstract class BertPreTrainedModel extends Module {
         ignoredHeadKeys.push(k);
         continue;
       }
+      // another task's head (cls.* of a pre-training checkpoint in a sequence classifier, cls.seq_relationship in an MLM): not used (as HF)
+      if (wantsPrefix && /^(cls|classifier|qa_outputs)\./.test(k) && !(k in own)) {
+        ignoredHeadKeys.push(k);
+        continue;
+      }
       if (wantsPrefix && !k.startsWith('bert.') && !k.startsWith('cls.') && !k.startsWith('classifier.') && !k.startsWith('qa_outputs.')) k = `bert.${k}`;
       if (!wantsPrefix && k.startsWith('bert.')) k = k.slice(5);
       fixed[k] = v;
     }
     for (const k of Object.keys(fixed)) if (!(k in own) && IGNORABLE.some((r) => r.test(k))) delete fixed[k];
     this.completeTiedKeys(fixed);
-    const headMissing = Object.keys(own).filter((k) => !(k in fixed) && !k.startsWith('bert.') && wantsPrefix);
+    // a pooler that the checkpoint lacks altogether (BertForMaskedLM has none) keeps its fresh init, as HF
+    const poolerMissing = !Object.keys(fixed).some((k) => k.startsWith('bert.pooler.'));
+    const headMissing = Object.keys(own).filter((k) => !(k in fixed) && wantsPrefix && (!k.startsWith('bert.') || (poolerMissing && k.startsWith('bert.pooler.'))));
     const res = this.loadStateDict(fixed, { strict: false });
     const missing = res.missingKeys.filter((k) => !headMissing.includes(k));
     if (missing.length || res.unexpectedKeys.length) {

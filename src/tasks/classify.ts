@@ -1,0 +1,283 @@
+/**
+ * Sentence (document) classification by fine-tuning BERT (Devlin et al. 2019, §4.1 "GLUE":
+ * "the final hidden vector C ∈ ℝᴴ corresponding to the first input token ([CLS]) … the only new
+ * parameters introduced during fine-tuning are classification layer weights W ∈ ℝᴷˣᴴ, and we
+ * compute a standard classification loss with C and W, i.e., log(softmax(CWᵀ))"): the workflow
+ * of `tensorgrad train-classifier` and examples/05.
+ *
+ *   1. split the labelled texts into train and test, stratified by label (trainTestSplit);
+ *   2. tokenize each text as `[CLS] text [SEP]`, truncated to maxLength;
+ *   3. BertForSequenceClassification: logits = W·tanh(W_p·h_[CLS] + b_p) + b (HF's pooler);
+ *      either from random initialisation or from a pre-trained folder (`init`, e.g. written by
+ *      `pretrainMlm`): the encoder weights load, the pooler (absent from an MLM checkpoint)
+ *      and the classifier are fresh, as HF's `from_pretrained`;
+ *   4. minimise the cross-entropy ℓ = −log softmax(z)_y with AdamW (θ ← θ − η∇L − ηλθ, no decay
+ *      on biases and LayerNorm weights), linear warmup/decay of η, gradient clipping at 1.0;
+ *   5. report on the test set: scikit-learn's classification report, accuracy, macro F1.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad } from '../autograd/engine.js';
+import { manualSeed } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '../nn/bert.js';
+import { AdamW, clipGradNorm, getLinearScheduleWithWarmup } from '../optim/index.js';
+import { BertTokenizer } from '../data/tokenizer.js';
+import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
+import { classificationReport, type ClassificationReport } from '../data/metrics.js';
+import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { trainTestSplit, type TextExample } from '../data/text-classification.js';
+import { ProgressBar } from '../utils/progress.js';
+import { decayGroups } from './ner.js';
+import { buildCompactVocab } from './mlm.js';
+
+/** Thrown for an unusable `init` folder or inconsistent options. */
+export class ClassifierError extends Error {
+  override name = 'ClassifierError';
+}
+
+export interface ClassifierExample extends SequenceExample {
+  inputIds: number[];
+  attentionMask: number[];
+  labels: number;
+}
+
+/** Tokenizes texts as `[CLS] text [SEP]` (truncated to maxLength) with their label ids. */
+export function encodeTexts(examples: readonly TextExample[], tokenizer: BertTokenizer, labels: readonly string[], maxLength: number): ClassifierExample[] {
+  const id = new Map(labels.map((l, i) => [l, i]));
+  return examples.map((e) => {
+    const y = id.get(e.label);
+    if (y === undefined) throw new ClassifierError(`label '${e.label}' is not one of ${labels.join(', ')}`);
+    const enc = tokenizer.encode(e.text, { maxLength, truncation: true });
+    return { inputIds: enc.inputIds, attentionMask: enc.attentionMask, labels: y };
+  });
+}
+
+export interface ClassifierEvaluation {
+  loss: number;
+  accuracy: number;
+  /** Unweighted mean of the per-class F1 scores. */
+  macroF1: number;
+  /** scikit-learn's classification_report (`toString()` prints its layout). */
+  report: ClassificationReport<string>;
+  predictions: string[];
+}
+
+/** Predicts a label per example (batched, shortest first to pad little) and scores them. */
+export function evaluateClassifier(
+  model: BertForSequenceClassification,
+  examples: readonly ClassifierExample[],
+  labels: readonly string[],
+  batchSize = 32,
+): ClassifierEvaluation {
+  const wasTraining = model.training;
+  model.eval();
+  const order = examples.map((_, i) => i).sort((a, b) => examples[a]!.inputIds.length - examples[b]!.inputIds.length);
+  const pred = new Array<number>(examples.length);
+  let lossSum = 0;
+  noGrad(() => {
+    const collate = padCollate({ padTokenId: 0 });
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize);
+      const batch = collate(idx.map((i) => examples[i]!));
+      const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
+      lossSum += out.loss!.item() * idx.length;
+      const p = out.logits.argmax(-1).toTypedArray(); // (B)
+      idx.forEach((i, b) => (pred[i] = p[b]!));
+    }
+  });
+  model.train(wasTraining);
+  const gold = examples.map((e) => labels[e.labels]!);
+  const predictions = pred.map((p) => labels[p]!);
+  const report = classificationReport(gold, predictions, { labels: [...labels], digits: 4 });
+  return { loss: lossSum / Math.max(1, examples.length), accuracy: report.accuracy, macroF1: report.macroAvg.f1, report, predictions };
+}
+
+/** What `loadInit` read from a pre-trained folder. */
+export interface InitCheckpoint {
+  config: HFBertConfig;
+  stateDict: Record<string, Tensor>;
+  /** The folder's vocab.txt as a tokenizer, when it has one. */
+  tokenizer: BertTokenizer | null;
+}
+
+/** Reads config.json, model.safetensors and (if present) vocab.txt of a BERT folder. */
+export function loadInit(dir: string): InitCheckpoint {
+  for (const f of ['config.json', 'model.safetensors']) {
+    if (!existsSync(join(dir, f))) throw new ClassifierError(`${join(dir, f)} is missing (expected a folder with config.json and model.safetensors, e.g. written by pretrain-mlm)`);
+  }
+  let config: HFBertConfig;
+  try {
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as HFBertConfig;
+  } catch (e) {
+    throw new ClassifierError(`${join(dir, 'config.json')}: invalid JSON (${(e as Error).message})`);
+  }
+  const vocab = join(dir, 'vocab.txt');
+  return {
+    config,
+    stateDict: loadSafetensors(join(dir, 'model.safetensors')),
+    tokenizer: existsSync(vocab) ? BertTokenizer.fromVocabFile(vocab, { doLowerCase: true, modelMaxLength: 512 }) : null,
+  };
+}
+
+/**
+ * Loads a pre-trained BERT checkpoint into a sequence classifier, as HF's `from_pretrained`
+ * does (`loadPretrained`): the encoder (`bert.*`) loads; another task's head in the checkpoint
+ * (`cls.*` of an MLM or pre-training model) is not used; a pooler that the checkpoint lacks
+ * (BertForMaskedLM has none) and the classifier keep their fresh initialisation.
+ * Returns the names of the parameters that were newly initialised.
+ */
+export function loadEncoderWeights(model: BertForSequenceClassification, sd: Record<string, Tensor>): string[] {
+  const src = Object.fromEntries(Object.entries(sd).filter(([k]) => !k.startsWith('classifier.'))); // the head is always fresh
+  return model.loadPretrained(src).missingKeys;
+}
+
+export interface ClassifierTrainOptions {
+  /** Labelled texts, split into train/test by `testSize` (stratified, seeded). */
+  data?: TextExample[];
+  /** Or an explicit split. */
+  train?: TextExample[];
+  test?: TextExample[];
+  /** Fraction (or count) of `data` in the test set (default 0.2). */
+  testSize?: number;
+  /** Default: the `init` folder's vocab.txt, else a compact vocabulary of the training texts (`compactVocab`), else bert-base-uncased. */
+  tokenizer?: BertTokenizer;
+  /** Without `init` or `tokenizer`: build a compact vocabulary of the training texts (default true; see buildCompactVocab). */
+  compactVocab?: boolean;
+  /** A folder with config.json + model.safetensors (+ vocab.txt) to start from, e.g. from pretrainMlm. */
+  init?: string;
+  /** Architecture of a randomly initialised model (ignored with `init`, whose config.json decides). */
+  hiddenSize?: number;
+  numLayers?: number;
+  numHeads?: number;
+  intermediateSize?: number;
+  maxLength?: number;
+  dropout?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  warmupRatio?: number;
+  maxGradNorm?: number;
+  seed?: number;
+  /** Where to write model.safetensors, config.json, vocab.txt, metrics.json (none when omitted). */
+  outDir?: string;
+  /** Progress output (default: a bar on stderr); pass null to silence. */
+  progress?: ProgressBar | null;
+  log?: (msg: string) => void;
+}
+
+export interface ClassifierTrainResult {
+  model: BertForSequenceClassification;
+  tokenizer: BertTokenizer;
+  /** Class names, id = index (sorted, as scikit-learn). */
+  labels: string[];
+  /** Training loss of every step. */
+  steps: { step: number; loss: number }[];
+  history: { epoch: number; trainLoss: number }[];
+  test: ClassifierEvaluation;
+  /** Parameters that did not come from `init` (all of them without it). */
+  freshParameters: string[];
+  numTrain: number;
+  numTest: number;
+  seconds: number;
+  files: string[];
+}
+
+/** Fine-tunes a BertForSequenceClassification (random or from `init`) and scores it on the test split. */
+export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainResult {
+  const t0 = performance.now();
+  const seed = opts.seed ?? 42;
+  manualSeed(seed);
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  let train = opts.train, test = opts.test;
+  if (!train || !test) {
+    if (!opts.data) throw new ClassifierError('trainClassifier: give data (split into train/test) or both train and test');
+    ({ train, test } = trainTestSplit(opts.data, { testSize: opts.testSize ?? 0.2, seed, stratify: true }));
+  }
+  const labels = [...new Set([...train, ...test].map((e) => e.label))].sort();
+  if (labels.length < 2) throw new ClassifierError(`need at least two classes, got ${labels.length} (${labels.join(', ')})`);
+
+  const init = opts.init ? loadInit(opts.init) : null;
+  const tokenizer = opts.tokenizer ?? init?.tokenizer ?? ((opts.compactVocab ?? true) && !init ? buildCompactVocab(train.map((e) => e.text)).tokenizer : BertTokenizer.bertBaseUncased());
+  const id2label = Object.fromEntries(labels.map((l, i) => [i, l]));
+  const dropout = opts.dropout;
+  let config: BertConfig;
+  if (init) {
+    config = BertConfig.fromJSON({
+      ...init.config, num_labels: labels.length, id2label, problem_type: 'single_label_classification',
+      ...(dropout !== undefined ? { hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout } : {}),
+    });
+  } else {
+    const H = opts.hiddenSize ?? 64;
+    config = new BertConfig({
+      vocabSize: tokenizer.vocabSize, hiddenSize: H, numHiddenLayers: opts.numLayers ?? 2, numAttentionHeads: opts.numHeads ?? 2,
+      intermediateSize: opts.intermediateSize ?? 4 * H, maxPositionEmbeddings: opts.maxLength ?? 64,
+      hiddenDropoutProb: dropout ?? 0.1, attentionProbsDropoutProb: dropout ?? 0.1, padTokenId: tokenizer.padTokenId,
+      numLabels: labels.length, id2label, problemType: 'single_label_classification',
+    });
+  }
+  if (config.vocabSize !== tokenizer.vocabSize) {
+    throw new ClassifierError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${config.vocabSize}${init ? ` (${opts.init}/config.json)` : ''}; use the vocabulary the model was trained with`);
+  }
+  let maxLength = opts.maxLength ?? 64;
+  if (maxLength > config.maxPositionEmbeddings) {
+    log(`maxLength ${maxLength} exceeds the model's ${config.maxPositionEmbeddings} positions; using ${config.maxPositionEmbeddings}`);
+    maxLength = config.maxPositionEmbeddings;
+  }
+  const model = new BertForSequenceClassification(config);
+  const freshParameters = init ? loadEncoderWeights(model, init.stateDict) : Object.keys(model.stateDict());
+
+  const trainEx = encodeTexts(train, tokenizer, labels, maxLength);
+  const testEx = encodeTexts(test, tokenizer, labels, maxLength);
+  const epochs = opts.epochs ?? 3;
+  const batchSize = opts.batchSize ?? 16;
+  const loader = new DataLoader(trainEx, { batchSize, shuffle: true, collate: padCollate({ padTokenId: tokenizer.padTokenId }) });
+  const totalSteps = epochs * loader.length;
+  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.01), { lr: opts.lr ?? 1e-3 });
+  const scheduler = getLinearScheduleWithWarmup(optimizer, Math.round((opts.warmupRatio ?? 0.1) * totalSteps), totalSteps);
+  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs }) : opts.progress;
+  const counts = labels.map((l) => `${train.filter((e) => e.label === l).length} ${l}`).join(', ');
+  log(`classifier: ${train.length}/${test.length} texts (train/test; train: ${counts}), ` +
+    `BERT ${config.numHiddenLayers}×${config.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
+    `${init ? `encoder from ${opts.init}` : 'random initialisation'}), vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, ${epochs} epochs × ${loader.length} steps`);
+
+  const steps: ClassifierTrainResult['steps'] = [];
+  const history: ClassifierTrainResult['history'] = [];
+  model.train();
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    let lossSum = 0;
+    let step = 0;
+    for (const batch of loader) {
+      const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
+      optimizer.zeroGrad();
+      out.loss!.backward();
+      clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
+      optimizer.step();
+      scheduler.step();
+      const loss = out.loss!.item();
+      lossSum += loss;
+      step++;
+      steps.push({ step: steps.length + 1, loss });
+      progress?.update({ epoch, stepInEpoch: step, stepsInEpoch: loader.length, loss, tokens: batch.attentionMask!.sum().item() });
+    }
+    history.push({ epoch, trainLoss: lossSum / Math.max(1, step) });
+  }
+  const testEval = evaluateClassifier(model, testEx, labels);
+  const seconds = (performance.now() - t0) / 1000;
+
+  const files: string[] = [];
+  if (opts.outDir) {
+    mkdirSync(opts.outDir, { recursive: true });
+    const f = (n: string) => join(opts.outDir!, n);
+    saveSafetensors(model.stateDict(), f('model.safetensors'));
+    writeFileSync(f('config.json'), JSON.stringify({ ...config.toJSON(), architectures: ['BertForSequenceClassification'] }, null, 2));
+    writeFileSync(f('vocab.txt'), tokenizer.convertIdsToTokens(Array.from({ length: tokenizer.vocabSize }, (_, i) => i)).join('\n') + '\n');
+    writeFileSync(f('metrics.json'), JSON.stringify({
+      seed, seconds, init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
+      test: { loss: testEval.loss, accuracy: testEval.accuracy, macroF1: testEval.macroF1, macro: testEval.report.macroAvg, weighted: testEval.report.weightedAvg, perClass: testEval.report.classes },
+    }, null, 2));
+    files.push(f('model.safetensors'), f('config.json'), f('vocab.txt'), f('metrics.json'));
+  }
+  return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
+}

@@ -1,0 +1,312 @@
+/**
+ * A character-level GPT, as Andrej Karpathy's nanoGPT `shakespeare_char` recipe
+ * (`data/shakespeare_char/prepare.py`, `train.py`, `sample.py`), on any plain text: the
+ * workflow of `tensorgrad train-gpt` / `tensorgrad generate` and examples/03.
+ *
+ *   1. the vocabulary is the set of characters of the text, sorted (prepare.py:
+ *      `chars = sorted(list(set(data)))`); the first 90% of the text trains, the last 10%
+ *      validates;
+ *   2. a batch is B random windows of blockSize + 1 characters: x = text[i : i+T],
+ *      y = text[i+1 : i+T+1] (train.py `get_batch`), so every position learns the next char;
+ *   3. minimise the next-character cross-entropy ℓ = −(1/BT)·Σ_t log p(x_{t+1} | x_{≤t}) of the
+ *      causal GPT (src/nn/gpt.ts) with AdamW (β₂ = 0.99 and λ = 0.1 on matrices only, as the
+ *      recipe), linear warmup then cosine decay of η, gradient clipping at 1.0;
+ *   4. sample: feed a prompt, draw each next character from softmax(logits/temperature) over the
+ *      topK most likely, with the GPT's key/value cache.
+ *
+ * Departures from nanoGPT, written down: the cosine decays to 0 (nanoGPT: to lr/10), and the
+ * validation loss is estimated on a few batches only (nanoGPT: 200) so that small runs are fast.
+ *
+ * A saved model is a folder: `config.json` (nanoGPT's model_args, snake_case, plus the
+ * character list `chars`, id = index) and `model.safetensors` (nanoGPT parameter names).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad } from '../autograd/engine.js';
+import { fromTypedArray } from '../tensor/creation.js';
+import { defaultGenerator, manualSeed } from '../tensor/random.js';
+import { GPT, GPTConfig } from '../nn/gpt.js';
+import { AdamW, clipGradNorm, getCosineScheduleWithWarmup } from '../optim/index.js';
+import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { ProgressBar } from '../utils/progress.js';
+import { decayGroups } from './ner.js';
+
+/** Thrown for text the vocabulary cannot encode and for unreadable model folders. */
+export class CharGPTError extends Error {
+  override name = 'CharGPTError';
+}
+
+/** The character vocabulary: id = index in the sorted list of the characters of a text. */
+export class CharVocab {
+  readonly chars: readonly string[];
+  private readonly index: Map<string, number>;
+
+  constructor(chars: readonly string[]) {
+    if (!Array.isArray(chars) || chars.length === 0) throw new CharGPTError('CharVocab: chars must be a non-empty array of characters');
+    this.index = new Map();
+    chars.forEach((c, i) => {
+      if (typeof c !== 'string' || [...c].length !== 1) throw new CharGPTError(`CharVocab: entry ${i} must be one character, got ${JSON.stringify(c)}`);
+      if (this.index.has(c)) throw new CharGPTError(`CharVocab: duplicate character ${JSON.stringify(c)} at ${this.index.get(c)} and ${i}`);
+      this.index.set(c, i);
+    });
+    this.chars = [...chars];
+  }
+
+  /** The sorted distinct characters (code points) of `text`. */
+  static fromText(text: string): CharVocab {
+    if (typeof text !== 'string' || text.length === 0) throw new CharGPTError('CharVocab.fromText: the text is empty');
+    return new CharVocab([...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
+  }
+
+  get size(): number {
+    return this.chars.length;
+  }
+
+  has(c: string): boolean {
+    return this.index.has(c);
+  }
+
+  /** The characters of `text` that are not in the vocabulary (each once). */
+  unknownChars(text: string): string[] {
+    return [...new Set(text)].filter((c) => !this.index.has(c));
+  }
+
+  /** Characters → ids; throws a CharGPTError naming any character not in the vocabulary. */
+  encode(text: string): number[] {
+    const unknown = this.unknownChars(text);
+    if (unknown.length) {
+      const shown = unknown.slice(0, 5).map((c) => `${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`);
+      throw new CharGPTError(`${unknown.length} character(s) not in the vocabulary of ${this.size}: ${shown.join(', ')}${unknown.length > 5 ? ', …' : ''}`);
+    }
+    return Array.from(text, (c) => this.index.get(c)!);
+  }
+
+  decode(ids: Iterable<number>): string {
+    let s = '';
+    for (const id of ids) {
+      const c = this.chars[id];
+      if (c === undefined) throw new CharGPTError(`CharVocab.decode: id ${id} is out of range [0, ${this.size})`);
+      s += c;
+    }
+    return s;
+  }
+}
+
+export interface SampleOptions {
+  /** Characters to generate (default 200). */
+  maxNewTokens?: number;
+  /** Divides the logits; < 1 is more conservative, 0 is greedy (default 0.8). */
+  temperature?: number;
+  /** Sample among the k most likely characters only (default: all). */
+  topK?: number | null;
+  /** Seed of the sampler (default: continue the global generator). */
+  seed?: number;
+}
+
+/** Snake-case config.json of a character-level GPT: nanoGPT's model_args plus the characters. */
+export interface CharGPTConfigJSON {
+  model_type: 'char-gpt';
+  vocab_size: number;
+  block_size: number;
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  dropout: number;
+  bias: boolean;
+  chars: string[];
+}
+
+/** A GPT together with its character vocabulary: sample text, save and load it. */
+export class CharGPT {
+  constructor(readonly model: GPT, readonly vocab: CharVocab) {
+    if (model.config.vocabSize !== vocab.size) {
+      throw new CharGPTError(`CharGPT: the model's vocabSize (${model.config.vocabSize}) differs from the vocabulary's ${vocab.size} characters`);
+    }
+  }
+
+  /**
+   * Continues `prompt` by `maxNewTokens` characters and returns prompt + continuation (as
+   * nanoGPT's sample.py prints it). An empty prompt starts from "\n" when the text had line
+   * breaks (nanoGPT's default start), else from the first character of the vocabulary.
+   */
+  sample(prompt: string, opts: SampleOptions = {}): string {
+    const start = prompt.length ? prompt : this.vocab.has('\n') ? '\n' : this.vocab.chars[0]!;
+    const ids = this.vocab.encode(start);
+    const T = this.model.config.blockSize;
+    const ctx = ids.slice(-T); // a prompt longer than the context keeps its last blockSize characters
+    const idx = fromTypedArray(Int32Array.from(ctx), [1, ctx.length], { dtype: 'int32' }); // (1, T)
+    const wasTraining = this.model.training;
+    this.model.eval();
+    const out = this.model.generate(idx, {
+      maxNewTokens: opts.maxNewTokens ?? 200,
+      temperature: opts.temperature ?? 0.8,
+      topK: opts.topK ?? null,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    });
+    this.model.train(wasTraining);
+    const generated = Array.from(out.toTypedArray()).slice(ctx.length);
+    return (prompt.length ? prompt : '') + this.vocab.decode(generated);
+  }
+
+  toJSON(): CharGPTConfigJSON {
+    const c = this.model.config;
+    return {
+      model_type: 'char-gpt', vocab_size: c.vocabSize, block_size: c.blockSize, n_layer: c.nLayer, n_head: c.nHead,
+      n_embd: c.nEmbd, dropout: c.dropout, bias: c.bias, chars: [...this.vocab.chars],
+    };
+  }
+
+  /** Writes `config.json` and `model.safetensors` into `dir`; returns the paths. */
+  save(dir: string): string[] {
+    mkdirSync(dir, { recursive: true });
+    const files = [join(dir, 'config.json'), join(dir, 'model.safetensors')];
+    writeFileSync(files[0]!, JSON.stringify(this.toJSON(), null, 2));
+    saveSafetensors(this.model.stateDict(), files[1]!);
+    return files;
+  }
+
+  /** Reads a folder written by `save` (or `trainCharGPT({ outDir })`). */
+  static load(dir: string): CharGPT {
+    const cfgPath = join(dir, 'config.json');
+    const wPath = join(dir, 'model.safetensors');
+    for (const p of [cfgPath, wPath]) if (!existsSync(p)) throw new CharGPTError(`${p} is missing (expected a folder written by train-gpt / CharGPT.save)`);
+    let j: CharGPTConfigJSON;
+    try {
+      j = JSON.parse(readFileSync(cfgPath, 'utf8')) as CharGPTConfigJSON;
+    } catch (e) {
+      throw new CharGPTError(`${cfgPath}: invalid JSON (${(e as Error).message})`);
+    }
+    if (j.model_type !== 'char-gpt' || !Array.isArray(j.chars)) {
+      throw new CharGPTError(`${cfgPath}: not a character-level GPT config (expected model_type "char-gpt" and a "chars" list)`);
+    }
+    const vocab = new CharVocab(j.chars);
+    const config = new GPTConfig({ vocabSize: vocab.size, blockSize: j.block_size, nLayer: j.n_layer, nHead: j.n_head, nEmbd: j.n_embd, dropout: j.dropout, bias: j.bias });
+    const model = new GPT(config);
+    const sd = loadSafetensors(wPath);
+    if (!sd['lm_head.weight'] && sd['transformer.wte.weight']) sd['lm_head.weight'] = sd['transformer.wte.weight']; // tied, may be stored once
+    model.loadStateDict(sd);
+    return new CharGPT(model.eval(), vocab);
+  }
+}
+
+export interface CharGPTTrainOptions {
+  text: string;
+  /** Context length T (default 64). */
+  blockSize?: number;
+  nLayer?: number;
+  nHead?: number;
+  nEmbd?: number;
+  dropout?: number;
+  batchSize?: number;
+  /** Optimisation steps (default 200). */
+  maxSteps?: number;
+  /** Peak learning rate (default 3e-3). */
+  lr?: number;
+  /** Linear warmup steps (default maxSteps/10). */
+  warmupSteps?: number;
+  /** AdamW λ on weight matrices and embeddings (default 0.1, nanoGPT). */
+  weightDecay?: number;
+  maxGradNorm?: number;
+  /** Estimate the validation loss every this many steps (default: at the start and the end only). */
+  evalInterval?: number;
+  /** Batches per validation estimate (default 4). */
+  evalIters?: number;
+  /** Fraction of the text held out at its end (default 0.1). */
+  valFraction?: number;
+  seed?: number;
+  /** Where to write config.json and model.safetensors (none when omitted). */
+  outDir?: string;
+  /** Progress output (default: a bar on stderr); pass null to silence. */
+  progress?: ProgressBar | null;
+  log?: (msg: string) => void;
+}
+
+export interface CharGPTTrainResult {
+  model: CharGPT;
+  /** Training loss of every step. */
+  history: { step: number; loss: number; lr: number }[];
+  /** Validation loss estimates (step 0 is before training). */
+  evals: { step: number; valLoss: number }[];
+  seconds: number;
+  files: string[];
+}
+
+/** Random windows of the token stream: x = data[i:i+T], y = data[i+1:i+T+1] (nanoGPT get_batch). */
+function getBatch(data: Int32Array, B: number, T: number) {
+  const x = new Int32Array(B * T);
+  const y = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const i = defaultGenerator.randint(0, data.length - T); // i + T ≤ len − 1, so y fits
+    x.set(data.subarray(i, i + T), b * T);
+    y.set(data.subarray(i + 1, i + T + 1), b * T);
+  }
+  return { x: fromTypedArray(x, [B, T], { dtype: 'int32' }), y: fromTypedArray(y, [B, T], { dtype: 'int32' }) }; // (B, T) each
+}
+
+/** Mean loss over `iters` random batches, in eval mode without gradients. */
+function estimateLoss(model: GPT, data: Int32Array, B: number, T: number, iters: number): number {
+  const wasTraining = model.training;
+  model.eval();
+  let sum = 0;
+  noGrad(() => {
+    for (let i = 0; i < iters; i++) {
+      const { x, y } = getBatch(data, B, T);
+      sum += model.forward(x, y).loss!.item();
+    }
+  });
+  model.train(wasTraining);
+  return sum / iters;
+}
+
+/** Trains a character-level GPT on `text` (seeded: the same options give the same model). */
+export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
+  const t0 = performance.now();
+  const seed = opts.seed ?? 1337;
+  manualSeed(seed);
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const vocab = CharVocab.fromText(opts.text);
+  const T = opts.blockSize ?? 64;
+  const B = opts.batchSize ?? 16;
+  const ids = Int32Array.from(vocab.encode(opts.text));
+  const nVal = Math.floor(ids.length * (opts.valFraction ?? 0.1));
+  const train = ids.subarray(0, ids.length - nVal);
+  const val = nVal > T + 1 ? ids.subarray(ids.length - nVal) : train; // a tiny text validates on itself
+  if (train.length < T + 2) throw new CharGPTError(`the text has ${ids.length} characters; it needs more than blockSize + 1 = ${T + 1} for training`);
+
+  const config = new GPTConfig({
+    vocabSize: vocab.size, blockSize: T, nLayer: opts.nLayer ?? 2, nHead: opts.nHead ?? 4, nEmbd: opts.nEmbd ?? 64,
+    dropout: opts.dropout ?? 0, bias: true,
+  });
+  const model = new GPT(config);
+  const maxSteps = opts.maxSteps ?? 200;
+  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.1), { lr: opts.lr ?? 3e-3, betas: [0.9, 0.99] });
+  const scheduler = getCosineScheduleWithWarmup(optimizer, opts.warmupSteps ?? Math.round(maxSteps / 10), maxSteps);
+  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps: maxSteps, epochs: 1, logEvery: 25 }) : opts.progress;
+  const evalIters = opts.evalIters ?? 4;
+  log(`char GPT: ${ids.length.toLocaleString('en-US')} characters (${vocab.size} distinct), ${config.nLayer} layers × ${config.nEmbd} wide, ` +
+    `${config.nHead} heads, context ${T} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${maxSteps} steps × ${B} windows`);
+
+  const history: CharGPTTrainResult['history'] = [];
+  const evals: CharGPTTrainResult['evals'] = [{ step: 0, valLoss: estimateLoss(model, val, B, T, evalIters) }];
+  model.train();
+  for (let step = 1; step <= maxSteps; step++) {
+    const { x, y } = getBatch(train, B, T);
+    const { loss } = model.forward(x, y);
+    optimizer.zeroGrad();
+    loss!.backward();
+    clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
+    const lr = optimizer.paramGroups[0]!.lr;
+    optimizer.step();
+    scheduler.step();
+    const l = loss!.item();
+    history.push({ step, loss: l, lr });
+    progress?.update({ epoch: 1, stepInEpoch: step, stepsInEpoch: maxSteps, loss: l, tokens: B * T });
+    if ((opts.evalInterval && step % opts.evalInterval === 0) || step === maxSteps) {
+      evals.push({ step, valLoss: estimateLoss(model, val, B, T, evalIters) });
+    }
+  }
+  model.eval();
+  const charModel = new CharGPT(model, vocab);
+  const files = opts.outDir ? charModel.save(opts.outDir) : [];
+  return { model: charModel, history, evals, seconds: (performance.now() - t0) / 1000, files };
+}
