@@ -5,6 +5,7 @@
  *   train-ner         fine-tune BERT for NER on CoNLL-2003 files (default: the shipped sample)
  *   train-classifier  fine-tune BERT for sentence classification (SpamAssassin, CSV, JSONL)
  *   pretrain-mlm      masked-language-model pre-training of a small BERT on plain text
+ *   train-gpt         train a character-level GPT on plain text
  *   generate          sample text from a trained character-level GPT
  *   evaluate          score a saved NER model on a CoNLL split
  *   info              backend, threads, GPU status
