@@ -21,14 +21,13 @@ import { noGrad } from '../autograd/engine.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '../nn/bert.js';
-import { AdamW, clipGradNorm, getLinearScheduleWithWarmup } from '../optim/index.js';
+import { adamWWithWarmup, optimizerStep } from '../train/step.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, type ClassificationReport } from '../data/metrics.js';
 import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
 import { trainTestSplit, type TextExample } from '../data/text-classification.js';
 import { ProgressBar } from '../utils/progress.js';
-import { decayGroups } from './ner.js';
 import { buildCompactVocab } from './mlm.js';
 
 /** Thrown for an unusable `init` folder or inconsistent options. */
@@ -234,8 +233,7 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
   const batchSize = opts.batchSize ?? 16;
   const loader = new DataLoader(trainEx, { batchSize, shuffle: true, collate: padCollate({ padTokenId: tokenizer.padTokenId }) });
   const totalSteps = epochs * loader.length;
-  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.01), { lr: opts.lr ?? 1e-3 });
-  const scheduler = getLinearScheduleWithWarmup(optimizer, Math.round((opts.warmupRatio ?? 0.1) * totalSteps), totalSteps);
+  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, totalSteps });
   const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs }) : opts.progress;
   const counts = labels.map((l) => `${train.filter((e) => e.label === l).length} ${l}`).join(', ');
   log(`classifier: ${train.length}/${test.length} texts (train/test; train: ${counts}), ` +
@@ -250,12 +248,7 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
     let step = 0;
     for (const batch of loader) {
       const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-      optimizer.zeroGrad();
-      out.loss!.backward();
-      clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
-      optimizer.step();
-      scheduler.step();
-      const loss = out.loss!.item();
+      const loss = optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
       lossSum += loss;
       step++;
       steps.push({ step: steps.length + 1, loss });

@@ -26,10 +26,9 @@ import { noGrad } from '../autograd/engine.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
-import { AdamW, clipGradNorm, getCosineScheduleWithWarmup } from '../optim/index.js';
+import { adamWWithWarmup, optimizerStep } from '../train/step.js';
 import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
 import { ProgressBar } from '../utils/progress.js';
-import { decayGroups } from './ner.js';
 
 /** Thrown for text the vocabulary cannot encode and for unreadable model folders. */
 export class CharGPTError extends Error {
@@ -279,8 +278,10 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
   });
   const model = new GPT(config);
   const maxSteps = opts.maxSteps ?? 200;
-  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.1), { lr: opts.lr ?? 3e-3, betas: [0.9, 0.99] });
-  const scheduler = getCosineScheduleWithWarmup(optimizer, opts.warmupSteps ?? Math.round(maxSteps / 10), maxSteps);
+  const { optimizer, scheduler } = adamWWithWarmup(model, {
+    lr: opts.lr ?? 3e-3, weightDecay: opts.weightDecay ?? 0.1, betas: [0.9, 0.99], schedule: 'cosine',
+    warmupRatio: (opts.warmupSteps ?? Math.round(maxSteps / 10)) / maxSteps, totalSteps: maxSteps,
+  });
   const progress = opts.progress === undefined ? new ProgressBar({ totalSteps: maxSteps, epochs: 1, logEvery: 25 }) : opts.progress;
   const evalIters = opts.evalIters ?? 4;
   log(`char GPT: ${ids.length.toLocaleString('en-US')} characters (${vocab.size} distinct), ${config.nLayer} layers × ${config.nEmbd} wide, ` +
@@ -292,13 +293,8 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
   for (let step = 1; step <= maxSteps; step++) {
     const { x, y } = getBatch(train, B, T);
     const { loss } = model.forward(x, y);
-    optimizer.zeroGrad();
-    loss!.backward();
-    clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
     const lr = optimizer.paramGroups[0]!.lr;
-    optimizer.step();
-    scheduler.step();
-    const l = loss!.item();
+    const l = optimizerStep(loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
     history.push({ step, loss: l, lr });
     progress?.update({ epoch: 1, stepInEpoch: step, stepsInEpoch: maxSteps, loss: l, tokens: B * T });
     if ((opts.evalInterval && step % opts.evalInterval === 0) || step === maxSteps) {

@@ -45,12 +45,11 @@ import { Generator, manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../nn/functional.js';
 import { BertConfig, BertForMaskedLM } from '../nn/bert.js';
-import { AdamW, clipGradNorm, getLinearScheduleWithWarmup } from '../optim/index.js';
+import { adamWWithWarmup, optimizerStep } from '../train/step.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate } from '../data/dataloader.js';
 import { saveSafetensors } from '../data/safetensors.js';
 import { ProgressBar } from '../utils/progress.js';
-import { decayGroups } from './ner.js';
 
 /** The probability that a token is chosen for prediction (§3.1). */
 export const MLM_PROBABILITY = 0.15;
@@ -387,8 +386,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   });
   const epochs = opts.epochs ?? 1;
   const totalSteps = Math.min(epochs * loader.length, opts.maxSteps ?? Infinity);
-  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.01), { lr: opts.lr ?? 1e-3 });
-  const scheduler = getLinearScheduleWithWarmup(optimizer, Math.round((opts.warmupRatio ?? 0.06) * totalSteps), totalSteps);
+  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.06, totalSteps });
   const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs: Math.ceil(totalSteps / loader.length), logEvery: 25 }) : opts.progress;
   log(`MLM: ${opts.text.length.toLocaleString('en-US')} characters → ${chunks.length} chunks of ≤ ${maxLength} tokens (${evalChunks.length} held out), ` +
     `vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, BERT ${config.numHiddenLayers}×${H} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${totalSteps} steps × ${batchSize}`);
@@ -402,14 +400,9 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
     for (const batch of loader) {
       if (step >= totalSteps) break outer;
       const { loss } = mlmLoss(model, batch);
-      optimizer.zeroGrad();
-      loss.backward();
-      clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
-      optimizer.step();
-      scheduler.step();
+      const l = optimizerStep(loss, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
       step++;
       stepInEpoch++;
-      const l = loss.item();
       history.push({ step, loss: l });
       progress?.update({ epoch, stepInEpoch, stepsInEpoch: Math.min(loader.length, totalSteps - (step - stepInEpoch)), loss: l, tokens: batch.attentionMask.sum().item() });
       if (opts.evalInterval && step % opts.evalInterval === 0 && step < totalSteps) evals.push(evaluateMlm(model, evalBatches, step));

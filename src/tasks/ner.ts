@@ -16,9 +16,8 @@ import { noGrad } from '../autograd/engine.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
-import { LayerNorm } from '../nn/layers.js';
-import type { Parameter } from '../nn/module.js';
-import { AdamW, clipGradNorm, EarlyStopping, getLinearScheduleWithWarmup } from '../optim/index.js';
+import { EarlyStopping } from '../optim/index.js';
+import { adamWWithWarmup, optimizerStep } from '../train/step.js';
 import { alignLabels, LabelMap, type ConllSentence } from '../data/conll.js';
 import type { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
@@ -54,15 +53,7 @@ export function encodeNerSentences(
   return { examples, wordIds };
 }
 
-/** Parameter groups for AdamW: no weight decay on biases and LayerNorm weights (as HF's Trainer). */
-export function decayGroups(model: BertForTokenClassification | { namedModules(): Iterable<[string, unknown]>; namedParameters(): Iterable<[string, Parameter]> }, weightDecay: number) {
-  const noDecay = new Set<Parameter>();
-  for (const [, m] of model.namedModules()) if (m instanceof LayerNorm) for (const p of m.parameters()) noDecay.add(p);
-  const decay: Parameter[] = [];
-  const rest: Parameter[] = [];
-  for (const [name, p] of model.namedParameters()) (noDecay.has(p) || name.endsWith('.bias') ? rest : decay).push(p);
-  return [{ params: decay, weightDecay }, { params: rest, weightDecay: 0 }];
-}
+export { decayGroups } from '../train/step.js';
 
 export interface NerEvaluation {
   loss: number;
@@ -182,8 +173,7 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
   const batchSize = opts.batchSize ?? 16;
   const loader = new DataLoader(train.examples, { batchSize, shuffle: true, collate: padCollate({ padTokenId: opts.tokenizer.padTokenId }) });
   const totalSteps = epochs * loader.length;
-  const optimizer = new AdamW(decayGroups(model, opts.weightDecay ?? 0.01), { lr: opts.lr ?? 1e-3 });
-  const scheduler = getLinearScheduleWithWarmup(optimizer, Math.round((opts.warmupRatio ?? 0.1) * totalSteps), totalSteps);
+  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, totalSteps });
   const stopper = new EarlyStopping({ patience: opts.patience ?? 3, mode: 'max' });
   const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs }) : opts.progress;
   log(`NER: ${opts.train.length}/${opts.dev.length}/${opts.test.length} sentences (train/dev/test), ${labelMap.labels.length} tags, ` +
@@ -198,12 +188,7 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     let step = 0;
     for (const batch of loader) {
       const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-      optimizer.zeroGrad();
-      out.loss!.backward();
-      clipGradNorm(model.parameters(), opts.maxGradNorm ?? 1.0);
-      optimizer.step();
-      scheduler.step();
-      const loss = out.loss!.item();
+      const loss = optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
       lossSum += loss;
       step++;
       progress?.update({ epoch, stepInEpoch: step, stepsInEpoch: loader.length, loss, tokens: batch.attentionMask!.sum().item() });
