@@ -8,11 +8,10 @@
  *
  * Every command has --help; bad options and missing files print a message and exit 2.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './args.js';
-import type { Command } from './commands.js';
-import { listBackends, setDefaultDevice } from '../backends/backend.js';
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './args.js';
+import { defineCommand, printOutputs, requireFile, requireModelFolder, useBackend, type Command } from './util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../data/text-classification.js';
 import { trainClassifier } from '../tasks/classify.js';
 import { loadMobyDick, pretrainMlm } from '../tasks/mlm.js';
@@ -29,36 +28,9 @@ function asUsage<T>(flag: string, fn: () => T): T {
   }
 }
 
-function parseOrHelp(spec: CommandSpec, argv: string[], prog: string): ParsedOptions | null {
-  const o = parseArgs(spec, argv);
-  if (o.help) {
-    console.log(helpText(prog, spec));
-    return null;
-  }
-  return o;
-}
 
-function useBackend(name: unknown): void {
-  if (name === undefined) return;
-  if (!listBackends().includes(String(name))) throw new UsageError(`--backend: unknown backend '${name}' (available: ${listBackends().join(', ')})`);
-  setDefaultDevice(String(name));
-}
 
-function requireFile(flag: string, path: string): string {
-  const p = resolve(path);
-  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist`);
-  if (!statSync(p).isFile()) throw new UsageError(`${flag}: ${p} is not a file`);
-  return p;
-}
 
-function requireModelFolder(flag: string, dir: string, writtenBy: string): string {
-  const p = resolve(dir);
-  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist (train one first with ${writtenBy})`);
-  for (const f of ['config.json', 'model.safetensors']) {
-    if (!existsSync(join(p, f))) throw new UsageError(`${flag}: ${join(p, f)} is missing (expected a folder written by ${writtenBy})`);
-  }
-  return p;
-}
 
 /** `moby` (default) or a path to a UTF-8 .txt file. */
 function readText(o: ParsedOptions): string {
@@ -70,9 +42,6 @@ function readText(o: ParsedOptions): string {
   return text;
 }
 
-function printOutputs(dir: string, files: string[]): void {
-  console.log(`\nOutputs in ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}`);
-}
 
 const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
 const textOptions: OptionSpec[] = [
@@ -156,13 +125,7 @@ export async function runTrainClassifier(o: ParsedOptions): Promise<number> {
   return 0;
 }
 
-const trainClassifierCommand: Command = {
-  spec: trainClassifierSpec,
-  async run(argv, prog) {
-    const o = parseOrHelp(trainClassifierSpec, argv, prog);
-    return o ? runTrainClassifier(o) : 0;
-  },
-};
+const trainClassifierCommand = defineCommand(trainClassifierSpec, runTrainClassifier);
 
 // ───────────────────────────── pretrain-mlm ─────────────────────────────
 
@@ -208,13 +171,7 @@ export async function runPretrainMlm(o: ParsedOptions): Promise<number> {
   return 0;
 }
 
-const pretrainMlmCommand: Command = {
-  spec: pretrainMlmSpec,
-  async run(argv, prog) {
-    const o = parseOrHelp(pretrainMlmSpec, argv, prog);
-    return o ? runPretrainMlm(o) : 0;
-  },
-};
+const pretrainMlmCommand = defineCommand(pretrainMlmSpec, runPretrainMlm);
 
 // ───────────────────────────── train-gpt ─────────────────────────────
 
@@ -259,13 +216,7 @@ export async function runTrainGpt(o: ParsedOptions): Promise<number> {
   return 0;
 }
 
-const trainGptCommand: Command = {
-  spec: trainGptSpec,
-  async run(argv, prog) {
-    const o = parseOrHelp(trainGptSpec, argv, prog);
-    return o ? runTrainGpt(o) : 0;
-  },
-};
+const trainGptCommand = defineCommand(trainGptSpec, runTrainGpt);
 
 // ───────────────────────────── generate ─────────────────────────────
 
@@ -300,13 +251,7 @@ export async function runGenerate(o: ParsedOptions): Promise<number> {
   return 0;
 }
 
-const generateCommand: Command = {
-  spec: generateSpec,
-  async run(argv, prog) {
-    const o = parseOrHelp(generateSpec, argv, prog);
-    return o ? runGenerate(o) : 0;
-  },
-};
+const generateCommand = defineCommand(generateSpec, runGenerate);
 
 /** Appended to the CLI's COMMANDS in commands.ts. */
 export const MORE_COMMANDS: Command[] = [trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand];

@@ -3,44 +3,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
+import { UsageError, type CommandSpec, type ParsedOptions } from './args.js';
+import { defineCommand, parseOrHelp, requireDir, useBackend, type Command } from './util.js';
 import { readConllSplits, LabelMap } from '../data/conll.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { loadSafetensors } from '../data/safetensors.js';
 import { trainNer, encodeNerSentences, evaluateNer } from '../tasks/ner.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
-import { getDefaultDevice, listBackends, setDefaultDevice } from '../backends/backend.js';
+import { getDefaultDevice, listBackends } from '../backends/backend.js';
 import { backendInfo } from '../backends/info.js';
 
-export interface Command {
-  spec: CommandSpec;
-  run(argv: string[], prog: string): Promise<number>;
-}
+export type { Command } from './util.js';
 
 /** The repo's (or installed package's) root, two levels above this file in src/cli or dist/cli. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_NER_DATA = join(PACKAGE_ROOT, 'data', 'ner');
 
-function parseOrHelp(spec: CommandSpec, argv: string[], prog: string): ParsedOptions | null {
-  const o = parseArgs(spec, argv);
-  if (o.help) {
-    console.log(helpText(prog, spec));
-    return null;
-  }
-  return o;
-}
 
-function useBackend(name: string | undefined): void {
-  if (!name) return;
-  if (!listBackends().includes(name)) throw new UsageError(`--backend: unknown backend '${name}' (available: ${listBackends().join(', ')})`);
-  setDefaultDevice(name);
-}
 
-function requireDir(flag: string, dir: string): string {
-  const p = resolve(dir);
-  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist`);
-  return p;
-}
+
 
 const modelOptions = [
   { name: 'hidden', type: 'int', default: 64, min: 8, help: 'hidden size of the BERT' },
@@ -102,13 +83,7 @@ export async function runTrainNer(o: ParsedOptions): Promise<number> {
   return 0;
 }
 
-const trainNerCommand: Command = {
-  spec: trainNerSpec,
-  async run(argv, prog) {
-    const o = parseOrHelp(trainNerSpec, argv, prog);
-    return o ? runTrainNer(o) : 0;
-  },
-};
+const trainNerCommand = defineCommand(trainNerSpec, runTrainNer);
 
 const evaluateSpec: CommandSpec = {
   name: 'evaluate',

@@ -15,6 +15,7 @@
  *      on biases and LayerNorm weights), linear warmup/decay of η, gradient clipping at 1.0;
  *   5. report on the test set: scikit-learn's classification report, accuracy, macro F1.
  */
+import type { BertTrainOptions } from '../train/step.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
@@ -131,7 +132,7 @@ export function loadEncoderWeights(model: BertForSequenceClassification, sd: Rec
   return model.loadPretrained(src).missingKeys;
 }
 
-export interface ClassifierTrainOptions {
+export interface ClassifierTrainOptions extends BertTrainOptions {
   /** Labelled texts, split into train/test by `testSize` (stratified, seeded). */
   data?: TextExample[];
   /** Or an explicit split. */
@@ -145,25 +146,6 @@ export interface ClassifierTrainOptions {
   compactVocab?: boolean;
   /** A folder with config.json + model.safetensors (+ vocab.txt) to start from, e.g. from pretrainMlm. */
   init?: string;
-  /** Architecture of a randomly initialised model (ignored with `init`, whose config.json decides). */
-  hiddenSize?: number;
-  numLayers?: number;
-  numHeads?: number;
-  intermediateSize?: number;
-  maxLength?: number;
-  dropout?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  weightDecay?: number;
-  warmupRatio?: number;
-  maxGradNorm?: number;
-  seed?: number;
-  /** Where to write model.safetensors, config.json, vocab.txt, metrics.json (none when omitted). */
-  outDir?: string;
-  /** Progress output (default: a bar on stderr); pass null to silence. */
-  progress?: ProgressBar | null;
-  log?: (msg: string) => void;
 }
 
 export interface ClassifierTrainResult {

@@ -36,6 +36,7 @@
  * names) and `vocab.txt`, which `trainClassifier({ init })` and `BertTokenizer.fromVocabFile`
  * read back.
  */
+import type { BertTrainOptions } from '../train/step.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -263,38 +264,19 @@ export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor
 
 // ───────────────────────────── training ─────────────────────────────
 
-export interface MlmTrainOptions {
+export interface MlmTrainOptions extends BertTrainOptions {
   text: string;
   /** The tokenizer; default: a compact vocabulary of the text (`compactVocab`) or bert-base-uncased. */
   tokenizer?: BertTokenizer;
   /** Build a compact vocabulary from the text (default true; ignored when `tokenizer` is given). */
   compactVocab?: boolean;
-  hiddenSize?: number;
-  numLayers?: number;
-  numHeads?: number;
-  intermediateSize?: number;
-  /** Tokens per chunk, [CLS] and [SEP] included (default 64). */
-  maxLength?: number;
-  dropout?: number;
-  epochs?: number;
   /** Stop after this many steps (default: epochs × batches per epoch). */
   maxSteps?: number;
-  batchSize?: number;
-  lr?: number;
-  weightDecay?: number;
-  warmupRatio?: number;
-  maxGradNorm?: number;
   mlmProbability?: number;
   /** Chunks held out to measure the masked-token loss and accuracy (default 64, at most 10%). */
   evalChunks?: number;
   /** Measure the held-out loss every this many steps (default: at the start and the end only). */
   evalInterval?: number;
-  seed?: number;
-  /** Where to write config.json, model.safetensors, vocab.txt and metrics.json (none when omitted). */
-  outDir?: string;
-  /** Progress output (default: a bar on stderr); pass null to silence. */
-  progress?: ProgressBar | null;
-  log?: (msg: string) => void;
 }
 
 export interface MlmEvaluation {

@@ -10,6 +10,7 @@
  *   4. evaluate on dev each epoch (entity-level F1, seqeval/conlleval semantics), stop early
  *      when it stops improving, restore the best epoch, report on test.
  */
+import type { BertTrainOptions } from '../train/step.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
@@ -109,30 +110,12 @@ export function evaluateNer(
   };
 }
 
-export interface NerTrainOptions {
+export interface NerTrainOptions extends BertTrainOptions {
   train: ConllSentence[];
   dev: ConllSentence[];
   test: ConllSentence[];
   tokenizer: BertTokenizer;
-  hiddenSize?: number;
-  numLayers?: number;
-  numHeads?: number;
-  intermediateSize?: number;
-  maxLength?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  weightDecay?: number;
-  warmupRatio?: number;
-  maxGradNorm?: number;
   patience?: number;
-  dropout?: number;
-  seed?: number;
-  /** Where to write model.safetensors, config.json, metrics.json, curves.svg (none when omitted). */
-  outDir?: string;
-  /** Progress output (default: a bar on stderr); pass null to silence. */
-  progress?: ProgressBar | null;
-  log?: (msg: string) => void;
 }
 
 export interface NerTrainResult {

@@ -12,6 +12,7 @@ import type { Module, Parameter } from '../nn/module.js';
 import { AdamW, clipGradNorm, getCosineScheduleWithWarmup, getLinearScheduleWithWarmup } from '../optim/index.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/lr-scheduler.js';
+import type { ProgressBar } from '../utils/progress.js';
 
 /** Parameter groups for AdamW: decay on weight matrices and embeddings, none on biases and LayerNorm. */
 export function decayGroups(model: Module, weightDecay: number): { params: Parameter[]; weightDecay: number }[] {
@@ -51,4 +52,29 @@ export function optimizerStep(loss: Tensor, t: { model: Module; optimizer: Optim
   t.optimizer.step();
   t.scheduler?.step();
   return loss.item();
+}
+
+/** Options every BERT training task takes (model size, optimisation, seed, output). */
+export interface BertTrainOptions {
+  hiddenSize?: number;
+  numLayers?: number;
+  numHeads?: number;
+  intermediateSize?: number;
+  /** Maximum sub-word tokens per sequence. */
+  maxLength?: number;
+  dropout?: number;
+  epochs?: number;
+  batchSize?: number;
+  /** Peak learning rate of AdamW. */
+  lr?: number;
+  weightDecay?: number;
+  /** Warmup steps as a fraction of all steps. */
+  warmupRatio?: number;
+  maxGradNorm?: number;
+  seed?: number;
+  /** Where to write the model and metrics (none when omitted). */
+  outDir?: string;
+  /** Progress output (default: a bar on stderr); pass null to silence. */
+  progress?: ProgressBar | null;
+  log?: (msg: string) => void;
 }

@@ -1,0 +1,63 @@
+/** Helpers shared by the CLI's commands: option parsing with --help, backend choice, path checks. */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
+import { listBackends, setDefaultDevice } from '../backends/backend.js';
+
+export interface Command {
+  spec: CommandSpec;
+  run(argv: string[], prog: string): Promise<number>;
+}
+
+/** A command that parses its options (printing --help) and runs `run` with them. */
+export function defineCommand(spec: CommandSpec, run: (o: ParsedOptions) => Promise<number>): Command {
+  return {
+    spec,
+    async run(argv, prog) {
+      const o = parseOrHelp(spec, argv, prog);
+      return o ? run(o) : 0;
+    },
+  };
+}
+
+export function parseOrHelp(spec: CommandSpec, argv: string[], prog: string): ParsedOptions | null {
+  const o = parseArgs(spec, argv);
+  if (o.help) {
+    console.log(helpText(prog, spec));
+    return null;
+  }
+  return o;
+}
+
+/** Makes --backend the default device (a UsageError for an unknown one). */
+export function useBackend(name: unknown): void {
+  if (name === undefined) return;
+  if (!listBackends().includes(String(name))) throw new UsageError(`--backend: unknown backend '${name}' (available: ${listBackends().join(', ')})`);
+  setDefaultDevice(String(name));
+}
+
+export function requireDir(flag: string, dir: string): string {
+  const p = resolve(dir);
+  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist`);
+  return p;
+}
+
+export function requireFile(flag: string, path: string): string {
+  const p = resolve(path);
+  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist`);
+  if (!statSync(p).isFile()) throw new UsageError(`${flag}: ${p} is not a file`);
+  return p;
+}
+
+export function requireModelFolder(flag: string, dir: string, writtenBy: string): string {
+  const p = resolve(dir);
+  if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist (train one first with ${writtenBy})`);
+  for (const f of ['config.json', 'model.safetensors']) {
+    if (!existsSync(join(p, f))) throw new UsageError(`${flag}: ${join(p, f)} is missing (expected a folder written by ${writtenBy})`);
+  }
+  return p;
+}
+
+export function printOutputs(dir: string, files: string[]): void {
+  console.log(`\nOutputs in ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}`);
+}
