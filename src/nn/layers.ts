@@ -118,7 +118,12 @@ export class LayerNorm extends Module {
   }
 }
 
-/** Zeroes elements with probability p during training and scales the rest by 1/(1−p). */
+/**
+ * Dropout (Srivastava et al. 2014): during training y = x·m/(1−p) with m ~ Bernoulli(1−p) drawn
+ * from the seeded generator; the identity in eval mode.
+ *
+ * Shape: any → same.
+ */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
@@ -132,7 +137,12 @@ export class Dropout extends Module {
   }
 }
 
-/** GELU, exact (`'none'`, BERT) or tanh-approximated (`'tanh'`, GPT-2). */
+/**
+ * GELU (Hendrycks & Gimpel 2016): x·Φ(x) = ½x(1 + erf(x/√2)) (`'none'`, BERT's), or the tanh
+ * approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (`'tanh'`, GPT-2's).
+ *
+ * Shape: any → same.
+ */
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
@@ -141,11 +151,13 @@ export class GELU extends Module {
     return F.gelu(x, this.approximate);
   }
 }
+/** ReLU: max(x, 0).  Shape: any → same. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return x.relu();
   }
 }
+/** tanh(x).  Shape: any → same. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return x.tanh();
@@ -157,7 +169,11 @@ export interface UnaryModule extends Module {
   forward(x: Tensor): Tensor;
 }
 
-/** Applies modules in order; children are named '0', '1', …. */
+/**
+ * Applies modules in order; children are named '0', '1', ….
+ *
+ * Shape: the first module's input → the last module's output.
+ */
 export class Sequential extends Module {
   constructor(...mods: UnaryModule[]) {
     super();
@@ -340,7 +356,11 @@ export class TransformerEncoderLayer extends Module {
   }
 }
 
-/** A stack of encoder layers (`layers.0`, `layers.1`, …) with an optional final norm. */
+/**
+ * A stack of encoder layers (`layers.0`, `layers.1`, …) with an optional final norm.
+ *
+ * Shape: (B, T, dModel) → (B, T, dModel).
+ */
 export class TransformerEncoder extends Module {
   layers: ModuleList<TransformerEncoderLayer>;
   norm: LayerNorm | null;
