@@ -37,3 +37,4 @@ export { registerGpuBackend, preloadGpuJs } from './backends/gpu/index.js';
 export type { GpuBackendOptions } from './backends/gpu/index.js';
 
 export { startProfile, stopProfile, formatProfile } from './utils/profile.js';
+export { setGemmThreads, getGemmThreads } from './backends/cpu/matmul.js';

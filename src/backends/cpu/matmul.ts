@@ -4,13 +4,109 @@
  *
  *   C[i, j] = Σₖ A[i, k]·B[k, j]        A: M×K, B: K×N, C: M×N contiguous at cOff
  *
- * B is packed into a contiguous row-major float64 panel when its columns are not unit-stride,
- * then rows of C are accumulated in float64 with an i-k-j loop whose inner loop streams
- * contiguous memory.
+ * Three implementations, chosen by `gemm` (or forced with its `path` argument, for tests):
+ *
+ *   'naive'  the reference i-k-j loop with a float64 row accumulator. Used for integer
+ *            matrices and for products too small to pay for packing.
+ *   'wasm'   the GotoBLAS/BLIS scheme (Goto & van de Geijn, ACM TOMS 2008; Van Zee & van de
+ *            Geijn, ACM TOMS 2015): A and B are packed block by block into contiguous,
+ *            zero-padded micro-panels inside a WebAssembly memory, and a SIMD micro-kernel
+ *            assembled at run time (wasm-gemm.ts) multiplies them with an MR×NR tile of C held
+ *            in registers. float32 runs in f32x4 (float32 accumulation); float64 in f64x2
+ *            (float64 accumulation, same summation order as the naive loop, so float64
+ *            results are bitwise those of 'naive'). Large products split each macro-kernel
+ *            call over helper threads (threads.ts; setGemmThreads / TENSORGRAD_NUM_THREADS),
+ *            which leaves every C element computed by one thread in the same order.
+ *   'js'     the same blocking with a plain-JS 4×4 register tile, for runtimes without wasm
+ *            SIMD. Accumulates in float64 (JS numbers) and rounds once on the way out.
+ *
+ * Blocking (the loop nest of BLIS, Fig. 2 of the 2015 paper):
+ *
+ *   for jc in 0..N step NC              B̃ ← pack B[pc:pc+KC, jc:jc+NC]   (kc×nc, L3/L2)
+ *     for pc in 0..K step KC
+ *       for ic in 0..M step MC          Ã ← pack A[ic:ic+MC, pc:pc+KC]   (mc×kc, L2)
+ *         macro-kernel: for each NR-column micro-panel of B̃ (L1) and MR-row micro-panel of Ã:
+ *           C[ic+ir : +MR, jc+jr : +NR] += Ã_ir · B̃_jr        (register tile)
+ *
+ * The transposed variants cost nothing extra: the strides are only read while packing.
+ * 'wasm' first copies each operand's storage span into the wasm memory (one typed-array
+ * `set`) and packs it there with the module's own `pack`; 'js' packs element by element.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
+import { availableCores, MacroPool, workerThreads } from './threads.js';
+import { WasmGemmKernel, wasmSimdSupported } from './wasm-gemm.js';
+
+export { MacroPool, WasmGemmKernel, wasmSimdSupported };
+
+/** Which implementation `gemm` runs; 'auto' picks by dtype, size and wasm SIMD support. */
+export type GemmPath = 'auto' | 'naive' | 'js' | 'wasm';
+
+/**
+ * Products with fewer multiply-adds than this (M·N·K) run the naive loop under 'auto': below
+ * it the fixed costs of the blocked paths (workspace set-up, padding, copy-out) dominate
+ * (measured: the wasm path already wins at 4×4×4).
+ */
+export const NAIVE_MAX_MACS = 64;
+
+/** Cache blocks: Ã is MC×KC, B̃ is KC×NC (MC, NC rounded up to the register tile). */
+export interface Blocking {
+  MC: number;
+  KC: number;
+  NC: number;
+}
+
+/**
+ * Register tiles and cache blocks, measured on a 2-core x86-64 (Xeon, 48 KiB L1d, 2 MiB L2):
+ * B̃'s micro-panel (KC·NR·4 B = 8 KiB) stays in L1, Ã (MC·KC·4 B = 256 KiB) in L2, and the
+ * whole of B̃ up to NC columns is packed once per KC slab. Tiles 4×8, 6×8, 3×16, 2×16, 4×12 and
+ * MC 64…512 all ran within noise of each other on one thread (~33–37 GFLOP/s at n = 512); the
+ * larger MC halves the hand-offs to helper threads (n = 512, 2 threads: 60 → 64 GFLOP/s).
+ */
+export const WASM_F32_TILE = { mr: 4, nr: 8 } as const;
+export const WASM_F64_TILE = { mr: 4, nr: 4 } as const;
+export const WASM_F32_BLOCKING: Blocking = { MC: 256, KC: 256, NC: 4096 };
+export const WASM_F64_BLOCKING: Blocking = { MC: 128, KC: 256, NC: 2048 };
+export const JS_BLOCKING: Blocking = { MC: 64, KC: 256, NC: 4096 };
 
 export function gemm(
+  M: number, N: number, K: number,
+  A: TypedArray, aOff: number, aRs: number, aCs: number,
+  B: TypedArray, bOff: number, bRs: number, bCs: number,
+  C: TypedArray, cOff: number,
+  path: GemmPath = 'auto',
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    C.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  const isFloat = C instanceof Float32Array || C instanceof Float64Array;
+  if (path === 'auto') {
+    if (!isFloat || M * N * K < NAIVE_MAX_MACS || (M === 1 && N === 1)) path = 'naive';
+    else path = wasmKernelFor(C) !== null ? 'wasm' : 'js';
+  }
+  switch (path) {
+    case 'naive':
+      return gemmNaive(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+    case 'js':
+      return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+    case 'wasm': {
+      const kernel = isFloat ? wasmKernelFor(C) : null;
+      if (kernel === null) throw new Error('gemm: the wasm SIMD kernel is not available here (float output and wasm SIMD needed)');
+      const blocking = kernel.dtype === 'float32' ? WASM_F32_BLOCKING : WASM_F64_BLOCKING;
+      return gemmWasm(kernel, blocking, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+    }
+    default: {
+      const never: never = path;
+      throw new Error(`gemm: unknown path ${String(never)}`);
+    }
+  }
+}
+
+// ---- naive reference -----------------------------------------------------------------------------
+
+/** The i-k-j loop: each row of C accumulated in float64, B packed row-major when needed. */
+export function gemmNaive(
   M: number, N: number, K: number,
   A: TypedArray, aOff: number, aRs: number, aCs: number,
   B: TypedArray, bOff: number, bRs: number, bCs: number,
@@ -38,4 +134,329 @@ export function gemm(
     const ci = cOff + i * N;
     for (let j = 0; j < N; j++) C[ci + j] = acc[j]!;
   }
+}
+
+// ---- packing (shared by the js and wasm paths) ----------------------------------------------------
+
+type FloatArray = Float32Array | Float64Array;
+
+/**
+ * Ã: rows [0, mc) × cols [0, kc) of the matrix at `base` (strides rs, cs) into MR-row
+ * micro-panels at dst[o…]: element (r, k) of panel p goes to o + p·MR·kc + k·MR + r.
+ * Rows past mc are zero (the padding the register tile computes on and never stores).
+ */
+function packA(dst: FloatArray, o: number, src: TypedArray, base: number, rs: number, cs: number, mc: number, kc: number, MR: number): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const rows = Math.min(MR, mc - ip);
+    const rowBase = base + ip * rs;
+    if (rows === MR && cs === 1 && MR === 4) {
+      // row-major A: four rows streamed side by side
+      const r0 = rowBase, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
+      for (let k = 0; k < kc; k++) {
+        dst[o] = src[r0 + k]!; dst[o + 1] = src[r1 + k]!; dst[o + 2] = src[r2 + k]!; dst[o + 3] = src[r3 + k]!;
+        o += 4;
+      }
+      continue;
+    }
+    for (let k = 0; k < kc; k++) {
+      const s = rowBase + k * cs;
+      let r = 0;
+      for (; r < rows; r++) dst[o + r] = src[s + r * rs]!;
+      for (; r < MR; r++) dst[o + r] = 0;
+      o += MR;
+    }
+  }
+}
+
+/**
+ * B̃: rows [0, kc) × cols [0, nc) of the matrix at `base` (strides rs, cs) into NR-column
+ * micro-panels at dst[o…]: element (k, c) of panel q goes to o + q·NR·kc + k·NR + c.
+ * Columns past nc are zero.
+ */
+function packB(dst: FloatArray, o: number, src: TypedArray, base: number, rs: number, cs: number, kc: number, nc: number, NR: number): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = Math.min(NR, nc - jp);
+    const colBase = base + jp * cs;
+    if (cols === NR && cs === 1) {
+      for (let k = 0; k < kc; k++) {
+        const s = colBase + k * rs;
+        for (let c = 0; c < NR; c++) dst[o + c] = src[s + c]!;
+        o += NR;
+      }
+      continue;
+    }
+    for (let k = 0; k < kc; k++) {
+      const s = colBase + k * rs;
+      let c = 0;
+      for (; c < cols; c++) dst[o + c] = src[s + c * cs]!;
+      for (; c < NR; c++) dst[o + c] = 0;
+      o += NR;
+    }
+  }
+}
+
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+// ---- wasm SIMD path --------------------------------------------------------------------------------
+
+let wasmF32: WasmGemmKernel | null | undefined;
+let wasmF64: WasmGemmKernel | null | undefined;
+
+/**
+ * A kernel on a shared memory where helper threads can be started (so that a pool can join
+ * it later), else on a private one; null without wasm SIMD.
+ */
+function makeKernel(opts: { dtype: 'float32' | 'float64'; mr: number; nr: number }): WasmGemmKernel | null {
+  if (!wasmSimdSupported()) return null;
+  if (workerThreads() !== null) {
+    try {
+      return new WasmGemmKernel({ ...opts, shared: true });
+    } catch {
+      // shared memory refused (e.g. no address space for the reservation): one thread
+    }
+  }
+  return new WasmGemmKernel(opts);
+}
+
+/** The wasm kernel for C's element type, instantiated on first use; null without wasm SIMD. */
+function wasmKernelFor(C: Float32Array | Float64Array | TypedArray): WasmGemmKernel | null {
+  if (C instanceof Float32Array) {
+    if (wasmF32 === undefined) wasmF32 = makeKernel({ ...WASM_F32_TILE, dtype: 'float32' });
+    return wasmF32;
+  }
+  if (C instanceof Float64Array) {
+    if (wasmF64 === undefined) wasmF64 = makeKernel({ ...WASM_F64_TILE, dtype: 'float64' });
+    return wasmF64;
+  }
+  return null;
+}
+
+// ---- threads ---------------------------------------------------------------------------------------
+
+/**
+ * Macro-kernel calls with fewer multiply-adds than this (mc·nc·kc) stay on the calling thread:
+ * waking a sleeping helper costs tens of microseconds, and a 4M-MAC call takes ~120 µs on one
+ * thread (measured: 128³ runs slower on 2 threads than on 1, 1024×128×128 faster).
+ */
+export const PARALLEL_MIN_MACS = 1 << 22;
+
+function threadsFromEnv(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TENSORGRAD_NUM_THREADS'];
+  const n = env === undefined ? NaN : Number.parseInt(env, 10);
+  return Number.isInteger(n) && n >= 1 ? n : Math.min(2, availableCores());
+}
+
+let gemmThreads = threadsFromEnv();
+const pools = new Map<WasmGemmKernel, MacroPool>();
+
+/**
+ * Threads for large float matmuls (the caller plus n − 1 helpers; 1 turns threading off).
+ * Default: TENSORGRAD_NUM_THREADS, else min(2, available cores). Results do not depend on it.
+ */
+export function setGemmThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setGemmThreads: expected an integer ≥ 1, got ${n}`);
+  gemmThreads = n;
+  for (const [k, p] of pools) {
+    pools.delete(k);
+    void p.close();
+  }
+}
+
+export function getGemmThreads(): number {
+  return gemmThreads;
+}
+
+/** The helper pool of a (shared-memory) kernel, started on first use; null for one thread. */
+function poolFor(kern: WasmGemmKernel): MacroPool | null {
+  if (gemmThreads <= 1 || !kern.shared) return null;
+  const have = pools.get(kern);
+  if (have !== undefined) return have;
+  const wt = workerThreads();
+  if (wt === null) return null;
+  try {
+    const p = new MacroPool(kern.macroFn, kern.nr, kern.dtype === 'float32' ? 4 : 8, kern.module, kern.memory, gemmThreads - 1, wt);
+    pools.set(kern, p);
+    return p;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `gemm` can take the wasm SIMD path in this runtime. */
+export function wasmGemmAvailable(): boolean {
+  return wasmSimdSupported();
+}
+
+/**
+ * Operands are copied into the wasm memory whole (one typed-array `set` of the storage range
+ * the view spans, converting the element type if needed) and packed there by the module's
+ * `pack`, unless the view is sparse in its storage (span > STAGE_MAX_SPAN_RATIO × elements,
+ * e.g. a thin slice of a big tensor); those are packed element by element in JS instead.
+ */
+export const STAGE_MAX_SPAN_RATIO = 4;
+
+/** The storage index range [lo, hi] that a rows×cols view touches. */
+function span(off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+  const dr = (rows - 1) * rs, dc = (cols - 1) * cs;
+  return [off + Math.min(0, dr) + Math.min(0, dc), off + Math.max(0, dr) + Math.max(0, dc)];
+}
+
+/** Whether to stage an operand in wasm memory ('auto': when it is dense enough). */
+export type Staging = 'auto' | 'always' | 'never';
+
+/**
+ * The blocked product on a wasm kernel (any tile, any blocking: exported so that tests can
+ * drive small blocks and odd tiles through every edge case).
+ */
+export function gemmWasm(
+  kern: WasmGemmKernel,
+  blocking: Blocking,
+  M: number, N: number, K: number,
+  A: TypedArray, aOff: number, aRs: number, aCs: number,
+  B: TypedArray, bOff: number, bRs: number, bCs: number,
+  C: TypedArray, cOff: number,
+  staging: Staging = 'auto',
+  pool: MacroPool | null | 'auto' = 'auto',
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    C.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  const { mr: MR, nr: NR } = kern;
+  // whole register tiles per block, so the padding rows/cols of a block never overlap the next
+  const MC = roundUp(blocking.MC, MR), NC = roundUp(blocking.NC, NR), KC = blocking.KC;
+  const es = kern.dtype === 'float32' ? 4 : 8;
+  const Mp = roundUp(M, MR), Np = roundUp(N, NR);
+  const mcMax = Math.min(MC, Mp), ncMax = Math.min(NC, Np), kcMax = Math.min(KC, K);
+  const [aLo, aHi] = span(aOff, M, K, aRs, aCs);
+  const [bLo, bHi] = span(bOff, K, N, bRs, bCs);
+  const stage = (lo: number, hi: number, n: number): boolean =>
+    staging === 'always' || (staging === 'auto' && hi - lo + 1 <= STAGE_MAX_SPAN_RATIO * n + 64);
+  const stageA = stage(aLo, aHi, M * K), stageB = stage(bLo, bHi, K * N);
+  // heap layout (element offsets, each region rounded to 16 bytes):
+  //   [Ã mcMax×kcMax][B̃ kcMax×ncMax][C Mp×Np][A's storage span][B's storage span]
+  const al = 16 / es;
+  const apE = 0;
+  const bpE = apE + roundUp(mcMax * kcMax, al);
+  const cE = bpE + roundUp(ncMax * kcMax, al);
+  const aE = cE + roundUp(Mp * Np, al);
+  const bE = aE + (stageA ? roundUp(aHi - aLo + 1, al) : 0);
+  const end = bE + (stageB ? bHi - bLo + 1 : 0);
+  let H: Float32Array | Float64Array;
+  try {
+    H = kern.heap(end * es);
+  } catch (e) {
+    // the wasm memory could not grow (32-bit address space, or the host refused): plain JS
+    if (e instanceof RangeError) return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+    throw e;
+  }
+  const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
+  const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
+  if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
+  if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc), ncp = roundUp(nc, NR);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      // B̃ ← B[pc:pc+kc, jc:jc+nc]: panels run along N (width stride bCs), k along bRs
+      if (stageB) kern.pack(bpE * es, (bE + bOff - bLo + pc * bRs + jc * bCs) * es, bCs * es, bRs * es, nc, kc, NR);
+      else packB(H, bpE, B, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, NR);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic), mcp = roundUp(mc, MR);
+        // Ã ← A[ic:ic+mc, pc:pc+kc]: panels run along M (width stride aRs), k along aCs
+        if (stageA) kern.pack(apE * es, (aE + aOff - aLo + ic * aRs + pc * aCs) * es, aRs * es, aCs * es, mc, kc, MR);
+        else packA(H, apE, A, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, MR);
+        const accum = pc === 0 ? 0 : 1; // the first K slab writes C, the others add to it
+        if (threads !== null && mcp * ncp * kc >= minMacs) threads.run(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
+        else kern.macro(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
+      }
+    }
+  }
+  // copy out the M×N corner of the padded Mp×Np result
+  if (Np === N) C.set(H.subarray(cE, cE + M * N), cOff);
+  else for (let i = 0; i < M; i++) C.set(H.subarray(cE + i * Np, cE + i * Np + N), cOff + i * N);
+}
+
+// ---- plain-JS path ---------------------------------------------------------------------------------
+
+const JS_MR = 4, JS_NR = 4;
+
+let jsWork = new Float64Array(0);
+
+/** A float64 workspace of at least n elements, reused across calls. */
+function jsWorkspace(n: number): Float64Array {
+  if (jsWork.length < n) jsWork = new Float64Array(Math.max(n, Math.ceil(jsWork.length * 1.5)));
+  return jsWork;
+}
+
+/** The blocked product with the plain-JS 4×4 register tile (exported for tests, like gemmWasm). */
+export function gemmJs(
+  blocking: Blocking,
+  M: number, N: number, K: number,
+  A: TypedArray, aOff: number, aRs: number, aCs: number,
+  B: TypedArray, bOff: number, bRs: number, bCs: number,
+  C: TypedArray, cOff: number,
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    C.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  const MR = JS_MR, NR = JS_NR;
+  const MC = roundUp(blocking.MC, MR), NC = roundUp(blocking.NC, NR), KC = blocking.KC;
+  const Mp = roundUp(M, MR), Np = roundUp(N, NR);
+  const mcMax = Math.min(MC, Mp), ncMax = Math.min(NC, Np), kcMax = Math.min(KC, K);
+  const apE = 0, bpE = mcMax * kcMax, cE = bpE + ncMax * kcMax;
+  const W = jsWorkspace(cE + Mp * Np);
+  W.fill(0, cE, cE + Mp * Np);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      packB(W, bpE, B, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, NR);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic);
+        packA(W, apE, A, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, MR);
+        for (let jr = 0; jr < nc; jr += NR) {
+          for (let ir = 0; ir < mc; ir += MR) {
+            micro4x4(kc, W, apE + ir * kc, bpE + jr * kc, cE + (ic + ir) * Np + jc + jr, Np);
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < M; i++) {
+    const src = cE + i * Np, dst = cOff + i * N;
+    for (let j = 0; j < N; j++) C[dst + j] = W[src + j]!;
+  }
+}
+
+/**
+ * C[co…] (4×4, row stride ldc) += Ã-panel(ao) · B̃-panel(bo) over kc, all in one float64
+ * workspace W. The tile is loaded into 16 locals first, so each C element is summed in the
+ * same order as the naive loop.
+ */
+function micro4x4(kc: number, W: Float64Array, ao: number, bo: number, co: number, ldc: number): void {
+  const c1 = co + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  let c00 = W[co]!, c01 = W[co + 1]!, c02 = W[co + 2]!, c03 = W[co + 3]!;
+  let c10 = W[c1]!, c11 = W[c1 + 1]!, c12 = W[c1 + 2]!, c13 = W[c1 + 3]!;
+  let c20 = W[c2]!, c21 = W[c2 + 1]!, c22 = W[c2 + 2]!, c23 = W[c2 + 3]!;
+  let c30 = W[c3]!, c31 = W[c3 + 1]!, c32 = W[c3 + 2]!, c33 = W[c3 + 3]!;
+  for (let k = 0; k < kc; k++) {
+    const b0 = W[bo]!, b1 = W[bo + 1]!, b2 = W[bo + 2]!, b3 = W[bo + 3]!;
+    let a = W[ao]!;
+    c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
+    a = W[ao + 1]!;
+    c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
+    a = W[ao + 2]!;
+    c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
+    a = W[ao + 3]!;
+    c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
+    ao += 4; bo += 4;
+  }
+  W[co] = c00; W[co + 1] = c01; W[co + 2] = c02; W[co + 3] = c03;
+  W[c1] = c10; W[c1 + 1] = c11; W[c1 + 2] = c12; W[c1 + 3] = c13;
+  W[c2] = c20; W[c2 + 1] = c21; W[c2 + 2] = c22; W[c2 + 3] = c23;
+  W[c3] = c30; W[c3 + 1] = c31; W[c3 + 2] = c32; W[c3 + 3] = c33;
 }

@@ -1,0 +1,91 @@
+/**
+ * tensorgrad benchmarks, side by side with peers.  `npm run bench`  (BENCH_QUICK=1 for ~1 min)
+ *
+ * Each workload is a `Section` (bench/harness.ts): it times itself (warm-up, then the median
+ * of ≥ 5 runs) and returns a table with notes. This file runs the sections in order, prints
+ * each table as markdown, and writes bench/results.json and bench/results.md.
+ *
+ * Run one section: BENCH_ONLY=matmul npm run bench   (comma-separated ids)
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { loadAverage, machineInfo, sectionMarkdown, type Section, type SectionResult } from './harness.js';
+import { matmulSection } from './matmul.js';
+
+// =====================================================================================================
+// BERT-tiny workloads — PLACEHOLDER, to be filled in once src/nn has the BERT layers.
+//
+// Add them as Sections (or replace these stubs in place), e.g. in bench/bert.ts:
+//   • 'bert-forward'  forward pass of BERT-tiny (L=2, H=128, A=2, I=512), batch 8 × seq 128,
+//                     noGrad: ms per batch and sequences/s; peer: torch via a python script
+//                     like bench/torch_bench.py (same config, torch.set_num_threads(2)).
+//   • 'bert-train'    one training step (forward + crossEntropy + backward + AdamW.step):
+//                     ms per step; same peer.
+//   • 'rss-long-run'  RSS (harness.rssMiB()) sampled every N steps over a long training run:
+//                     start / peak / end MiB and the slope, to catch leaks (tensors not freed,
+//                     graphs retained). Quick mode: fewer steps.
+// Return status 'ok' with columns/rows/notes; use timeSync/timeAsync from harness.ts so every
+// number is a median of ≥ 5 runs after warm-up.
+// =====================================================================================================
+const pending = (id: string, title: string, what: string): Section => ({
+  id,
+  title,
+  run: async (): Promise<SectionResult> => ({
+    id, title, status: 'pending', columns: [], rows: [],
+    notes: [`Pending: ${what} (waits for the BERT layers in src/nn; see the placeholder in bench/run.ts).`],
+  }),
+});
+
+const SECTIONS: Section[] = [
+  matmulSection,
+  pending('bert-forward', 'BERT-tiny forward pass', 'forward pass, batch 8 × 128 tokens, vs torch'),
+  pending('bert-train', 'BERT-tiny training step', 'forward + backward + AdamW step, vs torch'),
+  pending('rss-long-run', 'RSS over a long run', 'resident memory sampled over many training steps'),
+];
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const machine = machineInfo();
+  const header = [
+    '# tensorgrad benchmarks',
+    '',
+    `${machine.date} · Node ${machine.node} (V8 ${machine.v8}) · ${machine.platform} · ${machine.cpu} · ` +
+      `${machine.logicalCores} logical cores · ${machine.totalMemGiB} GiB${machine.quick ? ' · BENCH_QUICK=1' : ''}`,
+    '',
+  ].join('\n');
+  console.log(header);
+
+  const t0 = performance.now();
+  const results: SectionResult[] = [];
+  for (const section of SECTIONS) {
+    if (only && !only.includes(section.id)) continue;
+    const s0 = performance.now();
+    const load0 = loadAverage();
+    let out: SectionResult[];
+    try {
+      const r = await section.run();
+      out = Array.isArray(r) ? r : [r];
+    } catch (e) {
+      out = [{ id: section.id, title: section.title, status: 'skipped', columns: [], rows: [], notes: [`Failed: ${(e as Error).stack ?? String(e)}`] }];
+    }
+    const load1 = loadAverage();
+    for (const r of out) {
+      if (r.status === 'ok') r.notes.push(`1-min load average ${load0} before, ${load1} after (this run included; well above the threads in use on ${machine.logicalCores} cores means other processes shared the CPUs).`);
+      results.push(r);
+      console.log(sectionMarkdown(r));
+    }
+    console.error(`[bench] ${section.id}: ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+  }
+  const totalS = (performance.now() - t0) / 1000;
+
+  const dir = path.dirname(fileURLToPath(import.meta.url));
+  writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ machine, totalSeconds: totalS, sections: results }, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'results.md'), [header, ...results.map(sectionMarkdown), `_Total ${totalS.toFixed(0)} s._`, ''].join('\n'));
+  console.error(`[bench] done in ${totalS.toFixed(1)} s; wrote bench/results.json and bench/results.md`);
+  // tfjs and worker handles must not keep the process alive
+  process.exit(0);
+}
+
+void main();

@@ -1,0 +1,207 @@
+/**
+ * Worker threads for the wasm GEMM macro-kernel, behind a synchronous call.
+ *
+ * The kernel's memory is a *shared* WebAssembly.Memory; each helper thread instantiates the
+ * same compiled module on it, so packed Ã/B̃ and C are visible to all threads without copies.
+ * A macro-kernel call C[:, 0:nc] += Ã·B̃ is cut into column chunks (whole NR panels) that the
+ * calling thread and the helpers take from a shared counter (Atomics.add) until none are left.
+ * Every C element is computed by exactly one thread with the same instructions as the
+ * single-threaded kernel, so results are bitwise identical for any thread count.
+ *
+ * An idle helper polls for a quarter of a millisecond before it sleeps on Atomics.wait, as
+ * the calls of one product follow each other closely. The caller blocks on Atomics.wait,
+ * which Node allows on its main thread. A helper that has
+ * not woken up by the time the caller has taken every chunk is shut out of that call (the
+ * caller "closes" it with a compare-and-swap), so a descheduled helper on a busy machine never
+ * makes the caller wait.
+ *
+ * Node only: helpers are started through `process.getBuiltinModule('node:worker_threads')`
+ * (Node ≥ 20.16 / 22.3), so that this module needs no static Node import; elsewhere, or when
+ * anything here fails, `createMacroPool` returns null and the kernel runs on one thread.
+ * Helpers are `unref`'d: they never keep the process alive.
+ */
+
+import type { MacroFn } from './wasm-gemm.js';
+
+/** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
+const SEQ = 0; // job number, bumped by the caller to wake helpers
+const CMD = 1; // 1: run, −1: quit
+const ARGS = 2; // 2…9: mc, nc, kc, ap, bp, c, ldc, accum (as for `macro`)
+const CHUNK = 10; // columns per chunk (a multiple of NR)
+const NEXT = 11; // next chunk index (Atomics.add)
+const STATE = 12; // helpers that joined the current job; | CLOSED once the caller stops admitting
+const DONE = 13; // helpers that finished the current job
+const READY = 14; // helpers that have instantiated the module
+const ES = 15; // element size in bytes
+const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
+const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
+const SLOTS = 18;
+const CLOSED = 1 << 30;
+/** How long an idle helper polls for the next job before it sleeps, ms. */
+const SPIN_MS = 0.25;
+
+/** The helper's program (CommonJS, run with `new Worker(src, { eval: true })`). */
+const WORKER_SOURCE = `
+'use strict';
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const c = new Int32Array(control);
+const macro = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.macro;
+Atomics.add(c, ${READY}, 1);
+let seen = Atomics.load(c, ${SEQ});
+for (;;) {
+  // spin briefly first: the macro-kernel calls of one product come back to back, and a
+  // futex wake-up costs more than a small call
+  const t0 = performance.now();
+  while (Atomics.load(c, ${SEQ}) === seen && performance.now() - t0 < ${SPIN_MS}) {}
+  Atomics.wait(c, ${SEQ}, seen);
+  const s = Atomics.load(c, ${SEQ});
+  if (s === seen) continue;
+  seen = s;
+  if (Atomics.load(c, ${CMD}) === -1) break;
+  // join the job unless the caller has already closed it
+  let st = Atomics.load(c, ${STATE});
+  let joined = false;
+  while ((st & ${CLOSED}) === 0) {
+    const prev = Atomics.compareExchange(c, ${STATE}, st, st + 1);
+    if (prev === st) { joined = true; break; }
+    st = prev;
+  }
+  if (!joined) continue;
+  const mc = c[${ARGS}], nc = c[${ARGS + 1}], kc = c[${ARGS + 2}], ap = c[${ARGS + 3}], bp = c[${ARGS + 4}], cc = c[${ARGS + 5}], ldc = c[${ARGS + 6}], accum = c[${ARGS + 7}];
+  const chunk = c[${CHUNK}], es = c[${ES}];
+  try {
+    for (;;) {
+      const j0 = Atomics.add(c, ${NEXT}, 1) * chunk;
+      if (j0 >= nc) break;
+      macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, cc + j0 * es, ldc, accum);
+      Atomics.add(c, ${HELPED}, 1);
+    }
+  } catch (e) {
+    Atomics.store(c, ${FAILED}, 1);
+  }
+  // always report, so that the caller never waits for a helper that failed
+  Atomics.add(c, ${DONE}, 1);
+  Atomics.notify(c, ${DONE});
+}
+`;
+
+
+interface WorkerLike {
+  unref(): void;
+  on(event: 'error' | 'exit', cb: (x: unknown) => void): void;
+  terminate(): Promise<number>;
+}
+interface WorkerThreadsModule {
+  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
+}
+
+/** The calling thread plus helpers sharing one kernel's memory. */
+export class MacroPool {
+  private readonly control: Int32Array;
+  private readonly workers: WorkerLike[] = [];
+  private broken = false;
+
+  constructor(
+    private readonly macro: MacroFn,
+    readonly nr: number,
+    readonly elementSize: number,
+    module: object,
+    memory: object,
+    helpers: number,
+    threads: WorkerThreadsModule,
+  ) {
+    this.control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+    this.control[ES] = elementSize;
+    for (let i = 0; i < helpers; i++) {
+      const w = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
+      w.unref();
+      // a helper that dies is simply never ready (or never joins again): the caller does the work
+      w.on('error', () => { this.broken = true; });
+      this.workers.push(w);
+    }
+  }
+
+  /** Helpers that have started (the rest are still booting; they join later calls). */
+  get readyHelpers(): number {
+    return this.broken ? 0 : Atomics.load(this.control, READY);
+  }
+
+  /** Column chunks computed by helper threads since the pool started. */
+  get chunksByHelpers(): number {
+    return Atomics.load(this.control, HELPED);
+  }
+
+  /** C[:, 0:nc] += Ã·B̃ split over the threads; same arguments as the kernel's `macro`. */
+  run(mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accum: number): void {
+    const ctl = this.control;
+    const helpers = this.readyHelpers;
+    const panels = nc / this.nr;
+    if (helpers === 0 || panels < 2) {
+      this.macro(mc, nc, kc, ap, bp, c, ldc, accum);
+      return;
+    }
+    // ~4 chunks per thread: enough to balance a helper that starts late, few enough to be cheap
+    const chunk = Math.max(1, Math.ceil(panels / (4 * (helpers + 1)))) * this.nr;
+    ctl[ARGS] = mc; ctl[ARGS + 1] = nc; ctl[ARGS + 2] = kc; ctl[ARGS + 3] = ap;
+    ctl[ARGS + 4] = bp; ctl[ARGS + 5] = c; ctl[ARGS + 6] = ldc; ctl[ARGS + 7] = accum; ctl[CHUNK] = chunk;
+    Atomics.store(ctl, NEXT, 0);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, CMD, 1);
+    // opening the job comes last: STATE has been CLOSED since the previous job, so a helper
+    // that woke late for that one cannot join (and count itself done) before all is reset
+    Atomics.store(ctl, STATE, 0);
+    Atomics.add(ctl, SEQ, 1);
+    Atomics.notify(ctl, SEQ);
+    const es = this.elementSize;
+    for (;;) {
+      const j0 = Atomics.add(ctl, NEXT, 1) * chunk;
+      if (j0 >= nc) break;
+      this.macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, c + j0 * es, ldc, accum);
+    }
+    // close the job: helpers not in by now stay out; wait for those that joined
+    let st = Atomics.load(ctl, STATE);
+    for (;;) {
+      const prev = Atomics.compareExchange(ctl, STATE, st, st | CLOSED);
+      if (prev === st) break;
+      st = prev;
+    }
+    const joined = st & ~CLOSED;
+    for (let d = Atomics.load(ctl, DONE); d < joined; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d);
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      this.broken = true;
+      throw new Error('gemm: a helper thread failed inside the wasm kernel; threads are now off for this kernel');
+    }
+  }
+
+  /** Stops the helpers (tests; the process never waits for them anyway). */
+  async close(): Promise<void> {
+    Atomics.store(this.control, CMD, -1);
+    Atomics.add(this.control, SEQ, 1);
+    Atomics.notify(this.control, SEQ);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** node:worker_threads when this runtime can start helpers synchronously, else null. */
+export function workerThreads(): WorkerThreadsModule | null {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    if (typeof proc?.getBuiltinModule !== 'function' || typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
+    const wt = proc.getBuiltinModule('node:worker_threads') as WorkerThreadsModule | undefined;
+    return wt && typeof wt.Worker === 'function' ? wt : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Logical CPUs available to this process (1 where unknown). */
+export function availableCores(): number {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
+    return Math.max(1, os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1);
+  } catch {
+    return 1;
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * A WebAssembly SIMD GEMM kernel (f32x4 for float32, f64x2 for float64), assembled at run time
+ * from this file.
+ *
+ * No binary is shipped: `buildGemmModule` writes the bytes of a tiny wasm module by hand (the
+ * encoding is the WebAssembly core spec's binary format, §5, plus the fixed-width SIMD
+ * proposal's opcodes), and `WasmGemmKernel` instantiates it on first use. Where the runtime
+ * lacks wasm SIMD the module fails to validate and the caller keeps the plain-JS kernel.
+ *
+ * The module exports two functions. `pack` copies a block of A or B (already copied into the
+ * module's memory, any strides) into the zero-padded micro-panels below. `macro` is the
+ * *macro-kernel* of the GotoBLAS/BLIS scheme
+ * (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 2008;
+ * Van Zee & van de Geijn, "BLIS", ACM TOMS 2015):
+ *
+ *   macro(mc, nc, kc, ap, bp, c, ldc, accum)
+ *     for jr in 0..nc step NR:              (a column panel of packed B, kc×NR, stays in L1)
+ *       for ir in 0..mc step MR:            (a row panel of packed A, MR×kc)
+ *         C[ir:ir+MR, jr:jr+NR] (accum ? += : =) Ã[ir-panel] · B̃[jr-panel]   ← the micro-kernel
+ *
+ * mc and nc are multiples of MR and NR (the caller pads), kc ≥ 1; ap, bp, c are byte addresses
+ * in the module's memory, ldc is C's row stride in bytes. Packed layouts (es = 4 or 8 bytes):
+ *
+ *   Ã: panel p holds rows p·MR … p·MR+MR−1;  element (r, k) at ap + es·(p·MR·kc + k·MR + r)
+ *   B̃: panel q holds cols q·NR … q·NR+NR−1;  element (k, c) at bp + es·(q·NR·kc + k·NR + c)
+ *
+ * The micro-kernel keeps an MR×NR tile of C in MR·NR/L v128 registers (L = 4 or 2 lanes); per
+ * k it loads NR/L vectors of B̃, broadcasts MR scalars of Ã (v128.load32_splat / load64_splat)
+ * and does MR·NR/L multiply-adds (mul + add; for float32 the fused f32x4.relaxed_madd where the
+ * runtime has relaxed SIMD, e.g. Node ≥ 22 or --experimental-wasm-relaxed-simd). Accumulation is
+ * in the element type; float64 never fuses, so its sums are rounded exactly as the naive loop's.
+ */
+
+// ---- a minimal wasm assembler -------------------------------------------------------------------
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (for i32.const). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const EMPTY_BLOCK = 0x40;
+
+/** The instructions the kernel uses (core spec §5.4; SIMD opcodes are 0xfd-prefixed). */
+const op = {
+  block: (): number[] => [0x02, EMPTY_BLOCK],
+  if: (): number[] => [0x04, EMPTY_BLOCK],
+  else: (): number[] => [0x05],
+  loop: (): number[] => [0x03, EMPTY_BLOCK],
+  br: (depth: number): number[] => [0x0c, ...uleb(depth)],
+  select: (): number[] => [0x1b],
+  end: (): number[] => [0x0b],
+  brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
+  get: (i: number): number[] => [0x20, ...uleb(i)],
+  set: (i: number): number[] => [0x21, ...uleb(i)],
+  tee: (i: number): number[] => [0x22, ...uleb(i)],
+  i32: (v: number): number[] => [0x41, ...sleb(v)],
+  i32Add: (): number[] => [0x6a],
+  i32Sub: (): number[] => [0x6b],
+  i32Mul: (): number[] => [0x6c],
+  i32LtU: (): number[] => [0x49],
+  i32LtS: (): number[] => [0x48],
+  i32GeS: (): number[] => [0x4e],
+  i32GtS: (): number[] => [0x4a],
+  i64: (v: number): number[] => [0x42, ...sleb(v)],
+  // scalar bit copies (no float conversion, NaN payloads kept)
+  i32Load: (): number[] => [0x28, 2, 0],
+  i64Load: (): number[] => [0x29, 3, 0],
+  i32Store: (): number[] => [0x36, 2, 0],
+  i64Store: (): number[] => [0x37, 3, 0],
+  // memarg = (log2 alignment, constant byte offset)
+  v128Zero: (): number[] => [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
+  v128Load: (offset: number): number[] => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
+  v128Store: (offset: number): number[] => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
+  load32Splat: (offset: number): number[] => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
+  load64Splat: (offset: number): number[] => [0xfd, ...uleb(0x0a), 3, ...uleb(offset)],
+  f32x4Add: (): number[] => [0xfd, ...uleb(0xe4)],
+  f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
+  f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],
+  f64x2Mul: (): number[] => [0xfd, ...uleb(0xf2)],
+  /** relaxed SIMD: a·b + c, fused or not at the engine's choice. */
+  f32x4RelaxedMadd: (): number[] => [0xfd, ...uleb(0x105)],
+};
+
+export type GemmDType = 'float32' | 'float64';
+
+export interface GemmModuleOptions {
+  /** float32: f32x4 lanes; float64: f64x2 lanes. */
+  dtype: GemmDType;
+  /** Rows of the register tile (any ≥ 1). */
+  mr: number;
+  /** Columns of the register tile (a multiple of the lane count: 4 for float32, 2 for float64). */
+  nr: number;
+  /** float32 only: use f32x4.relaxed_madd (relaxed SIMD) instead of mul + add. */
+  relaxed: boolean;
+  /** Import a shared memory (for worker threads) instead of a private one. */
+  shared: boolean;
+}
+
+/** The bytes of a module importing `env.mem` and exporting `macro` and `pack` (see the file header). */
+export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOptions): Uint8Array {
+  const es = dtype === 'float32' ? 4 : 8; // bytes per element
+  const lanes = 16 / es;
+  if (!(mr >= 1 && nr >= lanes && nr % lanes === 0)) throw new Error(`wasm gemm: bad ${dtype} tile ${mr}×${nr}`);
+  if (relaxed && dtype !== 'float32') throw new Error('wasm gemm: relaxed madd is float32 only');
+  const macro = macroBody(es, mr, nr, relaxed);
+  const pack = packBody(es);
+  // memory limits: flags 0x00 {min}, 0x03 {min, max, shared}
+  const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    ...section(1, vec([
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // type 0: (i32×8) → ()  macro
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // type 1: (i32×7) → ()  pack
+    ])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...limits]])), // import memory
+    ...section(3, vec([uleb(0), uleb(1)])), // func 0: type 0, func 1: type 1
+    ...section(7, vec([[...name('macro'), 0x00, ...uleb(0)], [...name('pack'), 0x00, ...uleb(1)]])), // exports
+    ...section(10, vec([[...uleb(macro.length), ...macro], [...uleb(pack.length), ...pack]])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+/** Locals declaration + instructions of `macro(mc, nc, kc, ap, bp, c, ldc)`. */
+function macroBody(es: number, mr: number, nr: number, relaxed: boolean): number[] {
+  const lanes = 16 / es;
+  const dtype = es === 4 ? 'float32' : 'float64';
+  const nv = nr / lanes; // vectors per tile row
+  const splat = dtype === 'float32' ? op.load32Splat : op.load64Splat;
+  const mul = dtype === 'float32' ? op.f32x4Mul : op.f64x2Mul;
+  const add = dtype === 'float32' ? op.f32x4Add : op.f64x2Add;
+  // params
+  const MC = 0, NC = 1, KC = 2, AP = 3, BP = 4, C = 5, LDC = 6, ACCUM = 7;
+  // i32 locals
+  const IR = 8, JR = 9, K = 10, PA = 11, PB = 12, PC = 13, ROW = 14; // ROW: base of the current C row
+  const nI32Locals = 7;
+  // v128 locals: accumulators acc[x][y], then B vectors b[y], then the broadcast a
+  const V0 = 8 + nI32Locals;
+  const acc = (x: number, y: number): number => V0 + x * nv + y;
+  const bv = (y: number): number => V0 + mr * nv + y;
+  const AV = V0 + mr * nv + nv;
+  const nV128Locals = mr * nv + nv + 1;
+
+  const body: number[] = [];
+  const emit = (...parts: number[][]): void => { for (const p of parts) body.push(...p); };
+
+  emit(op.i32(0), op.set(JR));
+  emit(op.loop()); // J
+  {
+    emit(op.i32(0), op.set(IR));
+    emit(op.loop()); // I
+    {
+      // pa = ap + ir·kc·es; pb = bp + jr·kc·es; pc = c + ir·ldc + jr·es
+      emit(op.get(AP), op.get(IR), op.get(KC), op.i32Mul(), op.i32(es), op.i32Mul(), op.i32Add(), op.set(PA));
+      emit(op.get(BP), op.get(JR), op.get(KC), op.i32Mul(), op.i32(es), op.i32Mul(), op.i32Add(), op.set(PB));
+      emit(op.get(C), op.get(IR), op.get(LDC), op.i32Mul(), op.i32Add(), op.get(JR), op.i32(es), op.i32Mul(), op.i32Add(), op.set(PC));
+      // load the C tile (accum ≠ 0), else start from zero: C need not be cleared first
+      emit(op.get(ACCUM), op.if());
+      emit(op.get(PC), op.set(ROW));
+      for (let x = 0; x < mr; x++) {
+        if (x > 0) emit(op.get(ROW), op.get(LDC), op.i32Add(), op.set(ROW));
+        for (let y = 0; y < nv; y++) emit(op.get(ROW), op.v128Load(16 * y), op.set(acc(x, y)));
+      }
+      emit(op.else());
+      for (let x = 0; x < mr; x++) for (let y = 0; y < nv; y++) emit(op.v128Zero(), op.set(acc(x, y)));
+      emit(op.end());
+      // k loop
+      emit(op.get(KC), op.set(K));
+      emit(op.loop()); // Kloop
+      {
+        for (let y = 0; y < nv; y++) emit(op.get(PB), op.v128Load(16 * y), op.set(bv(y)));
+        for (let x = 0; x < mr; x++) {
+          emit(op.get(PA), splat(es * x), op.set(AV));
+          for (let y = 0; y < nv; y++) {
+            if (relaxed) emit(op.get(AV), op.get(bv(y)), op.get(acc(x, y)), op.f32x4RelaxedMadd(), op.set(acc(x, y)));
+            else emit(op.get(acc(x, y)), op.get(AV), op.get(bv(y)), mul(), add(), op.set(acc(x, y)));
+          }
+        }
+        emit(op.get(PA), op.i32(es * mr), op.i32Add(), op.set(PA));
+        emit(op.get(PB), op.i32(es * nr), op.i32Add(), op.set(PB));
+        emit(op.get(K), op.i32(1), op.i32Sub(), op.tee(K), op.brIf(0));
+      }
+      emit(op.end());
+      // store the C tile
+      emit(op.get(PC), op.set(ROW));
+      for (let x = 0; x < mr; x++) {
+        if (x > 0) emit(op.get(ROW), op.get(LDC), op.i32Add(), op.set(ROW));
+        for (let y = 0; y < nv; y++) emit(op.get(ROW), op.get(acc(x, y)), op.v128Store(16 * y));
+      }
+      emit(op.get(IR), op.i32(mr), op.i32Add(), op.tee(IR), op.get(MC), op.i32LtU(), op.brIf(0));
+    }
+    emit(op.end());
+    emit(op.get(JR), op.i32(nr), op.i32Add(), op.tee(JR), op.get(NC), op.i32LtU(), op.brIf(0));
+  }
+  emit(op.end());
+  emit(op.end()); // function end
+  return [...vec([[...uleb(nI32Locals), I32], [...uleb(nV128Locals), V128]]), ...body];
+}
+
+/**
+ * `pack(dst, src, sw, sk, width, kc, w)`: packs a width×kc block (element (r, k) at byte
+ * address src + r·sw + k·sk; strides may be negative) into ⌈width/w⌉ panels of w rows:
+ *
+ *   for each panel p, for k in 0..kc, for r in 0..w:
+ *     *dst++ = r < width − p·w ? src[(p·w + r)·sw + k·sk] : 0
+ *
+ * Ã is packed with (sw, sk) = (row stride, col stride), w = MR; B̃ with (col stride, row
+ * stride), w = NR. Elements are copied as bits (i32/i64 load/store). width, kc ≥ 1.
+ */
+function packBody(es: number): number[] {
+  const DST = 0, SRC = 1, SW = 2, SK = 3, WIDTH = 4, KC = 5, W = 6;
+  const PW = 7, NV = 8, KK = 9, ADDR = 10, R = 11, ROWBASE = 12;
+  const load = es === 4 ? op.i32Load : op.i64Load;
+  const store = es === 4 ? op.i32Store : op.i64Store;
+  const zero = es === 4 ? op.i32(0) : op.i64(0);
+  const b: number[] = [];
+  const emit = (...parts: number[][]): void => { for (const p of parts) b.push(...p); };
+  emit(op.i32(0), op.set(PW));
+  emit(op.loop()); // panels
+  {
+    // nv = min(w, width − pw): rows of this panel that exist
+    emit(op.get(W), op.get(WIDTH), op.get(PW), op.i32Sub(), op.tee(NV), op.get(NV), op.get(W), op.i32GtS(), op.select(), op.set(NV));
+    emit(op.get(SRC), op.get(PW), op.get(SW), op.i32Mul(), op.i32Add(), op.set(ROWBASE));
+    emit(op.i32(0), op.set(KK));
+    emit(op.loop()); // k
+    {
+      emit(op.get(ROWBASE), op.get(KK), op.get(SK), op.i32Mul(), op.i32Add(), op.set(ADDR));
+      emit(op.i32(0), op.set(R));
+      emit(op.loop()); // copy the nv ≥ 1 existing rows
+      {
+        emit(op.get(DST), op.get(R), op.i32(es), op.i32Mul(), op.i32Add(), op.get(ADDR), load(), store());
+        emit(op.get(ADDR), op.get(SW), op.i32Add(), op.set(ADDR));
+        emit(op.get(R), op.i32(1), op.i32Add(), op.tee(R), op.get(NV), op.i32LtS(), op.brIf(0));
+      }
+      emit(op.end());
+      emit(op.block(), op.loop()); // zero the padding rows nv…w−1
+      {
+        emit(op.get(R), op.get(W), op.i32GeS(), op.brIf(1));
+        emit(op.get(DST), op.get(R), op.i32(es), op.i32Mul(), op.i32Add(), zero, store());
+        emit(op.get(R), op.i32(1), op.i32Add(), op.set(R), op.br(0));
+      }
+      emit(op.end(), op.end());
+      emit(op.get(DST), op.get(W), op.i32(es), op.i32Mul(), op.i32Add(), op.set(DST));
+      emit(op.get(KK), op.i32(1), op.i32Add(), op.tee(KK), op.get(KC), op.i32LtS(), op.brIf(0));
+    }
+    emit(op.end());
+    emit(op.get(PW), op.get(W), op.i32Add(), op.tee(PW), op.get(WIDTH), op.i32LtS(), op.brIf(0));
+  }
+  emit(op.end());
+  emit(op.end()); // function end
+  return [...vec([[...uleb(6), I32]]), ...b];
+}
+
+// ---- run-time instance ---------------------------------------------------------------------------
+
+/** `macro(mc, nc, kc, ap, bp, c, ldc, accum)`, see the file header. */
+export type MacroFn = (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accum: number) => void;
+type PackFn = (dst: number, src: number, sw: number, sk: number, width: number, kc: number, w: number) => void;
+
+/** The slice of the WebAssembly JS API used here (the project's `lib` has no DOM typings). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+
+const supportCache = new Map<string, boolean>();
+
+/** True when the runtime validates wasm SIMD modules (and, for `relaxed`, relaxed SIMD ones). */
+export function wasmSimdSupported(relaxed = false): boolean {
+  const key = String(relaxed);
+  const cached = supportCache.get(key);
+  if (cached !== undefined) return cached;
+  let ok = false;
+  try {
+    ok = wasmApi !== undefined && wasmApi.validate(buildGemmModule({ dtype: 'float32', mr: 1, nr: 4, relaxed, shared: false }));
+  } catch {
+    ok = false;
+  }
+  supportCache.set(key, ok);
+  return ok;
+}
+
+/**
+ * One instantiated kernel with its own memory, which grows to the largest product seen.
+ * For float32, relaxed SIMD's fused multiply-add is used when the runtime has it (unless
+ * `relaxed: false` is given).
+ */
+export class WasmGemmKernel {
+  readonly dtype: GemmDType;
+  readonly mr: number;
+  readonly nr: number;
+  readonly relaxed: boolean;
+  readonly memory: WasmMemory;
+  /** The compiled module (helper threads instantiate it on the same, shared, memory). */
+  readonly module: object;
+  /** True when the memory is a shared one (SharedArrayBuffer-backed). */
+  readonly shared: boolean;
+  readonly macroFn: MacroFn;
+  private readonly packFn: PackFn;
+  private view: Float32Array | Float64Array;
+
+  constructor(opts: { dtype: GemmDType; mr: number; nr: number; relaxed?: boolean; shared?: boolean }) {
+    this.dtype = opts.dtype;
+    this.mr = opts.mr;
+    this.nr = opts.nr;
+    this.relaxed = opts.relaxed ?? (opts.dtype === 'float32' && wasmSimdSupported(true));
+    this.shared = opts.shared ?? false;
+    if (wasmApi === undefined) throw new Error('wasm gemm: this runtime has no WebAssembly');
+    const bytes = buildGemmModule({ dtype: this.dtype, mr: this.mr, nr: this.nr, relaxed: this.relaxed, shared: this.shared });
+    // a shared memory needs a maximum: the whole 32-bit space (address space is only reserved)
+    this.memory = this.shared ? new wasmApi.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) : new wasmApi.Memory({ initial: 1 });
+    this.module = new wasmApi.Module(bytes);
+    const inst = new wasmApi.Instance(this.module, { env: { mem: this.memory } });
+    this.macroFn = inst.exports['macro'] as MacroFn;
+    this.packFn = inst.exports['pack'] as PackFn;
+    this.view = this.makeView();
+  }
+
+  private makeView(): Float32Array | Float64Array {
+    return this.dtype === 'float32' ? new Float32Array(this.memory.buffer) : new Float64Array(this.memory.buffer);
+  }
+
+  /** A typed-array view of the whole memory, at least `bytes` long (grows the memory if needed). */
+  heap(bytes: number): Float32Array | Float64Array {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.view.buffer !== this.memory.buffer) this.view = this.makeView();
+    return this.view;
+  }
+
+  /** Runs the macro-kernel (arguments in bytes; see the file header). */
+  macro(mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accum: number): void {
+    this.macroFn(mc, nc, kc, ap, bp, c, ldc, accum);
+  }
+
+  /** Packs a width×kc block at byte address src (byte strides sw, sk) into w-wide panels at dst. */
+  pack(dst: number, src: number, sw: number, sk: number, width: number, kc: number, w: number): void {
+    this.packFn(dst, src, sw, sk, width, kc, w);
+  }
+}
