@@ -11,7 +11,7 @@
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
  * the engine sums them back to each input's shape (engine.ts), never the op.
  */
-import { getBackend, getDefaultDevice, type View } from '../backends/backend.js';
+import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
 import {
@@ -897,6 +897,41 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const mask = Tensor.fromStorage(x.storage.backend.fromArray(m, x.dtype), x.shape);
   const out = mapK('mul', [x, mask], x.dtype);
   return record(DROPOUT, [x], out, undefined, [mask]);
+}
+
+// layerNorm (fused): y = (x − μ)·r·w + b over rows of length n, r = 1/√(σ² + ε), in one kernel
+// pass where the backend has one (CPU). With x̂ = (x − μ)·r and ĝ = g·w:
+//   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
+// The composite twin is nn.functional's layerNorm path; test/nn/fused.test.ts checks they agree.
+const LAYER_NORM = defineOp<{ n: number; stats: Storage; hasW: boolean; hasB: boolean }>('layerNorm', (c, g) => {
+  const { n, stats, hasW, hasB } = c.attrs;
+  const x = c.inputs[0]!;
+  const w = hasW ? c.inputs[1]! : null;
+  const iw = 1, ib = hasW ? 2 : 1; // positions of weight and bias among the inputs
+  const r = x.storage.backend.layerNormBackward!(contiguous(g), x, stats, w, n, {
+    x: c.needsGrad[0]!, w: hasW && c.needsGrad[iw]!, b: hasB && c.needsGrad[ib]!,
+  });
+  const grads: (Tensor | null)[] = [r.dx ? Tensor.fromStorage(r.dx, x.shape) : null];
+  if (hasW) grads.push(r.dw ? Tensor.fromStorage(r.dw, [n]) : null);
+  if (hasB) grads.push(r.db ? Tensor.fromStorage(r.db, [n]) : null);
+  return grads;
+});
+
+/**
+ * The fused layer norm over the last dims holding n elements, or null when the backend has no
+ * fused kernel (the caller then uses the composite). weight/bias are flat [n].
+ */
+export function layerNormFused(x: Tensor, n: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor | null {
+  const be = x.storage.backend;
+  if (!be.layerNormForward || !be.layerNormBackward || !isFloatingDType(x.dtype)) return null;
+  for (const p of [weight, bias]) if (p && (p.dtype !== x.dtype || p.device !== x.device)) return null;
+  const xc = contiguous(x);
+  const w = weight ? contiguous(weight) : null;
+  const b = bias ? contiguous(bias) : null;
+  const { y, stats } = be.layerNormForward(xc, n, w, b, eps);
+  const out = Tensor.fromStorage(y, x.shape);
+  const inputs = [xc, ...(w ? [w] : []), ...(b ? [b] : [])];
+  return record(LAYER_NORM, inputs, out, { n, stats, hasW: w !== null, hasB: b !== null });
 }
 
 // ---- in-place assignment (not recorded) --------------------------------------------------------

@@ -69,6 +69,17 @@ export interface Backend {
   gather(x: View, dim: number, index: View): Storage;
   /** dst[p with p[dim] := index[p]] += src[p] for every p in index's shape (in place). */
   scatterAdd(dst: View, dim: number, index: View, src: View): void;
+
+  // ---- optional fused kernels (the op layer uses the composite where a backend has none) ----
+  /**
+   * Layer norm over contiguous rows of length n: y = (x − μ)/√(σ² + ε)·w + b. Returns y and the
+   * per-row statistics (float64 [mean…, rstd…], 2·rows) that the backward needs.
+   */
+  layerNormForward?(x: View, n: number, w: View | null, b: View | null, eps: number): { y: Storage; stats: Storage };
+  /** Gradients of layerNormForward for upstream g (contiguous, x's shape). */
+  layerNormBackward?(
+    g: View, x: View, stats: Storage, w: View | null, n: number, needs: { x: boolean; w: boolean; b: boolean },
+  ): { dx: Storage | null; dw: Storage | null; db: Storage | null };
 }
 
 import { cpuBackend } from './cpu/index.js';

@@ -47,11 +47,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  *   y = (x − E[x]) / √(Var[x] + ε) · γ + β,   Var biased (divides by n)
  *
  * Shape: x (*, ...normalizedShape); weight, bias: normalizedShape.
+ *
+ * Runs the backend's fused kernel when it has one (the CPU does), else this composite of
+ * differentiable ops; `composite: true` forces the composite (the tests compare both).
  */
 export function layerNorm(
   x: Tensor,
   normalizedShape: number | readonly number[],
-  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; composite?: boolean } = {},
 ): Tensor {
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const k = ns.length;
@@ -62,6 +65,13 @@ export function layerNorm(
   if (!(eps >= 0)) throw new Error(`layerNorm: eps must be ≥ 0, got ${eps}`);
   for (const [name, p] of [['weight', opts.weight], ['bias', opts.bias]] as const) {
     if (p && !shapesEqual(p.shape, ns)) throw new Error(`layerNorm: ${name} must have shape ${fmtShape(ns)}, got ${fmtShape(p.shape)}`);
+  }
+  if (!(opts.composite ?? false)) {
+    // the fused kernel (one pass per row, hand-written backward) where the backend has one
+    const n = ns.reduce((a, b) => a * b, 1);
+    const flat = (p: Tensor | null | undefined) => (p ? p.reshape([n]) : null);
+    const fused = ops.layerNormFused(x, n, flat(opts.weight), flat(opts.bias), eps);
+    if (fused) return fused;
   }
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const mu = x.mean(dims, true);

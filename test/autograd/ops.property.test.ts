@@ -19,7 +19,7 @@ import {
   sign, sin, slice, softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, tensor, Tensor, transpose, unsqueeze,
   var as variance, view, where,
 } from '../../src/index.js';
-import { cast, toDevice } from '../../src/autograd/ops.js';
+import { cast, layerNormFused, toDevice } from '../../src/autograd/ops.js';
 import { CpuBackend } from '../../src/backends/cpu/index.js';
 import { expectClose } from '../helpers.js';
 import {
@@ -527,6 +527,27 @@ const PROPERTIES: Record<string, () => void> = {
         expected.fill(0, padding * h, (padding + 1) * h);
         expectClose(gradOf(padding), expected, { rtol: 0, atol: 0, what: `grad with paddingIdx ${padding}` });
       }
+    },
+  ),
+  layerNorm: property(
+    // the fused kernel over the last dim(s); x, weight and bias all differentiable (with or without affine)
+    fc.record({ shape: shapeArb({ minRank: 1 }), k: fc.constantFrom(1, 2), affine: fc.boolean(), eps: fc.constantFrom(1e-12, 1e-5) }).chain(({ shape, k, affine, eps }) => {
+      const kk = Math.min(k, shape.length);
+      const ns = shape.slice(shape.length - kk);
+      return fc.record({ x: inputArb(fc.constant(shape)), w: inputArb(fc.constant(ns)), b: inputArb(fc.constant(ns)), ns: fc.constant(ns), affine: fc.constant(affine), eps: fc.constant(eps) });
+    }),
+    ({ x, w, b, ns, affine, eps }) => {
+      const n = ns.reduce((p, d) => p * d, 1);
+      fc.pre(n >= 2); // a row of one element has zero variance: y ≡ b
+      // away from the kink of √: rows of (near-)constant values make 1/√(σ² + ε) explode, and
+      // central differences with step 1e-6 no longer see a smooth function
+      for (let r = 0; r < x.values.length; r += n) {
+        const row = x.values.slice(r, r + n);
+        const mu = row.reduce((a, v) => a + v, 0) / n;
+        fc.pre(row.reduce((a, v) => a + (v - mu) ** 2, 0) / n > 0.05);
+      }
+      if (affine) checkOp([x, w, b], (t, tw, tb) => layerNormFused(t, n, tw!.reshape([n]), tb!.reshape([n]), eps)!);
+      else checkOp([x], (t) => layerNormFused(t, n, null, null, eps)!);
     },
   ),
   dropout: property(

@@ -12,6 +12,7 @@ import { erf } from '../erf.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { forEachIndex, forEachRow } from './strided.js';
 import { gemm } from './matmul.js';
+import { layerNormBackward, layerNormForward } from './fused.js';
 
 export class CpuStorage implements Storage {
   disposed = false;
@@ -23,6 +24,12 @@ export class CpuStorage implements Storage {
   get size(): number {
     return this.data.length;
   }
+}
+
+/** The elements of a contiguous view (a subarray, no copy); fused kernels require contiguity. */
+function contiguousData(v: View): TypedArray {
+  const n = v.shape.reduce((a, b) => a * b, 1);
+  return dataOf(v.storage).subarray(v.offset, v.offset + n) as TypedArray;
 }
 
 function dataOf(s: Storage): TypedArray {
@@ -199,6 +206,26 @@ export class CpuBackend implements Backend {
       if (j < 0 || j >= size || !Number.isInteger(j)) throw new RangeError(`scatterAdd: index ${j} is out of bounds for dim ${dim} with size ${size}`);
       dd[offs[0]! + j * ds]! += sd[offs[2]!]!;
     });
+  }
+
+  layerNormForward(x: View, n: number, w: View | null, b: View | null, eps: number): { y: Storage; stats: Storage } {
+    const xd = contiguousData(x), dt = x.storage.dtype;
+    const r = layerNormForward(xd, n, w ? contiguousData(w) : null, b ? contiguousData(b) : null, eps, dt);
+    const stats = new Float64Array(2 * r.mean.length);
+    stats.set(r.mean);
+    stats.set(r.rstd, r.mean.length);
+    return { y: new CpuStorage(this, dt, r.y), stats: new CpuStorage(this, 'float64', stats) };
+  }
+
+  layerNormBackward(
+    g: View, x: View, stats: Storage, w: View | null, n: number, needs: { x: boolean; w: boolean; b: boolean },
+  ): { dx: Storage | null; dw: Storage | null; db: Storage | null } {
+    const st = dataOf(stats) as Float64Array;
+    const rows = st.length / 2;
+    const dt = x.storage.dtype;
+    const r = layerNormBackward(contiguousData(g), contiguousData(x), st.subarray(0, rows), st.subarray(rows), w ? contiguousData(w) : null, n, dt, needs);
+    const wrap = (a: TypedArray | null) => (a ? new CpuStorage(this, dt, a) : null);
+    return { dx: wrap(r.dx), dw: wrap(r.dw), db: wrap(r.db) };
   }
 }
 

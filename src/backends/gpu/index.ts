@@ -647,7 +647,7 @@ export class GpuBackend implements Backend {
     return s;
   }
 
-  private cpuRun(f: () => Storage, dtype: DType): Storage {
+  private cpuRun(f: () => Storage, dtype: DType): GpuStorage {
     const r = f() as CpuStorage;
     return this.fromHost(r.data, dtype);
   }

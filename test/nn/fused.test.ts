@@ -1,0 +1,44 @@
+/**
+ * Fused kernels equal their composite twins in value and gradient:
+ * nn.functional.layerNorm (fused CPU kernel, hand-written backward) vs the same function built
+ * from differentiable ops (`composite: true`).
+ */
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { F, fromTypedArray, Generator, type Tensor } from '../../src/index.js';
+import { expectClose } from '../helpers.js';
+
+function run(shape: number[], k: number, affine: boolean, eps: number, dtype: 'float32' | 'float64', seed: number, composite: boolean) {
+  const gen = new Generator(seed);
+  const mk = (s: number[], scale = 1, shift = 0) => fromTypedArray(Float64Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => shift + scale * gen.normal()), s, { dtype }).requiresGrad_();
+  const ns = shape.slice(shape.length - k);
+  const x = mk(shape, 2, seed % 3 === 0 ? 100 : 0); // some rows with a large mean
+  const w = affine ? mk(ns) : null;
+  const b = affine ? mk(ns) : null;
+  const y = F.layerNorm(x, ns, { weight: w, bias: b, eps, composite });
+  const gy = fromTypedArray(Float64Array.from({ length: y.numel() }, () => gen.normal()), [...y.shape], { dtype });
+  y.mul(gy).sum().backward();
+  const grads = [x, w, b].filter((t): t is Tensor => t !== null).map((t) => t.grad!);
+  return { y, grads };
+}
+
+describe('fused layerNorm == composite layerNorm', () => {
+  it('values and gradients (float64 to 1e-9; float32 to float32 rounding)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2 }), fc.boolean(),
+        fc.constantFrom(1e-12, 1e-5), fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), fc.nat(1000),
+        (shape, k, affine, eps, dtype, seed) => {
+          const kk = Math.min(k, shape.length);
+          fc.pre(shape.slice(shape.length - kk).reduce((a, b) => a * b, 1) >= 2);
+          const f = run(shape, kk, affine, eps, dtype, seed, false);
+          const c = run(shape, kk, affine, eps, dtype, seed, true);
+          const tol = dtype === 'float64' ? { rtol: 1e-9, atol: 1e-9 } : { rtol: 2e-3, atol: 2e-3 };
+          expectClose(f.y, c.y, { ...tol, what: 'forward' });
+          f.grads.forEach((g, i) => expectClose(g, c.grads[i]!, { ...tol, what: `gradient of input ${i}` }));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
