@@ -67,6 +67,16 @@ function mapInto(op: MapOp, out: TypedArray, outShape: Shape, outStrides: readon
   });
 }
 
+/**
+ * True for the row-lookup pattern of embedding and indexSelect(…, 0, …): a 2-D tensor with
+ * contiguous rows, dim 0, and an index that is constant along each row (stride 0 on dim 1)
+ * and covers whole rows.
+ */
+function isRowLookup(x: View, dim: number, index: View): boolean {
+  return dim === 0 && x.shape.length === 2 && index.shape.length === 2 && x.strides[1] === 1 &&
+    index.strides[1] === 0 && index.shape[1] === x.shape[1];
+}
+
 const REDUCE_INIT: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };
 
 export class CpuBackend implements Backend {
@@ -186,6 +196,16 @@ export class CpuBackend implements Backend {
     const out = allocArray(x.storage.dtype, numel(index.shape));
     const xd = dataOf(x.storage), id = dataOf(index.storage);
     const size = x.shape[dim]!, xs = x.strides[dim]!;
+    if (isRowLookup(x, dim, index)) {
+      // embedding / indexSelect over rows: copy whole contiguous rows
+      const [n, H] = index.shape as [number, number];
+      for (let r = 0; r < n; r++) {
+        const j = id[index.offset + r * index.strides[0]!]!;
+        if (j < 0 || j >= size || !Number.isInteger(j)) throw new RangeError(`gather: index ${j} is out of bounds for dim ${dim} with size ${size}`);
+        out.set(xd.subarray(x.offset + j * xs, x.offset + j * xs + H), r * H);
+      }
+      return new CpuStorage(this, x.storage.dtype, out);
+    }
     // x's strides with the gathered dim zeroed: the index supplies that coordinate
     const xStrides = x.strides.map((s, i) => (i === dim ? 0 : s));
     let k = 0;
@@ -200,6 +220,17 @@ export class CpuBackend implements Backend {
   scatterAdd(dst: View, dim: number, index: View, src: View): void {
     const dd = dataOf(dst.storage), id = dataOf(index.storage), sd = dataOf(src.storage);
     const size = dst.shape[dim]!, ds = dst.strides[dim]!;
+    if (isRowLookup(dst, dim, index) && src.strides[1] === 1 && src.strides[0] === src.shape[1]) {
+      // the embedding gradient: add whole contiguous rows
+      const [n, H] = index.shape as [number, number];
+      for (let r = 0; r < n; r++) {
+        const j = id[index.offset + r * index.strides[0]!]!;
+        if (j < 0 || j >= size || !Number.isInteger(j)) throw new RangeError(`scatterAdd: index ${j} is out of bounds for dim ${dim} with size ${size}`);
+        const d0 = dst.offset + j * ds, s0 = src.offset + r * H;
+        for (let c = 0; c < H; c++) dd[d0 + c]! += sd[s0 + c]!;
+      }
+      return;
+    }
     const dStrides = dst.strides.map((s, i) => (i === dim ? 0 : s));
     forEachIndex(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], (offs) => {
       const j = id[offs[1]!]!;
