@@ -13,36 +13,11 @@ import { fileURLToPath } from 'node:url';
 
 import { loadAverage, machineInfo, sectionMarkdown, type Section, type SectionResult } from './harness.js';
 import { matmulSection } from './matmul.js';
-
-// =====================================================================================================
-// BERT-tiny workloads — PLACEHOLDER, to be filled in once src/nn has the BERT layers.
-//
-// Add them as Sections (or replace these stubs in place), e.g. in bench/bert.ts:
-//   • 'bert-forward'  forward pass of BERT-tiny (L=2, H=128, A=2, I=512), batch 8 × seq 128,
-//                     noGrad: ms per batch and sequences/s; peer: torch via a python script
-//                     like bench/torch_bench.py (same config, torch.set_num_threads(2)).
-//   • 'bert-train'    one training step (forward + crossEntropy + backward + AdamW.step):
-//                     ms per step; same peer.
-//   • 'rss-long-run'  RSS (harness.rssMiB()) sampled every N steps over a long training run:
-//                     start / peak / end MiB and the slope, to catch leaks (tensors not freed,
-//                     graphs retained). Quick mode: fewer steps.
-// Return status 'ok' with columns/rows/notes; use timeSync/timeAsync from harness.ts so every
-// number is a median of ≥ 5 runs after warm-up.
-// =====================================================================================================
-const pending = (id: string, title: string, what: string): Section => ({
-  id,
-  title,
-  run: async (): Promise<SectionResult> => ({
-    id, title, status: 'pending', columns: [], rows: [],
-    notes: [`Pending: ${what} (waits for the BERT layers in src/nn; see the placeholder in bench/run.ts).`],
-  }),
-});
+import { bertSections } from './bert.js';
 
 const SECTIONS: Section[] = [
   matmulSection,
-  pending('bert-forward', 'BERT-tiny forward pass', 'forward pass, batch 8 × 128 tokens, vs torch'),
-  pending('bert-train', 'BERT-tiny training step', 'forward + backward + AdamW step, vs torch'),
-  pending('rss-long-run', 'RSS over a long run', 'resident memory sampled over many training steps'),
+  ...bertSections, // BERT-tiny training step, forward pass, RSS over 1000 steps (bench/bert.ts)
 ];
 
 async function main(): Promise<void> {
