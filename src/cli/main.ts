@@ -12,6 +12,8 @@
  *
  * Every command has --help. Bad options and missing files print a message and exit 2.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { COMMANDS } from './commands.js';
 import { UsageError } from './args.js';
 
@@ -52,8 +54,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && /cli[\\/]main\.(ts|js)$/.test(process.argv[1]);
-if (isEntry) {
+/** True when this file is the program (also through npm's bin symlink), not an import. */
+function isEntry(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

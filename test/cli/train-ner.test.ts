@@ -3,12 +3,13 @@
  * configuration: it trains, the loss falls, and the outputs exist and parse.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('tensorgrad train-ner (the demo), tiny', () => {
   it('trains, reports, and writes checkpoint + metrics + curves', () => {
@@ -42,5 +43,15 @@ describe('tensorgrad train-ner (the demo), tiny', () => {
     const help = spawnSync(process.execPath, [...CLI, 'train-ner', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: tensorgrad train-ner/);
+  });
+
+  it('runs through a symlink, as npm installs the `tensorgrad` bin', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-bin-'));
+    const link = join(dir, 'tensorgrad.ts');
+    symlinkSync(join(ROOT, 'src/cli/main.ts'), link);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', link, 'info'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^tensorgrad \d+\.\d+\.\d+ on Node/);
+    expect(r.stdout).toMatch(/cpu: available/);
   });
 });
