@@ -30,15 +30,22 @@ describe('fused layerNorm == composite layerNorm', () => {
         fc.constantFrom(1e-12, 1e-5), fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), fc.nat(1000),
         (shape, k, affine, eps, dtype, seed) => {
           const kk = Math.min(k, shape.length);
-          fc.pre(shape.slice(shape.length - kk).reduce((a, b) => a * b, 1) >= 2);
+          // rows of 2 are degenerate: x̂ = ±1 whatever x, so ∂y/∂x ≡ 0 and only rounding noise
+          // (amplified by 1/σ) remains — float32 noise of the two paths is then incomparable
+          fc.pre(shape.slice(shape.length - kk).reduce((a, b) => a * b, 1) >= 3);
           const f = run(shape, kk, affine, eps, dtype, seed, false);
           const c = run(shape, kk, affine, eps, dtype, seed, true);
-          const tol = dtype === 'float64' ? { rtol: 1e-9, atol: 1e-9 } : { rtol: 2e-3, atol: 2e-3 };
-          expectClose(f.y, c.y, { ...tol, what: 'forward' });
-          f.grads.forEach((g, i) => expectClose(g, c.grads[i]!, { ...tol, what: `gradient of input ${i}` }));
+          // float32: the composite rounds every intermediate to float32 (the fused kernel keeps
+          // float64 statistics), so allow float32 rounding scaled by the largest magnitude
+          const tolFor = (t: Tensor) => {
+            const m = Math.max(1, ...Array.from(t.toTypedArray(), Math.abs));
+            return dtype === 'float64' ? { rtol: 1e-9, atol: 1e-9 * m } : { rtol: 2e-3, atol: 5e-3 * m };
+          };
+          expectClose(f.y, c.y, { ...tolFor(c.y), what: 'forward' });
+          f.grads.forEach((g, i) => expectClose(g, c.grads[i]!, { ...tolFor(c.grads[i]!), what: `gradient of input ${i}` }));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: Number(process.env.PROP_RUNS ?? 60) },
     );
   });
 });
