@@ -380,6 +380,24 @@ export abstract class BertPreTrainedModel extends Module {
   abstract readonly config: BertConfig;
 
   /**
+   * Module.loadStateDict for HuggingFace files: legacy TF names (`LayerNorm.gamma` / `.beta`)
+   * are read as `.weight` / `.bias`, the non-persistent `position_ids` buffer that older
+   * checkpoints carry is ignored, and tied weights stored once are filled in. Everything else
+   * (missing or unexpected keys under `strict`, shape mismatches) is reported as usual.
+   * Use `loadPretrained` to also adapt the `bert.` prefix and tolerate a fresh task head.
+   */
+  override loadStateDict(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const src = sd instanceof Map ? Object.fromEntries(sd) : sd;
+    const fixed: StateDict = {};
+    for (const [k, v] of Object.entries(src)) {
+      if (/(^|\.)position_ids$/.test(k)) continue;
+      fixed[k.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')] = v;
+    }
+    this.completeTiedKeys(fixed);
+    return super.loadStateDict(fixed, opts);
+  }
+
+  /**
    * Loads a HuggingFace BERT state dict: maps legacy TF names (`LayerNorm.gamma/beta`),
    * adds or strips the `bert.` prefix to fit this model, ignores keys HF ignores (position_ids,
    * an unused pooler, another task's head such as `cls.*` in a sequence classifier), and allows

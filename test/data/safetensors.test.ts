@@ -58,3 +58,25 @@ describe('safetensors ⇄ tensors', () => {
     expect(() => loadSafetensors(new Uint8Array([1, 2, 3]))).toThrow(SafetensorsError);
   });
 });
+
+describe('model.loadStateDict(loadSafetensors(path)) with a HF-named checkpoint', () => {
+  it('maps legacy gamma/beta, ignores position_ids, fills a tied decoder stored once', () => {
+    manualSeed(6);
+    const a = new nn.BertForMaskedLM(tiny());
+    const sd: Record<string, ReturnType<typeof tensor>> = {};
+    for (const [k, v] of Object.entries(a.stateDict())) {
+      if (k === 'cls.predictions.decoder.weight' || k === 'cls.predictions.decoder.bias') continue; // safetensors keeps one copy
+      sd[k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')] = v;
+    }
+    sd['bert.embeddings.position_ids'] = tensor([[0, 1, 2]], { dtype: 'int32' });
+    const dir = mkdtempSync(join(tmpdir(), 'tg-st-'));
+    saveSafetensors(sd, join(dir, 'model.safetensors'));
+    manualSeed(7);
+    const b = new nn.BertForMaskedLM(tiny());
+    b.loadStateDict(loadSafetensors(join(dir, 'model.safetensors')));
+    for (const [k, v] of Object.entries(a.stateDict())) expect(b.stateDict()[k]!.toArray(), k).toEqual(v.toArray());
+    // strictness is kept for real problems
+    const bad = { ...sd, 'bert.encoder.layer.0.output.dense.weight': tensor([[1]]) };
+    expect(() => new nn.BertForMaskedLM(tiny()).loadStateDict(bad)).toThrow(/Size mismatch: bert\.encoder\.layer\.0\.output\.dense\.weight/);
+  });
+});
