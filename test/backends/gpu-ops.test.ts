@@ -1,12 +1,14 @@
 /**
- * Op-level conformance on the GPU: forward values and gradients of the differentiable ops, and
+ * Op-level conformance on the GPU: forward values and gradients of every differentiable op of the
+ * registry (a test checks the table covers OPS), and
  * a whole BERT training step (forward, backward, AdamW), computed on 'gpu' and on 'cpu' from the
  * same float32 data, agree within float32 tolerances. Skipped (with the reason in the title)
  * where the GPU backend is not available; run under `xvfb-run -a` (CI does).
  */
 import { describe, expect, it } from 'vitest';
+import { OPS } from '../../src/autograd/ops.js';
 import {
-  backendInfo, cat, F, Generator, fromTypedArray, manualSeed, nn, optim, stack, tensor, where, type Tensor,
+  backendInfo, cat, dropout, F, Generator, fromTypedArray, manualSeed, nn, optim, stack, tensor, where, type Tensor,
 } from '../../src/index.js';
 import { expectClose } from '../helpers.js';
 
@@ -19,30 +21,36 @@ function data(gen: Generator, shape: number[], lo = -2, hi = 2): Tensor {
   return fromTypedArray(Float32Array.from({ length: n }, () => lo + (hi - lo) * gen.random()), shape);
 }
 
-type Case = { name: string; shapes: number[][]; positive?: boolean; fn: (...x: Tensor[]) => Tensor };
+type Case = { name: string; ops: string[]; shapes: number[][]; positive?: boolean; fn: (...x: Tensor[]) => Tensor };
 
 const CASES: Case[] = [
-  { name: 'add (broadcast)', shapes: [[3, 4], [4]], fn: (a, b) => a.add(b) },
-  { name: 'sub', shapes: [[3, 1], [1, 5]], fn: (a, b) => a.sub(b) },
-  { name: 'mul', shapes: [[2, 3, 4], [3, 1]], fn: (a, b) => a.mul(b) },
-  { name: 'div', shapes: [[4, 3], [4, 3]], positive: true, fn: (a, b) => a.div(b) },
-  { name: 'pow', shapes: [[5]], positive: true, fn: (a) => a.pow(2.5) },
-  { name: 'exp/log/sqrt/rsqrt', shapes: [[6]], positive: true, fn: (a) => a.exp().add(a.log()).add(a.sqrt()).add(a.rsqrt()) },
-  { name: 'tanh/sigmoid/relu/abs', shapes: [[7]], fn: (a) => a.tanh().add(a.sigmoid()).add(a.relu()).add(a.abs()) },
-  { name: 'gelu (erf and tanh)', shapes: [[3, 5]], fn: (a) => a.gelu().add(a.gelu('tanh')) },
-  { name: 'sin/cos/clamp', shapes: [[8]], fn: (a) => a.sin().mul(a.cos()).add(a.clamp(-0.5, 0.7)) },
-  { name: 'maximum/minimum/where', shapes: [[4, 4], [4, 4]], fn: (a, b) => a.maximum(b).add(a.minimum(b)).add(where(a.gt(b), a, b.mul(2))) },
-  { name: 'sum/mean/max over dims', shapes: [[3, 4, 5]], fn: (a) => a.sum(1).sum(-1).add(a.mean([0, 2]).sum()).add(a.max(-1).sum(-1)) },
-  { name: 'var/std/logsumexp', shapes: [[4, 6]], fn: (a) => a.var(1).add(a.std(0).sum()).add(a.logsumexp(1)) },
-  { name: 'softmax/logSoftmax', shapes: [[3, 7]], fn: (a) => a.softmax(-1).add(a.logSoftmax(0)) },
-  { name: 'matmul (batched, broadcast, transposed)', shapes: [[2, 3, 4], [4, 5]], fn: (a, b) => a.matmul(b).add(a.transpose(1, 2).transpose(1, 2).matmul(b)) },
-  { name: 'views: permute/reshape/slice/expand/contiguous', shapes: [[2, 3, 4]], fn: (a) => a.permute(2, 0, 1).reshape(4, 6).slice(1, 1, 5, 2).expand(2, 4, 2).contiguous() },
-  { name: 'cat/stack/split', shapes: [[2, 3], [2, 3]], fn: (a, b) => cat([a, b], 1).add(stack([a, b], 2).reshape(2, 6)).split(2, 1)[1]! },
-  { name: 'gather/indexSelect', shapes: [[4, 5]], fn: (a) => a.gather(1, tensor([[0, 4], [2, 2], [1, 3], [4, 0]], { dtype: 'int32', device: a.device })).sum(1).add(a.indexSelect(0, tensor([3, 1], { dtype: 'int32', device: a.device })).sum(1).sum()) },
-  { name: 'embedding', shapes: [[6, 3]], fn: (w) => F.embedding(tensor([[1, 5, 1], [0, 2, 5]], { dtype: 'int32', device: w.device }), w, 0) },
-  { name: 'layerNorm + linear', shapes: [[2, 3, 8], [4, 8], [4]], fn: (x, w, b) => F.layerNorm(F.linear(x, w, b), 4) },
-  { name: 'crossEntropy (ignoreIndex, smoothing)', shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device }), { labelSmoothing: 0.1 }) },
-  { name: 'attention with a padding mask', shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
+  { name: 'add (broadcast)', ops: ['add', 'expand'], shapes: [[3, 4], [4]], fn: (a, b) => a.add(b) },
+  { name: 'sub', ops: ['sub'], shapes: [[3, 1], [1, 5]], fn: (a, b) => a.sub(b) },
+  { name: 'mul', ops: ['mul'], shapes: [[2, 3, 4], [3, 1]], fn: (a, b) => a.mul(b) },
+  { name: 'div', ops: ['div'], shapes: [[4, 3], [4, 3]], positive: true, fn: (a, b) => a.div(b) },
+  { name: 'pow', ops: ['powScalar'], shapes: [[5]], positive: true, fn: (a) => a.pow(2.5) },
+  { name: 'exp/log/sqrt/rsqrt', ops: ['exp', 'log', 'sqrt', 'rsqrt'], shapes: [[6]], positive: true, fn: (a) => a.exp().add(a.log()).add(a.sqrt()).add(a.rsqrt()) },
+  { name: 'tanh/sigmoid/relu/abs', ops: ['tanh', 'sigmoid', 'relu', 'abs'], shapes: [[7]], fn: (a) => a.tanh().add(a.sigmoid()).add(a.relu()).add(a.abs()) },
+  { name: 'gelu (erf and tanh)', ops: ['gelu', 'geluTanh'], shapes: [[3, 5]], fn: (a) => a.gelu().add(a.gelu('tanh')) },
+  { name: 'sin/cos/clamp', ops: ['sin', 'cos', 'clamp'], shapes: [[8]], fn: (a) => a.sin().mul(a.cos()).add(a.clamp(-0.5, 0.7)) },
+  { name: 'maximum/minimum/where', ops: ['maximum', 'minimum', 'where'], shapes: [[4, 4], [4, 4]], fn: (a, b) => a.maximum(b).add(a.minimum(b)).add(where(a.gt(b), a, b.mul(2))) },
+  { name: 'sum/mean/max over dims', ops: ['sum', 'max'], shapes: [[3, 4, 5]], fn: (a) => a.sum(1).sum(-1).add(a.mean([0, 2]).sum()).add(a.max(-1).sum(-1)) },
+  { name: 'var/std/logsumexp', ops: [], shapes: [[4, 6]], fn: (a) => a.var(1).add(a.std(0).sum()).add(a.logsumexp(1)) },
+  { name: 'softmax/logSoftmax', ops: ['softmax', 'logSoftmax'], shapes: [[3, 7]], fn: (a) => a.softmax(-1).add(a.logSoftmax(0)) },
+  { name: 'matmul (batched, broadcast, transposed)', ops: ['matmul'], shapes: [[2, 3, 4], [4, 5]], fn: (a, b) => a.matmul(b).add(a.transpose(1, 2).transpose(1, 2).matmul(b)) },
+  { name: 'views: permute/reshape/slice/expand/contiguous', ops: ['permute', 'reshape', 'slice', 'contiguous'], shapes: [[2, 3, 4]], fn: (a) => a.permute(2, 0, 1).reshape(4, 6).slice(1, 1, 5, 2).expand(2, 4, 2).contiguous() },
+  { name: 'cat/stack/split', ops: ['cat'], shapes: [[2, 3], [2, 3]], fn: (a, b) => cat([a, b], 1).add(stack([a, b], 2).reshape(2, 6)).split(2, 1)[1]! },
+  { name: 'gather/indexSelect', ops: ['gather', 'indexSelect'], shapes: [[4, 5]], fn: (a) => a.gather(1, tensor([[0, 4], [2, 2], [1, 3], [4, 0]], { dtype: 'int32', device: a.device })).sum(1).add(a.indexSelect(0, tensor([3, 1], { dtype: 'int32', device: a.device })).sum(1).sum()) },
+  { name: 'embedding', ops: ['embedding'], shapes: [[6, 3]], fn: (w) => F.embedding(tensor([[1, 5, 1], [0, 2, 5]], { dtype: 'int32', device: w.device }), w, 0) },
+  { name: 'layerNorm + linear', ops: ['layerNorm'], shapes: [[2, 3, 8], [4, 8], [4]], fn: (x, w, b) => F.layerNorm(F.linear(x, w, b), 4) },
+  { name: 'crossEntropy (ignoreIndex, smoothing)', ops: [], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device }), { labelSmoothing: 0.1 }) },
+  { name: 'attention with a padding mask', ops: [], shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
+  { name: 'neg/sign/erf', ops: ['neg', 'sign', 'erf'], shapes: [[6]], fn: (a) => a.neg().add(a.sign()).add(a.erf()) },
+  { name: 'pow (tensor exponent)', ops: ['pow'], shapes: [[5], [5]], positive: true, fn: (a, b) => a.pow(b) },
+  { name: 'min over a dim', ops: ['min'], shapes: [[3, 4]], fn: (a) => a.min(1) },
+  { name: 'cast float32 → float64 → float32', ops: ['cast'], shapes: [[4]], fn: (a) => a.to('float64').mul(2).to('float32') },
+  { name: 'toDevice (gpu → cpu → gpu)', ops: ['toDevice'], shapes: [[2, 3]], fn: (a) => a.cpu().exp().to(a.device) },
+  { name: 'dropout (seeded)', ops: ['dropout'], shapes: [[4, 5]], fn: (a) => { manualSeed(11); return dropout(a, 0.3); } },
 ];
 
 function run(c: Case, device: 'cpu' | 'gpu', seed: number): { y: number[]; grads: number[][] } {
@@ -53,6 +61,13 @@ function run(c: Case, device: 'cpu' | 'gpu', seed: number): { y: number[]; grads
   y.mul(gy).sum().backward();
   return { y: Array.from(y.cpu().toTypedArray()), grads: xs.map((x) => Array.from(x.grad!.cpu().toTypedArray())) };
 }
+
+describe('the GPU conformance table', () => {
+  it('covers every differentiable op of the registry', () => {
+    const covered = new Set(CASES.flatMap((c) => c.ops));
+    expect([...OPS.keys()].filter((op) => !covered.has(op))).toEqual([]);
+  });
+});
 
 describe.skipIf(!info.available)(`ops on the GPU equal the CPU${info.available ? '' : ` — SKIPPED: ${info.reason}`}`, () => {
   for (const c of CASES) {
