@@ -38,3 +38,5 @@ export type { GpuBackendOptions } from './backends/gpu/index.js';
 
 export { startProfile, stopProfile, formatProfile } from './utils/profile.js';
 export { setGemmThreads, getGemmThreads } from './backends/cpu/matmul.js';
+export { setCpuPoolLimit, emptyCpuCache, cpuPool } from './backends/cpu/pool.js';
+export type { PoolStats } from './backends/cpu/pool.js';

@@ -9,10 +9,14 @@
  *     its input's shape — here, in one place, never in an op;
  *   - accumulates: a tensor used twice receives the sum of both gradients (fan-out);
  *   - frees: saved tensors are dropped unless `retainGraph`, and a second backward through a
- *     freed node is a clear error.
+ *     freed node is a clear error; every storage the backward itself created (intermediate
+ *     gradients, temporaries of the formulas) is disposed at the end — except the gradients
+ *     it stored in `.grad` — so the CPU backend reuses those buffers in the next step and the
+ *     GPU frees its textures, without waiting for the garbage collector.
  * Backward formulas are written with Tensor ops, so they run on whichever backend holds the data.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { keep, withCreated } from '../tensor/scope.js';
 import { timed } from '../utils/profile.js';
 
 let gradEnabled = true;
@@ -139,7 +143,13 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     if (g.dtype !== root.dtype) g = g.to(root.dtype); // grads take the dtype of what they are grads of
   }
   const retain = opts.retainGraph ?? false;
-  noGrad(() => {
+  const stored: Tensor[] = []; // tensors whose .grad this backward set
+  const accumulateLeaf = (t: Tensor, gt: Tensor): void => {
+    // .grad += g (a fresh tensor, never aliasing a gradient flowing elsewhere)
+    t.grad = t.grad ? engineHooks.add(t.grad, gt) : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    stored.push(t);
+  };
+  const { created } = withCreated(() => noGrad(() => {
     if (!root.gradFn) {
       accumulateLeaf(root, g);
       return;
@@ -182,10 +192,14 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
       }
       if (!retain) node.release();
     }
-  });
-}
-
-function accumulateLeaf(t: Tensor, g: Tensor): void {
-  // .grad += g (a fresh tensor, never aliasing a gradient flowing elsewhere)
-  t.grad = t.grad ? engineHooks.add(t.grad, g) : g.contiguous() === g ? g.clone() : g.contiguous();
+  }));
+  // Everything created above is unreachable from user code except the stored gradients, which
+  // belong to their tensors (parameters, usually older than any enclosing tidy) and so are
+  // exempted from tidy as well: `tidy(() => loss.backward())` leaves usable .grad behind.
+  const kept = new Set<unknown>();
+  for (const t of stored) {
+    kept.add(t.grad!.storage);
+    keep(t.grad!);
+  }
+  for (const s of created) if (!kept.has(s) && !s.disposed) s.backend.dispose(s);
 }

@@ -182,9 +182,9 @@ export const cos = unaryOp('cos', (x, _y, g) => mul(g, neg(mapUnary('sin', x))))
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 export const erf = unaryOp('erf', (x, _y, g) => mul(g, mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI)));
 /** y = GELU(x) = x·Φ(x) (exact erf form);  ∂y/∂x = Φ(x) + x·φ(x) */
-const geluErf = unaryOp('gelu', (x, _y, g) => mul(g, mapUnary('geluGrad', x)));
+const geluErf = unaryOp('gelu', (x, _y, g) => mapK('geluBackward', [x, g], g.dtype)); // one fused pass
 /** y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)));  derivative in opcodes.ts */
-const geluTanh = unaryOp('geluTanh', (x, _y, g) => mul(g, mapUnary('geluTanhGrad', x)));
+const geluTanh = unaryOp('geluTanh', (x, _y, g) => mapK('geluTanhBackward', [x, g], g.dtype));
 /** GELU (Hendrycks & Gimpel 2016): exact (`'none'`, BERT's) or the tanh approximation (GPT-2's). */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate === 'none') return geluErf(x);
@@ -893,7 +893,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const n = x.numel();
   const m = allocArray(x.dtype, n);
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  for (let i = 0; i < n; i++) m[i] = defaultGenerator.random() >= p ? scale : 0;
+  defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
   const mask = Tensor.fromStorage(x.storage.backend.fromArray(m, x.dtype), x.shape);
   const out = mapK('mul', [x, mask], x.dtype);
   return record(DROPOUT, [x], out, undefined, [mask]);

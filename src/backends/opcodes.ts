@@ -11,11 +11,11 @@
 export type UnaryOp =
   | 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'sin' | 'cos' | 'erf' | 'reciprocal' | 'square'
-  | 'gelu' | 'geluGrad' | 'geluTanh' | 'geluTanhGrad' | 'logicalNot' | 'isnan';
+  | 'gelu' | 'geluTanh' | 'logicalNot' | 'isnan';
 
 /** Elementwise ops of two inputs (broadcast through strides by the caller). */
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'geluBackward' | 'geluTanhBackward'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor';
 
 /** Elementwise ops of three inputs. */
@@ -55,14 +55,8 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   square: 'a * a',
   // GELU(a) = a·Φ(a) = ½a(1 + erf(a/√2))
   gelu: `0.5 * a * (1 + erf(a * ${INV_SQRT2}))`,
-  // d/da GELU(a) = Φ(a) + a·φ(a)
-  geluGrad: `0.5 * (1 + erf(a * ${INV_SQRT2})) + a * ${INV_SQRT_2PI} * Math.exp(-0.5 * a * a)`,
   // GELU_tanh(a) = ½a(1 + tanh(√(2/π)(a + 0.044715a³)))
   geluTanh: `0.5 * a * (1 + Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
-  // d/da: ½(1 + t) + ½a(1 − t²)·√(2/π)(1 + 3·0.044715a²), t = tanh(…)
-  geluTanhGrad:
-    `((t) => 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * ${GELU_TANH_SCALE} * (1 + ${3 * GELU_TANH_CUBIC} * a * a))` +
-    `(Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
   logicalNot: '(a ? 0 : 1)',
   isnan: '(a !== a ? 1 : 0)',
 };
@@ -72,6 +66,13 @@ export const BINARY_EXPR: Record<BinaryOp, string> = {
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',
+  // GELU's backward in one pass (a = x, b = ∂L/∂y): b·(Φ(a) + a·φ(a)), φ(a) = e^(−a²/2)/√(2π)
+  geluBackward: `b * (0.5 * (1 + erf(a * ${INV_SQRT2})) + a * ${INV_SQRT_2PI} * Math.exp(-0.5 * a * a))`,
+  // tanh GELU's backward (a = x, b = ∂L/∂y): b·(½(1 + t) + ½a(1 − t²)·√(2/π)(1 + 3·0.044715a²)),
+  // t = tanh(√(2/π)(a + 0.044715a³))
+  geluTanhBackward:
+    `b * ((t) => 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * ${GELU_TANH_SCALE} * (1 + ${3 * GELU_TANH_CUBIC} * a * a))` +
+    `(Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
   pow: 'Math.pow(a, b)',
   // NaN propagates, as torch.maximum/minimum do
   maximum: '(a !== a || b !== b ? NaN : a > b ? a : b)',

@@ -60,6 +60,22 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs `fn` and also returns the set of storages it created (they stay tracked by any
+ * enclosing `tidy` as well). `backward()` uses it to dispose its own temporaries.
+ */
+export function withCreated<T>(fn: () => T): { result: T; created: Set<Storage> } {
+  const created = new Set<Storage>();
+  scopes.push(created);
+  try {
+    return { result: fn(), created };
+  } finally {
+    scopes.pop();
+    const parent = scopes[scopes.length - 1];
+    if (parent) for (const s of created) parent.add(s);
+  }
+}
+
 /** Keeps `x` alive past the enclosing tidy (it is moved to no scope). */
 export function keep<T extends HasStorage>(x: T): T {
   for (const scope of scopes) scope.delete(x.storage);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  arange, dropout, eye, fromTypedArray, full, fullLike, getRngState, linspace, manualSeed, ones, onesLike, rand, randint,
+  arange, dropout, eye, Generator, fromTypedArray, full, fullLike, getRngState, linspace, manualSeed, ones, onesLike, rand, randint,
   randn, setRngState, tensor, zeros, zerosLike,
 } from '../../src/index.js';
 import { errorOf, expectClose } from '../helpers.js';
@@ -241,5 +241,49 @@ describe('fromTypedArray', () => {
     a[0] = 100;
     expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
     expect(errorOf(() => fromTypedArray(a, [4]))).toBe('fromTypedArray: shape [4] holds 4 elements but the array has 6');
+  });
+});
+
+describe('Generator.bernoulliFill (dropout masks)', () => {
+  it('keeps each entry with probability 1 − p (within 5σ), exactly for p = 0 and p = 1', () => {
+    const g = new Generator(7);
+    const n = 200_000;
+    for (const p of [0.1, 0.5, 0.9]) {
+      const m = new Float32Array(n);
+      g.bernoulliFill(m, p, 3);
+      let kept = 0;
+      for (const v of m) { expect(v === 0 || v === 3).toBe(true); if (v === 3) kept++; }
+      const sigma = Math.sqrt(n * p * (1 - p));
+      expect(Math.abs(kept - n * (1 - p)), `p = ${p}`).toBeLessThan(5 * sigma);
+    }
+    const all = new Float64Array(1000);
+    g.bernoulliFill(all, 0, 2);
+    expect(all.every((v) => v === 2)).toBe(true);
+    g.bernoulliFill(all, 1, 2);
+    expect(all.every((v) => v === 0)).toBe(true);
+    expect(() => g.bernoulliFill(all, 1.5, 1)).toThrow('bernoulliFill: p must be in [0, 1], got 1.5');
+  });
+
+  it('neighbouring draws and consecutive masks are uncorrelated', () => {
+    const g = new Generator(3);
+    const n = 100_000;
+    const a = new Float64Array(n), b = new Float64Array(n);
+    g.bernoulliFill(a, 0.5, 1);
+    g.bernoulliFill(b, 0.5, 1);
+    const corr = (x: ArrayLike<number>, y: ArrayLike<number>, len: number) => {
+      let sx = 0, sy = 0, sxy = 0, sxx = 0, syy = 0;
+      for (let i = 0; i < len; i++) { sx += x[i]!; sy += y[i]!; sxy += x[i]! * y[i]!; sxx += x[i]! * x[i]!; syy += y[i]! * y[i]!; }
+      return (sxy - (sx * sy) / len) / Math.sqrt((sxx - (sx * sx) / len) * (syy - (sy * sy) / len));
+    };
+    // |ρ| of independent ±1 sequences is ≈ 1/√n = 0.003; 0.02 is > 6σ
+    expect(Math.abs(corr(a, b, n))).toBeLessThan(0.02);
+    expect(Math.abs(corr(a, a.subarray(1), n - 1))).toBeLessThan(0.02);
+    // the generator state moved by one draw per mask: the same seed replays both masks
+    const h = new Generator(3);
+    const a2 = new Float64Array(n), b2 = new Float64Array(n);
+    h.bernoulliFill(a2, 0.5, 1);
+    h.bernoulliFill(b2, 0.5, 1);
+    expect(a2).toEqual(a);
+    expect(b2).toEqual(b);
   });
 });

@@ -8,7 +8,8 @@
  * and its backward, with ĝ = g·w:
  *   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
  */
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { cpuPool } from './pool.js';
 
 export interface LayerNormForward {
   y: TypedArray;
@@ -19,7 +20,7 @@ export interface LayerNormForward {
 
 export function layerNormForward(x: TypedArray, n: number, w: TypedArray | null, b: TypedArray | null, eps: number, dtype: DType): LayerNormForward {
   const rows = n === 0 ? 0 : x.length / n;
-  const y = allocArray(dtype, x.length);
+  const y = cpuPool.alloc(dtype, x.length, false);
   const mean = new Float64Array(rows);
   const rstd = new Float64Array(rows);
   for (let r = 0, o = 0; r < rows; r++, o += n) {
@@ -49,7 +50,7 @@ export function layerNormBackward(
   needs: { x: boolean; w: boolean; b: boolean },
 ): { dx: TypedArray | null; dw: TypedArray | null; db: TypedArray | null } {
   const rows = mean.length;
-  const dx = needs.x ? allocArray(dtype, x.length) : null;
+  const dx = needs.x ? cpuPool.alloc(dtype, x.length, false) : null;
   const dw64 = needs.w ? new Float64Array(n) : null;
   const db64 = needs.b ? new Float64Array(n) : null;
   for (let r = 0, o = 0; r < rows; r++, o += n) {
@@ -75,7 +76,7 @@ export function layerNormBackward(
   }
   const cast = (a: Float64Array | null) => {
     if (!a) return null;
-    const out = allocArray(dtype, a.length);
+    const out = cpuPool.alloc(dtype, a.length, false);
     out.set(a);
     return out;
   };

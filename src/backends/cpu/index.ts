@@ -2,17 +2,20 @@
  * The CPU backend: storage is a typed array, kernels are plain loops.
  *
  * Elementwise kernels are compiled once per opcode from the scalar formulas of opcodes.ts
- * with `new Function`, so the inner loop has no per-element dispatch. Reductions and matmul
+ * with `new Function`, so the inner loop has no per-element dispatch; float32 kernels use
+ * float32-accurate exp/erf (math32.ts). Reductions and matmul
  * accumulate in float64 and round once on the way out.
  */
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { isFloatingDType, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { contiguousStrides, numel, type Shape } from '../../tensor/shape.js';
 import type { Backend, Storage, View } from '../backend.js';
 import { erf } from '../erf.js';
+import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { forEachIndex, forEachRow } from './strided.js';
 import { gemm } from './matmul.js';
 import { layerNormBackward, layerNormForward } from './fused.js';
+import { cpuPool } from './pool.js';
 
 export class CpuStorage implements Storage {
   disposed = false;
@@ -40,30 +43,45 @@ function dataOf(s: Storage): TypedArray {
 
 // ---- compiled row kernels ------------------------------------------------------------------
 
-type RowKernel = (n: number, out: TypedArray, oo: number, os: number, ins: TypedArray[], offs: number[], strides: number[], erfFn: (x: number) => number) => void;
+type RowKernel = (n: number, out: TypedArray, oo: number, os: number, ins: TypedArray[], offs: number[], strides: number[]) => void;
 
-const rowKernels = new Map<MapOp, RowKernel>();
+const rowKernels = new Map<string, RowKernel>();
 
-/** Builds `for (i < n) out[oo + i·os] = EXPR(in₀[…], in₁[…], …)` for an opcode. */
-function rowKernel(op: MapOp): RowKernel {
-  let k = rowKernels.get(op);
+/**
+ * Builds `for (i < n) out[oo + i·os] = EXPR(in₀[…], in₁[…], …)` for an opcode and the dtypes of
+ * its output and inputs. One compiled function per dtype combination keeps every typed-array
+ * access monomorphic, and a second loop without stride arithmetic serves the common case of
+ * unit strides. Kernels whose output and floating inputs are all float32 evaluate `erf` and
+ * `Math.exp` with the float32-accurate erf32/exp32 (math32.ts); all others with the float64 ones.
+ */
+function rowKernel(op: MapOp, outDtype: DType, inDtypes: readonly DType[]): RowKernel {
+  const key = `${op}:${outDtype}:${inDtypes.join(',')}`;
+  let k = rowKernels.get(key);
   if (k) return k;
   const arity = mapOpArity(op);
   const names = ['a', 'b', 'c'].slice(0, arity);
-  const decl = names.map((v, j) => `const d${j} = ins[${j}], o${j} = offs[${j + 1}], s${j} = strides[${j + 1}];`).join('\n');
-  const reads = names.map((v, j) => `const ${v} = d${j}[o${j} + i * s${j}];`).join(' ');
-  const body = `const erf = erfFn;\n${decl}\nfor (let i = 0; i < n; i++) { ${reads} out[oo + i * os] = ${mapOpExpr(op)}; }`;
-  k = new Function('n', 'out', 'oo', 'os', 'ins', 'offs', 'strides', 'erfFn', body) as RowKernel;
-  rowKernels.set(op, k);
+  const f32 = outDtype === 'float32' && inDtypes.every((d) => d === 'float32' || !isFloatingDType(d));
+  const expr = mapOpExpr(op).replace(/\bMath\.exp\(/g, 'exp(');
+  const decl = names.map((_v, j) => `const d${j} = ins[${j}], o${j} = offs[${j + 1}], s${j} = strides[${j + 1}];`).join('\n');
+  const unit = ['os === 1', ...names.map((_v, j) => `s${j} === 1`)].join(' && ');
+  const readsUnit = names.map((v, j) => `const ${v} = d${j}[o${j} + i];`).join(' ');
+  const readsStrided = names.map((v, j) => `const ${v} = d${j}[o${j} + i * s${j}];`).join(' ');
+  const body = `return function ${op}Kernel(n, out, oo, os, ins, offs, strides) {
+${decl}
+if (${unit}) { for (let i = 0; i < n; i++) { ${readsUnit} out[oo + i] = ${expr}; } }
+else { for (let i = 0; i < n; i++) { ${readsStrided} out[oo + i * os] = ${expr}; } }
+};`;
+  k = new Function('erf', 'exp', body)(f32 ? erf32 : erf, f32 ? exp32 : Math.exp) as RowKernel;
+  rowKernels.set(key, k);
   return k;
 }
 
 /** Runs an elementwise opcode, writing into the (possibly strided) output view. */
-function mapInto(op: MapOp, out: TypedArray, outShape: Shape, outStrides: readonly number[], outOffset: number, inputs: readonly View[]): void {
-  const kernel = rowKernel(op);
+function mapInto(op: MapOp, out: TypedArray, outDtype: DType, outShape: Shape, outStrides: readonly number[], outOffset: number, inputs: readonly View[]): void {
+  const kernel = rowKernel(op, outDtype, inputs.map((v) => v.storage.dtype));
   const ins = inputs.map((v) => dataOf(v.storage));
   forEachRow(outShape, [outStrides, ...inputs.map((v) => v.strides)], [outOffset, ...inputs.map((v) => v.offset)], (n, offs, strides) => {
-    kernel(n, out, offs[0]!, strides[0]!, ins, offs, strides, erf);
+    kernel(n, out, offs[0]!, strides[0]!, ins, offs, strides);
   });
 }
 
@@ -79,11 +97,18 @@ function isRowLookup(x: View, dim: number, index: View): boolean {
 
 const REDUCE_INIT: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };
 
+let scratch = new Float64Array(1024);
+/** The float64 accumulators of a reduction: one workspace reused by every call (a view of n). */
+function reduceScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
+  return scratch.subarray(0, n);
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
 
   fromArray(data: TypedArray, dtype: DType): Storage {
-    const a = allocArray(dtype, data.length);
+    const a = cpuPool.alloc(dtype, data.length, false);
     a.set(data);
     return new CpuStorage(this, dtype, a);
   }
@@ -94,7 +119,7 @@ export class CpuBackend implements Backend {
   }
 
   full(size: number, dtype: DType, value: number): Storage {
-    const a = allocArray(dtype, size);
+    const a = cpuPool.alloc(dtype, size, value === 0);
     if (value !== 0) a.fill(value);
     return new CpuStorage(this, dtype, a);
   }
@@ -110,23 +135,25 @@ export class CpuBackend implements Backend {
   dispose(storage: Storage): void {
     if (storage instanceof CpuStorage && !storage.disposed) {
       storage.disposed = true;
-      storage.data = new Float32Array(0);
+      const data = storage.data;
+      storage.data = new Float32Array(0); // drop the reference first: the array may be reused at once
+      cpuPool.release(data, storage.dtype);
     }
   }
 
   map(op: MapOp, inputs: readonly View[], outShape: Shape, outDtype: DType): Storage {
-    const out = allocArray(outDtype, numel(outShape));
-    mapInto(op, out, outShape, contiguousStrides(outShape), 0, inputs);
+    const out = cpuPool.alloc(outDtype, numel(outShape), false); // every element is written
+    mapInto(op, out, outDtype, outShape, contiguousStrides(outShape), 0, inputs);
     return new CpuStorage(this, outDtype, out);
   }
 
   copy(dst: View, src: View): void {
-    mapInto('identity', dataOf(dst.storage), dst.shape, dst.strides, dst.offset, [src]);
+    mapInto('identity', dataOf(dst.storage), dst.storage.dtype, dst.shape, dst.strides, dst.offset, [src]);
   }
 
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
     const outShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
-    const acc = new Float64Array(numel(outShape)).fill(REDUCE_INIT[op]);
+    const acc = reduceScratch(numel(outShape)).fill(REDUCE_INIT[op]);
     // The output seen with stride 0 along reduced dims: every x element lands on its slot.
     const outStrides = contiguousStrides(outShape).map((s, i) => (dims.includes(i) ? 0 : s));
     const xd = dataOf(x.storage);
@@ -150,7 +177,7 @@ export class CpuBackend implements Backend {
         for (let i = 0; i < n; i++, oo += os, xo += xs) { const v = xd[xo]!; const r = acc[oo]!; if (v < r || (v !== v && r === r)) acc[oo] = v; }
       }
     });
-    const out = allocArray(outDtype, acc.length);
+    const out = cpuPool.alloc(outDtype, acc.length, false);
     out.set(acc);
     return new CpuStorage(this, outDtype, out);
   }
@@ -182,7 +209,7 @@ export class CpuBackend implements Backend {
     const r = a.shape.length;
     const M = a.shape[r - 2]!, K = a.shape[r - 1]!, N = b.shape[r - 1]!;
     const batchShape = a.shape.slice(0, r - 2);
-    const out = allocArray(outDtype, numel(batchShape) * M * N);
+    const out = cpuPool.alloc(outDtype, numel(batchShape) * M * N, false); // gemm writes every element
     const ad = dataOf(a.storage), bd = dataOf(b.storage);
     let c = 0;
     forEachIndex(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs) => {
@@ -193,7 +220,7 @@ export class CpuBackend implements Backend {
   }
 
   gather(x: View, dim: number, index: View): Storage {
-    const out = allocArray(x.storage.dtype, numel(index.shape));
+    const out = cpuPool.alloc(x.storage.dtype, numel(index.shape), false); // every element is written
     const xd = dataOf(x.storage), id = dataOf(index.storage);
     const size = x.shape[dim]!, xs = x.strides[dim]!;
     if (isRowLookup(x, dim, index)) {
