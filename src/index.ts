@@ -20,7 +20,7 @@ export type { GradcheckOptions } from './autograd/gradcheck.js';
 export {
   add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, gelu, erf, sin, cos, clamp,
   maximum, minimum, where, maskedFill, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, isnan,
-  sum, mean, max, min, variance as var, std, logsumexp, softmax, logSoftmax, matmul, reshape, view, flatten, permute,
+  sum, mean, max, min, variance as var, std, logsumexp, softmax, logSoftmax, matmul, addmm, reshape, view, flatten, permute,
   transpose, expand, squeeze, unsqueeze, slice, narrow, select, split, chunk, contiguous, cat, stack, gather,
   indexSelect, embedding, dropout, OPS, COMPOSITES,
 } from './autograd/ops.js';

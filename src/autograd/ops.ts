@@ -456,30 +456,53 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | unde
 }
 
 // softmax: yᵢ = e^(xᵢ−m) / Σⱼ e^(xⱼ−m);  ∂L/∂x = y ⊙ (g − Σ(g ⊙ y))
-const SOFTMAX = defineOp<{ dim: number }>('softmax', (c, g) => {
+// logSoftmax: y = x − m − ln Σ e^(x−m);  ∂L/∂x = g − eʸ·Σg
+// Over the last dim, where the backend has fused row kernels (the CPU), forward and backward
+// are one pass each (`fused`); otherwise these composites of ops. test/nn/fused.test.ts checks
+// that both agree.
+type SoftmaxAttrs = { dim: number; fused: boolean };
+const SOFTMAX = defineOp<SoftmaxAttrs>('softmax', (c, g) => {
   const y = c.output;
+  if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false)];
   return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
 });
-export function softmax(x: Tensor, dim: number): Tensor {
-  checkFloat('softmax', x);
-  const d = normalizeDim('softmax', dim, x.ndim);
-  const out = noGrad(() => {
-    const e = exp(sub(x, max(x, d, true)));
-    return div(e, sum(e, d, true));
-  });
-  return record(SOFTMAX, [x], out, { dim: d });
+const LOG_SOFTMAX = defineOp<SoftmaxAttrs>('logSoftmax', (c, g) => {
+  if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true)];
+  return [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))];
+});
+
+function fusedSoftmaxBackward(g: Tensor, y: Tensor, log: boolean): Tensor {
+  const n = y.shape[y.ndim - 1]!;
+  return Tensor.fromStorage(y.storage.backend.softmaxBackward!(contiguous(g), contiguous(y), n, log), y.shape);
 }
 
-// logSoftmax: y = x − m − ln Σ e^(x−m);  ∂L/∂x = g − eʸ·Σg
-const LOG_SOFTMAX = defineOp<{ dim: number }>('logSoftmax', (c, g) => [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))]);
+/** Whether softmax over `d` can run the backend's fused row kernels. */
+function canFuseSoftmax(x: Tensor, d: number): boolean {
+  const be = x.storage.backend;
+  return d === x.ndim - 1 && x.numel() > 0 && be.softmaxForward !== undefined && be.softmaxBackward !== undefined;
+}
+
+function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
+  const name = isLog ? 'logSoftmax' : 'softmax';
+  checkFloat(name, x);
+  const d = normalizeDim(name, dim, x.ndim);
+  const fused = canFuseSoftmax(x, d);
+  const out = fused
+    ? Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x.detach()), x.shape[d]!, isLog), x.shape)
+    : noGrad(() => {
+      const shifted = sub(x, max(x, d, true));
+      if (isLog) return sub(shifted, log(sum(exp(shifted), d, true)));
+      const e = exp(shifted);
+      return div(e, sum(e, d, true));
+    });
+  return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], out, { dim: d, fused });
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  return softmaxImpl(x, dim, false);
+}
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  checkFloat('logSoftmax', x);
-  const d = normalizeDim('logSoftmax', dim, x.ndim);
-  const out = noGrad(() => {
-    const shifted = sub(x, max(x, d, true));
-    return sub(shifted, log(sum(exp(shifted), d, true)));
-  });
-  return record(LOG_SOFTMAX, [x], out, { dim: d });
+  return softmaxImpl(x, dim, true);
 }
 
 // ---- matmul -------------------------------------------------------------------------------------
@@ -528,6 +551,40 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const s = aa.storage.backend.matmul(broadcastView(aa, [...batch, M, K]), broadcastView(bb, [...batch, K, N]), dt);
   const out = Tensor.fromStorage(s, [...batch, M, N]);
   return isFloatingDType(dt) ? record(MATMUL, [aa, bb], out, undefined) : out;
+}
+
+// addmm: Y = bias + A·B, i.e. Y[i, j] = bias[j] + Σₖ A[i, k]·B[k, j]  (bias: [N], A: [M, K], B: [K, N])
+//   ∂L/∂bias = Σᵢ G[i, :],  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G
+const ADDMM = defineOp<undefined>('addmm', (c, g) => {
+  const [, a, b] = c.inputs as [Tensor, Tensor, Tensor];
+  return [
+    c.needsGrad[0] ? sum(g, 0) : null,
+    c.needsGrad[1] ? matmul(g, transpose(b, 0, 1)) : null,
+    c.needsGrad[2] ? matmul(transpose(a, 0, 1), g) : null,
+  ];
+});
+/**
+ * bias + a·b in one kernel where the backend has a fused `addmm` (the CPU does: the GEMM
+ * accumulates onto rows pre-filled with the bias), else `add(matmul(a, b), bias)`.
+ * torch.addmm(bias, a, b) for a 1-D bias [N], a: [M, K], b: [K, N], all of one float dtype.
+ */
+export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (!(bias instanceof Tensor) || !(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('addmm: bias, a and b must be tensors');
+  const shapes = `bias ${fmtShape(bias.shape)}, a ${fmtShape(a.shape)}, b ${fmtShape(b.shape)}`;
+  if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`addmm: a and b must be 2-D matrices, got ${shapes}`);
+  const [M, K] = a.shape as [number, number];
+  const [K2, N] = b.shape as [number, number];
+  if (K !== K2) throw new Error(`addmm: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (inner dims ${K} != ${K2})`);
+  if (bias.ndim !== 1 || bias.shape[0] !== N) throw new Error(`addmm: bias must be 1-D of length N = ${N} (b's columns), got ${shapes}`);
+  checkSameDevice('addmm', [bias, a, b]);
+  checkFloat('addmm', a, 'a');
+  if (bias.dtype !== a.dtype || b.dtype !== a.dtype) {
+    throw new Error(`addmm: expected bias, a and b of one dtype, got ${bias.dtype}, ${a.dtype} and ${b.dtype}`);
+  }
+  const backend = a.storage.backend;
+  if (!backend.addmm) return add(matmul(a, b), bias); // the composite: its ops record their own gradients
+  const out = Tensor.fromStorage(backend.addmm(bias, a, b, a.dtype), [M, N]);
+  return record(ADDMM, [bias, a, b], out, undefined);
 }
 
 // ---- movement (views) -----------------------------------------------------------------------------

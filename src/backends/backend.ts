@@ -14,6 +14,12 @@
  *   copy        strided copy into another view (contiguous(), cat, slice-assignment)
  *   gather / scatterAdd   index reads and their adjoint (embedding, gather, indexSelect)
  *
+ * Optional fused kernels (the op layer falls back to a composite where a backend has none):
+ *
+ *   addmm       out = bias + a·b for 2-D a, b and a 1-D bias (torch.addmm; nn.Linear's forward)
+ *   layerNormForward / layerNormBackward   layer norm and its gradients in one pass
+ *   softmaxForward / softmaxBackward       (log)softmax over rows and its gradient in one pass
+ *
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
  */
@@ -72,6 +78,18 @@ export interface Backend {
 
   // ---- optional fused kernels (the op layer uses the composite where a backend has none) ----
   /**
+   * out[i, j] = bias[j] + Σₖ a[i, k]·b[k, j] for a: [M, K], b: [K, N], bias: [N] (any strides,
+   * all of dtype outDtype) → contiguous [M, N]. The bias add is fused into the matrix product.
+   */
+  addmm?(bias: View, a: View, b: View, outDtype: DType): Storage;
+  /**
+   * softmax (log = false) or logSoftmax (log = true) over contiguous rows of length n of a
+   * contiguous x → contiguous, x's dtype.
+   */
+  softmaxForward?(x: View, n: number, log: boolean): Storage;
+  /** Their gradient for upstream g from the saved output y (both contiguous rows of length n). */
+  softmaxBackward?(g: View, y: View, n: number, log: boolean): Storage;
+  /**
    * Layer norm over contiguous rows of length n: y = (x − μ)/√(σ² + ε)·w + b. Returns y and the
    * per-row statistics (float64 [mean…, rstd…], 2·rows) that the backward needs.
    */
@@ -109,6 +127,8 @@ export function getBackend(name: string): Backend {
 }
 
 const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
+/** Optional fused kernels, timed like KERNELS where the backend has them. */
+const OPTIONAL_KERNELS = ['addmm'] as const;
 const instrumented = new WeakSet<Backend>();
 
 /**
@@ -120,7 +140,7 @@ function maybeProfiled(b: Backend): Backend {
   if (instrumented.has(b)) return b;
   instrumented.add(b);
   const rec = b as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const k of KERNELS) {
+  for (const k of [...KERNELS, ...OPTIONAL_KERNELS.filter((o) => typeof rec[o] === 'function')]) {
     const f = rec[k]!.bind(b);
     rec[k] = (...args: unknown[]) => (isProfiling() ? timed(typeof args[0] === 'string' ? `kernel:${k}:${args[0]}` : `kernel:${k}`, () => f(...args)) : f(...args));
   }

@@ -29,9 +29,9 @@ export type ArgReduceOp = 'argmax' | 'argmin';
 /** √(2/π), the constant of the tanh approximation of GELU. */
 const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
 /** 1/√2: Φ(x) = ½(1 + erf(x/√2)). */
-const INV_SQRT2 = Math.SQRT1_2;
+export const INV_SQRT2 = Math.SQRT1_2;
 /** 1/√(2π), the normal density's constant: φ(x) = e^(−x²/2)/√(2π). */
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+export const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** The cubic coefficient of the tanh GELU: tanh(√(2/π)(x + 0.044715x³)). */
 const GELU_TANH_CUBIC = 0.044715;
 

@@ -28,6 +28,9 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
  * y = x·Wᵀ + b.
  *
  * Shape: x (*, in), weight (out, in), bias (out) → (*, out).
+ *
+ * With a bias of shape (out) and one float dtype throughout, runs as addmm(b, x, Wᵀ): the bias
+ * add is fused into the matrix product where the backend can (the CPU does), like torch.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got shape ${fmtShape(weight.shape)}`);
@@ -37,8 +40,15 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const lead = x.shape.slice(0, -1);
   const x2 = x.ndim === 2 ? x : x.reshape([-1, inF]); // (N, in), N = ∏ leading dims
-  let y = x2.matmul(weight.transpose(0, 1)); // (N, out); Wᵀ is a stride-swapped view, no copy
-  if (bias) y = y.add(bias);
+  const wT = weight.transpose(0, 1); // (in, out); a stride-swapped view, no copy
+  const fusable = bias && bias.ndim === 1 && bias.shape[0] === weight.shape[0] && isFloatingDType(x.dtype) &&
+    bias.dtype === x.dtype && weight.dtype === x.dtype && bias.device === x.device && weight.device === x.device;
+  let y: Tensor;
+  if (fusable) y = ops.addmm(bias, x2, wT); // (N, out) = b + x2·Wᵀ
+  else {
+    y = x2.matmul(wT); // (N, out)
+    if (bias) y = y.add(bias); // other dtypes / bias shapes: broadcast add, with promotion
+  }
   return x.ndim === 2 ? y : y.reshape([...lead, weight.shape[0]!]); // (*, out)
 }
 

@@ -19,7 +19,7 @@ import {
   sign, sin, slice, softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, tensor, Tensor, transpose, unsqueeze,
   var as variance, view, where,
 } from '../../src/index.js';
-import { cast, layerNormFused, toDevice } from '../../src/autograd/ops.js';
+import { addmm, cast, layerNormFused, toDevice } from '../../src/autograd/ops.js';
 import { CpuBackend } from '../../src/backends/cpu/index.js';
 import { expectClose } from '../helpers.js';
 import {
@@ -134,6 +134,11 @@ const matmulArb = fc
     }
   })
   .chain(([sa, sb]) => fc.tuple(inputArb(sa), inputArb(sb)));
+
+// addmm: bias [n], a [m, k], b [k, n] (any layouts: the harness permutes or steps some of them)
+const addmmArb = fc
+  .record({ m: fc.integer({ min: 1, max: 4 }), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }) })
+  .chain(({ m, k, n }) => fc.tuple(inputArb([n]), inputArb([m, k]), inputArb([k, n])));
 
 // ---- gather / index ops ---------------------------------------------------------------------------
 
@@ -319,6 +324,7 @@ const PROPERTIES: Record<string, () => void> = {
 
   // linear algebra
   matmul: property(matmulArb, ([a, b]) => checkOp([a, b], (x, y) => matmul(x, y))),
+  addmm: property(addmmArb, ([bias, a, b]) => checkOp([bias, a, b], (t, x, y) => addmm(t, x, y))),
 
   // movement
   reshape: property(

@@ -12,6 +12,9 @@
  * summation, Higham, "Accuracy and Stability of Numerical Algorithms", §3.1, with room for the
  * final rounding); float64 ≤ 1e-12·Σₖ|aᵢₖ·bₖⱼ|. Elements of C outside the M×N window must
  * stay untouched.
+ *
+ * `accumulate` (C += A·B, the fused bias of addmm) runs through the same cases with C's window
+ * pre-filled with random values C₀; the reference is then C₀ + Σₖ and |C₀| joins the bound.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -135,25 +138,37 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   seed: fc.integer(),
 });
 
-/** Runs `run` on a case and checks C against the reference (and the untouched margins). */
+/**
+ * Runs `run` on a case and checks C against the reference (and the untouched margins). With
+ * `accumulate`, C's M×N window starts as random C₀ and must end as C₀ + A·B.
+ */
 function check(
   dtype: FloatDType,
   { M, N, K, la, lb, cPad, seed }: Case,
   run: (A: Placed, B: Placed, C: FloatArray, cOff: number) => void,
+  accumulate = false,
 ): void {
   const rand = rng(seed);
   const A = makeMatrix(M, K, la, dtype, rand);
   const B = makeMatrix(K, N, lb, dtype, rand);
   const C = dtype === 'float32' ? new Float32Array(cPad + M * N + cPad) : new Float64Array(cPad + M * N + cPad);
   C.fill(SENTINEL);
+  if (accumulate) for (let e = 0; e < M * N; e++) C[cPad + e] = rand() * 2 - 1;
+  const c0 = Float64Array.from(C.subarray(cPad, cPad + M * N));
   run(A, B, C, cPad);
   const { c, mag } = reference(M, N, K, A, B);
+  if (accumulate) {
+    for (let e = 0; e < M * N; e++) {
+      c[e] = c0[e]! + c[e]!;
+      mag[e] = Math.abs(c0[e]!) + mag[e]!;
+    }
+  }
   const tol = dtype === 'float32' ? (K + 2) * F32_EPS : F64_TOL;
   for (let e = 0; e < M * N; e++) {
     const got = C[cPad + e]!;
     const bound = tol * mag[e]! + 1e-300;
     if (!(Math.abs(got - c[e]!) <= bound)) {
-      throw new Error(`C[${Math.floor(e / N)}, ${e % N}] = ${got}, want ${c[e]} ± ${bound} (M=${M} N=${N} K=${K})`);
+      throw new Error(`C[${Math.floor(e / N)}, ${e % N}] = ${got}, want ${c[e]} ± ${bound} (M=${M} N=${N} K=${K}${accumulate ? ', accumulate' : ''})`);
     }
   }
   for (let e = 0; e < cPad; e++) {
@@ -162,8 +177,8 @@ function check(
   }
 }
 
-const callGemm = (M: number, N: number, K: number, path: GemmPath) => (A: Placed, B: Placed, C: FloatArray, cOff: number): void =>
-  gemm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, path);
+const callGemm = (M: number, N: number, K: number, path: GemmPath, accumulate = false) => (A: Placed, B: Placed, C: FloatArray, cOff: number): void =>
+  gemm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, path, accumulate);
 
 const blockingArb: fc.Arbitrary<Blocking> = fc.record({
   MC: fc.integer({ min: 1, max: 24 }),
@@ -216,6 +231,72 @@ describe('gemm: every path matches a float64 triple loop', () => {
       }), { numRuns: 60 });
     });
   }
+});
+
+describe('gemm with accumulate: C = C₀ + A·B on every path', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const path of ['naive', 'js', 'wasm', 'auto'] as const) {
+      it.skipIf(path === 'wasm' && !hasWasm)(`${path}, ${dtype}, random shapes 0…70 and layouts`, () => {
+        fc.assert(fc.property(caseArb, (c) => check(dtype, c, callGemm(c.M, c.N, c.K, path, true), true)), { numRuns: 60 });
+      });
+    }
+
+    it(`js, ${dtype}, small random blocks (block edges)`, () => {
+      fc.assert(fc.property(caseArb, blockingArb, (c, blk) =>
+        check(dtype, c, (A, B, C, cOff) => gemmJs(blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, true), true),
+      ), { numRuns: 60 });
+    });
+
+    it.skipIf(!hasWasm)(`wasm, ${dtype}, operands packed in JS, small random blocks`, () => {
+      const kern = kernel(dtype, 4, dtype === 'float32' ? 8 : 4);
+      fc.assert(fc.property(caseArb, blockingArb, (c, blk) =>
+        check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'never', 'auto', true), true),
+      ), { numRuns: 40 });
+    });
+
+    it.skipIf(!hasWasm)(`wasm, ${dtype}, random register tiles and small blocks`, () => {
+      const lanes = dtype === 'float32' ? 4 : 2;
+      const tileArb = fc.record({ mr: fc.integer({ min: 1, max: 6 }), nv: fc.integer({ min: 1, max: 3 }) });
+      fc.assert(fc.property(caseArb, blockingArb, tileArb, (c, blk, { mr, nv }) => {
+        const kern = kernel(dtype, mr, nv * lanes);
+        check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'auto', null, true), true);
+      }), { numRuns: 60 });
+    });
+  }
+
+  it('float64: js and wasm sum C₀ first, then k in order (bitwise equal to naive), transposed operands too', () => {
+    const rand = rng(17);
+    const row = { kind: 'row', step: 1, pad: 0, offset: 0 } as const;
+    const col = { kind: 'col', step: 1, pad: 0, offset: 0 } as const;
+    // K = 300 and 513 span several KC slabs; 70 and 47 leave partial register tiles
+    for (const [M, N, K] of [[33, 47, 300], [5, 70, 1], [70, 3, 513], [9, 9, 9]] as const) {
+      for (const [la, lb] of [[row, row], [row, col], [col, row], [col, col]] as const) {
+        const A = makeMatrix(M, K, la, 'float64', rand), B = makeMatrix(K, N, lb, 'float64', rand);
+        const c0 = Float64Array.from({ length: M * N }, () => (rand() * 2 - 1) * 100); // a bias-sized offset
+        const want = c0.slice();
+        gemm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, want, 0, 'naive', true);
+        for (const path of ['js', ...(hasWasm ? ['wasm'] as const : [])] as const) {
+          const got = c0.slice();
+          gemm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, got, 0, path, true);
+          expect(got, `${path} ${M}×${N}×${K}`).toEqual(want);
+        }
+        if (hasWasm) {
+          // small blocks and an odd tile: several slabs and blocks per dim
+          const got = c0.slice();
+          gemmWasm(kernel('float64', 3, 6), { MC: 7, KC: 5, NC: 10 }, M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, got, 0, 'auto', null, true);
+          expect(got, `wasm 3×6 tile ${M}×${N}×${K}`).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('K = 0 leaves C as it is (an empty sum), on every path', () => {
+    for (const path of ['naive', 'js', ...(hasWasm ? ['wasm'] as const : []), 'auto'] as const) {
+      const C = new Float32Array([1, 2, 3, 4]);
+      gemm(2, 2, 0, new Float32Array(0), 0, 0, 1, new Float32Array(0), 0, 2, 1, C, 0, path, true);
+      expect([...C], path).toEqual([1, 2, 3, 4]);
+    }
+  });
 });
 
 describe('gemm: exactness and special values', () => {
@@ -307,6 +388,31 @@ describe('worker threads', () => {
       await pool.close();
     }
   });
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    it.skipIf(!hasWasm || wt === null)(`accumulate with a helper thread (${dtype}): C₀ + A·B, bitwise equal to one thread`, async () => {
+      const kern = new WasmGemmKernel({ dtype, mr: 4, nr: dtype === 'float32' ? 8 : 4, shared: true });
+      const pool = new MacroPool(kern.macroFn, kern.nr, dtype === 'float32' ? 4 : 8, kern.module, kern.memory, 1, wt!);
+      try {
+        const t0 = Date.now();
+        while (pool.readyHelpers < 1 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+        expect(pool.readyHelpers).toBe(1);
+        fc.assert(fc.property(caseArb, blockingArb, (c, blk) => {
+          let one: FloatArray = new Float64Array(0), two: FloatArray = new Float64Array(0);
+          check(dtype, c, (A, B, C, cOff) => {
+            one = C.slice(cOff, cOff + c.M * c.N);
+            two = one.slice();
+            gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'auto', pool, true);
+            gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, two, 0, 'auto', pool, true);
+            gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, one, 0, 'auto', null, true);
+          }, true);
+          expect(two).toEqual(one);
+        }), { numRuns: 40 });
+      } finally {
+        await pool.close();
+      }
+    });
+  }
 
   it('setGemmThreads validates and round-trips', () => {
     const before = getGemmThreads();

@@ -1,11 +1,12 @@
 /**
  * Fused kernels equal their composite twins in value and gradient:
  * nn.functional.layerNorm (fused CPU kernel, hand-written backward) vs the same function built
- * from differentiable ops (`composite: true`).
+ * from differentiable ops (`composite: true`); softmax / logSoftmax over the last dim (fused
+ * row kernels) vs the same over a transposed dim (the composite path).
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { F, fromTypedArray, Generator, type Tensor } from '../../src/index.js';
+import { F, fromTypedArray, Generator, logSoftmax, softmax, type Tensor } from '../../src/index.js';
 import { expectClose } from '../helpers.js';
 
 function run(shape: number[], k: number, affine: boolean, eps: number, dtype: 'float32' | 'float64', seed: number, composite: boolean) {
@@ -46,6 +47,37 @@ describe('fused layerNorm == composite layerNorm', () => {
         },
       ),
       { numRuns: Number(process.env.PROP_RUNS ?? 60) },
+    );
+  });
+});
+
+describe('fused softmax / logSoftmax == composite', () => {
+  it('values and gradients, incl. ±∞ and large entries (float64 to 1e-12; float32 to a few ulp)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom<'float32' | 'float64'>('float32', 'float64'),
+        fc.boolean(), fc.nat(1000),
+        (rows, n, dtype, isLog, seed) => {
+          const gen = new Generator(seed);
+          const vals = Float64Array.from({ length: rows * n }, () => (seed % 4 === 0 ? 300 : 3) * gen.normal());
+          if (seed % 5 === 0) vals[0] = -Infinity; // a masked-out position, as attention masks make
+          const gvals = Float64Array.from({ length: rows * n }, () => gen.normal());
+          const fn = isLog ? logSoftmax : softmax;
+          const runOne = (fused: boolean) => {
+            const x = fromTypedArray(vals, [rows, n], { dtype }).requiresGrad_();
+            // the composite runs when the dim is not the last one: softmax over dim 0 of xᵀ
+            const y = fused ? fn(x, -1) : fn(x.transpose(0, 1), 0).transpose(0, 1);
+            y.mul(fromTypedArray(gvals, [rows, n], { dtype })).sum().backward();
+            return { y, g: x.grad! };
+          };
+          const f = runOne(true), c = runOne(false);
+          const tol = dtype === 'float64' ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-6 };
+          const scale = (t: Tensor) => Math.max(1, ...Array.from(t.toTypedArray(), (v) => (Number.isFinite(v) ? Math.abs(v) : 0)));
+          expectClose(f.y, c.y, { rtol: tol.rtol, atol: tol.atol * scale(c.y), what: 'forward' });
+          expectClose(f.g, c.g, { rtol: tol.rtol, atol: tol.atol * scale(c.g) * (dtype === 'float32' ? 10 : 1), what: 'gradient' });
+        },
+      ),
+      { numRuns: Number(process.env.PROP_RUNS ?? 80) },
     );
   });
 });

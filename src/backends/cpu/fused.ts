@@ -3,6 +3,8 @@
  * Each has a composite twin built from differentiable ops (nn/functional.ts), and a property
  * test asserts that both agree in value and gradient (test/nn/fused.test.ts).
  *
+ * Softmax and logSoftmax over rows (see softmaxForward / softmaxBackward below).
+ *
  * Layer normalisation over rows of length n (Ba et al. 2016), statistics in float64:
  *   μ = Σx/n,  σ² = Σ(x − μ)²/n (two-pass),  r = 1/√(σ² + ε),  x̂ = (x − μ)·r,  y = x̂·w + b
  * and its backward, with ĝ = g·w:
@@ -81,4 +83,65 @@ export function layerNormBackward(
     return out;
   };
   return { dx, dw: cast(dw64), db: cast(db64) };
+}
+
+let rowScratch = new Float64Array(256);
+function scratchRow(n: number): Float64Array {
+  if (rowScratch.length < n) rowScratch = new Float64Array(n);
+  return rowScratch;
+}
+
+/**
+ * Softmax over contiguous rows of length n, one row at a time (max, Σ exp, scale), with the
+ * exponentials and the sum held in float64 and each output rounded once:
+ *   softmax:    yᵢ = e^(xᵢ−m) / Σⱼ e^(xⱼ−m)
+ *   logSoftmax: yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ−m)
+ * with m = maxⱼ xⱼ (NaN propagates; a row of −∞ gives NaN, as the composite and PyTorch do).
+ * `exp` is the kernel's exponential: Math.exp for float64, math32's exp32 for float32.
+ */
+export function softmaxForward(x: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number): TypedArray {
+  const y = cpuPool.alloc(dtype, x.length, false);
+  const rows = n === 0 ? 0 : x.length / n;
+  const e = scratchRow(n);
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    let m = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = x[o + i]!;
+      if (v > m || v !== v) m = v;
+    }
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const t = exp(x[o + i]! - m);
+      e[i] = t;
+      s += t;
+    }
+    if (log) {
+      const ls = Math.log(s);
+      for (let i = 0; i < n; i++) y[o + i] = x[o + i]! - m - ls;
+    } else {
+      for (let i = 0; i < n; i++) y[o + i] = e[i]! / s;
+    }
+  }
+  return y;
+}
+
+/**
+ * The backward of softmaxForward for upstream g, from the saved output y (rows of length n):
+ *   softmax:    ∂L/∂xᵢ = yᵢ·(gᵢ − Σⱼ gⱼyⱼ)
+ *   logSoftmax: ∂L/∂xᵢ = gᵢ − e^(yᵢ)·Σⱼ gⱼ
+ */
+export function softmaxBackward(g: TypedArray, y: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number): TypedArray {
+  const dx = cpuPool.alloc(dtype, y.length, false);
+  const rows = n === 0 ? 0 : y.length / n;
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    let s = 0;
+    if (log) {
+      for (let i = 0; i < n; i++) s += g[o + i]!;
+      for (let i = 0; i < n; i++) dx[o + i] = g[o + i]! - exp(y[o + i]!) * s;
+    } else {
+      for (let i = 0; i < n; i++) s += g[o + i]! * y[o + i]!;
+      for (let i = 0; i < n; i++) dx[o + i] = y[o + i]! * (g[o + i]! - s);
+    }
+  }
+  return dx;
 }

@@ -14,8 +14,9 @@ import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { forEachIndex, forEachRow } from './strided.js';
 import { gemm } from './matmul.js';
-import { layerNormBackward, layerNormForward } from './fused.js';
+import { layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
+import { elementwiseKernels } from './wasm-elementwise.js';
 
 export class CpuStorage implements Storage {
   disposed = false;
@@ -85,6 +86,17 @@ function mapInto(op: MapOp, out: TypedArray, outDtype: DType, outShape: Shape, o
   });
 }
 
+/** Elementwise calls at least this long run the wasm SIMD kernels where there are some (same results, bit for bit). */
+const WASM_MAP_MIN = 256;
+
+/** True when the view is the row-major layout of `shape` (no broadcast, no gaps). */
+function isDense(v: View, shape: Shape): boolean {
+  if (v.shape.length !== shape.length) return false;
+  const cs = contiguousStrides(shape);
+  for (let i = 0; i < shape.length; i++) if (v.shape[i] !== shape[i] || (shape[i] !== 1 && v.strides[i] !== cs[i])) return false;
+  return true;
+}
+
 /**
  * True for the row-lookup pattern of embedding and indexSelect(…, 0, …): a 2-D tensor with
  * contiguous rows, dim 0, and an index that is constant along each row (stride 0 on dim 1)
@@ -96,6 +108,38 @@ function isRowLookup(x: View, dim: number, index: View): boolean {
 }
 
 const REDUCE_INIT: Record<ReduceOp, number> = { sum: 0, max: -Infinity, min: Infinity };
+
+type ReduceKernel = (n: number, acc: Float64Array, oo: number, os: number, xd: TypedArray, xo: number, xs: number) => void;
+const reduceKernels = new Map<string, ReduceKernel>();
+
+/**
+ * The inner loop of a reduction over one row of x into float64 accumulators, compiled per
+ * (op, dtype) like the map kernels. os = 0: the row folds into acc[oo] (reducing the last
+ * dim); else element i accumulates into acc[oo + i·os] (reducing an outer dim, e.g. a bias
+ * gradient). max/min propagate NaN as torch does.
+ */
+function reduceKernel(op: ReduceOp, dtype: DType): ReduceKernel {
+  const key = `${op}:${dtype}`;
+  let k = reduceKernels.get(key);
+  if (k) return k;
+  const fold = op === 'sum' ? 'r += v;' : `if (v ${op === 'max' ? '>' : '<'} r || v !== v) r = v; if (r !== r) break;`;
+  const into = op === 'sum' ? 'acc[o] += v;' : `const r = acc[o]; if (v ${op === 'max' ? '>' : '<'} r || (v !== v && r === r)) acc[o] = v;`;
+  const body = `return function ${op}Reduce(n, acc, oo, os, xd, xo, xs) {
+if (os === 0) {
+  let r = acc[oo];
+  if (xs === 1) { for (let i = 0; i < n; i++) { const v = xd[xo + i]; ${fold} } }
+  else { for (let i = 0; i < n; i++) { const v = xd[xo + i * xs]; ${fold} } }
+  acc[oo] = r;
+} else if (os === 1 && xs === 1) {
+  for (let i = 0; i < n; i++) { const o = oo + i; const v = xd[xo + i]; ${into} }
+} else {
+  for (let i = 0; i < n; i++) { const o = oo + i * os; const v = xd[xo + i * xs]; ${into} }
+}
+};`;
+  k = new Function(body)() as ReduceKernel;
+  reduceKernels.set(key, k);
+  return k;
+}
 
 let scratch = new Float64Array(1024);
 /** The float64 accumulators of a reduction: one workspace reused by every call (a view of n). */
@@ -142,7 +186,15 @@ export class CpuBackend implements Backend {
   }
 
   map(op: MapOp, inputs: readonly View[], outShape: Shape, outDtype: DType): Storage {
-    const out = cpuPool.alloc(outDtype, numel(outShape), false); // every element is written
+    const n = numel(outShape);
+    const out = cpuPool.alloc(outDtype, n, false); // every element is written
+    if (n >= WASM_MAP_MIN && (op === 'gelu' || op === 'geluBackward') && outDtype === 'float32' && inputs.every((v) => v.storage.dtype === 'float32' && isDense(v, outShape))) {
+      const k = elementwiseKernels();
+      if (k !== null) {
+        k.run(op, inputs.map((v) => dataOf(v.storage) as Float32Array), inputs.map((v) => v.offset), out as Float32Array, n);
+        return new CpuStorage(this, outDtype, out);
+      }
+    }
     mapInto(op, out, outDtype, outShape, contiguousStrides(outShape), 0, inputs);
     return new CpuStorage(this, outDtype, out);
   }
@@ -157,25 +209,9 @@ export class CpuBackend implements Backend {
     // The output seen with stride 0 along reduced dims: every x element lands on its slot.
     const outStrides = contiguousStrides(outShape).map((s, i) => (dims.includes(i) ? 0 : s));
     const xd = dataOf(x.storage);
+    const kernel = reduceKernel(op, x.storage.dtype);
     forEachRow(x.shape, [outStrides, x.strides], [0, x.offset], (n, offs, strides) => {
-      let oo = offs[0]!;
-      let xo = offs[1]!;
-      const os = strides[0]!;
-      const xs = strides[1]!;
-      if (os === 0) {
-        // the whole row folds into one accumulator
-        let r = acc[oo]!;
-        if (op === 'sum') for (let i = 0; i < n; i++, xo += xs) r += xd[xo]!;
-        else if (op === 'max') for (let i = 0; i < n; i++, xo += xs) { const v = xd[xo]!; if (v > r || v !== v) r = v; if (r !== r) break; }
-        else for (let i = 0; i < n; i++, xo += xs) { const v = xd[xo]!; if (v < r || v !== v) r = v; if (r !== r) break; }
-        acc[oo] = r;
-      } else if (op === 'sum') {
-        for (let i = 0; i < n; i++, oo += os, xo += xs) acc[oo]! += xd[xo]!;
-      } else if (op === 'max') {
-        for (let i = 0; i < n; i++, oo += os, xo += xs) { const v = xd[xo]!; const r = acc[oo]!; if (v > r || (v !== v && r === r)) acc[oo] = v; }
-      } else {
-        for (let i = 0; i < n; i++, oo += os, xo += xs) { const v = xd[xo]!; const r = acc[oo]!; if (v < r || (v !== v && r === r)) acc[oo] = v; }
-      }
+      kernel(n, acc, offs[0]!, strides[0]!, xd, offs[1]!, strides[1]!);
     });
     const out = cpuPool.alloc(outDtype, acc.length, false);
     out.set(acc);
@@ -216,6 +252,24 @@ export class CpuBackend implements Backend {
       gemm(M, N, K, ad, offs[0]!, a.strides[r - 2]!, a.strides[r - 1]!, bd, offs[1]!, b.strides[r - 2]!, b.strides[r - 1]!, out, c);
       c += M * N;
     });
+    return new CpuStorage(this, outDtype, out);
+  }
+
+  /**
+   * out = bias + a·b (torch.addmm with β = α = 1): every row of out starts as the bias, then
+   * the GEMM accumulates onto it, out[i, j] = bias[j] + Σₖ a[i, k]·b[k, j] (bias first, then k
+   * in order), so the bias costs no separate elementwise pass.
+   */
+  addmm(bias: View, a: View, b: View, outDtype: DType): Storage {
+    const [M, K] = a.shape as [number, number];
+    const N = b.shape[1]!;
+    const out = cpuPool.alloc(outDtype, M * N, false); // every element is written below
+    if (M > 0 && N > 0) {
+      const bd = dataOf(bias.storage), bo = bias.offset, bs = bias.strides[0]!;
+      for (let j = 0; j < N; j++) out[j] = bd[bo + j * bs]!; // row 0 = bias
+      for (let i = 1; i < M; i++) out.copyWithin(i * N, 0, N); // rows 1… = row 0
+      gemm(M, N, K, dataOf(a.storage), a.offset, a.strides[0]!, a.strides[1]!, dataOf(b.storage), b.offset, b.strides[0]!, b.strides[1]!, out, 0, 'auto', true);
+    }
     return new CpuStorage(this, outDtype, out);
   }
 
@@ -284,6 +338,16 @@ export class CpuBackend implements Backend {
     const r = layerNormBackward(contiguousData(g), contiguousData(x), st.subarray(0, rows), st.subarray(rows), w ? contiguousData(w) : null, n, dt, needs);
     const wrap = (a: TypedArray | null) => (a ? new CpuStorage(this, dt, a) : null);
     return { dx: wrap(r.dx), dw: wrap(r.dw), db: wrap(r.db) };
+  }
+
+  softmaxForward(x: View, n: number, log: boolean): Storage {
+    const dt = x.storage.dtype;
+    return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, dt === 'float32' ? exp32 : Math.exp));
+  }
+
+  softmaxBackward(g: View, y: View, n: number, log: boolean): Storage {
+    const dt = y.storage.dtype;
+    return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, dt === 'float32' ? exp32 : Math.exp));
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * General matrix multiply C = A·B on strided operands (no transpose is ever materialised:
- * Aᵀ is A with its two strides swapped).
+ * Aᵀ is A with its two strides swapped), or C += A·B with `accumulate` (like BLAS's β = 1;
+ * the CPU backend's fused `addmm` fills C with the bias rows first).
  *
- *   C[i, j] = Σₖ A[i, k]·B[k, j]        A: M×K, B: K×N, C: M×N contiguous at cOff
+ *   C[i, j] = Σₖ A[i, k]·B[k, j]                 A: M×K, B: K×N, C: M×N contiguous at cOff
+ *   C[i, j] = C₀[i, j] + Σₖ A[i, k]·B[k, j]      accumulate: C₀ first, then k in order
  *
  * Three implementations, chosen by `gemm` (or forced with its `path` argument, for tests):
  *
@@ -74,10 +76,11 @@ export function gemm(
   B: TypedArray, bOff: number, bRs: number, bCs: number,
   C: TypedArray, cOff: number,
   path: GemmPath = 'auto',
+  accumulate = false,
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
-    C.fill(0, cOff, cOff + M * N);
+    if (!accumulate) C.fill(0, cOff, cOff + M * N); // C += (empty sum) leaves C as it is
     return;
   }
   const isFloat = C instanceof Float32Array || C instanceof Float64Array;
@@ -87,14 +90,14 @@ export function gemm(
   }
   switch (path) {
     case 'naive':
-      return gemmNaive(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+      return gemmNaive(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, accumulate);
     case 'js':
-      return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+      return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, accumulate);
     case 'wasm': {
       const kernel = isFloat ? wasmKernelFor(C) : null;
       if (kernel === null) throw new Error('gemm: the wasm SIMD kernel is not available here (float output and wasm SIMD needed)');
       const blocking = kernel.dtype === 'float32' ? WASM_F32_BLOCKING : WASM_F64_BLOCKING;
-      return gemmWasm(kernel, blocking, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+      return gemmWasm(kernel, blocking, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, 'auto', 'auto', accumulate);
     }
     default: {
       const never: never = path;
@@ -105,12 +108,16 @@ export function gemm(
 
 // ---- naive reference -----------------------------------------------------------------------------
 
-/** The i-k-j loop: each row of C accumulated in float64, B packed row-major when needed. */
+/**
+ * The i-k-j loop: each row of C accumulated in float64 (starting from zero, or from C's row
+ * with `accumulate`), B packed row-major when needed.
+ */
 export function gemmNaive(
   M: number, N: number, K: number,
   A: TypedArray, aOff: number, aRs: number, aCs: number,
   B: TypedArray, bOff: number, bRs: number, bCs: number,
   C: TypedArray, cOff: number,
+  accumulate = false,
 ): void {
   // Pack B (K×N) row-major when needed so the inner loop is unit-stride.
   let Bp: TypedArray = B, bo = bOff, brs = bRs;
@@ -124,14 +131,15 @@ export function gemmNaive(
   }
   const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {
-    acc.fill(0);
+    const ci = cOff + i * N;
+    if (accumulate) for (let j = 0; j < N; j++) acc[j] = C[ci + j]!; // acc = C₀[i, :]
+    else acc.fill(0);
     const ai = aOff + i * aRs;
     for (let k = 0; k < K; k++) {
       const aik = A[ai + k * aCs]!;
       const bk = bo + k * brs;
       for (let j = 0; j < N; j++) acc[j]! += aik * Bp[bk + j]!;
     }
-    const ci = cOff + i * N;
     for (let j = 0; j < N; j++) C[ci + j] = acc[j]!;
   }
 }
@@ -317,10 +325,11 @@ export function gemmWasm(
   C: TypedArray, cOff: number,
   staging: Staging = 'auto',
   pool: MacroPool | null | 'auto' = 'auto',
+  accumulate = false,
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
-    C.fill(0, cOff, cOff + M * N);
+    if (!accumulate) C.fill(0, cOff, cOff + M * N);
     return;
   }
   const { mr: MR, nr: NR } = kern;
@@ -348,13 +357,26 @@ export function gemmWasm(
     H = kern.heap(end * es);
   } catch (e) {
     // the wasm memory could not grow (32-bit address space, or the host refused): plain JS
-    if (e instanceof RangeError) return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff);
+    if (e instanceof RangeError) return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, accumulate);
     throw e;
   }
   const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
   const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
   if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
   if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
+  if (accumulate) {
+    // C₀ into the padded Mp×Np region (row stride Np); every K slab then adds to it, the first
+    // included, so each element is C₀ + Σₖ in k order. The padding is zeroed: it is computed on
+    // and never stored, but stale values there could be slow denormals.
+    if (Np === N) H.set(C.subarray(cOff, cOff + M * N), cE);
+    else {
+      for (let i = 0; i < M; i++) {
+        H.set(C.subarray(cOff + i * N, cOff + i * N + N), cE + i * Np);
+        H.fill(0, cE + i * Np + N, cE + (i + 1) * Np);
+      }
+    }
+    H.fill(0, cE + M * Np, cE + Mp * Np);
+  }
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc), ncp = roundUp(nc, NR);
     for (let pc = 0; pc < K; pc += KC) {
@@ -367,7 +389,7 @@ export function gemmWasm(
         // Ã ← A[ic:ic+mc, pc:pc+kc]: panels run along M (width stride aRs), k along aCs
         if (stageA) kern.pack(apE * es, (aE + aOff - aLo + ic * aRs + pc * aCs) * es, aRs * es, aCs * es, mc, kc, MR);
         else packA(H, apE, A, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, MR);
-        const accum = pc === 0 ? 0 : 1; // the first K slab writes C, the others add to it
+        const accum = pc === 0 && !accumulate ? 0 : 1; // the first K slab writes C, the others add to it
         if (threads !== null && mcp * ncp * kc >= minMacs) threads.run(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
         else kern.macro(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
       }
@@ -397,10 +419,11 @@ export function gemmJs(
   A: TypedArray, aOff: number, aRs: number, aCs: number,
   B: TypedArray, bOff: number, bRs: number, bCs: number,
   C: TypedArray, cOff: number,
+  accumulate = false,
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
-    C.fill(0, cOff, cOff + M * N);
+    if (!accumulate) C.fill(0, cOff, cOff + M * N);
     return;
   }
   const MR = JS_MR, NR = JS_NR;
@@ -410,6 +433,13 @@ export function gemmJs(
   const apE = 0, bpE = mcMax * kcMax, cE = bpE + ncMax * kcMax;
   const W = jsWorkspace(cE + Mp * Np);
   W.fill(0, cE, cE + Mp * Np);
+  if (accumulate) {
+    // the workspace's C region starts as C₀ (row stride Np), so the tiles add to it
+    for (let i = 0; i < M; i++) {
+      const src = cOff + i * N, dst = cE + i * Np;
+      for (let j = 0; j < N; j++) W[dst + j] = C[src + j]!;
+    }
+  }
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {

@@ -31,85 +31,7 @@
  * in the element type; float64 never fuses, so its sums are rounded exactly as the naive loop's.
  */
 
-// ---- a minimal wasm assembler -------------------------------------------------------------------
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (for i32.const). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-
-const PAGE = 65536;
-const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const EMPTY_BLOCK = 0x40;
-
-/** The instructions the kernel uses (core spec §5.4; SIMD opcodes are 0xfd-prefixed). */
-const op = {
-  block: (): number[] => [0x02, EMPTY_BLOCK],
-  if: (): number[] => [0x04, EMPTY_BLOCK],
-  else: (): number[] => [0x05],
-  loop: (): number[] => [0x03, EMPTY_BLOCK],
-  br: (depth: number): number[] => [0x0c, ...uleb(depth)],
-  select: (): number[] => [0x1b],
-  end: (): number[] => [0x0b],
-  brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
-  get: (i: number): number[] => [0x20, ...uleb(i)],
-  set: (i: number): number[] => [0x21, ...uleb(i)],
-  tee: (i: number): number[] => [0x22, ...uleb(i)],
-  i32: (v: number): number[] => [0x41, ...sleb(v)],
-  i32Add: (): number[] => [0x6a],
-  i32Sub: (): number[] => [0x6b],
-  i32Mul: (): number[] => [0x6c],
-  i32LtU: (): number[] => [0x49],
-  i32LtS: (): number[] => [0x48],
-  i32GeS: (): number[] => [0x4e],
-  i32GtS: (): number[] => [0x4a],
-  i64: (v: number): number[] => [0x42, ...sleb(v)],
-  // scalar bit copies (no float conversion, NaN payloads kept)
-  i32Load: (): number[] => [0x28, 2, 0],
-  i64Load: (): number[] => [0x29, 3, 0],
-  i32Store: (): number[] => [0x36, 2, 0],
-  i64Store: (): number[] => [0x37, 3, 0],
-  // memarg = (log2 alignment, constant byte offset)
-  v128Zero: (): number[] => [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
-  v128Load: (offset: number): number[] => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
-  v128Store: (offset: number): number[] => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
-  load32Splat: (offset: number): number[] => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
-  load64Splat: (offset: number): number[] => [0xfd, ...uleb(0x0a), 3, ...uleb(offset)],
-  f32x4Add: (): number[] => [0xfd, ...uleb(0xe4)],
-  f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
-  f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],
-  f64x2Mul: (): number[] => [0xfd, ...uleb(0xf2)],
-  /** relaxed SIMD: a·b + c, fused or not at the engine's choice. */
-  f32x4RelaxedMadd: (): number[] => [0xfd, ...uleb(0x105)],
-};
+import { I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
 
 export type GemmDType = 'float32' | 'float64';
 
@@ -285,20 +207,6 @@ function packBody(es: number): number[] {
 /** `macro(mc, nc, kc, ap, bp, c, ldc, accum)`, see the file header. */
 export type MacroFn = (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accum: number) => void;
 type PackFn = (dst: number, src: number, sw: number, sk: number, width: number, kc: number, w: number) => void;
-
-/** The slice of the WebAssembly JS API used here (the project's `lib` has no DOM typings). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
 
 const supportCache = new Map<string, boolean>();
 

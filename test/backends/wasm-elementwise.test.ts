@@ -1,0 +1,70 @@
+/**
+ * The wasm SIMD GELU kernels (src/backends/cpu/wasm-elementwise.ts) are bit-for-bit the
+ * plain-JS float32 kernels (cpu/index.ts compiling opcodes.ts with math32.ts): dense grids,
+ * special values, odd lengths and offsets — and the CPU backend uses them transparently.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { erf32, exp32 } from '../../src/backends/cpu/math32.js';
+import { elementwiseKernels } from '../../src/backends/cpu/wasm-elementwise.js';
+import { INV_SQRT2, INV_SQRT_2PI } from '../../src/backends/opcodes.js';
+import { fromTypedArray, gelu } from '../../src/index.js';
+
+const kernels = elementwiseKernels();
+
+/** The JS float32 formulas, written out as opcodes.ts states them. */
+const geluJs = (a: number) => 0.5 * a * (1 + erf32(a * INV_SQRT2));
+const geluBackwardJs = (a: number, b: number) => b * (0.5 * (1 + erf32(a * INV_SQRT2)) + a * INV_SQRT_2PI * exp32(-0.5 * a * a));
+
+const SPECIALS = [0, -0, 1, -1, 0.5, -2.5, 3, -3, 1e-7, -1e-30, 1e30, -1e30, Infinity, -Infinity, NaN, 12, -12, 14.9, -14.9, 15, -15, 80, -80, 1e4, 3.4e38, -3.4e38, 1e-45];
+
+function same(actual: Float32Array, expected: Float32Array, label: string): void {
+  let bad = 0, first = '';
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i]) && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) {
+      if (bad++ === 0) first = `at ${i}: ${actual[i]} vs ${expected[i]}`;
+    }
+  }
+  expect(bad, `${label}: ${bad} differ, first ${first}`).toBe(0);
+}
+
+describe.skipIf(kernels === null)('wasm elementwise GELU kernels', () => {
+  const grid = Float32Array.from({ length: 200_001 }, (_, i) => (i - 100_000) / 6_000); // [−16.7, 16.7]
+  const xs = Float32Array.from([...grid, ...SPECIALS]);
+  const gs = Float32Array.from(xs, (_, i) => ((i * 7919) % 2001) / 1000 - 1); // pseudo-random in [−1, 1]
+  gs[3] = Infinity; gs[4] = NaN; gs[5] = -0;
+
+  it('gelu equals the JS float32 kernel bit for bit', () => {
+    const out = new Float32Array(xs.length);
+    kernels!.run('gelu', [xs], [0], out, xs.length);
+    same(out, Float32Array.from(xs, geluJs), 'gelu');
+  });
+
+  it('geluBackward equals the JS float32 kernel bit for bit', () => {
+    const out = new Float32Array(xs.length);
+    kernels!.run('geluBackward', [xs, gs], [0, 0], out, xs.length);
+    same(out, Float32Array.from(xs, (a, i) => geluBackwardJs(a, gs[i]!)), 'geluBackward');
+  });
+
+  it('odd lengths and offsets into bigger arrays', () => {
+    for (const [n, off] of [[1, 0], [3, 5], [257, 1], [1001, 17]] as const) {
+      const out = new Float32Array(n);
+      kernels!.run('gelu', [xs], [off], out, n);
+      same(out, Float32Array.from(xs.subarray(off, off + n), geluJs), `gelu n=${n} off=${off}`);
+      kernels!.run('geluBackward', [xs, gs], [off, off + 3], out, n);
+      same(out, Float32Array.from(xs.subarray(off, off + n), (a, i) => geluBackwardJs(a, gs[off + 3 + i]!)), `bwd n=${n}`);
+    }
+  });
+
+  it('the CPU backend routes dense float32 gelu and its gradient through them (same values)', () => {
+    const x = fromTypedArray(xs.slice(0, 4096), [64, 64]).requiresGrad_();
+    const y = gelu(x);
+    same(y.toTypedArray() as Float32Array, Float32Array.from(xs.slice(0, 4096), geluJs), 'gelu op');
+    const g = fromTypedArray(gs.slice(0, 4096), [64, 64]);
+    y.backward(g);
+    same(x.grad!.toTypedArray() as Float32Array, Float32Array.from(xs.slice(0, 4096), (a, i) => geluBackwardJs(a, gs[i]!)), 'gelu grad');
+    // a strided (transposed) input takes the JS path: the same numbers
+    const t = gelu(fromTypedArray(xs.slice(0, 4096), [64, 64]).transpose(0, 1)).transpose(0, 1).contiguous();
+    same(t.toTypedArray() as Float32Array, Float32Array.from(xs.slice(0, 4096), geluJs), 'gelu strided');
+  });
+});
