@@ -20,12 +20,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  gemm, gemmJs, gemmWasm, getGemmThreads, MacroPool, setGemmThreads, wasmGemmAvailable, WasmGemmKernel,
+  batchedGemmApplies, gemm, gemmBatched, gemmJs, gemmWasm, getGemmThreads, MacroPool, setGemmThreads, wasmGemmAvailable, WasmGemmKernel,
   type Blocking, type GemmPath,
 } from '../../src/backends/cpu/matmul.js';
 import { workerThreads } from '../../src/backends/cpu/threads.js';
 import { buildGemmModule } from '../../src/backends/cpu/wasm-gemm.js';
-import { fromTypedArray, randn, manualSeed } from '../../src/index.js';
+import { fromTypedArray, Generator, randn, manualSeed } from '../../src/index.js';
 
 type FloatDType = 'float32' | 'float64';
 type FloatArray = Float32Array | Float64Array;
@@ -498,5 +498,60 @@ describe('Tensor.matmul through the CPU backend', () => {
     const v = fromTypedArray(new Float32Array([1, 2, 3]), [3]);
     const m = fromTypedArray(new Float32Array([1, 0, 0, 1, 1, 1]), [3, 2]);
     expect([...v.matmul(m).toTypedArray()]).toEqual([4, 5]);
+  });
+});
+
+describe('gemm with a bias row: C = bias + A·B (addmm), bitwise the fill-then-accumulate result', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const path of ['naive', 'js', 'wasm', 'auto'] as const) {
+      it.skipIf(path === 'wasm' && !hasWasm)(`${path}, ${dtype}`, () => {
+        fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 3 }), fc.nat(1000), (M, N, K, stride, seed) => {
+          const gen = new Generator(seed);
+          const Arr = dtype === 'float32' ? Float32Array : Float64Array;
+          const mk = (n: number) => new Arr(Array.from({ length: n }, () => gen.normal()));
+          const A = mk(M * K), B = mk(K * N), bias = mk(1 + N * stride);
+          const got = new Arr(M * N).fill(NaN);
+          gemm(M, N, K, A, 0, K, 1, B, 0, 1, K, got, 0, path, { data: bias, off: 1, stride });
+          const want = new Arr(M * N);
+          for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) want[i * N + j] = bias[1 + j * stride]!;
+          gemm(M, N, K, A, 0, K, 1, B, 0, 1, K, want, 0, path, true);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }), { numRuns: 40 });
+      });
+    }
+  }
+});
+
+describe('batched small products (gemmBatched, one job per batch)', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    it.skipIf(!hasWasm)(`${dtype}: every item equals its own gemm call, bitwise, with and without helper threads`, () => {
+      fc.assert(fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.nat(1000), (count, M, N, K, transB, seed) => {
+        const gen = new Generator(seed);
+        const Arr = dtype === 'float32' ? Float32Array : Float64Array;
+        const mk = (n: number) => new Arr(Array.from({ length: n }, () => gen.normal()));
+        // items laid out with gaps; B either row-major or transposed (attention's Kᵀ)
+        const A = mk(count * (M * K + 3)), B = mk(count * (K * N + 5));
+        const aOffs = Array.from({ length: count }, (_, i) => i * (M * K + 3) + 1);
+        const bOffs = Array.from({ length: count }, (_, i) => i * (K * N + 5) + 2);
+        const [bRs, bCs] = transB ? [1, K] : [N, 1];
+        fc.pre(batchedGemmApplies(new Arr(1), count, M, N, K));
+        const want = new Arr(count * M * N);
+        for (let i = 0; i < count; i++) gemm(M, N, K, A, aOffs[i]!, K, 1, B, bOffs[i]!, bRs, bCs, want, i * M * N, 'wasm');
+        for (const pool of [null, 'auto'] as const) {
+          const got = new Arr(count * M * N).fill(NaN);
+          gemmBatched(count, M, N, K, A, aOffs, K, 1, B, bOffs, bRs, bCs, got, 0, pool);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }
+      }), { numRuns: 40 });
+    });
+  }
+  it('batched tensor matmul (attention shapes) equals per-item matmul', () => {
+    manualSeed(5);
+    const q = randn([3, 2, 16, 8]), k = randn([3, 2, 16, 8]);
+    const s = q.matmul(k.transpose(-1, -2));
+    for (let b = 0; b < 3; b++) for (let h = 0; h < 2; h++) {
+      const one = q.select(0, b).select(0, h).matmul(k.select(0, b).select(0, h).transpose(0, 1));
+      expect(Array.from(s.select(0, b).select(0, h).toTypedArray())).toEqual(Array.from(one.toTypedArray()));
+    }
   });
 });

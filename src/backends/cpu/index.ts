@@ -13,7 +13,7 @@ import { erf } from '../erf.js';
 import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { forEachIndex, forEachRow } from './strided.js';
-import { gemm } from './matmul.js';
+import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
 import { elementwiseKernels } from './wasm-elementwise.js';
@@ -247,6 +247,17 @@ export class CpuBackend implements Backend {
     const batchShape = a.shape.slice(0, r - 2);
     const out = cpuPool.alloc(outDtype, numel(batchShape) * M * N, false); // gemm writes every element
     const ad = dataOf(a.storage), bd = dataOf(b.storage);
+    const count = numel(batchShape);
+    if (batchedGemmApplies(out, count, M, N, K)) {
+      // many small products (attention heads): one batched job
+      const aOffs: number[] = [], bOffs: number[] = [];
+      forEachIndex(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs) => {
+        aOffs.push(offs[0]!);
+        bOffs.push(offs[1]!);
+      });
+      gemmBatched(count, M, N, K, ad, aOffs, a.strides[r - 2]!, a.strides[r - 1]!, bd, bOffs, b.strides[r - 2]!, b.strides[r - 1]!, out, 0);
+      return new CpuStorage(this, outDtype, out);
+    }
     let c = 0;
     forEachIndex(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs) => {
       gemm(M, N, K, ad, offs[0]!, a.strides[r - 2]!, a.strides[r - 1]!, bd, offs[1]!, b.strides[r - 2]!, b.strides[r - 1]!, out, c);
@@ -264,12 +275,8 @@ export class CpuBackend implements Backend {
     const [M, K] = a.shape as [number, number];
     const N = b.shape[1]!;
     const out = cpuPool.alloc(outDtype, M * N, false); // every element is written below
-    if (M > 0 && N > 0) {
-      const bd = dataOf(bias.storage), bo = bias.offset, bs = bias.strides[0]!;
-      for (let j = 0; j < N; j++) out[j] = bd[bo + j * bs]!; // row 0 = bias
-      for (let i = 1; i < M; i++) out.copyWithin(i * N, 0, N); // rows 1… = row 0
-      gemm(M, N, K, dataOf(a.storage), a.offset, a.strides[0]!, a.strides[1]!, dataOf(b.storage), b.offset, b.strides[0]!, b.strides[1]!, out, 0, 'auto', true);
-    }
+    const row = { data: dataOf(bias.storage), off: bias.offset, stride: bias.strides[0]! };
+    gemm(M, N, K, dataOf(a.storage), a.offset, a.strides[0]!, a.strides[1]!, dataOf(b.storage), b.offset, b.strides[0]!, b.strides[1]!, out, 0, 'auto', row);
     return new CpuStorage(this, outDtype, out);
   }
 

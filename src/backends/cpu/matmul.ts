@@ -70,15 +70,44 @@ export const WASM_F32_BLOCKING: Blocking = { MC: 256, KC: 256, NC: 4096 };
 export const WASM_F64_BLOCKING: Blocking = { MC: 128, KC: 256, NC: 2048 };
 export const JS_BLOCKING: Blocking = { MC: 64, KC: 256, NC: 4096 };
 
+/** A row vector (N elements at data[off + j·stride]) that every row of C starts from (addmm's bias). */
+export interface BiasRow {
+  data: TypedArray;
+  off: number;
+  stride: number;
+}
+
+/** Writes the bias row into every row of the contiguous M×N matrix C at cOff. */
+function fillRows(C: TypedArray, cOff: number, M: number, N: number, bias: BiasRow): void {
+  for (let j = 0; j < N; j++) C[cOff + j] = bias.data[bias.off + j * bias.stride]!;
+  for (let i = 1; i < M; i++) C.copyWithin(cOff + i * N, cOff, cOff + N);
+}
+
+/**
+ * C = A·B, or C += A·B with `accumulate` = true, or C = bias + A·B (every row of C starting
+ * from the bias row, then k in order) with `accumulate` = a BiasRow — the wasm path writes the
+ * bias straight into its workspace instead of filling and re-reading C.
+ */
 export function gemm(
   M: number, N: number, K: number,
   A: TypedArray, aOff: number, aRs: number, aCs: number,
   B: TypedArray, bOff: number, bRs: number, bCs: number,
   C: TypedArray, cOff: number,
   path: GemmPath = 'auto',
-  accumulate = false,
+  accumulate: boolean | BiasRow = false,
 ): void {
   if (M === 0 || N === 0) return;
+  if (typeof accumulate === 'object') {
+    const isF = C instanceof Float32Array || C instanceof Float64Array;
+    const wasm = K > 0 && isF && (path === 'wasm' || (path === 'auto' && M * N * K >= NAIVE_MAX_MACS && !(M === 1 && N === 1) && wasmKernelFor(C) !== null));
+    if (wasm) {
+      const kernel = wasmKernelFor(C)!;
+      const blocking = kernel.dtype === 'float32' ? WASM_F32_BLOCKING : WASM_F64_BLOCKING;
+      return gemmWasm(kernel, blocking, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, 'auto', 'auto', accumulate);
+    }
+    fillRows(C, cOff, M, N, accumulate);
+    accumulate = true;
+  }
   if (K === 0) {
     if (!accumulate) C.fill(0, cOff, cOff + M * N); // C += (empty sum) leaves C as it is
     return;
@@ -325,11 +354,12 @@ export function gemmWasm(
   C: TypedArray, cOff: number,
   staging: Staging = 'auto',
   pool: MacroPool | null | 'auto' = 'auto',
-  accumulate = false,
+  accumulate: boolean | BiasRow = false,
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
-    if (!accumulate) C.fill(0, cOff, cOff + M * N);
+    if (typeof accumulate === 'object') fillRows(C, cOff, M, N, accumulate);
+    else if (!accumulate) C.fill(0, cOff, cOff + M * N);
     return;
   }
   const { mr: MR, nr: NR } = kern;
@@ -357,14 +387,23 @@ export function gemmWasm(
     H = kern.heap(end * es);
   } catch (e) {
     // the wasm memory could not grow (32-bit address space, or the host refused): plain JS
-    if (e instanceof RangeError) return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, accumulate);
+    if (e instanceof RangeError) {
+      if (typeof accumulate === 'object') fillRows(C, cOff, M, N, accumulate);
+      return gemmJs(JS_BLOCKING, M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, accumulate !== false);
+    }
     throw e;
   }
   const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
   const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
   if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
   if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
-  if (accumulate) {
+  if (typeof accumulate === 'object') {
+    // the bias row into every row of the padded Mp×Np region (padding columns and rows zero)
+    for (let j = 0; j < N; j++) H[cE + j] = accumulate.data[accumulate.off + j * accumulate.stride]!;
+    H.fill(0, cE + N, cE + Np);
+    for (let i = 1; i < M; i++) H.copyWithin(cE + i * Np, cE, cE + Np);
+    H.fill(0, cE + M * Np, cE + Mp * Np);
+  } else if (accumulate) {
     // C₀ into the padded Mp×Np region (row stride Np); every K slab then adds to it, the first
     // included, so each element is C₀ + Σₖ in k order. The padding is zeroed: it is computed on
     // and never stored, but stale values there could be slow denormals.
@@ -389,7 +428,7 @@ export function gemmWasm(
         // Ã ← A[ic:ic+mc, pc:pc+kc]: panels run along M (width stride aRs), k along aCs
         if (stageA) kern.pack(apE * es, (aE + aOff - aLo + ic * aRs + pc * aCs) * es, aRs * es, aCs * es, mc, kc, MR);
         else packA(H, apE, A, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, MR);
-        const accum = pc === 0 && !accumulate ? 0 : 1; // the first K slab writes C, the others add to it
+        const accum = pc === 0 && accumulate === false ? 0 : 1; // the first K slab writes C, the others add to it
         if (threads !== null && mcp * ncp * kc >= minMacs) threads.run(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
         else kern.macro(mcp, ncp, kc, apE * es, bpE * es, (cE + ic * Np + jc) * es, Np * es, accum);
       }
@@ -398,6 +437,67 @@ export function gemmWasm(
   // copy out the M×N corner of the padded Mp×Np result
   if (Np === N) C.set(H.subarray(cE, cE + M * N), cOff);
   else for (let i = 0; i < M; i++) C.set(H.subarray(cE + i * Np, cE + i * Np + N), cOff + i * N);
+}
+
+// ---- batches of small products ---------------------------------------------------------------------
+
+/**
+ * Whether a batch of M×K·K×N products takes `gemmBatched`'s one-block path: float, wasm SIMD,
+ * and each product within one cache block (M ≤ MC, N ≤ NC, K ≤ KC) — attention's per-head
+ * Q·Kᵀ and P·V (64×64·64×64 for BERT-tiny) are of this kind.
+ */
+export function batchedGemmApplies(C: TypedArray, count: number, M: number, N: number, K: number): boolean {
+  if (count < 2 || M === 0 || N === 0 || K === 0 || M * N * K < NAIVE_MAX_MACS) return false;
+  const kern = wasmKernelFor(C);
+  if (kern === null) return false;
+  const b = kern.dtype === 'float32' ? WASM_F32_BLOCKING : WASM_F64_BLOCKING;
+  return M <= b.MC && N <= b.NC && K <= b.KC;
+}
+
+/**
+ * C_i = A_i·B_i for `count` products (item i: A at aOffs[i], B at bOffs[i] with shared strides;
+ * C_i contiguous at cOff + i·M·N), as one job: every item's operands are staged and packed into
+ * its own region of the wasm memory, the macro-kernel then runs once per item — items shared out
+ * over the helper threads, each item computed by one thread exactly as `gemm` would — and the
+ * results are copied out. Per-product fixed costs (memory set-up, thread hand-offs) are paid
+ * once per batch instead of once per product. Requires `batchedGemmApplies`.
+ */
+export function gemmBatched(
+  count: number, M: number, N: number, K: number,
+  A: TypedArray, aOffs: readonly number[], aRs: number, aCs: number,
+  B: TypedArray, bOffs: readonly number[], bRs: number, bCs: number,
+  C: TypedArray, cOff: number,
+  pool: MacroPool | null | 'auto' = 'auto',
+): void {
+  const kern = wasmKernelFor(C)!;
+  const { mr: MR, nr: NR } = kern;
+  const es = kern.dtype === 'float32' ? 4 : 8;
+  const al = 16 / es;
+  const Mp = roundUp(M, MR), Np = roundUp(N, NR);
+  const [aLo0, aHi0] = span(0, M, K, aRs, aCs);
+  const [bLo0, bHi0] = span(0, K, N, bRs, bCs);
+  const aSpan = aHi0 - aLo0 + 1, bSpan = bHi0 - bLo0 + 1;
+  // per item: [Ã Mp×K][B̃ K×Np][C Mp×Np][A span][B span], each rounded to 16 bytes
+  const apL = roundUp(Mp * K, al), bpL = roundUp(K * Np, al), cL = roundUp(Mp * Np, al);
+  const item = apL + bpL + cL + roundUp(aSpan, al) + roundUp(bSpan, al);
+  const H = kern.heap(count * item * es);
+  for (let i = 0; i < count; i++) {
+    const base = i * item, aE = base + apL + bpL + cL, bE = aE + roundUp(aSpan, al);
+    const aLo = aOffs[i]! + aLo0, bLo = bOffs[i]! + bLo0;
+    H.set(A.subarray(aLo, aLo + aSpan), aE);
+    H.set(B.subarray(bLo, bLo + bSpan), bE);
+    kern.pack(base * es, (aE + aOffs[i]! - aLo) * es, aRs * es, aCs * es, M, K, MR);
+    kern.pack((base + apL) * es, (bE + bOffs[i]! - bLo) * es, bCs * es, bRs * es, N, K, NR);
+  }
+  const threads = pool === 'auto' ? poolFor(kern) : pool;
+  const step = item * es;
+  if (threads !== null) threads.runBatch(count, Mp, Np, K, 0, step, apL * es, step, (apL + bpL) * es, step, Np * es, 0);
+  else for (let i = 0; i < count; i++) kern.macro(Mp, Np, K, i * step, apL * es + i * step, (apL + bpL) * es + i * step, Np * es, 0);
+  for (let i = 0; i < count; i++) {
+    const cE = i * item + apL + bpL, co = cOff + i * M * N;
+    if (Np === N) C.set(H.subarray(cE, cE + M * N), co);
+    else for (let r = 0; r < M; r++) C.set(H.subarray(cE + r * Np, cE + r * Np + N), co + r * N);
+  }
 }
 
 // ---- plain-JS path ---------------------------------------------------------------------------------

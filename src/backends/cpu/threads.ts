@@ -35,7 +35,9 @@ const READY = 14; // helpers that have instantiated the module
 const ES = 15; // element size in bytes
 const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
 const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
-const SLOTS = 18;
+const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls
+const STEPS = 19; // 19…21: byte steps of ap, bp, c between batch items (KIND 1)
+const SLOTS = 22;
 const CLOSED = 1 << 30;
 /** How long an idle helper polls for the next job before it sleeps, ms. */
 const SPIN_MS = 0.25;
@@ -71,11 +73,22 @@ for (;;) {
   const mc = c[${ARGS}], nc = c[${ARGS + 1}], kc = c[${ARGS + 2}], ap = c[${ARGS + 3}], bp = c[${ARGS + 4}], cc = c[${ARGS + 5}], ldc = c[${ARGS + 6}], accum = c[${ARGS + 7}];
   const chunk = c[${CHUNK}], es = c[${ES}];
   try {
-    for (;;) {
-      const j0 = Atomics.add(c, ${NEXT}, 1) * chunk;
-      if (j0 >= nc) break;
-      macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, cc + j0 * es, ldc, accum);
-      Atomics.add(c, ${HELPED}, 1);
+    if (c[${KIND}] === 1) {
+      // a batch: item i is a whole macro call at ap + i·sa, bp + i·sb, c + i·sc; chunk = item count
+      const sa = c[${STEPS}], sb = c[${STEPS + 1}], sc = c[${STEPS + 2}];
+      for (;;) {
+        const i = Atomics.add(c, ${NEXT}, 1);
+        if (i >= chunk) break;
+        macro(mc, nc, kc, ap + i * sa, bp + i * sb, cc + i * sc, ldc, accum);
+        Atomics.add(c, ${HELPED}, 1);
+      }
+    } else {
+      for (;;) {
+        const j0 = Atomics.add(c, ${NEXT}, 1) * chunk;
+        if (j0 >= nc) break;
+        macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, cc + j0 * es, ldc, accum);
+        Atomics.add(c, ${HELPED}, 1);
+      }
     }
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
@@ -145,6 +158,42 @@ export class MacroPool {
     const chunk = Math.max(1, Math.ceil(panels / (4 * (helpers + 1)))) * this.nr;
     ctl[ARGS] = mc; ctl[ARGS + 1] = nc; ctl[ARGS + 2] = kc; ctl[ARGS + 3] = ap;
     ctl[ARGS + 4] = bp; ctl[ARGS + 5] = c; ctl[ARGS + 6] = ldc; ctl[ARGS + 7] = accum; ctl[CHUNK] = chunk;
+    ctl[KIND] = 0;
+    this.open();
+    const es = this.elementSize;
+    for (;;) {
+      const j0 = Atomics.add(ctl, NEXT, 1) * chunk;
+      if (j0 >= nc) break;
+      this.macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, c + j0 * es, ldc, accum);
+    }
+    this.finish();
+  }
+
+  /**
+   * `count` independent macro calls, item i at ap + i·sa, bp + i·sb, c + i·sc (bytes), the
+   * items shared out over the threads (batched small products such as attention's Q·Kᵀ).
+   */
+  runBatch(count: number, mc: number, nc: number, kc: number, ap: number, sa: number, bp: number, sb: number, c: number, sc: number, ldc: number, accum: number): void {
+    const ctl = this.control;
+    if (this.readyHelpers === 0 || count < 2) {
+      for (let i = 0; i < count; i++) this.macro(mc, nc, kc, ap + i * sa, bp + i * sb, c + i * sc, ldc, accum);
+      return;
+    }
+    ctl[ARGS] = mc; ctl[ARGS + 1] = nc; ctl[ARGS + 2] = kc; ctl[ARGS + 3] = ap;
+    ctl[ARGS + 4] = bp; ctl[ARGS + 5] = c; ctl[ARGS + 6] = ldc; ctl[ARGS + 7] = accum; ctl[CHUNK] = count;
+    ctl[KIND] = 1; ctl[STEPS] = sa; ctl[STEPS + 1] = sb; ctl[STEPS + 2] = sc;
+    this.open();
+    for (;;) {
+      const i = Atomics.add(ctl, NEXT, 1);
+      if (i >= count) break;
+      this.macro(mc, nc, kc, ap + i * sa, bp + i * sb, c + i * sc, ldc, accum);
+    }
+    this.finish();
+  }
+
+  /** Publishes the job whose arguments are in the control block and wakes the helpers. */
+  private open(): void {
+    const ctl = this.control;
     Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CMD, 1);
@@ -153,12 +202,11 @@ export class MacroPool {
     Atomics.store(ctl, STATE, 0);
     Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);
-    const es = this.elementSize;
-    for (;;) {
-      const j0 = Atomics.add(ctl, NEXT, 1) * chunk;
-      if (j0 >= nc) break;
-      this.macro(mc, Math.min(chunk, nc - j0), kc, ap, bp + j0 * kc * es, c + j0 * es, ldc, accum);
-    }
+  }
+
+  /** Ends the current job once the caller has run out of work. */
+  private finish(): void {
+    const ctl = this.control;
     // close the job: helpers not in by now stay out; wait for those that joined
     let st = Atomics.load(ctl, STATE);
     for (;;) {
