@@ -88,8 +88,11 @@ function tensorgradSetup(device: 'cpu' | 'gpu'): TgSetup {
   return { model, opt, ids, labels, device };
 }
 
-/** One training step; returns the loss (read back, which also waits for the device). */
-function tensorgradStep(s: TgSetup): number {
+/**
+ * One training step; returns the loss (read back, which also waits for the device).
+ * `useTidy` false: as a user's loop without tidy() (the garbage collector frees the tensors).
+ */
+function tensorgradStep(s: TgSetup, useTidy = true): number {
   const step = (): number => {
     const { loss } = s.model.forward({ inputIds: s.ids, labels: s.labels });
     s.opt.zeroGrad();
@@ -97,15 +100,15 @@ function tensorgradStep(s: TgSetup): number {
     s.opt.step();
     return loss!.item();
   };
-  // GPU textures are not seen by the garbage collector: free each step's temporaries (optimizer
-  // state is kept by the optimizer). On the CPU the collector does it, as in a user's loop.
-  return s.device === 'cpu' ? step() : tidy(step);
+  // Each step runs in tidy(), as the tfjs step runs in tf.tidy and as tensorgrad's own training
+  // loops (src/tasks) run: its activations and temporaries are freed at once (GPU textures
+  // released, CPU buffers back to the pool); optimizer state is kept by the optimizer.
+  return useTidy || s.device !== 'cpu' ? tidy(step) : step();
 }
 
 function tensorgradForward(s: TgSetup): void {
   const run = () => noGrad(() => { s.model.forward({ inputIds: s.ids }).logits.toTypedArray(); });
-  if (s.device === 'cpu') run();
-  else tidy(run);
+  tidy(run); // frees the activations at once (CPU buffers back to the pool, GPU textures released)
 }
 
 // ---- result rows -----------------------------------------------------------------------------------
@@ -320,7 +323,7 @@ async function runTimingSection(which: 'train' | 'forward'): Promise<SectionResu
     notes.push(`One step = forward + mean cross-entropy over all ${TOKENS} tokens + backward + AdamW (lr ${LR}, weight decay ${WEIGHT_DECAY} on every parameter), ` +
       `dropout ${BERT_TINY.dropout} (embeddings, attention probabilities, residual branches, before the head) in every framework; the loss is read back each step.`);
     notes.push('tfjs has no AdamW: tf.train.adam plus the decoupled decay by hand, θ ← θ(1 − ηλ) before Adam\'s update (as torch.optim.AdamW). Its embedding gradients use tf.scatterND ' +
-      '(a custom gradient): tfjs-wasm lacks UnsortedSegmentSum, which tf.gather\'s own gradient needs. Each step runs in tf.tidy; the tfjs tensor count is checked to stay constant.');
+      '(a custom gradient): tfjs-wasm lacks UnsortedSegmentSum, which tf.gather\'s own gradient needs. Each step runs in tf.tidy; the tfjs tensor count is checked to stay constant. Each tensorgrad step runs in tidy() likewise (as its own training loops do).');
     notes.push(`The loss column is a sanity check that every implementation trains the same model: each starts near ln ${BERT_TINY.labels} ≈ ${Math.log(BERT_TINY.labels).toFixed(3)} and falls on its fixed random batch; ` +
       'the peers run different numbers of steps (warm-up included), so the last values are not comparable.');
     notes.push('Profiled (tf.profile): ~85 % of a tfjs-wasm step is BatchMatMul in the backward pass, whose transposed operands (dX = dY·Wᵀ, dW = Xᵀ·dY) take ~10× longer than the forward products.');
@@ -386,7 +389,7 @@ async function rssLoop(steps: number, every: number): Promise<RssRun> {
   let sampling = 0; // ms spent sampling, left out of the time per step
   const t0 = performance.now();
   for (let step = 1; step <= steps; step++) {
-    losses.push(tensorgradStep(s)); // as a user's loop: no tidy(), the garbage collector frees the tensors
+    losses.push(tensorgradStep(s, false)); // as a user's loop: no tidy(), the garbage collector frees the tensors
     if (step % every === 0) {
       const t = performance.now();
       samples.push(await sampleMemory(step));

@@ -144,12 +144,21 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
   }
   const retain = opts.retainGraph ?? false;
   const stored: Tensor[] = []; // tensors whose .grad this backward set
+  const storedStorages = new Set<unknown>();
+  let createdSoFar: ReadonlySet<unknown> = new Set();
   const accumulateLeaf = (t: Tensor, gt: Tensor): void => {
-    // .grad += g (a fresh tensor, never aliasing a gradient flowing elsewhere)
-    t.grad = t.grad ? engineHooks.add(t.grad, gt) : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    // .grad += g. A gradient this backward created, dense in its own storage and not yet any
+    // other tensor's .grad, becomes .grad as it is (the formulas never write in place, so
+    // flowing on elsewhere only reads it); anything else is copied, so that no two .grads
+    // — and no .grad and a user's tensor — ever share memory.
+    const owned = createdSoFar.has(gt.storage) && !storedStorages.has(gt.storage) && gt.isContiguous() &&
+      gt.offset === 0 && gt.numel() === gt.storage.size;
+    t.grad = t.grad ? engineHooks.add(t.grad, gt) : owned ? gt.detach() : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
     stored.push(t);
+    storedStorages.add(t.grad.storage);
   };
-  const { created } = withCreated(() => noGrad(() => {
+  const { created } = withCreated((c) => noGrad(() => {
+    createdSoFar = c;
     if (!root.gradFn) {
       accumulateLeaf(root, g);
       return;

@@ -12,6 +12,8 @@
  * the engine sums them back to each input's shape (engine.ts), never the op.
  */
 import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
+import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
+import { cpuPool } from '../backends/cpu/pool.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
 import {
@@ -948,8 +950,15 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkFloat('dropout', x);
   if (!training || p === 0) return x;
   const n = x.numel();
-  const m = allocArray(x.dtype, n);
   const scale = p === 1 ? 0 : 1 / (1 - p);
+  if (x.storage instanceof CpuStorage && x.isContiguous()) {
+    // CPU: mask and x·mask in one pass, into pooled buffers owned by the new storages
+    const m = cpuPool.alloc(x.dtype, n, false), o = cpuPool.alloc(x.dtype, n, false);
+    defaultGenerator.bernoulliFill(m, p, scale, { src: cpuBackend.read(x.storage), srcOffset: x.offset, dst: o });
+    const mask = Tensor.fromStorage(cpuBackend.wrap(m, x.dtype), x.shape);
+    return record(DROPOUT, [x], Tensor.fromStorage(cpuBackend.wrap(o, x.dtype), x.shape), undefined, [mask]);
+  }
+  const m = allocArray(x.dtype, n);
   defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
   const mask = Tensor.fromStorage(x.storage.backend.fromArray(m, x.dtype), x.shape);
   const out = mapK('mul', [x, mask], x.dtype);

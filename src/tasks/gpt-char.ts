@@ -23,6 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
@@ -292,9 +293,9 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
   model.train();
   for (let step = 1; step <= maxSteps; step++) {
     const { x, y } = getBatch(train, B, T);
-    const { loss } = model.forward(x, y);
     const lr = optimizer.paramGroups[0]!.lr;
-    const l = optimizerStep(loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
+    // tidy: the step's activations and temporaries go back to the buffer pool at once
+    const l = tidy(() => optimizerStep(model.forward(x, y).loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 }));
     history.push({ step, loss: l, lr });
     progress?.update({ epoch: 1, stepInEpoch: step, stepsInEpoch: maxSteps, loss: l, tokens: B * T });
     if ((opts.evalInterval && step % opts.evalInterval === 0) || step === maxSteps) {

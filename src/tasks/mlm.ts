@@ -41,6 +41,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Generator, manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -381,8 +382,8 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
     let stepInEpoch = 0;
     for (const batch of loader) {
       if (step >= totalSteps) break outer;
-      const { loss } = mlmLoss(model, batch);
-      const l = optimizerStep(loss, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
+      // tidy: the step's activations and temporaries go back to the buffer pool at once
+      const l = tidy(() => optimizerStep(mlmLoss(model, batch).loss, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 }));
       step++;
       stepInEpoch++;
       history.push({ step, loss: l });

@@ -14,6 +14,7 @@ import type { BertTrainOptions } from '../train/step.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
@@ -170,8 +171,11 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     let lossSum = 0;
     let step = 0;
     for (const batch of loader) {
-      const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-      const loss = optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
+      // tidy: the step's activations and temporaries go back to the buffer pool at once
+      const loss = tidy(() => {
+        const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
+        return optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
+      });
       lossSum += loss;
       step++;
       progress?.update({ epoch, stepInEpoch: step, stepsInEpoch: loader.length, loss, tokens: batch.attentionMask!.sum().item() });

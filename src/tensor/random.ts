@@ -59,8 +59,12 @@ export class Generator {
   /**
    * Fills `out` with `value` where a uniform draw u ≥ p (probability 1 − p), else 0 — a scaled
    * Bernoulli mask. Uses 32-bit uniforms from a xoshiro128** stream seeded by one ARC4 draw.
+   * With `times`, also writes dst[i] = src[srcOffset + i]·out[i] in the same pass (dropout).
    */
-  bernoulliFill(out: { length: number; [i: number]: number }, p: number, value: number): void {
+  bernoulliFill(
+    out: { length: number; [i: number]: number }, p: number, value: number,
+    times?: { src: ArrayLike<number>; srcOffset: number; dst: { [i: number]: number } },
+  ): void {
     if (!(p >= 0 && p <= 1)) throw new Error(`bernoulliFill: p must be in [0, 1], got ${p}`);
     // u = x / 2³² for a 32-bit x, so u ≥ p ⇔ x ≥ p·2³² (exact for p = 0 and p = 1)
     const threshold = p * 4294967296;
@@ -76,14 +80,19 @@ export class Generator {
     };
     let s0 = next(), s1 = next(), s2 = next(), s3 = next();
     if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
-    for (let i = 0, n = out.length; i < n; i++) {
+    const n = out.length;
+    const { src, srcOffset: so, dst } = times ?? { src: out, srcOffset: 0, dst: null };
+    for (let i = 0; i < n; i++) {
       // xoshiro128**: result = rotl(s1·5, 7)·9
       const m = Math.imul(s1, 5);
       const r = (Math.imul((m << 7) | (m >>> 25), 9) >>> 0);
       const t = s1 << 9;
       s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = r >= threshold ? value : 0;
+      const v = r >= threshold ? value : 0;
+      out[i] = v;
+      // dropout's forward in the same pass: dst[i] = src[i]·mask[i]
+      if (dst !== null) dst[i] = src[so + i]! * v;
     }
   }
 

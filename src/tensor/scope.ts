@@ -62,13 +62,14 @@ export function tidy<T>(fn: () => T): T {
 
 /**
  * Runs `fn` and also returns the set of storages it created (they stay tracked by any
- * enclosing `tidy` as well). `backward()` uses it to dispose its own temporaries.
+ * enclosing `tidy` as well); `fn` can watch the set fill. `backward()` uses it to dispose its
+ * own temporaries and to hand its fresh gradients to `.grad` without a copy.
  */
-export function withCreated<T>(fn: () => T): { result: T; created: Set<Storage> } {
+export function withCreated<T>(fn: (created: ReadonlySet<Storage>) => T): { result: T; created: Set<Storage> } {
   const created = new Set<Storage>();
   scopes.push(created);
   try {
-    return { result: fn(), created };
+    return { result: fn(created), created };
   } finally {
     scopes.pop();
     const parent = scopes[scopes.length - 1];

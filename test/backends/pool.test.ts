@@ -107,3 +107,22 @@ describe('backward() disposes its own temporaries, and only those', () => {
     expect(first.isDisposed).toBe(false);
   });
 });
+
+describe('backward() hands fresh gradients to .grad without copying, never aliased', () => {
+  it('two leaves fed the same gradient (x + y) get separate buffers; in-place edits stay local', () => {
+    const x = randn([64, 64]).requiresGrad_();
+    const y = randn([64, 64]).requiresGrad_();
+    x.add(y).mul(3).sum().backward();
+    expect(x.grad!.storage).not.toBe(y.grad!.storage);
+    x.grad!.mul_(0);
+    expect(Array.from(y.grad!.toTypedArray()).every((v) => v === 3)).toBe(true);
+  });
+
+  it('a user-supplied upstream gradient is never adopted as .grad', () => {
+    const x = randn([64, 64]).requiresGrad_();
+    const up = randn([64, 64]);
+    x.mul(1).backward(up);
+    expect(x.grad!.storage).not.toBe(up.storage);
+    expect(Array.from(x.grad!.toTypedArray())).toEqual(Array.from(up.toTypedArray()));
+  });
+});

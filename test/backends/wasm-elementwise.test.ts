@@ -6,11 +6,18 @@
 import { describe, expect, it } from 'vitest';
 
 import { erf32, exp32 } from '../../src/backends/cpu/math32.js';
-import { elementwiseKernels } from '../../src/backends/cpu/wasm-elementwise.js';
+import { elementwiseKernels } from '../../src/backends/cpu/elementwise.js';
+import { float32KernelAndPool } from '../../src/backends/cpu/matmul.js';
 import { INV_SQRT2, INV_SQRT_2PI } from '../../src/backends/opcodes.js';
-import { fromTypedArray, gelu } from '../../src/index.js';
+import { fromTypedArray, gelu, matmul, randn } from '../../src/index.js';
 
 const kernels = elementwiseKernels();
+
+/** Starts the GEMM helper threads (a large product) and gives them time to boot. */
+async function warmHelpers(): Promise<void> {
+  matmul(randn([256, 256]), randn([256, 256]));
+  await new Promise((r) => setTimeout(r, 200));
+}
 
 /** The JS float32 formulas, written out as opcodes.ts states them. */
 const geluJs = (a: number) => 0.5 * a * (1 + erf32(a * INV_SQRT2));
@@ -34,16 +41,35 @@ describe.skipIf(kernels === null)('wasm elementwise GELU kernels', () => {
   const gs = Float32Array.from(xs, (_, i) => ((i * 7919) % 2001) / 1000 - 1); // pseudo-random in [−1, 1]
   gs[3] = Infinity; gs[4] = NaN; gs[5] = -0;
 
-  it('gelu equals the JS float32 kernel bit for bit', () => {
-    const out = new Float32Array(xs.length);
-    kernels!.run('gelu', [xs], [0], out, xs.length);
-    same(out, Float32Array.from(xs, geluJs), 'gelu');
+  it('gelu equals the JS float32 kernel bit for bit (one thread, and split over the helper threads)', async () => {
+    await warmHelpers();
+    const pool = float32KernelAndPool()?.pool ?? null;
+    const before = pool?.chunksByHelpers ?? 0;
+    for (const threads of [false, true]) {
+      const out = new Float32Array(xs.length);
+      kernels!.run('gelu', [xs], [0], out, xs.length, threads);
+      same(out, Float32Array.from(xs, geluJs), `gelu threads=${threads}`);
+    }
+    // where helper threads run, make sure a split run happened (a helper that wakes late is
+    // shut out of a call by design, so try a few times) and was exact too
+    if (pool !== null && pool.readyHelpers > 0) {
+      const want = Float32Array.from(xs, geluJs);
+      for (let t = 0; t < 50 && pool.chunksByHelpers === before; t++) {
+        const out = new Float32Array(xs.length);
+        kernels!.run('gelu', [xs], [0], out, xs.length, true);
+        same(out, want, 'gelu threads=true (retry)');
+      }
+      expect(pool.chunksByHelpers).toBeGreaterThan(before);
+    }
   });
 
-  it('geluBackward equals the JS float32 kernel bit for bit', () => {
-    const out = new Float32Array(xs.length);
-    kernels!.run('geluBackward', [xs, gs], [0, 0], out, xs.length);
-    same(out, Float32Array.from(xs, (a, i) => geluBackwardJs(a, gs[i]!)), 'geluBackward');
+  it('geluBackward equals the JS float32 kernel bit for bit (one thread, and split over the helper threads)', async () => {
+    await warmHelpers();
+    for (const threads of [false, true]) {
+      const out = new Float32Array(xs.length);
+      kernels!.run('geluBackward', [xs, gs], [0, 0], out, xs.length, threads);
+      same(out, Float32Array.from(xs, (a, i) => geluBackwardJs(a, gs[i]!)), `geluBackward threads=${threads}`);
+    }
   });
 
   it('odd lengths and offsets into bigger arrays', () => {

@@ -16,7 +16,7 @@ import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
-import { elementwiseKernels } from './wasm-elementwise.js';
+import { elementwiseKernels } from './elementwise.js';
 
 export class CpuStorage implements Storage {
   disposed = false;

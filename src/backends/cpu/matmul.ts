@@ -319,6 +319,12 @@ function poolFor(kern: WasmGemmKernel): MacroPool | null {
   }
 }
 
+/** The float32 wasm kernel (its module also has the GELU kernels) and its helper pool, or null without wasm SIMD. */
+export function float32KernelAndPool(): { kern: WasmGemmKernel; pool: MacroPool | null } | null {
+  const kern = wasmKernelFor(new Float32Array(0));
+  return kern === null ? null : { kern, pool: poolFor(kern) };
+}
+
 /** True when `gemm` can take the wasm SIMD path in this runtime. */
 export function wasmGemmAvailable(): boolean {
   return wasmSimdSupported();

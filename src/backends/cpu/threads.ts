@@ -35,7 +35,7 @@ const READY = 14; // helpers that have instantiated the module
 const ES = 15; // element size in bytes
 const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
 const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
-const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls
+const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel
 const STEPS = 19; // 19…21: byte steps of ap, bp, c between batch items (KIND 1)
 const SLOTS = 22;
 const CLOSED = 1 << 30;
@@ -48,7 +48,8 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const c = new Int32Array(control);
-const macro = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.macro;
+const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+const macro = ex.macro;
 Atomics.add(c, ${READY}, 1);
 let seen = Atomics.load(c, ${SEQ});
 for (;;) {
@@ -73,7 +74,18 @@ for (;;) {
   const mc = c[${ARGS}], nc = c[${ARGS + 1}], kc = c[${ARGS + 2}], ap = c[${ARGS + 3}], bp = c[${ARGS + 4}], cc = c[${ARGS + 5}], ldc = c[${ARGS + 6}], accum = c[${ARGS + 7}];
   const chunk = c[${CHUNK}], es = c[${ES}];
   try {
-    if (c[${KIND}] === 1) {
+    if (c[${KIND}] === 2) {
+      // an elementwise kernel over n float32 elements in chunks: fn(p0 + 4·i0, [p1 + 4·i0,] p2 + 4·i0, len)
+      const fn = c[${ARGS}], p0 = c[${ARGS + 1}], p1 = c[${ARGS + 2}], p2 = c[${ARGS + 3}], n = c[${ARGS + 4}];
+      for (;;) {
+        const i0 = Atomics.add(c, ${NEXT}, 1) * chunk;
+        if (i0 >= n) break;
+        const len = Math.min(chunk, n - i0);
+        if (fn === 0) ex.gelu(p0 + 4 * i0, p2 + 4 * i0, len);
+        else ex.geluBackward(p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len);
+        Atomics.add(c, ${HELPED}, 1);
+      }
+    } else if (c[${KIND}] === 1) {
       // a batch: item i is a whole macro call at ap + i·sa, bp + i·sb, c + i·sc; chunk = item count
       const sa = c[${STEPS}], sb = c[${STEPS + 1}], sc = c[${STEPS + 2}];
       for (;;) {
@@ -187,6 +199,29 @@ export class MacroPool {
       const i = Atomics.add(ctl, NEXT, 1);
       if (i >= count) break;
       this.macro(mc, nc, kc, ap + i * sa, bp + i * sb, c + i * sc, ldc, accum);
+    }
+    this.finish();
+  }
+
+  /**
+   * An elementwise kernel of the module (fn 0: gelu(p0 → p2), 1: geluBackward(p0, p1 → p2))
+   * over n float32 elements at byte addresses p0, p1, p2, in chunks of `chunk` (even) elements
+   * shared out over the threads. Every element is computed by the same instructions whichever
+   * thread runs it.
+   */
+  runElementwise(fn: 0 | 1, p0: number, p1: number, p2: number, n: number, chunk: number, call: (i0: number, len: number) => void): void {
+    const ctl = this.control;
+    if (this.readyHelpers === 0 || n <= chunk) {
+      call(0, n);
+      return;
+    }
+    ctl[ARGS] = fn; ctl[ARGS + 1] = p0; ctl[ARGS + 2] = p1; ctl[ARGS + 3] = p2; ctl[ARGS + 4] = n; ctl[CHUNK] = chunk;
+    ctl[KIND] = 2;
+    this.open();
+    for (;;) {
+      const i0 = Atomics.add(ctl, NEXT, 1) * chunk;
+      if (i0 >= n) break;
+      call(i0, Math.min(chunk, n - i0));
     }
     this.finish();
   }

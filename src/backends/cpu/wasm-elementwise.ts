@@ -14,12 +14,13 @@
  *   gelu(x)            = ½x·(1 + erf32(x/√2))
  *   geluBackward(x, g) = g·(½(1 + erf32(x/√2)) + (x/√(2π))·exp32(−½x²))
  *
- * Exports `gelu(src, dst, n)` and `geluBackward(a, b, dst, n)`: byte addresses of float32
- * arrays in the module's memory and an even element count n ≥ 2 (the caller pads).
- * Measured on a 2-core EPYC: ~5× faster than the JS loops (no per-element calls, two lanes).
+ * The function bodies `gelu(src, dst, n)` and `geluBackward(a, b, dst, n)` (byte addresses of
+ * float32 arrays in the module's memory, an even element count n ≥ 2) are part of the float32
+ * GEMM module (wasm-gemm.ts), so that the GEMM's helper threads can run them on the shared
+ * memory too; cpu/elementwise.ts stages the data and splits the work.
  */
 import { INV_SQRT2, INV_SQRT_2PI } from '../opcodes.js';
-import { I32, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import { op, uleb, V128, vec } from './wasm-asm.js';
 
 /** erf32's coefficients (math32.ts): numerator odd powers x¹…x¹³, denominator even x⁰…x⁸. */
 const ERF_P = [-1.60960333262415e-2, -2.95459980854025e-3, -7.34990630326855e-4, -5.69250639462346e-5, -2.10102402082508e-6, 2.77068142495902e-8, -2.72614225801306e-10];
@@ -92,7 +93,7 @@ function loop(n: number, ptrs: readonly number[], out: number, body: Code): Code
 }
 
 /** `gelu(src, dst, n)`: params 0–2; v128 locals a, x, z, p. */
-function geluBody(): Code {
+export function geluBody(): Code {
   const SRC = 0, DST = 1, N = 2, A = 3, X = 4, Z = 5, P = 6, E = 7;
   const body: Code = [
     ...load2(SRC, A),
@@ -107,7 +108,7 @@ function geluBody(): Code {
 }
 
 /** `geluBackward(a, b, dst, n)`: params 0–3; v128 locals. */
-function geluBackwardBody(): Code {
+export function geluBackwardBody(): Code {
   const PA = 0, PB = 1, DST = 2, N = 3, A = 4, B = 5, X = 6, Z = 7, P = 8, E = 9, T = 10;
   const body: Code = [
     ...load2(PA, A), ...load2(PB, B),
@@ -127,73 +128,4 @@ function geluBackwardBody(): Code {
     ...op.f64x2Add(), ...op.f64x2Mul(),
   ];
   return [...vec([[...uleb(7), V128]]), ...loop(N, [PA, PB, DST], DST, body), ...op.end()];
-}
-
-/** The bytes of a module importing `env.mem` and exporting gelu and geluBackward. */
-export function buildElementwiseModule(): Uint8Array {
-  const gelu = geluBody();
-  const geluBackward = geluBackwardBody();
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([
-      [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // type 0: (src, dst, n)
-      [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // type 1: (a, b, dst, n)
-    ])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([uleb(0), uleb(1)])),
-    ...section(7, vec([[...name('gelu'), 0x00, ...uleb(0)], [...name('geluBackward'), 0x00, ...uleb(1)]])),
-    ...section(10, vec([[...uleb(gelu.length), ...gelu], [...uleb(geluBackward.length), ...geluBackward]])),
-  ]);
-}
-
-export type ElementwiseOp = 'gelu' | 'geluBackward';
-
-/** The instantiated module with its memory (grown to the largest call), or null where wasm SIMD is missing. */
-class ElementwiseKernels {
-  private readonly memory: WasmMemory;
-  private view: Float32Array;
-  private readonly fns: Record<ElementwiseOp, (...args: number[]) => void>;
-
-  constructor() {
-    if (wasmApi === undefined) throw new Error('wasm elementwise: no WebAssembly');
-    this.memory = new wasmApi.Memory({ initial: 1 });
-    const inst = new wasmApi.Instance(new wasmApi.Module(buildElementwiseModule()), { env: { mem: this.memory } });
-    this.fns = { gelu: inst.exports['gelu'] as (...a: number[]) => void, geluBackward: inst.exports['geluBackward'] as (...a: number[]) => void };
-    this.view = new Float32Array(this.memory.buffer);
-  }
-
-  private heap(elements: number): Float32Array {
-    const bytes = elements * 4, have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
-    return this.view;
-  }
-
-  /** out[i] = op(ins[0][i], ins[1]?[i]) for i < n; inputs are read from their offsets, out written from 0. */
-  run(opName: ElementwiseOp, ins: readonly Float32Array[], offs: readonly number[], out: Float32Array, n: number): void {
-    const m = n + (n & 1); // even: the last vector of an odd n reads one padding element
-    const H = this.heap((ins.length + 1) * m);
-    for (let j = 0; j < ins.length; j++) {
-      H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), j * m);
-      if (m !== n) H[j * m + n] = 0;
-    }
-    const dst = ins.length * m;
-    if (opName === 'gelu') this.fns.gelu(0, dst * 4, m);
-    else this.fns.geluBackward(0, m * 4, dst * 4, m);
-    out.set(H.subarray(dst, dst + n));
-  }
-}
-
-let kernels: ElementwiseKernels | null | undefined;
-
-/** The kernels, instantiated on first use; null where the runtime lacks wasm SIMD. */
-export function elementwiseKernels(): ElementwiseKernels | null {
-  if (kernels === undefined) {
-    try {
-      kernels = wasmApi !== undefined && wasmApi.validate(buildElementwiseModule()) ? new ElementwiseKernels() : null;
-    } catch {
-      kernels = null;
-    }
-  }
-  return kernels;
 }

@@ -32,6 +32,7 @@
  */
 
 import { I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import { geluBackwardBody, geluBody } from './wasm-elementwise.js';
 
 export type GemmDType = 'float32' | 'float64';
 
@@ -56,6 +57,9 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
   if (relaxed && dtype !== 'float32') throw new Error('wasm gemm: relaxed madd is float32 only');
   const macro = macroBody(es, mr, nr, relaxed);
   const pack = packBody(es);
+  // float32 modules also carry the GELU kernels (wasm-elementwise.ts), so that helper threads
+  // on the shared memory can run them too
+  const ew = dtype === 'float32' ? [geluBody(), geluBackwardBody()] : [];
   // memory limits: flags 0x00 {min}, 0x03 {min, max, shared}
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
   const bytes = [
@@ -63,11 +67,16 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
     ...section(1, vec([
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // type 0: (i32×8) → ()  macro
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // type 1: (i32×7) → ()  pack
+      [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // type 2: (src, dst, n) → ()  gelu
+      [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // type 3: (a, b, dst, n) → ()  geluBackward
     ])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...limits]])), // import memory
-    ...section(3, vec([uleb(0), uleb(1)])), // func 0: type 0, func 1: type 1
-    ...section(7, vec([[...name('macro'), 0x00, ...uleb(0)], [...name('pack'), 0x00, ...uleb(1)]])), // exports
-    ...section(10, vec([[...uleb(macro.length), ...macro], [...uleb(pack.length), ...pack]])),
+    ...section(3, vec([uleb(0), uleb(1), ...(ew.length > 0 ? [uleb(2), uleb(3)] : [])])), // func i: type i
+    ...section(7, vec([
+      [...name('macro'), 0x00, ...uleb(0)], [...name('pack'), 0x00, ...uleb(1)],
+      ...(ew.length > 0 ? [[...name('gelu'), 0x00, ...uleb(2)], [...name('geluBackward'), 0x00, ...uleb(3)]] : []),
+    ])), // exports
+    ...section(10, vec([[...uleb(macro.length), ...macro], [...uleb(pack.length), ...pack], ...ew.map((b) => [...uleb(b.length), ...b])])),
   ];
   return new Uint8Array(bytes);
 }
@@ -242,6 +251,8 @@ export class WasmGemmKernel {
   readonly shared: boolean;
   readonly macroFn: MacroFn;
   private readonly packFn: PackFn;
+  /** Every export of the instance (float32: also `gelu`, `geluBackward`). */
+  readonly exports: Record<string, unknown>;
   private view: Float32Array | Float64Array;
 
   constructor(opts: { dtype: GemmDType; mr: number; nr: number; relaxed?: boolean; shared?: boolean }) {
@@ -258,6 +269,7 @@ export class WasmGemmKernel {
     const inst = new wasmApi.Instance(this.module, { env: { mem: this.memory } });
     this.macroFn = inst.exports['macro'] as MacroFn;
     this.packFn = inst.exports['pack'] as PackFn;
+    this.exports = inst.exports;
     this.view = this.makeView();
   }
 
