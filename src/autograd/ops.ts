@@ -462,20 +462,45 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | unde
 // Over the last dim, where the backend has fused row kernels (the CPU), forward and backward
 // are one pass each (`fused`); otherwise these composites of ops. test/nn/fused.test.ts checks
 // that both agree.
-type SoftmaxAttrs = { dim: number; fused: boolean };
+type SoftmaxAttrs = { dim: number; fused: boolean; scale: number };
 const SOFTMAX = defineOp<SoftmaxAttrs>('softmax', (c, g) => {
   const y = c.output;
-  if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false)];
+  if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false, c.attrs.scale)];
   return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
 });
 const LOG_SOFTMAX = defineOp<SoftmaxAttrs>('logSoftmax', (c, g) => {
-  if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true)];
+  if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true, c.attrs.scale)];
   return [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))];
 });
 
-function fusedSoftmaxBackward(g: Tensor, y: Tensor, log: boolean): Tensor {
+function fusedSoftmaxBackward(g: Tensor, y: Tensor, log: boolean, scale: number): Tensor {
   const n = y.shape[y.ndim - 1]!;
-  return Tensor.fromStorage(y.storage.backend.softmaxBackward!(contiguous(g), contiguous(y), n, log), y.shape);
+  return Tensor.fromStorage(y.storage.backend.softmaxBackward!(contiguous(g), contiguous(y), n, log, scale), y.shape);
+}
+
+/**
+ * softmax(scale·x + mask) over the last dim — attention's probabilities, softmax(QKᵀ/√d_k + M)
+ * (Vaswani et al. 2017, Eq. 1) — in one fused pass where the backend can (the CPU), else as
+ * the composite x·scale (+ mask) then softmax. `mask` is additive (float, broadcastable to x,
+ * e.g. HF BERT's extended mask (B, 1, 1, T)) and receives no gradient; a mask that requires
+ * grad takes the composite path so that it gets one.
+ *   ∂L/∂x = scale·y ⊙ (g − Σ(g ⊙ y))
+ */
+export function scaledMaskedSoftmax(x: Tensor, scale: number, mask: Tensor | null = null): Tensor {
+  checkFloat('scaledMaskedSoftmax', x);
+  const fusedOk = canFuseSoftmax(x, x.ndim - 1) && (mask === null || (!mask.requiresGrad && mask.dtype === x.dtype && mask.device === x.device));
+  if (!fusedOk) {
+    let z = scale === 1 ? x : mul(x, scale);
+    if (mask) z = add(z, mask);
+    return softmax(z, -1);
+  }
+  const maskView = mask ? broadcastView(mask, broadcastShapes('scaledMaskedSoftmax', mask.shape, x.shape)) : null;
+  if (maskView && !shapesEqual(maskView.shape, x.shape)) {
+    throw new Error(`scaledMaskedSoftmax: mask of shape ${fmtShape(mask!.shape)} does not broadcast to the input's shape ${fmtShape(x.shape)}`);
+  }
+  const d = x.ndim - 1;
+  const out = Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x.detach()), x.shape[d]!, false, { scale, mask: maskView }), x.shape);
+  return record(SOFTMAX, [x], out, { dim: d, fused: true, scale });
 }
 
 /** Whether softmax over `d` can run the backend's fused row kernels. */
@@ -497,7 +522,7 @@ function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
       const e = exp(shifted);
       return div(e, sum(e, d, true));
     });
-  return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], out, { dim: d, fused });
+  return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], out, { dim: d, fused, scale: 1 });
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {

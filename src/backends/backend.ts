@@ -84,11 +84,12 @@ export interface Backend {
   addmm?(bias: View, a: View, b: View, outDtype: DType): Storage;
   /**
    * softmax (log = false) or logSoftmax (log = true) over contiguous rows of length n of a
-   * contiguous x → contiguous, x's dtype.
+   * contiguous x → contiguous, x's dtype; of scale·x + mask when given (attention: scale =
+   * 1/√d_k, an additive mask viewed with x's shape, broadcast through zero strides).
    */
-  softmaxForward?(x: View, n: number, log: boolean): Storage;
-  /** Their gradient for upstream g from the saved output y (both contiguous rows of length n). */
-  softmaxBackward?(g: View, y: View, n: number, log: boolean): Storage;
+  softmaxForward?(x: View, n: number, log: boolean, opts?: { scale?: number; mask?: View | null }): Storage;
+  /** Their gradient (times scale) for upstream g from the saved output y (both contiguous rows of length n). */
+  softmaxBackward?(g: View, y: View, n: number, log: boolean, scale?: number): Storage;
   /**
    * Layer norm over contiguous rows of length n: y = (x − μ)/√(σ² + ε)·w + b. Returns y and the
    * per-row statistics (float64 [mean…, rstd…], 2·rows) that the backward needs.

@@ -14,6 +14,7 @@
  * residual blocks, init N(0, 0.02) with zero biases and the padding row zeroed.
  */
 import { noGrad } from '../autograd/engine.js';
+import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { arange, zeros } from '../tensor/creation.js';
 import type { DType } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
@@ -204,9 +205,9 @@ export class BertSelfAttention extends Module {
     const q = split(this.query.forward(h));
     const k = split(this.key.forward(h));
     const v = split(this.value.forward(h));
-    let scores = q.matmul(k.transpose(-1, -2)).div(Math.sqrt(hs)); // (B, nh, T, T)
-    if (extendedMask) scores = scores.add(extendedMask);
-    const probs = this.dropout.forward(scores.softmax(-1));
+    const scores = q.matmul(k.transpose(-1, -2)); // (B, nh, T, T)
+    // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none)
+    const probs = this.dropout.forward(scaledMaskedSoftmax(scores, 1 / Math.sqrt(hs), extendedMask));
     const ctx = probs.matmul(v); // (B, nh, T, hs)
     return ctx.permute(0, 2, 1, 3).reshape([B, T, H]); // (B, T, H)
   }

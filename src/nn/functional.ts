@@ -127,18 +127,21 @@ export function attentionWithWeights(
   const L = q.shape[q.ndim - 2]!;
   const S = k.shape[k.ndim - 2]!;
   const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const m = opts.attnMask;
+  if (!opts.isCausal && (!m || (isFloatingDType(m.dtype) && m.dtype === q.dtype))) {
+    if (m) checkMaskShape(m, [...q.shape.slice(0, -1), S]);
+    // softmax(QKᵀ·scale + M) in one fused pass where the backend has it
+    let weights = ops.scaledMaskedSoftmax(q.matmul(k.transpose(-2, -1)), scale, m ?? null); // (*, L, S)
+    if (opts.dropoutP && (opts.training ?? true)) weights = ops.dropout(weights, opts.dropoutP, true);
+    return { output: weights.matmul(v), weights };
+  }
   let scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (*, L, S)
   if (opts.isCausal) {
     const keep = ops.ge(ops.unsqueeze(arangeOn(L, q), 1), ops.unsqueeze(arangeOn(S, q), 0)); // (L, S): j ≤ i
     scores = scores.maskedFill(keep.logicalNot(), -Infinity);
   }
-  const m = opts.attnMask;
   if (m) {
-    try {
-      broadcastShapes('attention', m.shape, scores.shape);
-    } catch {
-      throw new Error(`scaledDotProductAttention: attnMask of shape ${fmtShape(m.shape)} does not broadcast to the scores' shape ${fmtShape(scores.shape)} (*, L, S)`);
-    }
+    checkMaskShape(m, scores.shape);
     if (m.dtype === 'bool') scores = ops.where(m, scores, -Infinity);
     else if (isFloatingDType(m.dtype)) scores = scores.add(m.dtype === scores.dtype ? m : m.to(scores.dtype));
     else throw new Error(`scaledDotProductAttention: attnMask must be bool (keep-mask) or floating (additive), got ${m.dtype}`);
@@ -146,6 +149,18 @@ export function attentionWithWeights(
   let weights = scores.softmax(-1);
   if (opts.dropoutP && (opts.training ?? true)) weights = ops.dropout(weights, opts.dropoutP, true);
   return { output: weights.matmul(v), weights };
+}
+
+function checkMaskShape(m: Tensor, scoresShape: readonly number[]): void {
+  let out: number[];
+  try {
+    out = broadcastShapes('attention', m.shape, scoresShape);
+  } catch {
+    out = [];
+  }
+  if (out.length !== scoresShape.length || out.some((d, i) => d !== scoresShape[i])) {
+    throw new Error(`scaledDotProductAttention: attnMask of shape ${fmtShape(m.shape)} does not broadcast to the scores' shape ${fmtShape(scoresShape)} (*, L, S)`);
+  }
 }
 
 function arangeOn(n: number, like: Tensor): Tensor {

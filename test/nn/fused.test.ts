@@ -5,7 +5,8 @@
  * row kernels) vs the same over a transposed dim (the composite path).
  */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scaledMaskedSoftmax } from '../../src/autograd/ops.js';
 import { F, fromTypedArray, Generator, logSoftmax, softmax, type Tensor } from '../../src/index.js';
 import { expectClose } from '../helpers.js';
 
@@ -79,5 +80,49 @@ describe('fused softmax / logSoftmax == composite', () => {
       ),
       { numRuns: Number(process.env.PROP_RUNS ?? 80) },
     );
+  });
+});
+
+describe('fused scaledMaskedSoftmax == x·scale + mask, then softmax', () => {
+  it('values and gradients with broadcast additive masks (HF extended mask, −10000 and −∞)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 7 }),
+        fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), fc.constantFrom('none', 'ext', 'full'), fc.nat(1000),
+        (B, H, T, dtype, maskKind, seed) => {
+          const gen = new Generator(seed);
+          const scale = 1 / Math.sqrt(1 + (seed % 64));
+          const xv = Float64Array.from({ length: B * H * T * T }, () => 4 * gen.normal());
+          const gv = Float64Array.from({ length: B * H * T * T }, () => gen.normal());
+          const maskShape = maskKind === 'ext' ? [B, 1, 1, T] : [B, H, T, T];
+          const mv = Float64Array.from({ length: maskShape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 3 === 2 ? (seed % 2 ? -10000 : -Infinity) : 0));
+          if (maskKind !== 'none') fc.pre(Array.from(mv.subarray(0, T)).some((v) => v === 0)); // a row that is not all masked
+          const mask = maskKind === 'none' ? null : fromTypedArray(mv, maskShape, { dtype });
+          const runOne = (fused: boolean) => {
+            const x = fromTypedArray(xv, [B, H, T, T], { dtype }).requiresGrad_();
+            let y: Tensor;
+            if (fused) y = scaledMaskedSoftmax(x, scale, mask);
+            else {
+              let z = x.mul(scale);
+              if (mask) z = z.add(mask);
+              y = z.transpose(-1, -2).softmax(-2).transpose(-1, -2); // the composite path
+            }
+            y.mul(fromTypedArray(gv, [B, H, T, T], { dtype })).sum().backward();
+            return { y, g: x.grad! };
+          };
+          const f = runOne(true), c = runOne(false);
+          const tol = dtype === 'float64' ? 1e-12 : 2e-6;
+          expectClose(f.y, c.y, { rtol: tol, atol: tol, what: 'forward' });
+          expectClose(f.g, c.g, { rtol: tol * 10, atol: tol * 10, what: 'gradient' });
+        },
+      ),
+      { numRuns: Number(process.env.PROP_RUNS ?? 80) },
+    );
+  });
+
+  it('rejects a mask that does not broadcast to the scores', () => {
+    const x = fromTypedArray(new Float64Array(8), [2, 4]);
+    const m = fromTypedArray(new Float64Array(3), [3]);
+    expect(() => scaledMaskedSoftmax(x, 1, m)).toThrow('scaledMaskedSoftmax');
   });
 });

@@ -93,32 +93,44 @@ function scratchRow(n: number): Float64Array {
 
 /**
  * Softmax over contiguous rows of length n, one row at a time (max, Σ exp, scale), with the
- * exponentials and the sum held in float64 and each output rounded once:
- *   softmax:    yᵢ = e^(xᵢ−m) / Σⱼ e^(xⱼ−m)
- *   logSoftmax: yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ−m)
- * with m = maxⱼ xⱼ (NaN propagates; a row of −∞ gives NaN, as the composite and PyTorch do).
+ * logits, exponentials and sum held in float64 and each output rounded once:
+ *   zᵢ = scale·xᵢ (+ maskᵢ)   (attention: scale = 1/√d_k, mask additive; else 1 and none)
+ *   softmax:    yᵢ = e^(zᵢ−m) / Σⱼ e^(zⱼ−m)
+ *   logSoftmax: yᵢ = (zᵢ − m) − ln Σⱼ e^(zⱼ−m)
+ * with m = maxⱼ zⱼ (NaN propagates; a row of −∞ gives NaN, as the composite and PyTorch do).
+ * The mask row of row r starts at mask.rowOffsets[r] (broadcast rows share offsets).
  * `exp` is the kernel's exponential: Math.exp for float64, math32's exp32 for float32.
  */
-export function softmaxForward(x: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number): TypedArray {
+export function softmaxForward(
+  x: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number,
+  scale = 1, mask: { data: TypedArray; rowOffsets: Int32Array | number[]; stride: number } | null = null,
+): TypedArray {
   const y = cpuPool.alloc(dtype, x.length, false);
   const rows = n === 0 ? 0 : x.length / n;
   const e = scratchRow(n);
   for (let r = 0, o = 0; r < rows; r++, o += n) {
+    // the row's logits zᵢ = scale·xᵢ (+ maskᵢ), kept in float64
+    if (mask === null) for (let i = 0; i < n; i++) e[i] = scale * x[o + i]!;
+    else {
+      const md = mask.data, mo = mask.rowOffsets[r]!, ms = mask.stride;
+      for (let i = 0; i < n; i++) e[i] = scale * x[o + i]! + md[mo + i * ms]!;
+    }
     let m = -Infinity;
     for (let i = 0; i < n; i++) {
-      const v = x[o + i]!;
+      const v = e[i]!;
       if (v > m || v !== v) m = v;
     }
     let s = 0;
-    for (let i = 0; i < n; i++) {
-      const t = exp(x[o + i]! - m);
-      e[i] = t;
-      s += t;
-    }
     if (log) {
+      for (let i = 0; i < n; i++) s += exp(e[i]! - m);
       const ls = Math.log(s);
-      for (let i = 0; i < n; i++) y[o + i] = x[o + i]! - m - ls;
+      for (let i = 0; i < n; i++) y[o + i] = e[i]! - m - ls;
     } else {
+      for (let i = 0; i < n; i++) {
+        const t = exp(e[i]! - m);
+        e[i] = t;
+        s += t;
+      }
       for (let i = 0; i < n; i++) y[o + i] = e[i]! / s;
     }
   }
@@ -127,20 +139,20 @@ export function softmaxForward(x: TypedArray, n: number, log: boolean, dtype: DT
 
 /**
  * The backward of softmaxForward for upstream g, from the saved output y (rows of length n):
- *   softmax:    ∂L/∂xᵢ = yᵢ·(gᵢ − Σⱼ gⱼyⱼ)
- *   logSoftmax: ∂L/∂xᵢ = gᵢ − e^(yᵢ)·Σⱼ gⱼ
+ *   softmax:    ∂L/∂xᵢ = scale·yᵢ·(gᵢ − Σⱼ gⱼyⱼ)
+ *   logSoftmax: ∂L/∂xᵢ = scale·(gᵢ − e^(yᵢ)·Σⱼ gⱼ)
  */
-export function softmaxBackward(g: TypedArray, y: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number): TypedArray {
+export function softmaxBackward(g: TypedArray, y: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number, scale = 1): TypedArray {
   const dx = cpuPool.alloc(dtype, y.length, false);
   const rows = n === 0 ? 0 : y.length / n;
   for (let r = 0, o = 0; r < rows; r++, o += n) {
     let s = 0;
     if (log) {
       for (let i = 0; i < n; i++) s += g[o + i]!;
-      for (let i = 0; i < n; i++) dx[o + i] = g[o + i]! - exp(y[o + i]!) * s;
+      for (let i = 0; i < n; i++) dx[o + i] = scale * (g[o + i]! - exp(y[o + i]!) * s);
     } else {
       for (let i = 0; i < n; i++) s += g[o + i]! * y[o + i]!;
-      for (let i = 0; i < n; i++) dx[o + i] = y[o + i]! * (g[o + i]! - s);
+      for (let i = 0; i < n; i++) dx[o + i] = scale * y[o + i]! * (g[o + i]! - s);
     }
   }
   return dx;

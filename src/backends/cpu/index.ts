@@ -141,6 +141,30 @@ if (os === 0) {
   return k;
 }
 
+/**
+ * Σ over the leading dims of a contiguous x seen as R rows of C (a bias gradient: dims = the
+ * first k dims): acc[j] = Σᵣ x[r, j], four rows per pass so each float64 accumulator is loaded
+ * and stored a quarter as often. Returns false (doing nothing) for other layouts.
+ */
+function sumLeadingRows(x: View, dims: readonly number[], xd: TypedArray, acc: Float64Array): boolean {
+  const k = dims.length;
+  for (let i = 0; i < k; i++) if (!dims.includes(i)) return false;
+  const cs = contiguousStrides(x.shape);
+  for (let i = 0; i < x.shape.length; i++) if (x.shape[i] !== 1 && x.strides[i] !== cs[i]) return false;
+  const R = numel(x.shape.slice(0, k)), C = numel(x.shape.slice(k)), o = x.offset;
+  if (R < 4 || C === 0) return false;
+  let r = 0;
+  for (; r + 4 <= R; r += 4) {
+    const r0 = o + r * C, r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;
+    for (let j = 0; j < C; j++) acc[j] = acc[j]! + xd[r0 + j]! + xd[r1 + j]! + xd[r2 + j]! + xd[r3 + j]!;
+  }
+  for (; r < R; r++) {
+    const r0 = o + r * C;
+    for (let j = 0; j < C; j++) acc[j] = acc[j]! + xd[r0 + j]!;
+  }
+  return true;
+}
+
 let scratch = new Float64Array(1024);
 /** The float64 accumulators of a reduction: one workspace reused by every call (a view of n). */
 function reduceScratch(n: number): Float64Array {
@@ -209,6 +233,11 @@ export class CpuBackend implements Backend {
     // The output seen with stride 0 along reduced dims: every x element lands on its slot.
     const outStrides = contiguousStrides(outShape).map((s, i) => (dims.includes(i) ? 0 : s));
     const xd = dataOf(x.storage);
+    if (op === 'sum' && sumLeadingRows(x, dims, xd, acc)) {
+      const out = cpuPool.alloc(outDtype, acc.length, false);
+      out.set(acc);
+      return new CpuStorage(this, outDtype, out);
+    }
     const kernel = reduceKernel(op, x.storage.dtype);
     forEachRow(x.shape, [outStrides, x.strides], [0, x.offset], (n, offs, strides) => {
       kernel(n, acc, offs[0]!, strides[0]!, xd, offs[1]!, strides[1]!);
@@ -347,14 +376,22 @@ export class CpuBackend implements Backend {
     return { dx: wrap(r.dx), dw: wrap(r.dw), db: wrap(r.db) };
   }
 
-  softmaxForward(x: View, n: number, log: boolean): Storage {
+  softmaxForward(x: View, n: number, log: boolean, opts: { scale?: number; mask?: View | null } = {}): Storage {
     const dt = x.storage.dtype;
-    return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, dt === 'float32' ? exp32 : Math.exp));
+    let mask: { data: TypedArray; rowOffsets: number[]; stride: number } | null = null;
+    if (opts.mask) {
+      // the offset of each row's mask slice: walk the leading dims with the mask's (broadcast) strides
+      const m = opts.mask, r = m.shape.length;
+      const rowOffsets: number[] = [];
+      forEachIndex(m.shape.slice(0, r - 1), [m.strides.slice(0, r - 1)], [m.offset], (offs) => { rowOffsets.push(offs[0]!); });
+      mask = { data: dataOf(m.storage), rowOffsets, stride: m.strides[r - 1]! };
+    }
+    return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, dt === 'float32' ? exp32 : Math.exp, opts.scale ?? 1, mask));
   }
 
-  softmaxBackward(g: View, y: View, n: number, log: boolean): Storage {
+  softmaxBackward(g: View, y: View, n: number, log: boolean, scale = 1): Storage {
     const dt = y.storage.dtype;
-    return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, dt === 'float32' ? exp32 : Math.exp));
+    return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, dt === 'float32' ? exp32 : Math.exp, scale));
   }
 }
 
