@@ -277,6 +277,9 @@ function wasmKernelFor(C: Float32Array | Float64Array | TypedArray): WasmGemmKer
  */
 export const PARALLEL_MIN_MACS = 1 << 22;
 
+/** The largest Ã (all M rows of one K slab) packed at once for a threaded product. */
+export const WHOLE_A_MAX_BYTES = 8 << 20;
+
 function threadsFromEnv(): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TENSORGRAD_NUM_THREADS'];
   const n = env === undefined ? NaN : Number.parseInt(env, 10);
@@ -382,8 +385,13 @@ export function gemmWasm(
   // heap layout (element offsets, each region rounded to 16 bytes):
   //   [Ã mcMax×kcMax][B̃ kcMax×ncMax][C Mp×Np][A's storage span][B's storage span]
   const al = 16 / es;
+  const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
+  const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
+  // With helper threads, Ã is packed for all M rows of a K slab at once and the macro-kernel's
+  // rows are shared out in one job (instead of one hand-off per MC block), when that fits.
+  const wholeA = threads !== null && staging !== 'never' && Mp * kcMax * es <= WHOLE_A_MAX_BYTES;
   const apE = 0;
-  const bpE = apE + roundUp(mcMax * kcMax, al);
+  const bpE = apE + roundUp((wholeA ? Mp : mcMax) * kcMax, al);
   const cE = bpE + roundUp(ncMax * kcMax, al);
   const aE = cE + roundUp(Mp * Np, al);
   const bE = aE + (stageA ? roundUp(aHi - aLo + 1, al) : 0);
@@ -399,8 +407,6 @@ export function gemmWasm(
     }
     throw e;
   }
-  const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
-  const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
   if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
   if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
   if (typeof accumulate === 'object') {
@@ -429,6 +435,17 @@ export function gemmWasm(
       // B̃ ← B[pc:pc+kc, jc:jc+nc]: panels run along N (width stride bCs), k along bRs
       if (stageB) kern.pack(bpE * es, (bE + bOff - bLo + pc * bRs + jc * bCs) * es, bCs * es, bRs * es, nc, kc, NR);
       else packB(H, bpE, B, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, NR);
+      const accumSlab = pc === 0 && accumulate === false ? 0 : 1; // the first K slab writes C, the others add to it
+      if (wholeA) {
+        // Ã ← A[0:M, pc:pc+kc]; rows in chunks of rc (whole MR panels), ~4 per thread
+        if (stageA) kern.pack(apE * es, (aE + aOff - aLo + pc * aCs) * es, aRs * es, aCs * es, M, kc, MR);
+        else packA(H, apE, A, aOff + pc * aCs, aRs, aCs, M, kc, MR);
+        const rc = roundUp(Math.ceil(Mp / (4 * (threads!.readyHelpers + 1))), MR);
+        const full = Math.floor(Mp / rc), rem = Mp - full * rc;
+        threads!.runBatch(full, rc, ncp, kc, apE * es, rc * kc * es, bpE * es, 0, (cE + jc) * es, rc * Np * es, Np * es, accumSlab);
+        if (rem > 0) kern.macro(rem, ncp, kc, (apE + full * rc * kc) * es, bpE * es, (cE + full * rc * Np + jc) * es, Np * es, accumSlab);
+        continue;
+      }
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic), mcp = roundUp(mc, MR);
         // Ã ← A[ic:ic+mc, pc:pc+kc]: panels run along M (width stride aRs), k along aCs
