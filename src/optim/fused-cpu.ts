@@ -3,14 +3,19 @@
  * tensor ops that each allocate a parameter-sized temporary. It performs exactly the same
  * operations in the same order as the composite path in adam.ts, rounding every intermediate
  * to the parameter's dtype (Math.fround for float32) and the scalars too, as the tensor ops do,
- * so both paths give bit-identical results (test/optim/fused.test.ts).
+ * so both paths give bit-identical results (test/optim/fused.test.ts). Large float32 parameters
+ * run the same float32 operations in wasm SIMD (cpu/elementwise.ts), again bit for bit.
  *
  *   θ ← θ·(1 − γλ)                         (AdamW only; factor = 1 otherwise)
  *   m ← β₁m + (1 − β₁)g
  *   v ← β₂v + ((1 − β₂)g)·g
  *   θ ← θ + (−γ/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)
  */
+import { adamStepWasm } from '../backends/cpu/elementwise.js';
 import { CpuStorage } from '../backends/cpu/index.js';
+
+/** Parameters at least this long take the wasm SIMD loop (bit-identical; below it the copies do not pay). */
+const WASM_MIN = 4096;
 import type { Tensor } from '../tensor/tensor.js';
 
 let enabled = true;
@@ -46,6 +51,8 @@ export function fusedAdamStep(
     const f = Math.fround;
     const decay = f(s.decay), b1 = f(s.beta1), c1 = f(1 - s.beta1), b2 = f(s.beta2), c2 = f(1 - s.beta2);
     const negStep = f(-s.stepSize), bc2 = f(s.bc2Sqrt), eps = f(s.eps);
+    // large parameters: the same float32 operations four lanes at a time in wasm SIMD
+    if (n >= WASM_MIN && adamStepWasm(p as Float32Array, po, gr as Float32Array, go, m as Float32Array, mo, v as Float32Array, vo, n, { decay, b1, c1, b2, c2, negStep, bc2, eps })) return true;
     for (let i = 0; i < n; i++) {
       const gi = gr[go + i]!;
       const pi = f(p[po + i]! * decay);

@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { Generator, fromTypedArray, type Tensor } from '../../src/index.js';
 import { Adam, AdamW, setFusedOptimizers } from '../../src/optim/index.js';
 
-function run(fused: boolean, dtype: 'float32' | 'float64', seed: number, opts: { adamw: boolean; weightDecay: number; lr: number }): number[][] {
+function run(fused: boolean, dtype: 'float32' | 'float64', seed: number, opts: { adamw: boolean; weightDecay: number; lr: number }, sizes = [7, 3]): number[][] {
   setFusedOptimizers(fused);
   const gen = new Generator(seed);
   const mk = (n: number) => fromTypedArray(Float64Array.from({ length: n }, () => gen.normal()), [n], { dtype });
-  const params = [mk(7), mk(3)];
+  const params = sizes.map(mk);
   for (const p of params) p.requiresGrad = true;
   const opt = opts.adamw ? new AdamW(params, { lr: opts.lr, weightDecay: opts.weightDecay }) : new Adam(params, { lr: opts.lr, weightDecay: opts.weightDecay });
   for (let s = 0; s < 4; s++) {
@@ -28,5 +28,12 @@ describe('fused Adam/AdamW kernel', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('large float32 parameters (the wasm SIMD loop, odd lengths) equal the composite path exactly', () => {
+    for (const [seed, adamw, wd] of [[1, true, 0.01], [2, false, 0], [3, true, 0.2]] as const) {
+      const o = { adamw, weightDecay: wd, lr: 1e-2 };
+      expect(run(true, 'float32', seed, o, [5003, 4096])).toEqual(run(false, 'float32', seed, o, [5003, 4096]));
+    }
   });
 });

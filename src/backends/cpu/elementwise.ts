@@ -51,3 +51,35 @@ export function elementwiseKernels(): ElementwiseKernels | null {
   if (kernels === undefined) kernels = float32KernelAndPool() === null ? null : new ElementwiseKernels();
   return kernels;
 }
+
+type AdamFn = (p: number, g: number, m: number, v: number, n: number, decay: number, b1: number, c1: number, b2: number, c2: number, negStep: number, bc2: number, eps: number) => void;
+
+/** The scalars of one Adam/AdamW update, already rounded to float32 (see src/optim/fused-cpu.ts). */
+export interface AdamScalars32 {
+  decay: number; b1: number; c1: number; b2: number; c2: number; negStep: number; bc2: number; eps: number;
+}
+
+/**
+ * The Adam/AdamW update of n float32 parameters in wasm SIMD (wasm-elementwise.ts's `adam`):
+ * θ, g, m, v are copied in, updated, and θ, m, v copied back — the same bits as the JS loop.
+ * Returns false where there is no wasm SIMD kernel.
+ */
+export function adamStepWasm(
+  p: Float32Array, po: number, g: Float32Array, go: number, m: Float32Array, mo: number, v: Float32Array, vo: number,
+  n: number, s: AdamScalars32,
+): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null) return false;
+  const np = n + ((4 - (n % 4)) % 4); // whole vectors; the padding lanes compute on zeros and are dropped
+  const H = kp.kern.heap(4 * np * 4) as Float32Array;
+  const arrays: [Float32Array, number][] = [[p, po], [g, go], [m, mo], [v, vo]];
+  arrays.forEach(([a, o], j) => {
+    H.set(a.subarray(o, o + n), j * np);
+    H.fill(0, j * np + n, (j + 1) * np);
+  });
+  (kp.kern.exports['adam'] as AdamFn)(0, 4 * np, 8 * np, 12 * np, np, s.decay, s.b1, s.c1, s.b2, s.c2, s.negStep, s.bc2, s.eps);
+  p.set(H.subarray(0, n), po);
+  m.set(H.subarray(2 * np, 2 * np + n), mo);
+  v.set(H.subarray(3 * np, 3 * np + n), vo);
+  return true;
+}

@@ -40,6 +40,7 @@ export const PAGE = 65536;
 export const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
 
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const V128 = 0x7b;
 export const EMPTY_BLOCK = 0x40;
 
@@ -78,6 +79,10 @@ export const op = {
   load64Splat: (offset: number): number[] => [0xfd, ...uleb(0x0a), 3, ...uleb(offset)],
   f32x4Add: (): number[] => [0xfd, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
+  f32x4Div: (): number[] => [0xfd, ...uleb(0xe7)],
+  f32x4Sqrt: (): number[] => [0xfd, ...uleb(0xe3)],
+  /** f32 on the stack → all four lanes */
+  f32x4Splat: (): number[] => [0xfd, ...uleb(0x13)],
   f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],
   f64x2Mul: (): number[] => [0xfd, ...uleb(0xf2)],
   /** relaxed SIMD: a·b + c, fused or not at the engine's choice. */

@@ -129,3 +129,41 @@ export function geluBackwardBody(): Code {
   ];
   return [...vec([[...uleb(7), V128]]), ...loop(N, [PA, PB, DST], DST, body), ...op.end()];
 }
+
+/**
+ * `adam(p, g, m, v, n, decay, b1, c1, b2, c2, negStep, bc2, eps)`: the Adam/AdamW update of
+ * src/optim/fused-cpu.ts on float32 arrays at byte addresses p, g, m, v (n a multiple of 4),
+ * in f32x4 — every operation an IEEE single-precision one, as the JS loop's Math.fround after
+ * each operation makes it, so both give the same bits:
+ *   θ ← θ·decay;  m ← m·b₁ + g·c₁;  v ← v·b₂ + (g·c₂)·g;  θ ← θ + (m·negStep) / (√v / bc₂ + ε)
+ */
+export function adamBody(): Code {
+  const P = 0, G = 1, M = 2, V = 3, N = 4; // i32 params
+  const SC = 5; // f32 params 5…12: decay, b1, c1, b2, c2, negStep, bc2, eps
+  const S = 13; // v128 locals 13…20: the splatted scalars
+  const GI = 21, PI = 22, MI = 23, VI = 24;
+  const sc = (k: number): number => S + k;
+  const [DECAY, B1, C1, B2, C2, NEG, BC2, EPS] = [0, 1, 2, 3, 4, 5, 6, 7].map(sc) as [number, number, number, number, number, number, number, number];
+  const code: Code = [];
+  for (let k = 0; k < 8; k++) code.push(...op.get(SC + k), ...op.f32x4Splat(), ...op.set(S + k));
+  code.push(
+    ...op.loop(),
+    ...op.get(G), ...op.v128Load(0), ...op.set(GI),
+    ...op.get(P), ...op.v128Load(0), ...op.get(DECAY), ...op.f32x4Mul(), ...op.set(PI),
+    // m ← m·b₁ + g·c₁
+    ...op.get(M), ...op.v128Load(0), ...op.get(B1), ...op.f32x4Mul(), ...op.get(GI), ...op.get(C1), ...op.f32x4Mul(), ...op.f32x4Add(), ...op.set(MI),
+    ...op.get(M), ...op.get(MI), ...op.v128Store(0),
+    // v ← v·b₂ + (g·c₂)·g
+    ...op.get(V), ...op.v128Load(0), ...op.get(B2), ...op.f32x4Mul(), ...op.get(GI), ...op.get(C2), ...op.f32x4Mul(), ...op.get(GI), ...op.f32x4Mul(), ...op.f32x4Add(), ...op.set(VI),
+    ...op.get(V), ...op.get(VI), ...op.v128Store(0),
+    // θ ← θ·decay + (m·negStep) / (√v / bc₂ + ε)
+    ...op.get(P), ...op.get(PI),
+    ...op.get(MI), ...op.get(NEG), ...op.f32x4Mul(),
+    ...op.get(VI), ...op.f32x4Sqrt(), ...op.get(BC2), ...op.f32x4Div(), ...op.get(EPS), ...op.f32x4Add(),
+    ...op.f32x4Div(), ...op.f32x4Add(), ...op.v128Store(0),
+    ...[P, G, M, V].flatMap((q) => [...op.get(q), ...op.i32(16), ...op.i32Add(), ...op.set(q)]),
+    ...op.get(N), ...op.i32(4), ...op.i32Sub(), ...op.tee(N), ...op.i32(0), ...op.i32GtS(), ...op.brIf(0),
+    ...op.end(),
+  );
+  return [...vec([[...uleb(12), V128]]), ...code, ...op.end()];
+}
