@@ -80,7 +80,7 @@ export interface BiasRow {
 /** Writes the bias row into every row of the contiguous M×N matrix C at cOff. */
 function fillRows(C: TypedArray, cOff: number, M: number, N: number, bias: BiasRow): void {
   for (let j = 0; j < N; j++) C[cOff + j] = bias.data[bias.off + j * bias.stride]!;
-  for (let i = 1; i < M; i++) C.copyWithin(cOff + i * N, cOff, cOff + N);
+  for (let have = 1; have < M; have *= 2) C.copyWithin(cOff + have * N, cOff, cOff + Math.min(have, M - have) * N);
 }
 
 /**
@@ -413,7 +413,8 @@ export function gemmWasm(
     // the bias row into every row of the padded Mp×Np region (padding columns and rows zero)
     for (let j = 0; j < N; j++) H[cE + j] = accumulate.data[accumulate.off + j * accumulate.stride]!;
     H.fill(0, cE + N, cE + Np);
-    for (let i = 1; i < M; i++) H.copyWithin(cE + i * Np, cE, cE + Np);
+    // rows 1…M−1 = row 0, doubling the copied block each time (log₂M copies, not M)
+    for (let have = 1; have < M; have *= 2) H.copyWithin(cE + have * Np, cE, cE + Math.min(have, M - have) * Np);
     H.fill(0, cE + M * Np, cE + Mp * Np);
   } else if (accumulate) {
     // C₀ into the padded Mp×Np region (row stride Np); every K slab then adds to it, the first

@@ -65,6 +65,9 @@ export const op = {
   i32LtS: (): number[] => [0x48],
   i32GeS: (): number[] => [0x4e],
   i32GtS: (): number[] => [0x4a],
+  i32Eq: (): number[] => [0x46],
+  i32Eqz: (): number[] => [0x45],
+  i32And: (): number[] => [0x71],
   i64: (v: number): number[] => [0x42, ...sleb(v)],
   // scalar bit copies (no float conversion, NaN payloads kept)
   i32Load: (): number[] => [0x28, 2, 0],
@@ -81,6 +84,8 @@ export const op = {
   f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
   f32x4Div: (): number[] => [0xfd, ...uleb(0xe7)],
   f32x4Sqrt: (): number[] => [0xfd, ...uleb(0xe3)],
+  /** i8x16.shuffle: bytes of the two operands (0–15 first, 16–31 second) picked by `lanes` */
+  shuffle: (lanes: readonly number[]): number[] => [0xfd, ...uleb(0x0d), ...lanes],
   /** f32 on the stack → all four lanes */
   f32x4Splat: (): number[] => [0xfd, ...uleb(0x13)],
   f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],

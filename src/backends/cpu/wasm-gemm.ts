@@ -170,7 +170,8 @@ function macroBody(es: number, mr: number, nr: number, relaxed: boolean): number
  */
 function packBody(es: number): number[] {
   const DST = 0, SRC = 1, SW = 2, SK = 3, WIDTH = 4, KC = 5, W = 6;
-  const PW = 7, NV = 8, KK = 9, ADDR = 10, R = 11, ROWBASE = 12;
+  const PW = 7, NV = 8, KK = 9, ADDR = 10, R = 11, ROWBASE = 12, G = 13;
+  const V = [14, 15, 16, 17], T = [18, 19, 20, 21];
   const load = es === 4 ? op.i32Load : op.i64Load;
   const store = es === 4 ? op.i32Store : op.i64Store;
   const zero = es === 4 ? op.i32(0) : op.i64(0);
@@ -183,8 +184,72 @@ function packBody(es: number): number[] {
     emit(op.get(W), op.get(WIDTH), op.get(PW), op.i32Sub(), op.tee(NV), op.get(NV), op.get(W), op.i32GtS(), op.select(), op.set(NV));
     emit(op.get(SRC), op.get(PW), op.get(SW), op.i32Mul(), op.i32Add(), op.set(ROWBASE));
     emit(op.i32(0), op.set(KK));
-    emit(op.loop()); // k
+    if (es === 4) {
+      // Fast paths for full float32 panels (w a multiple of 4): the common layouts of Linear's
+      // forward and backward products.
+      emit(op.get(NV), op.get(W), op.i32Eq(), op.get(W), op.i32(3), op.i32And(), op.i32Eqz(), op.i32And(), op.if());
+      {
+        emit(op.get(SW), op.i32(4), op.i32Eq(), op.if());
+        {
+          // the panel's w elements of one k are adjacent: copy them 16 bytes at a time
+          emit(op.get(ROWBASE), op.set(ADDR));
+          emit(op.block(), op.loop());
+          emit(op.get(KK), op.get(KC), op.i32GeS(), op.brIf(1));
+          emit(op.i32(0), op.set(R));
+          emit(op.loop());
+          emit(op.get(DST), op.get(R), op.i32Add(), op.get(ADDR), op.get(R), op.i32Add(), op.v128Load(0), op.v128Store(0));
+          emit(op.get(R), op.i32(16), op.i32Add(), op.tee(R), op.get(W), op.i32(4), op.i32Mul(), op.i32LtS(), op.brIf(0));
+          emit(op.end());
+          emit(op.get(DST), op.get(W), op.i32(4), op.i32Mul(), op.i32Add(), op.set(DST));
+          emit(op.get(ADDR), op.get(SK), op.i32Add(), op.set(ADDR));
+          emit(op.get(KK), op.i32(1), op.i32Add(), op.set(KK), op.br(0));
+          emit(op.end(), op.end());
+        }
+        emit(op.else());
+        {
+          emit(op.get(SK), op.i32(4), op.i32Eq(), op.if());
+          {
+            // each row's k's are adjacent: load 4 k's of 4 rows, transpose the 4×4 block in
+            // registers (i8x16.shuffle), store 4 k's of the 4 rows
+            const A = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+            const B = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+            const LO = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+            const HI = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+            emit(op.block(), op.loop());
+            emit(op.get(KK), op.i32(4), op.i32Add(), op.get(KC), op.i32GtS(), op.brIf(1));
+            emit(op.i32(0), op.set(G));
+            emit(op.loop()); // row groups of 4
+            emit(op.get(ROWBASE), op.get(G), op.get(SW), op.i32Mul(), op.i32Add(), op.get(KK), op.i32(4), op.i32Mul(), op.i32Add(), op.set(ADDR));
+            for (let r = 0; r < 4; r++) {
+              emit(op.get(ADDR), op.v128Load(0), op.set(V[r]!));
+              if (r < 3) emit(op.get(ADDR), op.get(SW), op.i32Add(), op.set(ADDR));
+            }
+            emit(op.get(V[0]!), op.get(V[1]!), op.shuffle(A), op.set(T[0]!));
+            emit(op.get(V[2]!), op.get(V[3]!), op.shuffle(A), op.set(T[1]!));
+            emit(op.get(V[0]!), op.get(V[1]!), op.shuffle(B), op.set(T[2]!));
+            emit(op.get(V[2]!), op.get(V[3]!), op.shuffle(B), op.set(T[3]!));
+            const outs: [number, number, number[]][] = [[0, 1, LO], [0, 1, HI], [2, 3, LO], [2, 3, HI]];
+            outs.forEach(([x, y, mask], j) => {
+              // element (row G + r, k + j) → dst + ((k + j)·w + G + r)·4
+              emit(op.get(DST), op.get(W), op.i32(4 * j), op.i32Mul(), op.i32Add(), op.get(G), op.i32(4), op.i32Mul(), op.i32Add());
+              emit(op.get(T[x]!), op.get(T[y]!), op.shuffle(mask), op.v128Store(0));
+            });
+            emit(op.get(G), op.i32(4), op.i32Add(), op.tee(G), op.get(W), op.i32LtS(), op.brIf(0));
+            emit(op.end());
+            emit(op.get(DST), op.get(W), op.i32(16), op.i32Mul(), op.i32Add(), op.set(DST));
+            emit(op.get(KK), op.i32(4), op.i32Add(), op.set(KK), op.br(0));
+            emit(op.end(), op.end());
+          }
+          emit(op.end());
+        }
+        emit(op.end());
+      }
+      emit(op.end());
+    }
+    // the general case (and the k's left over by the fast paths)
+    emit(op.block(), op.loop()); // k
     {
+      emit(op.get(KK), op.get(KC), op.i32GeS(), op.brIf(1));
       emit(op.get(ROWBASE), op.get(KK), op.get(SK), op.i32Mul(), op.i32Add(), op.set(ADDR));
       emit(op.i32(0), op.set(R));
       emit(op.loop()); // copy the nv ≥ 1 existing rows
@@ -202,14 +267,14 @@ function packBody(es: number): number[] {
       }
       emit(op.end(), op.end());
       emit(op.get(DST), op.get(W), op.i32(es), op.i32Mul(), op.i32Add(), op.set(DST));
-      emit(op.get(KK), op.i32(1), op.i32Add(), op.tee(KK), op.get(KC), op.i32LtS(), op.brIf(0));
+      emit(op.get(KK), op.i32(1), op.i32Add(), op.set(KK), op.br(0));
     }
-    emit(op.end());
+    emit(op.end(), op.end());
     emit(op.get(PW), op.get(W), op.i32Add(), op.tee(PW), op.get(WIDTH), op.i32LtS(), op.brIf(0));
   }
   emit(op.end());
   emit(op.end()); // function end
-  return [...vec([[...uleb(6), I32]]), ...b];
+  return [...vec([[...uleb(7), I32], [...uleb(8), V128]]), ...b];
 }
 
 // ---- run-time instance ---------------------------------------------------------------------------
