@@ -539,7 +539,7 @@ const MATMUL = defineOp<undefined>('matmul', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   return [
     c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
-    c.needsGrad[1] ? matmul(transpose(a, -1, -2), g) : null,
+    c.needsGrad[1] ? matrixGradLike(b, () => matmul(transpose(a, -1, -2), g), () => matmul(transpose(g, -1, -2), a)) : null,
   ];
 });
 /**
@@ -587,9 +587,21 @@ const ADDMM = defineOp<undefined>('addmm', (c, g) => {
   return [
     c.needsGrad[0] ? sum(g, 0) : null,
     c.needsGrad[1] ? matmul(g, transpose(b, 0, 1)) : null,
-    c.needsGrad[2] ? matmul(transpose(a, 0, 1), g) : null,
+    c.needsGrad[2] ? matrixGradLike(b, () => matmul(transpose(a, 0, 1), g), () => matmul(transpose(g, 0, 1), a)) : null,
   ];
 });
+
+/**
+ * The gradient of a matrix operand (the last two dims), computed in the operand's own memory
+ * order: when b is a transposed view (Linear's Wᵀ, attention's Kᵀ: column-major), ∂b = (gᵀ·a)ᵀ — the product written row-major
+ * as ∂W and viewed transposed — so that ∂W reaches the weight's .grad without a copy. Same
+ * numbers either way (each element is the same dot product).
+ */
+function matrixGradLike(b: Tensor, rowMajor: () => Tensor, transposed: () => Tensor): Tensor {
+  const r = b.ndim;
+  const columnMajor = r >= 2 && b.strides[r - 2] === 1 && b.strides[r - 1] === b.shape[r - 2] && b.shape[r - 2]! > 1;
+  return columnMajor ? transpose(transposed(), -1, -2) : rowMajor();
+}
 /**
  * bias + a·b in one kernel where the backend has a fused `addmm` (the CPU does: the GEMM
  * accumulates onto rows pre-filled with the bias), else `add(matmul(a, b), bias)`.
