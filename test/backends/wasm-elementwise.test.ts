@@ -94,3 +94,21 @@ describe.skipIf(kernels === null)('wasm elementwise GELU kernels', () => {
     same(t.toTypedArray() as Float32Array, Float32Array.from(xs.slice(0, 4096), geluJs), 'gelu strided');
   });
 });
+
+describe.skipIf(kernels === null)('wasm float32 add / sub / mul / div', () => {
+  const specials = [0, -0, 1, -1, 1.5, 3e38, -3e38, 1e-45, -1e-45, 1e-40, Infinity, -Infinity, NaN, 7, 0.1];
+  const n = 40_003;
+  const a = Float32Array.from({ length: n }, (_, i) => (i < specials.length * specials.length ? specials[Math.floor(i / specials.length)]! : Math.sin(i) * 10 ** ((i % 13) - 6)));
+  const b = Float32Array.from({ length: n }, (_, i) => (i < specials.length * specials.length ? specials[i % specials.length]! : Math.cos(i * 0.7) * 10 ** ((i % 7) - 3)));
+  const js = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y, mul: (x: number, y: number) => x * y, div: (x: number, y: number) => x / y };
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    it(`${op}: the same bits as the JS kernel (float64 result rounded), with and without threads`, () => {
+      const want = Float32Array.from(a, (x, i) => js[op](x, b[i]!));
+      for (const threads of [false, true]) {
+        const out = new Float32Array(n - 3);
+        kernels!.run(op, [a, b], [1, 2], out, n - 3, threads);
+        same(out, want.map((_, i) => js[op](a[1 + i]!, b[2 + i]!)).subarray(0, n - 3), `${op} threads=${threads}`);
+      }
+    });
+  }
+});

@@ -7,13 +7,15 @@
  */
 import { float32KernelAndPool } from './matmul.js';
 
-export type ElementwiseOp = 'gelu' | 'geluBackward';
+/** The elementwise ops with wasm kernels, numbered as the helper threads know them (threads.ts). */
+export const WASM_MAP_OPS = ['gelu', 'geluBackward', 'add', 'sub', 'mul', 'div'] as const;
+export type ElementwiseOp = (typeof WASM_MAP_OPS)[number];
 
-/** Elements per chunk handed to a thread (even: the kernels take two lanes at a time). */
+/** Elements per chunk handed to a thread (a multiple of 4: the kernels take up to four lanes at a time). */
 const CHUNK = 16384;
 
-type GeluFn = (src: number, dst: number, n: number) => void;
-type GeluBackwardFn = (a: number, b: number, dst: number, n: number) => void;
+type UnaryFn = (src: number, dst: number, n: number) => void;
+type BinaryFn = (a: number, b: number, dst: number, n: number) => void;
 
 export class ElementwiseKernels {
   /**
@@ -24,18 +26,18 @@ export class ElementwiseKernels {
     const kp = float32KernelAndPool();
     if (kp === null) throw new Error('wasm elementwise: no wasm SIMD kernel in this runtime');
     const { kern } = kp;
-    const m = n + (n & 1); // even: the last vector of an odd n reads one padding element
+    const m = n + ((4 - (n % 4)) % 4); // whole vectors: the padding lanes compute on zeros and are dropped
     const H = kern.heap((ins.length + 1) * m * 4) as Float32Array;
     for (let j = 0; j < ins.length; j++) {
       H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), j * m);
-      if (m !== n) H[j * m + n] = 0;
+      if (m !== n) H.fill(0, j * m + n, (j + 1) * m);
     }
     const p0 = 0, p1 = m * 4, dst = ins.length * m * 4;
-    const fn = opName === 'gelu' ? 0 : 1;
-    const gelu = kern.exports['gelu'] as GeluFn, geluBackward = kern.exports['geluBackward'] as GeluBackwardFn;
+    const fn = WASM_MAP_OPS.indexOf(opName);
+    const unary = kern.exports['gelu'] as UnaryFn, binary = kern.exports[opName] as BinaryFn;
     const call = (i0: number, len: number): void => {
-      if (fn === 0) gelu(p0 + 4 * i0, dst + 4 * i0, len);
-      else geluBackward(p0 + 4 * i0, p1 + 4 * i0, dst + 4 * i0, len);
+      if (fn === 0) unary(p0 + 4 * i0, dst + 4 * i0, len);
+      else binary(p0 + 4 * i0, p1 + 4 * i0, dst + 4 * i0, len);
     };
     const pool = threads ? kp.pool : null;
     if (pool !== null) pool.runElementwise(fn, p0, p1, dst, m, CHUNK, call);

@@ -16,7 +16,7 @@ import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
-import { elementwiseKernels } from './elementwise.js';
+import { elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
 export class CpuStorage implements Storage {
   disposed = false;
@@ -87,7 +87,8 @@ function mapInto(op: MapOp, out: TypedArray, outDtype: DType, outShape: Shape, o
 }
 
 /** Elementwise calls at least this long run the wasm SIMD kernels where there are some (same results, bit for bit). */
-const WASM_MAP_MIN = 256;
+const WASM_MAP_MIN = 4096;
+const WASM_OPS = new Set<MapOp>(WASM_MAP_OPS);
 
 /** True when the view is the row-major layout of `shape` (no broadcast, no gaps). */
 function isDense(v: View, shape: Shape): boolean {
@@ -212,10 +213,10 @@ export class CpuBackend implements Backend {
   map(op: MapOp, inputs: readonly View[], outShape: Shape, outDtype: DType): Storage {
     const n = numel(outShape);
     const out = cpuPool.alloc(outDtype, n, false); // every element is written
-    if (n >= WASM_MAP_MIN && (op === 'gelu' || op === 'geluBackward') && outDtype === 'float32' && inputs.every((v) => v.storage.dtype === 'float32' && isDense(v, outShape))) {
+    if (n >= WASM_MAP_MIN && WASM_OPS.has(op) && outDtype === 'float32' && inputs.every((v) => v.storage.dtype === 'float32' && isDense(v, outShape))) {
       const k = elementwiseKernels();
       if (k !== null) {
-        k.run(op, inputs.map((v) => dataOf(v.storage) as Float32Array), inputs.map((v) => v.offset), out as Float32Array, n);
+        k.run(op as ElementwiseOp, inputs.map((v) => dataOf(v.storage) as Float32Array), inputs.map((v) => v.offset), out as Float32Array, n);
         return new CpuStorage(this, outDtype, out);
       }
     }

@@ -50,6 +50,8 @@ const { module, memory, control } = workerData;
 const c = new Int32Array(control);
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const macro = ex.macro;
+// elementwise kernels by number (cpu/elementwise.ts): 0 gelu (unary), the rest binary
+const ew = [ex.gelu, ex.geluBackward, ex.add, ex.sub, ex.mul, ex.div];
 Atomics.add(c, ${READY}, 1);
 let seen = Atomics.load(c, ${SEQ});
 for (;;) {
@@ -82,7 +84,7 @@ for (;;) {
         if (i0 >= n) break;
         const len = Math.min(chunk, n - i0);
         if (fn === 0) ex.gelu(p0 + 4 * i0, p2 + 4 * i0, len);
-        else ex.geluBackward(p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len);
+        else ew[fn](p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len);
         Atomics.add(c, ${HELPED}, 1);
       }
     } else if (c[${KIND}] === 1) {
@@ -204,12 +206,13 @@ export class MacroPool {
   }
 
   /**
-   * An elementwise kernel of the module (fn 0: gelu(p0 → p2), 1: geluBackward(p0, p1 → p2))
+   * An elementwise kernel of the module (fn 0: gelu(p0 → p2); 1 geluBackward, 2 add, 3 sub,
+   * 4 mul, 5 div: (p0, p1 → p2))
    * over n float32 elements at byte addresses p0, p1, p2, in chunks of `chunk` (even) elements
    * shared out over the threads. Every element is computed by the same instructions whichever
    * thread runs it.
    */
-  runElementwise(fn: 0 | 1, p0: number, p1: number, p2: number, n: number, chunk: number, call: (i0: number, len: number) => void): void {
+  runElementwise(fn: number, p0: number, p1: number, p2: number, n: number, chunk: number, call: (i0: number, len: number) => void): void {
     const ctl = this.control;
     if (this.readyHelpers === 0 || n <= chunk) {
       call(0, n);

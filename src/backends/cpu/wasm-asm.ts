@@ -83,6 +83,7 @@ export const op = {
   f32x4Add: (): number[] => [0xfd, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
   f32x4Div: (): number[] => [0xfd, ...uleb(0xe7)],
+  f32x4Sub: (): number[] => [0xfd, ...uleb(0xe5)],
   f32x4Sqrt: (): number[] => [0xfd, ...uleb(0xe3)],
   /** i8x16.shuffle: bytes of the two operands (0–15 first, 16–31 second) picked by `lanes` */
   shuffle: (lanes: readonly number[]): number[] => [0xfd, ...uleb(0x0d), ...lanes],

@@ -167,3 +167,27 @@ export function adamBody(): Code {
   );
   return [...vec([[...uleb(12), V128]]), ...code, ...op.end()];
 }
+
+/** The float32 arithmetic opcodes that have a wasm kernel (all IEEE-exact: the same bits as JS). */
+export const BINARY_F32 = ['add', 'sub', 'mul', 'div'] as const;
+export type BinaryF32 = (typeof BINARY_F32)[number];
+
+/**
+ * `op(a, b, dst, n)`: dst[i] = a[i] ∘ b[i] for float32 arrays at byte addresses a, b, dst and
+ * n a multiple of 4, four lanes at a time. A single-precision IEEE operation gives the same bits
+ * as the JS kernel's double-precision one rounded to float32 (53 ≥ 2·24 + 2 bits, so the double
+ * rounding of +, −, ×, ÷ is innocuous).
+ */
+export function binaryBody(name: BinaryF32): Code {
+  const A = 0, B = 1, DST = 2, N = 3;
+  const f = { add: op.f32x4Add, sub: op.f32x4Sub, mul: op.f32x4Mul, div: op.f32x4Div }[name];
+  return [
+    ...vec([]),
+    ...op.loop(),
+    ...op.get(DST), ...op.get(A), ...op.v128Load(0), ...op.get(B), ...op.v128Load(0), ...f(), ...op.v128Store(0),
+    ...[A, B, DST].flatMap((q) => [...op.get(q), ...op.i32(16), ...op.i32Add(), ...op.set(q)]),
+    ...op.get(N), ...op.i32(4), ...op.i32Sub(), ...op.tee(N), ...op.i32(0), ...op.i32GtS(), ...op.brIf(0),
+    ...op.end(),
+    ...op.end(),
+  ];
+}
