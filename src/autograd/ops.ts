@@ -14,6 +14,7 @@
 import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
 import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
+import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
 import {
@@ -989,9 +990,15 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const n = x.numel();
   const scale = p === 1 ? 0 : 1 / (1 - p);
   if (x.storage instanceof CpuStorage && x.isContiguous()) {
-    // CPU: mask and x·mask in one pass, into pooled buffers owned by the new storages
+    // CPU: mask and x·mask in one pass, into pooled buffers owned by the new storages; large
+    // float32 tensors in wasm SIMD on both threads (the same bits as bernoulliFill)
     const m = cpuPool.alloc(x.dtype, n, false), o = cpuPool.alloc(x.dtype, n, false);
-    defaultGenerator.bernoulliFill(m, p, scale, { src: cpuBackend.read(x.storage), srcOffset: x.offset, dst: o });
+    const xd = cpuBackend.read(x.storage);
+    const { k1, k2 } = defaultGenerator.streamKeys();
+    const wasm = x.dtype === 'float32' && n >= 4096 && p < 1;
+    if (!(wasm && dropoutWasm(xd as Float32Array, x.offset, n, p, scale, k1, k2, m as Float32Array, o as Float32Array))) {
+      defaultGenerator.fillFromKeys(m, p, scale, k1, k2, { src: xd, srcOffset: x.offset, dst: o });
+    }
     const mask = Tensor.fromStorage(cpuBackend.wrap(m, x.dtype), x.shape);
     return record(DROPOUT, [x], Tensor.fromStorage(cpuBackend.wrap(o, x.dtype), x.shape), undefined, [mask]);
   }

@@ -7,11 +7,12 @@
  * Normals use the Box–Muller transform: z = √(−2 ln u₁)·cos(2πu₂).
  *
  * Bulk draws (dropout masks: ~10⁶ per BERT-tiny step) would spend 30 ms per step in ARC4, so
- * `bernoulliFill` takes one 32-bit seed from the ARC4 stream and expands it with xoshiro128**
- * (Blackman & Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS 2021),
- * its state filled by a SplitMix-style sequence (golden-ratio increments through Wellons'
- * lowbias32 hash) — the generator state advances by exactly one draw per call, so
- * manualSeed / getRngState / setRngState reproduce masks as they reproduce everything else.
+ * they are counter-based, like the Philox generator PyTorch uses on GPUs (Salmon et al.,
+ * "Parallel random numbers: as easy as 1, 2, 3", SC 2011): two 32-bit keys are drawn from the
+ * ARC4 stream and element i gets h(h(i + k₁) ⊕ k₂), h being Wellons' lowbias32 integer hash
+ * (`bernoulliBits`). No state is carried from element to element, so the CPU computes masks
+ * four lanes at a time on both threads, and the generator advances by exactly two draws per
+ * mask: manualSeed / getRngState / setRngState reproduce masks as everything else.
  */
 import seedrandom from 'seedrandom';
 
@@ -57,8 +58,16 @@ export class Generator {
   }
 
   /**
+   * Two 32-bit keys for a counter-based stream (see `bernoulliBits`), advancing this generator
+   * by two draws — what `bernoulliFill` and the CPU's wasm dropout kernel start from.
+   */
+  streamKeys(): { k1: number; k2: number } {
+    return { k1: this.rng.int32() | 0, k2: this.rng.int32() | 0 };
+  }
+
+  /**
    * Fills `out` with `value` where a uniform draw u ≥ p (probability 1 − p), else 0 — a scaled
-   * Bernoulli mask. Uses 32-bit uniforms from a xoshiro128** stream seeded by one ARC4 draw.
+   * Bernoulli mask, element i drawing u = bernoulliBits(i, k₁, k₂)/2³² from fresh keys.
    * With `times`, also writes dst[i] = src[srcOffset + i]·out[i] in the same pass (dropout).
    */
   bernoulliFill(
@@ -66,33 +75,24 @@ export class Generator {
     times?: { src: ArrayLike<number>; srcOffset: number; dst: { [i: number]: number } },
   ): void {
     if (!(p >= 0 && p <= 1)) throw new Error(`bernoulliFill: p must be in [0, 1], got ${p}`);
+    const { k1, k2 } = this.streamKeys();
+    this.fillFromKeys(out, p, value, k1, k2, times);
+  }
+
+  /** bernoulliFill with keys already drawn (by `streamKeys`). */
+  fillFromKeys(
+    out: { length: number; [i: number]: number }, p: number, value: number, k1: number, k2: number,
+    times?: { src: ArrayLike<number>; srcOffset: number; dst: { [i: number]: number } },
+  ): void {
     // u = x / 2³² for a 32-bit x, so u ≥ p ⇔ x ≥ p·2³² (exact for p = 0 and p = 1)
     const threshold = p * 4294967296;
-    // a SplitMix-style sequence expands the seed into xoshiro's 128-bit state (never all zero)
-    let z = (this.rng.int32() >>> 0);
-    const next = (): number => {
-      z = (z + 0x9e3779b9) | 0;
-      let t = z ^ (z >>> 16);
-      t = Math.imul(t, 0x21f0aaad);
-      t ^= t >>> 15;
-      t = Math.imul(t, 0x735a2d97);
-      return (t ^ (t >>> 15)) >>> 0;
-    };
-    let s0 = next(), s1 = next(), s2 = next(), s3 = next();
-    if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
     const n = out.length;
     const { src, srcOffset: so, dst } = times ?? { src: out, srcOffset: 0, dst: null };
     for (let i = 0; i < n; i++) {
-      // xoshiro128**: result = rotl(s1·5, 7)·9
-      const m = Math.imul(s1, 5);
-      const r = (Math.imul((m << 7) | (m >>> 25), 9) >>> 0);
-      const t = s1 << 9;
-      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      const v = r >= threshold ? value : 0;
+      const v = bernoulliBits(i, k1, k2) >= threshold ? value : 0;
       out[i] = v;
       // dropout's forward in the same pass: dst[i] = src[i]·mask[i]
-      if (dst !== null) dst[i] = src[so + i]! * v;
+      if (dst !== null) dst[i] = src[so + i]! * out[i]!; // the stored (dtype-rounded) mask value, as backward uses
     }
   }
 
@@ -121,6 +121,25 @@ export class Generator {
     this.rng = seedrandom('', { state: structuredClone(state.arc4) as seedrandom.State.Arc4 });
     this.spare = state.spare;
   }
+}
+
+/** Wellons' lowbias32 integer hash (a bijection of 32-bit integers with near-ideal avalanche). */
+function lowbias32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x21f0aaad);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x735a2d97);
+  return x ^ (x >>> 15);
+}
+
+/**
+ * The counter-based stream behind dropout masks: element i of the stream keyed (k₁, k₂) is
+ * h(h(i + k₁) ⊕ k₂) as an unsigned 32-bit integer, h = lowbias32. Any element can be computed
+ * on its own, so the wasm kernel (cpu/wasm-elementwise.ts) computes four lanes at a time on
+ * both threads and gets the same bits.
+ */
+export function bernoulliBits(i: number, k1: number, k2: number): number {
+  return lowbias32(lowbias32((i + k1) | 0) ^ k2) >>> 0;
 }
 
 /** The default generator behind every random function. */

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { erf32, exp32 } from '../../src/backends/cpu/math32.js';
-import { elementwiseKernels } from '../../src/backends/cpu/elementwise.js';
+import { dropoutWasm, elementwiseKernels } from '../../src/backends/cpu/elementwise.js';
 import { float32KernelAndPool } from '../../src/backends/cpu/matmul.js';
 import { INV_SQRT2, INV_SQRT_2PI } from '../../src/backends/opcodes.js';
-import { fromTypedArray, gelu, matmul, randn } from '../../src/index.js';
+import { defaultGenerator, dropout, fromTypedArray, gelu, Generator, manualSeed, matmul, randn } from '../../src/index.js';
 
 const kernels = elementwiseKernels();
 
@@ -111,4 +111,33 @@ describe.skipIf(kernels === null)('wasm float32 add / sub / mul / div', () => {
       }
     });
   }
+});
+
+describe.skipIf(kernels === null)('wasm dropout (counter-based masks)', () => {
+  it('mask and product equal Generator.fillFromKeys bit for bit, with and without helper threads', async () => {
+    await warmHelpers();
+    const n = 70_001;
+    const x = Float32Array.from({ length: n + 5 }, (_, i) => (i % 11 === 0 ? [NaN, Infinity, -0, 1e-40][i % 4]! : Math.sin(i) * 3));
+    for (const [p, k1, k2] of [[0.1, 12345, -987654], [0.5, -1, 0x7fffffff], [0, 0, 0], [0.999, 77, 78]] as const) {
+      const scale = p === 0 ? 1 : 1 / (1 - p);
+      const wantMask = new Float32Array(n), wantOut = new Float32Array(n);
+      new Generator(0).fillFromKeys(wantMask, p, scale, k1, k2, { src: x, srcOffset: 5, dst: wantOut });
+      const mask = new Float32Array(n), out = new Float32Array(n);
+      expect(dropoutWasm(x, 5, n, p, scale, k1, k2, mask, out)).toBe(true);
+      same(mask, wantMask, `mask p=${p}`);
+      same(out, wantOut, `out p=${p}`);
+    }
+  });
+
+  it('the dropout op gives the same tensors on its wasm and JS paths (seeded)', () => {
+    const x = fromTypedArray(Float32Array.from({ length: 8192 }, (_, i) => i - 4096), [8192]);
+    manualSeed(3);
+    const big = dropout(x, 0.3).toTypedArray(); // wasm path (≥ 4096 float32 elements)
+    const ref = new Float32Array(8192), mask = new Float32Array(8192);
+    // the same keys as the op drew: re-seed the default generator and draw them the same way
+    manualSeed(3);
+    const { k1, k2 } = defaultGenerator.streamKeys();
+    new Generator(0).fillFromKeys(mask, 0.3, 1 / 0.7, k1, k2, { src: x.toTypedArray(), srcOffset: 0, dst: ref });
+    same(big as Float32Array, ref, 'dropout op');
+  });
 });

@@ -85,3 +85,30 @@ export function adamStepWasm(
   v.set(H.subarray(3 * np, 3 * np + n), vo);
   return true;
 }
+
+type DropoutFn = (src: number, mask: number, dst: number, n: number, c0: number, k2: number, t: number, value: number) => void;
+
+/**
+ * Dropout's mask and product for n float32 elements (p < 1) from the counter-based stream
+ * keyed (k1, k2) (src/tensor/random.ts `bernoulliBits`): mask[i] = value where the draw keeps
+ * element i, else 0; out[i] = x[xo + i]·mask[i]. The same bits as `Generator.bernoulliFill`
+ * with `times`. Returns false where there is no wasm SIMD kernel.
+ */
+export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, value: number, k1: number, k2: number, mask: Float32Array, out: Float32Array): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null || !(p >= 0 && p < 1)) return false;
+  const { kern } = kp;
+  const m = n + ((4 - (n % 4)) % 4);
+  const H = kern.heap(3 * m * 4) as Float32Array;
+  H.set(x.subarray(xo, xo + n), 0);
+  if (m !== n) H.fill(0, n, m);
+  const t = Math.ceil(p * 4294967296) | 0; // x ≥ p·2³² ⇔ x ≥ ⌈p·2³²⌉ for integer x (as uint32 bits)
+  const v32 = Math.fround(value);
+  const fn = kern.exports['dropout'] as DropoutFn;
+  const call = (i0: number, len: number): void => fn(4 * i0, 4 * (m + i0), 4 * (2 * m + i0), len, (k1 + i0) | 0, k2, t, v32);
+  if (kp.pool !== null) kp.pool.runElementwise(6, 0, 4 * m, 8 * m, m, CHUNK, call, { k1, k2, t, value: v32 });
+  else call(0, m);
+  mask.set(H.subarray(m, m + n));
+  out.set(H.subarray(2 * m, 2 * m + n));
+  return true;
+}

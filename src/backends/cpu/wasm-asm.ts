@@ -87,6 +87,16 @@ export const op = {
   f32x4Sqrt: (): number[] => [0xfd, ...uleb(0xe3)],
   /** i8x16.shuffle: bytes of the two operands (0–15 first, 16–31 second) picked by `lanes` */
   shuffle: (lanes: readonly number[]): number[] => [0xfd, ...uleb(0x0d), ...lanes],
+  i32x4Splat: (): number[] => [0xfd, ...uleb(0x11)],
+  i32x4Add: (): number[] => [0xfd, ...uleb(0xae)],
+  /** lane-wise product, low 32 bits (Math.imul) */
+  i32x4Mul: (): number[] => [0xfd, ...uleb(0xb5)],
+  /** lane-wise logical shift right by the i32 on top of the stack */
+  i32x4ShrU: (): number[] => [0xfd, ...uleb(0xad)],
+  i32x4GeU: (): number[] => [0xfd, ...uleb(0x40)],
+  v128Xor: (): number[] => [0xfd, ...uleb(0x51)],
+  /** v128.const with four int32 lanes */
+  i32x4Const: (lanes: readonly [number, number, number, number]): number[] => [0xfd, ...uleb(0x0c), ...new Uint8Array(new Int32Array(lanes).buffer)],
   /** f32 on the stack → all four lanes */
   f32x4Splat: (): number[] => [0xfd, ...uleb(0x13)],
   f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],

@@ -191,3 +191,39 @@ export function binaryBody(name: BinaryF32): Code {
     ...op.end(),
   ];
 }
+
+/**
+ * `dropout(src, mask, dst, n, c0, k2, T, value)`: the counter-based Bernoulli mask of
+ * src/tensor/random.ts and the masked product, four lanes at a time, for n (a multiple of 4)
+ * float32 elements whose counters start at c0 = i₀ + k₁:
+ *   x = h(h(c) ⊕ k₂),  mask = x ≥ T (unsigned) ? value : 0,  dst = src·mask
+ * with h Wellons' lowbias32 hash and T = ⌈p·2³²⌉ (p < 1). Integer arithmetic is exact and the
+ * product is one IEEE single multiply, so the bits equal the JS `bernoulliFill`'s.
+ */
+export function dropoutBody(): Code {
+  const SRC = 0, MASK = 1, DST = 2, N = 3, C0 = 4, K2 = 5, T = 6, VALUE = 7;
+  const CNT = 8, X = 9, M = 10, K2V = 11, TV = 12, VAL = 13;
+  const lowbias = (v: number): Code => [
+    ...op.get(v), ...op.get(v), ...op.i32(16), ...op.i32x4ShrU(), ...op.v128Xor(), ...op.i32x4Const([0x21f0aaad, 0x21f0aaad, 0x21f0aaad, 0x21f0aaad]), ...op.i32x4Mul(), ...op.set(v),
+    ...op.get(v), ...op.get(v), ...op.i32(15), ...op.i32x4ShrU(), ...op.v128Xor(), ...op.i32x4Const([0x735a2d97, 0x735a2d97, 0x735a2d97, 0x735a2d97]), ...op.i32x4Mul(), ...op.set(v),
+    ...op.get(v), ...op.get(v), ...op.i32(15), ...op.i32x4ShrU(), ...op.v128Xor(), ...op.set(v),
+  ];
+  const code: Code = [
+    ...op.get(C0), ...op.i32x4Splat(), ...op.i32x4Const([0, 1, 2, 3]), ...op.i32x4Add(), ...op.set(CNT),
+    ...op.get(K2), ...op.i32x4Splat(), ...op.set(K2V),
+    ...op.get(T), ...op.i32x4Splat(), ...op.set(TV),
+    ...op.get(VALUE), ...op.f32x4Splat(), ...op.set(VAL),
+    ...op.loop(),
+    ...op.get(CNT), ...op.set(X), ...lowbias(X),
+    ...op.get(X), ...op.get(K2V), ...op.v128Xor(), ...op.set(X), ...lowbias(X),
+    // mask = x ≥ T ? value : 0
+    ...op.get(VAL), ...op.v128Zero(), ...op.get(X), ...op.get(TV), ...op.i32x4GeU(), ...op.v128Bitselect(), ...op.set(M),
+    ...op.get(MASK), ...op.get(M), ...op.v128Store(0),
+    ...op.get(DST), ...op.get(SRC), ...op.v128Load(0), ...op.get(M), ...op.f32x4Mul(), ...op.v128Store(0),
+    ...op.get(CNT), ...op.i32x4Const([4, 4, 4, 4]), ...op.i32x4Add(), ...op.set(CNT),
+    ...[SRC, MASK, DST].flatMap((q) => [...op.get(q), ...op.i32(16), ...op.i32Add(), ...op.set(q)]),
+    ...op.get(N), ...op.i32(4), ...op.i32Sub(), ...op.tee(N), ...op.i32(0), ...op.i32GtS(), ...op.brIf(0),
+    ...op.end(),
+  ];
+  return [...vec([[...uleb(6), V128]]), ...code, ...op.end()];
+}
