@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 import { erf32, exp32 } from '../../src/backends/cpu/math32.js';
 import { dropoutWasm, elementwiseKernels } from '../../src/backends/cpu/elementwise.js';
-import { float32KernelAndPool } from '../../src/backends/cpu/matmul.js';
+import { float32KernelAndPool, getGemmThreads } from '../../src/backends/cpu/matmul.js';
+import { workerThreads } from '../../src/backends/cpu/threads.js';
 import { INV_SQRT2, INV_SQRT_2PI } from '../../src/backends/opcodes.js';
 import { defaultGenerator, dropout, fromTypedArray, gelu, Generator, manualSeed, matmul, randn } from '../../src/index.js';
 
@@ -139,5 +140,19 @@ describe.skipIf(kernels === null)('wasm dropout (counter-based masks)', () => {
     const { k1, k2 } = defaultGenerator.streamKeys();
     new Generator(0).fillFromKeys(mask, 0.3, 1 / 0.7, k1, k2, { src: x.toTypedArray(), srcOffset: 0, dst: ref });
     same(big as Float32Array, ref, 'dropout op');
+  });
+});
+
+describe('the default helper threads', () => {
+  it('start and take work where worker threads are available (a broken helper program fails here)', async () => {
+    const kp = float32KernelAndPool();
+    if (kp === null || workerThreads() === null || getGemmThreads() < 2) return; // nothing to start here
+    await warmHelpers();
+    for (let t = 0; t < 20 && kp.pool!.readyHelpers === 0; t++) await new Promise((r) => setTimeout(r, 100));
+    expect(kp.pool).not.toBeNull();
+    expect(kp.pool!.readyHelpers).toBeGreaterThan(0);
+    const before = kp.pool!.chunksByHelpers;
+    for (let t = 0; t < 50 && kp.pool!.chunksByHelpers === before; t++) matmul(randn([256, 256]), randn([256, 256]));
+    expect(kp.pool!.chunksByHelpers).toBeGreaterThan(before);
   });
 });

@@ -112,3 +112,78 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   out.set(H.subarray(2 * m, 2 * m + n));
   return true;
 }
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+type LnForwardFn = (x: number, w: number, b: number, y: number, st: number, n: number, R: number, eps: number, r0: number, r1: number) => void;
+type LnBackwardFn = (g: number, x: number, w: number, st: number, dx: number, dwp: number, dbp: number, n: number, R: number, r0: number, r1: number, ch: number) => void;
+
+/** Rows per chunk handed to a thread: about 8 chunks per call, at least 16 rows. */
+const rowChunk = (rows: number): number => Math.max(16, Math.ceil(rows / 8));
+
+/**
+ * Layer norm forward of R rows of length n (even) of float32 x with float32 weight and bias, in
+ * wasm SIMD on both threads (wasm-elementwise.ts `layerNormForward`): fills y and the float64
+ * row statistics mean (R) and rstd (R). Returns false where there is no wasm kernel.
+ */
+export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array, b: Float32Array, eps: number, y: Float32Array, mean: Float64Array, rstd: Float64Array): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null || n % 2 !== 0) return false;
+  const R = x.length / n;
+  const xB = 0, wB = align16(x.length * 4), bB = wB + align16(n * 4), yB = bB + align16(n * 4), stB = yB + align16(x.length * 4);
+  const end = stB + R * 16;
+  const H = kp.kern.heap(end) as Float32Array;
+  H.set(x, xB / 4);
+  H.set(w, wB / 4);
+  H.set(b, bB / 4);
+  const fn = kp.kern.exports['layerNormForward'] as LnForwardFn;
+  const args = [xB, wB, bB, yB, stB, n, R, eps];
+  const call = (r0: number, r1: number): void => fn(xB, wB, bB, yB, stB, n, R, eps, r0, r1);
+  if (kp.pool !== null) kp.pool.runRows(0, args, R, rowChunk(R), call);
+  else call(0, R);
+  y.set(H.subarray(yB / 4, yB / 4 + x.length));
+  const st = new Float64Array(H.buffer, stB, 2 * R);
+  mean.set(st.subarray(0, R));
+  rstd.set(st.subarray(R, 2 * R));
+  return true;
+}
+
+/**
+ * Layer norm backward in wasm SIMD on both threads (`layerNormBackward`): dx (float32) and the
+ * float64 sums dw = Σ_rows g·x̂, db = Σ_rows g (each thread's chunks summed separately, then
+ * here). Returns false where there is no wasm kernel.
+ */
+export function layerNormBackwardWasm(
+  g: Float32Array, x: Float32Array, mean: Float64Array, rstd: Float64Array, w: Float32Array, n: number,
+  dx: Float32Array, dw: Float64Array | null, db: Float64Array | null,
+): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null || n % 2 !== 0) return false;
+  const R = x.length / n;
+  const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
+  const gB = 0, xB = align16(x.length * 4), wB = xB + align16(x.length * 4), stB = wB + align16(n * 4);
+  const dxB = stB + align16(R * 16), dwB = dxB + align16(x.length * 4), dbB = dwB + align16(chunks * n * 8);
+  const end = dbB + chunks * n * 8;
+  const H = kp.kern.heap(end) as Float32Array;
+  H.set(g, gB / 4);
+  H.set(x, xB / 4);
+  H.set(w, wB / 4);
+  const st = new Float64Array(H.buffer, stB, 2 * R);
+  st.set(mean);
+  st.set(rstd, R);
+  const dwp = new Float64Array(H.buffer, dwB, chunks * n), dbp = new Float64Array(H.buffer, dbB, chunks * n);
+  dwp.fill(0);
+  dbp.fill(0);
+  const fn = kp.kern.exports['layerNormBackward'] as LnBackwardFn;
+  const args = [gB, xB, wB, stB, dxB, dwB, dbB, n, R];
+  const call = (r0: number, r1: number, ch: number): void => fn(gB, xB, wB, stB, dxB, dwB, dbB, n, R, r0, r1, ch);
+  if (kp.pool !== null) kp.pool.runRows(1, args, R, chunk, call);
+  else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
+  dx.set(H.subarray(dxB / 4, dxB / 4 + x.length));
+  // the chunks' partial sums, in chunk order (the same numbers whichever thread ran a chunk)
+  for (const [part, out] of [[dwp, dw], [dbp, db]] as const) {
+    if (out === null) continue;
+    for (let ch = 0; ch < chunks; ch++) for (let i = 0; i < n; i++) out[i]! += part[ch * n + i]!;
+  }
+  return true;
+}

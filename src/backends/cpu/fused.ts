@@ -12,6 +12,10 @@
  */
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { cpuPool } from './pool.js';
+import { layerNormBackwardWasm, layerNormForwardWasm } from './elementwise.js';
+
+/** Inputs at least this long (float32, with weight) run the wasm SIMD kernels on both threads. */
+const WASM_MIN = 16384;
 
 export interface LayerNormForward {
   y: TypedArray;
@@ -25,6 +29,9 @@ export function layerNormForward(x: TypedArray, n: number, w: TypedArray | null,
   const y = cpuPool.alloc(dtype, x.length, false);
   const mean = new Float64Array(rows);
   const rstd = new Float64Array(rows);
+  // large float32 inputs with weight and bias: the same formulas in wasm SIMD on both threads
+  if (x.length >= WASM_MIN && x instanceof Float32Array && w instanceof Float32Array && b instanceof Float32Array &&
+    layerNormForwardWasm(x, n, w, b, eps, y as Float32Array, mean, rstd)) return { y, mean, rstd };
   for (let r = 0, o = 0; r < rows; r++, o += n) {
     let s = 0;
     for (let i = 0; i < n; i++) s += x[o + i]!;
@@ -55,6 +62,14 @@ export function layerNormBackward(
   const dx = needs.x ? cpuPool.alloc(dtype, x.length, false) : null;
   const dw64 = needs.w ? new Float64Array(n) : null;
   const db64 = needs.b ? new Float64Array(n) : null;
+  const cast = (a: Float64Array | null) => {
+    if (!a) return null;
+    const out = cpuPool.alloc(dtype, a.length, false);
+    out.set(a);
+    return out;
+  };
+  if (dx && x.length >= WASM_MIN && x instanceof Float32Array && g instanceof Float32Array && w instanceof Float32Array &&
+    layerNormBackwardWasm(g, x, mean, rstd, w, n, dx as Float32Array, dw64, db64)) return { dx, dw: cast(dw64), db: cast(db64) };
   for (let r = 0, o = 0; r < rows; r++, o += n) {
     const mu = mean[r]!, rs = rstd[r]!;
     let sg = 0, sgx = 0;
@@ -76,12 +91,6 @@ export function layerNormBackward(
       }
     }
   }
-  const cast = (a: Float64Array | null) => {
-    if (!a) return null;
-    const out = cpuPool.alloc(dtype, a.length, false);
-    out.set(a);
-    return out;
-  };
   return { dx, dw: cast(dw64), db: cast(db64) };
 }
 

@@ -35,10 +35,14 @@ const READY = 14; // helpers that have instantiated the module
 const ES = 15; // element size in bytes
 const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
 const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
-const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel
+const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel; 3: a row kernel
 const STEPS = 19; // 19…21: byte steps of ap, bp, c between batch items (KIND 1)
 const EXTRA = 22; // 22…25: dropout's k₁, k₂, T and value (f32 bits) (KIND 2, fn 6)
-const SLOTS = 26;
+const ARGF = 26; // 26…53: up to 14 float64 arguments of a row kernel (KIND 3)
+const MAX_ROW_ARGS = 14;
+const SLOTS = ARGF + 2 * MAX_ROW_ARGS;
+/** Row kernels by number (KIND 3): called as fn(...args, r0, r1, chunk). */
+const ROW_FNS = ['layerNormForward', 'layerNormBackward'] as const;
 const CLOSED = 1 << 30;
 /** How long an idle helper polls for the next job before it sleeps, ms. */
 const SPIN_MS = 0.25;
@@ -50,7 +54,9 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const c = new Int32Array(control);
 const cf = new Float32Array(control);
+const cd = new Float64Array(control, ${ARGF * 4}, ${MAX_ROW_ARGS});
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+const rowFns = ${JSON.stringify(ROW_FNS)}.map((n) => ex[n]);
 const macro = ex.macro;
 // elementwise kernels by number (cpu/elementwise.ts): 0 gelu (unary), the rest binary
 const ew = [ex.gelu, ex.geluBackward, ex.add, ex.sub, ex.mul, ex.div];
@@ -78,7 +84,17 @@ for (;;) {
   const mc = c[${ARGS}], nc = c[${ARGS + 1}], kc = c[${ARGS + 2}], ap = c[${ARGS + 3}], bp = c[${ARGS + 4}], cc = c[${ARGS + 5}], ldc = c[${ARGS + 6}], accum = c[${ARGS + 7}];
   const chunk = c[${CHUNK}], es = c[${ES}];
   try {
-    if (c[${KIND}] === 2) {
+    if (c[${KIND}] === 3) {
+      // a row kernel: chunks of rows, fn(...args, r0, r1, chunk index)
+      const fn = rowFns[c[${ARGS}]], nargs = c[${ARGS + 1}], rows = c[${ARGS + 2}];
+      const args = Array.from(cd.subarray(0, nargs));
+      for (;;) {
+        const ch = Atomics.add(c, ${NEXT}, 1), r0 = ch * chunk;
+        if (r0 >= rows) break;
+        fn(...args, r0, Math.min(rows, r0 + chunk), ch);
+        Atomics.add(c, ${HELPED}, 1);
+      }
+    } else if (c[${KIND}] === 2) {
       // an elementwise kernel over n float32 elements in chunks: fn(p0 + 4·i0, [p1 + 4·i0,] p2 + 4·i0, len)
       const fn = c[${ARGS}], p0 = c[${ARGS + 1}], p1 = c[${ARGS + 2}], p2 = c[${ARGS + 3}], n = c[${ARGS + 4}];
       for (;;) {
@@ -235,6 +251,30 @@ export class MacroPool {
       const i0 = Atomics.add(ctl, NEXT, 1) * chunk;
       if (i0 >= n) break;
       call(i0, Math.min(chunk, n - i0));
+    }
+    this.finish();
+  }
+
+  /**
+   * A row kernel of the module (ROW_FNS[fn]) over `rows` rows in chunks of `chunk` rows:
+   * fn(...args, r0, r1, chunkIndex) for each chunk, chunks shared out over the threads;
+   * `call` runs a chunk on the calling thread.
+   */
+  runRows(fn: number, args: readonly number[], rows: number, chunk: number, call: (r0: number, r1: number, ch: number) => void): void {
+    const ctl = this.control;
+    if (this.readyHelpers === 0 || rows <= chunk) {
+      for (let ch = 0; ch * chunk < rows; ch++) call(ch * chunk, Math.min(rows, (ch + 1) * chunk), ch);
+      return;
+    }
+    if (args.length > MAX_ROW_ARGS) throw new Error(`runRows: at most ${MAX_ROW_ARGS} arguments`);
+    new Float64Array(ctl.buffer, ARGF * 4, MAX_ROW_ARGS).set(args);
+    ctl[ARGS] = fn; ctl[ARGS + 1] = args.length; ctl[ARGS + 2] = rows; ctl[CHUNK] = chunk;
+    ctl[KIND] = 3;
+    this.open();
+    for (;;) {
+      const ch = Atomics.add(ctl, NEXT, 1), r0 = ch * chunk;
+      if (r0 >= rows) break;
+      call(r0, Math.min(rows, r0 + chunk), ch);
     }
     this.finish();
   }

@@ -41,6 +41,7 @@ export const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 export const EMPTY_BLOCK = 0x40;
 
@@ -87,6 +88,18 @@ export const op = {
   f32x4Sqrt: (): number[] => [0xfd, ...uleb(0xe3)],
   /** i8x16.shuffle: bytes of the two operands (0–15 first, 16–31 second) picked by `lanes` */
   shuffle: (lanes: readonly number[]): number[] => [0xfd, ...uleb(0x0d), ...lanes],
+  // scalar f64 (layer norm's row statistics)
+  f64Add: (): number[] => [0xa0],
+  f64Sub: (): number[] => [0xa1],
+  f64Mul: (): number[] => [0xa2],
+  f64Div: (): number[] => [0xa3],
+  f64Sqrt: (): number[] => [0x9f],
+  f64Const: (v: number): number[] => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
+  f64ConvertI32S: (): number[] => [0xb7],
+  f64Load: (offset: number): number[] => [0x2b, 3, ...uleb(offset)],
+  f64Store: (offset: number): number[] => [0x39, 3, ...uleb(offset)],
+  f64x2Splat: (): number[] => [0xfd, ...uleb(0x14)],
+  f64x2ExtractLane: (lane: number): number[] => [0xfd, ...uleb(0x21), lane],
   i32x4Splat: (): number[] => [0xfd, ...uleb(0x11)],
   i32x4Add: (): number[] => [0xfd, ...uleb(0xae)],
   /** lane-wise product, low 32 bits (Math.imul) */

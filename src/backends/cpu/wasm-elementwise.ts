@@ -20,7 +20,7 @@
  * memory too; cpu/elementwise.ts stages the data and splits the work.
  */
 import { INV_SQRT2, INV_SQRT_2PI } from '../opcodes.js';
-import { op, uleb, V128, vec } from './wasm-asm.js';
+import { F64, I32, op, uleb, V128, vec } from './wasm-asm.js';
 
 /** erf32's coefficients (math32.ts): numerator odd powers x¹…x¹³, denominator even x⁰…x⁸. */
 const ERF_P = [-1.60960333262415e-2, -2.95459980854025e-3, -7.34990630326855e-4, -5.69250639462346e-5, -2.10102402082508e-6, 2.77068142495902e-8, -2.72614225801306e-10];
@@ -226,4 +226,107 @@ export function dropoutBody(): Code {
     ...op.end(),
   ];
   return [...vec([[...uleb(6), V128]]), ...code, ...op.end()];
+}
+
+/** Code: the sum of local v's two f64 lanes, on the stack. */
+const laneSum = (v: number): Code => [...op.get(v), ...op.f64x2ExtractLane(0), ...op.get(v), ...op.f64x2ExtractLane(1), ...op.f64Add()];
+/** Code: two float32 at address (base + i·4) as f64x2. */
+const load2At = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.v128Load64Zero(0), ...op.f64x2PromoteLowF32x4()];
+
+/**
+ * `layerNormForward(x, w, b, y, stats, n, R, eps, r0, r1)`: layer norm (Ba et al. 2016) of rows
+ * r0 ≤ r < r1 of length n (even) of the float32 R×n matrix at x, as src/backends/cpu/fused.ts's
+ * loop — μ = Σx/n, σ² = Σ(x − μ)²/n (two passes), r = 1/√(σ² + ε), y = (x − μ)·r·w + b — in
+ * f64x2 (two lanes summed at the end of a row, so sums may differ from the JS loop's in the
+ * last float64 bits). μ and r go to the float64 arrays stats[r] and stats[R + r].
+ */
+export function layerNormForwardBody(): Code {
+  const X = 0, W = 1, B = 2, Y = 3, ST = 4, N = 5, R = 6, EPS = 7, R0 = 8, R1 = 9;
+  const ROW = 10, I = 11, XR = 12, YR = 13; // i32
+  const MU = 14, RS = 15, NF = 16; // f64
+  const ACC = 17, V = 18, MUV = 19, RSV = 20; // v128
+  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
+  const code: Code = [
+    ...op.get(N), ...op.f64ConvertI32S(), ...op.set(NF),
+    ...op.get(R0), ...op.set(ROW),
+    ...op.block(), ...op.loop(),
+    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
+    ...op.get(X), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(XR),
+    ...op.get(Y), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(YR),
+    // μ
+    ...op.v128Zero(), ...op.set(ACC),
+    ...rowLoop([...op.get(ACC), ...load2At(XR, I), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...laneSum(ACC), ...op.get(NF), ...op.f64Div(), ...op.set(MU),
+    ...op.get(MU), ...op.f64x2Splat(), ...op.set(MUV),
+    // σ², r
+    ...op.v128Zero(), ...op.set(ACC),
+    ...rowLoop([...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.set(V), ...op.get(ACC), ...op.get(V), ...op.get(V), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...op.f64Const(1), ...laneSum(ACC), ...op.get(NF), ...op.f64Div(), ...op.get(EPS), ...op.f64Add(), ...op.f64Sqrt(), ...op.f64Div(), ...op.set(RS),
+    ...op.get(RS), ...op.f64x2Splat(), ...op.set(RSV),
+    ...op.get(ST), ...op.get(ROW), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.get(MU), ...op.f64Store(0),
+    ...op.get(ST), ...op.get(R), ...op.get(ROW), ...op.i32Add(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.get(RS), ...op.f64Store(0),
+    // y = (x − μ)·r·w + b
+    ...rowLoop([
+      ...op.get(YR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+      ...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.get(RSV), ...op.f64x2Mul(),
+      ...load2At(W, I), ...op.f64x2Mul(), ...load2At(B, I), ...op.f64x2Add(),
+      ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
+    ]),
+    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
+    ...op.end(), ...op.end(),
+  ];
+  return [...vec([[...uleb(4), I32], [...uleb(3), F64], [...uleb(4), V128]]), ...code, ...op.end()];
+}
+
+/**
+ * `layerNormBackward(g, x, w, stats, dx, dwp, dbp, n, R, r0, r1, chunk)`: the gradient of
+ * layerNormForward for rows r0 ≤ r < r1 (fused.ts's formulas, ĝ = g·w, x̂ = (x − μ)·r):
+ *   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))   → dx (float32)
+ *   ∂L/∂w += g·x̂,  ∂L/∂b += g                 → float64 partial sums at dwp/dbp + chunk·n·8
+ * (the caller sums the chunks' partials).
+ */
+export function layerNormBackwardBody(): Code {
+  const G = 0, X = 1, W = 2, ST = 3, DX = 4, DWP = 5, DBP = 6, N = 7, R = 8, R0 = 9, R1 = 10, CH = 11;
+  const ROW = 12, I = 13, GR = 14, XR = 15, DXR = 16, DWR = 17, DBR = 18; // i32
+  const NF = 19; // f64
+  const A1 = 20, A2 = 21, XH = 22, GV = 23, GW = 24, MUV = 25, RSV = 26; // v128
+  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
+  const rowAddr = (base: number, es: number): Code => [...op.get(base), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(es), ...op.i32Mul(), ...op.i32Add()];
+  const at8 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(8), ...op.i32Mul(), ...op.i32Add()];
+  // x̂ and ĝ of elements I, I+1 into XH, GW (GV = g)
+  const xhat: Code = [
+    ...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.get(RSV), ...op.f64x2Mul(), ...op.set(XH),
+    ...load2At(GR, I), ...op.set(GV), ...op.get(GV), ...load2At(W, I), ...op.f64x2Mul(), ...op.set(GW),
+  ];
+  const code: Code = [
+    ...op.get(N), ...op.f64ConvertI32S(), ...op.set(NF),
+    ...op.get(DWP), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(DWR),
+    ...op.get(DBP), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(DBR),
+    ...op.get(R0), ...op.set(ROW),
+    ...op.block(), ...op.loop(),
+    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
+    ...rowAddr(G, 4), ...op.set(GR), ...rowAddr(X, 4), ...op.set(XR), ...rowAddr(DX, 4), ...op.set(DXR),
+    ...op.get(ST), ...op.get(ROW), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.f64Load(0), ...op.f64x2Splat(), ...op.set(MUV),
+    ...op.get(ST), ...op.get(R), ...op.get(ROW), ...op.i32Add(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.f64Load(0), ...op.f64x2Splat(), ...op.set(RSV),
+    ...op.v128Zero(), ...op.set(A1), ...op.v128Zero(), ...op.set(A2),
+    ...rowLoop([
+      ...xhat,
+      ...op.get(A1), ...op.get(GW), ...op.f64x2Add(), ...op.set(A1),
+      ...op.get(A2), ...op.get(GW), ...op.get(XH), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(A2),
+      ...at8(DWR), ...at8(DWR), ...op.v128Load(0), ...op.get(GV), ...op.get(XH), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.v128Store(0),
+      ...at8(DBR), ...at8(DBR), ...op.v128Load(0), ...op.get(GV), ...op.f64x2Add(), ...op.v128Store(0),
+    ]),
+    // A1 ← mean(ĝ), A2 ← mean(ĝ·x̂), as splats
+    ...laneSum(A1), ...op.get(NF), ...op.f64Div(), ...op.f64x2Splat(), ...op.set(A1),
+    ...laneSum(A2), ...op.get(NF), ...op.f64Div(), ...op.f64x2Splat(), ...op.set(A2),
+    ...rowLoop([
+      ...op.get(DXR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+      ...xhat,
+      ...op.get(RSV), ...op.get(GW), ...op.get(A1), ...op.f64x2Sub(), ...op.get(XH), ...op.get(A2), ...op.f64x2Mul(), ...op.f64x2Sub(), ...op.f64x2Mul(),
+      ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
+    ]),
+    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
+    ...op.end(), ...op.end(),
+  ];
+  return [...vec([[...uleb(7), I32], [...uleb(1), F64], [...uleb(7), V128]]), ...code, ...op.end()];
 }

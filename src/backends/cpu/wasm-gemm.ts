@@ -31,8 +31,8 @@
  * in the element type; float64 never fuses, so its sums are rounded exactly as the naive loop's.
  */
 
-import { F32, I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
-import { adamBody, BINARY_F32, binaryBody, dropoutBody, geluBackwardBody, geluBody } from './wasm-elementwise.js';
+import { F32, F64, I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import { adamBody, BINARY_F32, binaryBody, dropoutBody, geluBackwardBody, geluBody, layerNormBackwardBody, layerNormForwardBody } from './wasm-elementwise.js';
 
 export type GemmDType = 'float32' | 'float64';
 
@@ -59,7 +59,7 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
   const pack = packBody(es);
   // float32 modules also carry the GELU kernels (wasm-elementwise.ts), so that helper threads
   // on the shared memory can run them too
-  const ew = dtype === 'float32' ? [geluBody(), geluBackwardBody(), adamBody(), ...BINARY_F32.map(binaryBody), dropoutBody()] : [];
+  const ew = dtype === 'float32' ? [geluBody(), geluBackwardBody(), adamBody(), ...BINARY_F32.map(binaryBody), dropoutBody(), layerNormForwardBody(), layerNormBackwardBody()] : [];
   // memory limits: flags 0x00 {min}, 0x03 {min, max, shared}
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
   const bytes = [
@@ -71,14 +71,18 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
       [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // type 3: (a, b, dst, n) → ()  geluBackward
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F32], [F32], [F32], [F32], [F32], [F32], [F32], [F32]]), ...vec([])], // type 4: adam
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [F32]]), ...vec([])], // type 5: dropout
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [F64], [I32], [I32]]), ...vec([])], // type 6: layerNormForward
+      [0x60, ...vec(new Array<number[]>(12).fill([I32])), ...vec([])], // type 7: layerNormBackward
     ])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...limits]])), // import memory
-    // funcs: macro (type 0), pack (1), gelu (2), geluBackward (3), adam (4), add/sub/mul/div (3), dropout (5)
-    ...section(3, vec([uleb(0), uleb(1), ...(ew.length > 0 ? [uleb(2), uleb(3), uleb(4), ...BINARY_F32.map(() => uleb(3)), uleb(5)] : [])])),
+    // funcs: macro (type 0), pack (1), gelu (2), geluBackward (3), adam (4), add/sub/mul/div (3), dropout (5),
+    // layerNormForward (6), layerNormBackward (7)
+    ...section(3, vec([uleb(0), uleb(1), ...(ew.length > 0 ? [uleb(2), uleb(3), uleb(4), ...BINARY_F32.map(() => uleb(3)), uleb(5), uleb(6), uleb(7)] : [])])),
     ...section(7, vec([
       [...name('macro'), 0x00, ...uleb(0)], [...name('pack'), 0x00, ...uleb(1)],
       ...(ew.length > 0 ? [[...name('gelu'), 0x00, ...uleb(2)], [...name('geluBackward'), 0x00, ...uleb(3)], [...name('adam'), 0x00, ...uleb(4)],
-        ...BINARY_F32.map((nm, j) => [...name(nm), 0x00, ...uleb(5 + j)]), [...name('dropout'), 0x00, ...uleb(5 + BINARY_F32.length)]] : []),
+        ...BINARY_F32.map((nm, j) => [...name(nm), 0x00, ...uleb(5 + j)]), [...name('dropout'), 0x00, ...uleb(5 + BINARY_F32.length)],
+        [...name('layerNormForward'), 0x00, ...uleb(6 + BINARY_F32.length)], [...name('layerNormBackward'), 0x00, ...uleb(7 + BINARY_F32.length)]] : []),
     ])), // exports
     ...section(10, vec([[...uleb(macro.length), ...macro], [...uleb(pack.length), ...pack], ...ew.map((b) => [...uleb(b.length), ...b])])),
   ];
