@@ -28,9 +28,14 @@ export interface TimeOptions {
   maxRuns: number;
 }
 
+/**
+ * The full run warms up for ≥ 1 s and times ≥ 1.5 s per workload and peer (≥ 9 runs): a
+ * training step of ~0.1 s then has ~10 warm-up steps (JIT tiering, buffer pools, helper
+ * threads) and ~15 timed ones, so that one slow step on a shared machine does not move the median.
+ */
 export const DEFAULT_TIMING: TimeOptions = QUICK
   ? { warmup: 1, warmupMs: 150, runs: 5, minTimeMs: 150, maxRuns: 50 }
-  : { warmup: 2, warmupMs: 400, runs: 7, minTimeMs: 400, maxRuns: 100 };
+  : { warmup: 3, warmupMs: 1000, runs: 9, minTimeMs: 1500, maxRuns: 100 };
 
 /** For slow reference kernels: fixed, small counts. */
 export const SLOW_TIMING: TimeOptions = { warmup: 1, warmupMs: 0, runs: 5, minTimeMs: 0, maxRuns: 5 };
