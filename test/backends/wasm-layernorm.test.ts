@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { layerNormBackwardWasm, layerNormForwardWasm } from '../../src/backends/cpu/elementwise.js';
 import { float32KernelAndPool } from '../../src/backends/cpu/matmul.js';
+import { scaledMaskedSoftmax } from '../../src/autograd/ops.js';
 import { F, fromTypedArray, Generator, matmul, randn } from '../../src/index.js';
 
 const hasWasm = float32KernelAndPool() !== null;
@@ -86,5 +87,26 @@ describe.skipIf(!hasWasm)('wasm layer norm', () => {
       const m = Math.max(1, ...c[k]!.map(Math.abs));
       arr.forEach((v, i) => expect(Math.abs(v - c[k]![i]!), `output ${k}[${i}]`).toBeLessThanOrEqual(2e-4 * m));
     });
+  });
+});
+
+describe.skipIf(!hasWasm)('wasm softmax rows (attention sizes)', () => {
+  it('scaledMaskedSoftmax forward and backward on [8, 2, 64, 64] with an extended mask equal the composite', () => {
+    const gen = new Generator(21);
+    const [B, H, T] = [8, 2, 64, 64];
+    const xv = Float32Array.from({ length: B * H * T * T }, () => 4 * gen.normal());
+    const gv = Float32Array.from({ length: B * H * T * T }, () => gen.normal());
+    const mv = Float32Array.from({ length: B * T }, (_, i) => (i % 7 === 3 ? -10000 : i % 11 === 5 ? -Infinity : 0));
+    const mask = fromTypedArray(mv, [B, 1, 1, T]);
+    const run = (fused: boolean) => {
+      const x = fromTypedArray(xv, [B, H, T, T]).requiresGrad_();
+      const y = fused ? scaledMaskedSoftmax(x, 0.125, mask) : x.mul(0.125).add(mask).transpose(-1, -2).softmax(-2).transpose(-1, -2);
+      y.mul(fromTypedArray(gv, [B, H, T, T])).sum().backward();
+      return [Array.from(y.toTypedArray()), Array.from(x.grad!.toTypedArray())];
+    };
+    const [yf, gf] = run(true), [yc, gc] = run(false);
+    yf!.forEach((v, i) => expect(Math.abs(v - yc![i]!), `y[${i}]`).toBeLessThanOrEqual(2e-6 * Math.abs(yc![i]!) + 1e-9));
+    const gs = Math.max(...gc!.map(Math.abs));
+    gf!.forEach((v, i) => expect(Math.abs(v - gc![i]!), `dx[${i}]`).toBeLessThanOrEqual(1e-5 * Math.abs(gc![i]!) + 1e-7 * gs));
   });
 });

@@ -187,3 +187,55 @@ export function layerNormBackwardWasm(
   }
   return true;
 }
+
+type SmForwardFn = (x: number, m: number, mo: number, y: number, sc: number, n: number, scale: number, r0: number, r1: number, ch: number) => void;
+type SmBackwardFn = (g: number, y: number, dx: number, n: number, scale: number, r0: number, r1: number, ch: number) => void;
+
+/**
+ * softmax(scale·x + mask) over rows of length n (even) of float32 x, in wasm SIMD on both
+ * threads (wasm-elementwise.ts `softmaxForward`). The mask, if any, is float32 `mask.data`
+ * with each row's first element at rowOffsets[r] and unit stride along the row. Returns false
+ * where there is no wasm kernel.
+ */
+export function softmaxForwardWasm(
+  x: Float32Array, n: number, scale: number, mask: { data: Float32Array; rowOffsets: ArrayLike<number> } | null, y: Float32Array,
+): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null || n % 2 !== 0) return false;
+  const R = x.length / n;
+  const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
+  const xB = 0, yB = align16(x.length * 4), scB = yB + align16(x.length * 4), moB = scB + align16(chunks * n * 8);
+  const mB = moB + align16(R * 4), end = mB + (mask ? align16(mask.data.length * 4) : 0);
+  const H = kp.kern.heap(end) as Float32Array;
+  H.set(x, xB / 4);
+  if (mask) {
+    new Int32Array(H.buffer, moB, R).set(mask.rowOffsets);
+    H.set(mask.data, mB / 4);
+  }
+  const fn = kp.kern.exports['softmaxForward'] as SmForwardFn;
+  const mo = mask ? moB : -1;
+  const args = [xB, mB, mo, yB, scB, n, scale];
+  const call = (r0: number, r1: number, ch: number): void => fn(xB, mB, mo, yB, scB, n, scale, r0, r1, ch);
+  if (kp.pool !== null) kp.pool.runRows(2, args, R, chunk, call);
+  else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
+  y.set(H.subarray(yB / 4, yB / 4 + x.length));
+  return true;
+}
+
+/** ∂L/∂x = scale·y·(g − Σ g·y) over rows of length n (even), in wasm SIMD on both threads. */
+export function softmaxBackwardWasm(g: Float32Array, y: Float32Array, n: number, scale: number, dx: Float32Array): boolean {
+  const kp = float32KernelAndPool();
+  if (kp === null || n % 2 !== 0) return false;
+  const R = y.length / n;
+  const chunk = rowChunk(R);
+  const gB = 0, yB = align16(g.length * 4), dB = yB + align16(y.length * 4), end = dB + y.length * 4;
+  const H = kp.kern.heap(end) as Float32Array;
+  H.set(g, gB / 4);
+  H.set(y, yB / 4);
+  const fn = kp.kern.exports['softmaxBackward'] as SmBackwardFn;
+  const call = (r0: number, r1: number, ch: number): void => fn(gB, yB, dB, n, scale, r0, r1, ch);
+  if (kp.pool !== null) kp.pool.runRows(3, [gB, yB, dB, n, scale], R, chunk, call);
+  else call(0, R, 0);
+  dx.set(H.subarray(dB / 4, dB / 4 + y.length));
+  return true;
+}

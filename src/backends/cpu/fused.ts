@@ -12,7 +12,7 @@
  */
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { cpuPool } from './pool.js';
-import { layerNormBackwardWasm, layerNormForwardWasm } from './elementwise.js';
+import { layerNormBackwardWasm, layerNormForwardWasm, softmaxBackwardWasm, softmaxForwardWasm } from './elementwise.js';
 
 /** Inputs at least this long (float32, with weight) run the wasm SIMD kernels on both threads. */
 const WASM_MIN = 16384;
@@ -115,6 +115,9 @@ export function softmaxForward(
   scale = 1, mask: { data: TypedArray; rowOffsets: Int32Array | number[]; stride: number } | null = null,
 ): TypedArray {
   const y = cpuPool.alloc(dtype, x.length, false);
+  // large float32 softmax (not log): the same formulas in wasm SIMD on both threads
+  if (!log && x.length >= WASM_MIN && x instanceof Float32Array && (mask === null || (mask.data instanceof Float32Array && mask.stride === 1)) &&
+    softmaxForwardWasm(x, n, scale, mask as { data: Float32Array; rowOffsets: number[] } | null, y as Float32Array)) return y;
   const rows = n === 0 ? 0 : x.length / n;
   const e = scratchRow(n);
   for (let r = 0, o = 0; r < rows; r++, o += n) {
@@ -153,6 +156,7 @@ export function softmaxForward(
  */
 export function softmaxBackward(g: TypedArray, y: TypedArray, n: number, log: boolean, dtype: DType, exp: (v: number) => number, scale = 1): TypedArray {
   const dx = cpuPool.alloc(dtype, y.length, false);
+  if (!log && y.length >= WASM_MIN && y instanceof Float32Array && g instanceof Float32Array && softmaxBackwardWasm(g, y, n, scale, dx as Float32Array)) return dx;
   const rows = n === 0 ? 0 : y.length / n;
   for (let r = 0, o = 0; r < rows; r++, o += n) {
     let s = 0;

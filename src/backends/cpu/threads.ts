@@ -42,7 +42,7 @@ const ARGF = 26; // 26…53: up to 14 float64 arguments of a row kernel (KIND 3)
 const MAX_ROW_ARGS = 14;
 const SLOTS = ARGF + 2 * MAX_ROW_ARGS;
 /** Row kernels by number (KIND 3): called as fn(...args, r0, r1, chunk). */
-const ROW_FNS = ['layerNormForward', 'layerNormBackward'] as const;
+const ROW_FNS = ['layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward'] as const;
 const CLOSED = 1 << 30;
 /** How long an idle helper polls for the next job before it sleeps, ms. */
 const SPIN_MS = 0.25;

@@ -94,6 +94,8 @@ export const op = {
   f64Mul: (): number[] => [0xa2],
   f64Div: (): number[] => [0xa3],
   f64Sqrt: (): number[] => [0x9f],
+  /** IEEE maximum (NaN in either operand gives NaN) */
+  f64Max: (): number[] => [0xa5],
   f64Const: (v: number): number[] => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   f64ConvertI32S: (): number[] => [0xb7],
   f64Load: (offset: number): number[] => [0x2b, 3, ...uleb(offset)],

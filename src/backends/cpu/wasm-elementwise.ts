@@ -330,3 +330,91 @@ export function layerNormBackwardBody(): Code {
   ];
   return [...vec([[...uleb(7), I32], [...uleb(1), F64], [...uleb(7), V128]]), ...code, ...op.end()];
 }
+
+/**
+ * `softmaxForward(x, m, mo, y, sc, n, scale, r0, r1, ch)`: softmax of rows r0 ≤ r < r1 (length n,
+ * even) of float32 x, of zᵢ = scale·xᵢ (+ maskᵢ), as cpu/fused.ts's loop: m = max z, eᵢ =
+ * exp32(zᵢ − m), yᵢ = eᵢ/Σe — in f64x2 (the sum over two lanes, so it may differ from the JS
+ * loop's in the last float64 bits). mo < 0: no mask; else mo is the byte address of an int32
+ * array of each row's mask offset (in elements, from m; the mask is contiguous along a row).
+ * sc + ch·n·8 is this chunk's float64 scratch row.
+ */
+export function softmaxForwardBody(): Code {
+  const X = 0, MB = 1, MO = 2, Y = 3, SC = 4, N = 5, SCALE = 6, R0 = 7, R1 = 8, CH = 9;
+  const ROW = 10, I = 11, XR = 12, YR = 13, MR = 14, SR = 15; // i32
+  const MX = 16, SUM = 17; // f64
+  const Z = 18, ACC = 19, SV = 20, T1 = 21, T2 = 22, T3 = 23; // v128
+  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
+  const at8 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(8), ...op.i32Mul(), ...op.i32Add()];
+  const at4 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add()];
+  const code: Code = [
+    ...op.get(SC), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(SR),
+    ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
+    ...op.get(R0), ...op.set(ROW),
+    ...op.block(), ...op.loop(),
+    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
+    ...op.get(X), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(XR),
+    ...op.get(Y), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(YR),
+    // the row's mask address (mo ≥ 0)
+    ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
+    ...op.get(MB), ...op.get(MO), ...op.get(ROW), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.i32Load(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(MR),
+    ...op.end(),
+    // z = scale·x (+ mask) into the scratch row; its max
+    ...op.f64x2Const(-Infinity), ...op.set(ACC),
+    ...rowLoop([
+      ...load2At(XR, I), ...op.get(SV), ...op.f64x2Mul(), ...op.set(Z),
+      ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
+      ...op.get(Z), ...load2At(MR, I), ...op.f64x2Add(), ...op.set(Z),
+      ...op.end(),
+      ...at8(SR), ...op.get(Z), ...op.v128Store(0),
+      ...op.get(ACC), ...op.get(Z), ...op.f64x2Max(), ...op.set(ACC),
+    ]),
+    ...op.get(ACC), ...op.f64x2ExtractLane(0), ...op.get(ACC), ...op.f64x2ExtractLane(1), ...op.f64Max(), ...op.set(MX),
+    // e = exp32(z − m) into the scratch row; Σe
+    ...op.get(MX), ...op.f64x2Splat(), ...op.set(T1),
+    ...op.v128Zero(), ...op.set(ACC),
+    ...rowLoop([
+      ...at8(SR), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Sub(), ...op.set(Z),
+      ...at8(SR), ...exp32Code(Z, T2, T3, SV), ...op.tee(Z), ...op.v128Store(0),
+      ...op.get(ACC), ...op.get(Z), ...op.f64x2Add(), ...op.set(ACC),
+      // exp32Code used SV as a temporary: restore the scale splat
+      ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
+    ]),
+    ...laneSum(ACC), ...op.set(SUM),
+    ...op.get(SUM), ...op.f64x2Splat(), ...op.set(T1),
+    ...rowLoop([...at4(YR), ...at8(SR), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0)]),
+    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
+    ...op.end(), ...op.end(),
+  ];
+  return [...vec([[...uleb(6), I32], [...uleb(2), F64], [...uleb(6), V128]]), ...code, ...op.end()];
+}
+
+/**
+ * `softmaxBackward(g, y, dx, n, scale, r0, r1, ch)`: ∂L/∂x = scale·yᵢ·(gᵢ − Σⱼ gⱼyⱼ) for rows
+ * r0 ≤ r < r1 (length n, even) of float32 arrays, the row sum over two f64 lanes.
+ */
+export function softmaxBackwardBody(): Code {
+  const G = 0, Yp = 1, DX = 2, N = 3, SCALE = 4, R0 = 5, R1 = 6;
+  const ROW = 8, I = 9, GR = 10, YR = 11, DR = 12; // i32 (param 7 is the chunk index, unused)
+  const ACC = 13, SV = 14, GY = 15; // v128
+  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
+  const rowAddr = (base: number): Code => [...op.get(base), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add()];
+  const code: Code = [
+    ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
+    ...op.get(R0), ...op.set(ROW),
+    ...op.block(), ...op.loop(),
+    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
+    ...rowAddr(G), ...op.set(GR), ...rowAddr(Yp), ...op.set(YR), ...rowAddr(DX), ...op.set(DR),
+    ...op.v128Zero(), ...op.set(ACC),
+    ...rowLoop([...op.get(ACC), ...load2At(GR, I), ...load2At(YR, I), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...laneSum(ACC), ...op.f64x2Splat(), ...op.set(GY),
+    ...rowLoop([
+      ...op.get(DR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+      ...op.get(SV), ...load2At(YR, I), ...op.f64x2Mul(), ...load2At(GR, I), ...op.get(GY), ...op.f64x2Sub(), ...op.f64x2Mul(),
+      ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
+    ]),
+    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
+    ...op.end(), ...op.end(),
+  ];
+  return [...vec([[...uleb(5), I32], [...uleb(3), V128]]), ...code, ...op.end()];
+}

@@ -32,7 +32,7 @@
  */
 
 import { F32, F64, I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
-import { adamBody, BINARY_F32, binaryBody, dropoutBody, geluBackwardBody, geluBody, layerNormBackwardBody, layerNormForwardBody } from './wasm-elementwise.js';
+import { adamBody, BINARY_F32, binaryBody, dropoutBody, geluBackwardBody, geluBody, layerNormBackwardBody, layerNormForwardBody, softmaxBackwardBody, softmaxForwardBody } from './wasm-elementwise.js';
 
 export type GemmDType = 'float32' | 'float64';
 
@@ -59,7 +59,8 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
   const pack = packBody(es);
   // float32 modules also carry the GELU kernels (wasm-elementwise.ts), so that helper threads
   // on the shared memory can run them too
-  const ew = dtype === 'float32' ? [geluBody(), geluBackwardBody(), adamBody(), ...BINARY_F32.map(binaryBody), dropoutBody(), layerNormForwardBody(), layerNormBackwardBody()] : [];
+  const ew = dtype === 'float32' ? [geluBody(), geluBackwardBody(), adamBody(), ...BINARY_F32.map(binaryBody), dropoutBody(), layerNormForwardBody(), layerNormBackwardBody(),
+    softmaxForwardBody(), softmaxBackwardBody()] : [];
   // memory limits: flags 0x00 {min}, 0x03 {min, max, shared}
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
   const bytes = [
@@ -73,16 +74,19 @@ export function buildGemmModule({ dtype, mr, nr, relaxed, shared }: GemmModuleOp
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [F32]]), ...vec([])], // type 5: dropout
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [F64], [I32], [I32]]), ...vec([])], // type 6: layerNormForward
       [0x60, ...vec(new Array<number[]>(12).fill([I32])), ...vec([])], // type 7: layerNormBackward
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [F64], [I32], [I32], [I32]]), ...vec([])], // type 8: softmaxForward
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [F64], [I32], [I32], [I32]]), ...vec([])], // type 9: softmaxBackward
     ])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...limits]])), // import memory
     // funcs: macro (type 0), pack (1), gelu (2), geluBackward (3), adam (4), add/sub/mul/div (3), dropout (5),
-    // layerNormForward (6), layerNormBackward (7)
-    ...section(3, vec([uleb(0), uleb(1), ...(ew.length > 0 ? [uleb(2), uleb(3), uleb(4), ...BINARY_F32.map(() => uleb(3)), uleb(5), uleb(6), uleb(7)] : [])])),
+    // layerNormForward (6), layerNormBackward (7), softmaxForward (8), softmaxBackward (9)
+    ...section(3, vec([uleb(0), uleb(1), ...(ew.length > 0 ? [uleb(2), uleb(3), uleb(4), ...BINARY_F32.map(() => uleb(3)), uleb(5), uleb(6), uleb(7), uleb(8), uleb(9)] : [])])),
     ...section(7, vec([
       [...name('macro'), 0x00, ...uleb(0)], [...name('pack'), 0x00, ...uleb(1)],
       ...(ew.length > 0 ? [[...name('gelu'), 0x00, ...uleb(2)], [...name('geluBackward'), 0x00, ...uleb(3)], [...name('adam'), 0x00, ...uleb(4)],
         ...BINARY_F32.map((nm, j) => [...name(nm), 0x00, ...uleb(5 + j)]), [...name('dropout'), 0x00, ...uleb(5 + BINARY_F32.length)],
-        [...name('layerNormForward'), 0x00, ...uleb(6 + BINARY_F32.length)], [...name('layerNormBackward'), 0x00, ...uleb(7 + BINARY_F32.length)]] : []),
+        [...name('layerNormForward'), 0x00, ...uleb(6 + BINARY_F32.length)], [...name('layerNormBackward'), 0x00, ...uleb(7 + BINARY_F32.length)],
+        [...name('softmaxForward'), 0x00, ...uleb(8 + BINARY_F32.length)], [...name('softmaxBackward'), 0x00, ...uleb(9 + BINARY_F32.length)]] : []),
     ])), // exports
     ...section(10, vec([[...uleb(macro.length), ...macro], [...uleb(pack.length), ...pack], ...ew.map((b) => [...uleb(b.length), ...b])])),
   ];
