@@ -177,6 +177,18 @@ function check(
   }
 }
 
+/** The wasm kernel with random register tiles (mr 1–6, nr 1–3 vectors) and small random blocks. */
+function registerTileTest(dtype: 'float32' | 'float64', accumulate: boolean): void {
+  it.skipIf(!hasWasm)(`wasm, ${dtype}, random register tiles and small blocks${accumulate ? ', accumulate' : ''}`, () => {
+    const lanes = dtype === 'float32' ? 4 : 2;
+    const tileArb = fc.record({ mr: fc.integer({ min: 1, max: 6 }), nv: fc.integer({ min: 1, max: 3 }) });
+    fc.assert(fc.property(caseArb, blockingArb, tileArb, (c, blk, { mr, nv }) => {
+      const kern = kernel(dtype, mr, nv * lanes);
+      check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'auto', accumulate ? null : 'auto', accumulate), accumulate);
+    }), { numRuns: 60 });
+  });
+}
+
 const callGemm = (M: number, N: number, K: number, path: GemmPath, accumulate = false) => (A: Placed, B: Placed, C: FloatArray, cOff: number): void =>
   gemm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, path, accumulate);
 
@@ -222,14 +234,7 @@ describe('gemm: every path matches a float64 triple loop', () => {
       ), { numRuns: 40 });
     });
 
-    it.skipIf(!hasWasm)(`wasm, ${dtype}, random register tiles and small blocks`, () => {
-      const lanes = dtype === 'float32' ? 4 : 2;
-      const tileArb = fc.record({ mr: fc.integer({ min: 1, max: 6 }), nv: fc.integer({ min: 1, max: 3 }) });
-      fc.assert(fc.property(caseArb, blockingArb, tileArb, (c, blk, { mr, nv }) => {
-        const kern = kernel(dtype, mr, nv * lanes);
-        check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff));
-      }), { numRuns: 60 });
-    });
+    registerTileTest(dtype, false);
   }
 });
 
@@ -254,14 +259,7 @@ describe('gemm with accumulate: C = C₀ + A·B on every path', () => {
       ), { numRuns: 40 });
     });
 
-    it.skipIf(!hasWasm)(`wasm, ${dtype}, random register tiles and small blocks`, () => {
-      const lanes = dtype === 'float32' ? 4 : 2;
-      const tileArb = fc.record({ mr: fc.integer({ min: 1, max: 6 }), nv: fc.integer({ min: 1, max: 3 }) });
-      fc.assert(fc.property(caseArb, blockingArb, tileArb, (c, blk, { mr, nv }) => {
-        const kern = kernel(dtype, mr, nv * lanes);
-        check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'auto', null, true), true);
-      }), { numRuns: 60 });
-    });
+    registerTileTest(dtype, true);
   }
 
   it('float64: js and wasm sum C₀ first, then k in order (bitwise equal to naive), transposed operands too', () => {

@@ -228,10 +228,29 @@ export function dropoutBody(): Code {
   return [...vec([[...uleb(6), V128]]), ...code, ...op.end()];
 }
 
+/** Code: `for (i = 0; i < n; i += 2) body` over locals i and n (n ≥ 2, even). */
+const pairLoop = (i: number, n: number, body: Code): Code => [
+  ...op.i32(0), ...op.set(i), ...op.loop(), ...body,
+  ...op.get(i), ...op.i32(2), ...op.i32Add(), ...op.tee(i), ...op.get(n), ...op.i32LtS(), ...op.brIf(0), ...op.end(),
+];
+/** Code: the address base + i·es on the stack (locals base and i). */
+const elementAt = (base: number, i: number, es: number): Code => [...op.get(base), ...op.get(i), ...op.i32(es), ...op.i32Mul(), ...op.i32Add()];
+/** Code: the address of row `row` of an R×n matrix of es-byte elements at base (locals). */
+const rowAt = (base: number, row: number, n: number, es: number): Code => [...op.get(base), ...op.get(row), ...op.get(n), ...op.i32Mul(), ...op.i32(es), ...op.i32Mul(), ...op.i32Add()];
+/** Code: `for (row = r0; row < r1; row++) body` over locals. */
+const rowsLoop = (row: number, r0: number, r1: number, body: Code): Code => [
+  ...op.get(r0), ...op.set(row),
+  ...op.block(), ...op.loop(),
+  ...op.get(row), ...op.get(r1), ...op.i32GeS(), ...op.brIf(1),
+  ...body,
+  ...op.get(row), ...op.i32(1), ...op.i32Add(), ...op.set(row), ...op.br(0),
+  ...op.end(), ...op.end(),
+];
+
 /** Code: the sum of local v's two f64 lanes, on the stack. */
 const laneSum = (v: number): Code => [...op.get(v), ...op.f64x2ExtractLane(0), ...op.get(v), ...op.f64x2ExtractLane(1), ...op.f64Add()];
 /** Code: two float32 at address (base + i·4) as f64x2. */
-const load2At = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.v128Load64Zero(0), ...op.f64x2PromoteLowF32x4()];
+const load2At = (base: number, i: number): Code => [...elementAt(base, i, 4), ...op.v128Load64Zero(0), ...op.f64x2PromoteLowF32x4()];
 
 /**
  * `layerNormForward(x, w, b, y, stats, n, R, eps, r0, r1)`: layer norm (Ba et al. 2016) of rows
@@ -245,35 +264,31 @@ export function layerNormForwardBody(): Code {
   const ROW = 10, I = 11, XR = 12, YR = 13; // i32
   const MU = 14, RS = 15, NF = 16; // f64
   const ACC = 17, V = 18, MUV = 19, RSV = 20; // v128
-  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
   const code: Code = [
     ...op.get(N), ...op.f64ConvertI32S(), ...op.set(NF),
-    ...op.get(R0), ...op.set(ROW),
-    ...op.block(), ...op.loop(),
-    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
-    ...op.get(X), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(XR),
-    ...op.get(Y), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(YR),
+    ...rowsLoop(ROW, R0, R1, [
+    ...rowAt(X, ROW, N, 4), ...op.set(XR),
+    ...rowAt(Y, ROW, N, 4), ...op.set(YR),
     // μ
     ...op.v128Zero(), ...op.set(ACC),
-    ...rowLoop([...op.get(ACC), ...load2At(XR, I), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...pairLoop(I, N, [...op.get(ACC), ...load2At(XR, I), ...op.f64x2Add(), ...op.set(ACC)]),
     ...laneSum(ACC), ...op.get(NF), ...op.f64Div(), ...op.set(MU),
     ...op.get(MU), ...op.f64x2Splat(), ...op.set(MUV),
     // σ², r
     ...op.v128Zero(), ...op.set(ACC),
-    ...rowLoop([...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.set(V), ...op.get(ACC), ...op.get(V), ...op.get(V), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...pairLoop(I, N, [...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.set(V), ...op.get(ACC), ...op.get(V), ...op.get(V), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
     ...op.f64Const(1), ...laneSum(ACC), ...op.get(NF), ...op.f64Div(), ...op.get(EPS), ...op.f64Add(), ...op.f64Sqrt(), ...op.f64Div(), ...op.set(RS),
     ...op.get(RS), ...op.f64x2Splat(), ...op.set(RSV),
     ...op.get(ST), ...op.get(ROW), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.get(MU), ...op.f64Store(0),
     ...op.get(ST), ...op.get(R), ...op.get(ROW), ...op.i32Add(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.get(RS), ...op.f64Store(0),
     // y = (x − μ)·r·w + b
-    ...rowLoop([
-      ...op.get(YR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+    ...pairLoop(I, N, [
+      ...elementAt(YR, I, 4),
       ...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.get(RSV), ...op.f64x2Mul(),
       ...load2At(W, I), ...op.f64x2Mul(), ...load2At(B, I), ...op.f64x2Add(),
       ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
     ]),
-    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
-    ...op.end(), ...op.end(),
+    ]),
   ];
   return [...vec([[...uleb(4), I32], [...uleb(3), F64], [...uleb(4), V128]]), ...code, ...op.end()];
 }
@@ -290,9 +305,6 @@ export function layerNormBackwardBody(): Code {
   const ROW = 12, I = 13, GR = 14, XR = 15, DXR = 16, DWR = 17, DBR = 18; // i32
   const NF = 19; // f64
   const A1 = 20, A2 = 21, XH = 22, GV = 23, GW = 24, MUV = 25, RSV = 26; // v128
-  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
-  const rowAddr = (base: number, es: number): Code => [...op.get(base), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(es), ...op.i32Mul(), ...op.i32Add()];
-  const at8 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(8), ...op.i32Mul(), ...op.i32Add()];
   // x̂ and ĝ of elements I, I+1 into XH, GW (GV = g)
   const xhat: Code = [
     ...load2At(XR, I), ...op.get(MUV), ...op.f64x2Sub(), ...op.get(RSV), ...op.f64x2Mul(), ...op.set(XH),
@@ -300,33 +312,30 @@ export function layerNormBackwardBody(): Code {
   ];
   const code: Code = [
     ...op.get(N), ...op.f64ConvertI32S(), ...op.set(NF),
-    ...op.get(DWP), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(DWR),
-    ...op.get(DBP), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(DBR),
-    ...op.get(R0), ...op.set(ROW),
-    ...op.block(), ...op.loop(),
-    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
-    ...rowAddr(G, 4), ...op.set(GR), ...rowAddr(X, 4), ...op.set(XR), ...rowAddr(DX, 4), ...op.set(DXR),
+    ...rowAt(DWP, CH, N, 8), ...op.set(DWR),
+    ...rowAt(DBP, CH, N, 8), ...op.set(DBR),
+    ...rowsLoop(ROW, R0, R1, [
+    ...rowAt(G, ROW, N, 4), ...op.set(GR), ...rowAt(X, ROW, N, 4), ...op.set(XR), ...rowAt(DX, ROW, N, 4), ...op.set(DXR),
     ...op.get(ST), ...op.get(ROW), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.f64Load(0), ...op.f64x2Splat(), ...op.set(MUV),
     ...op.get(ST), ...op.get(R), ...op.get(ROW), ...op.i32Add(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.f64Load(0), ...op.f64x2Splat(), ...op.set(RSV),
     ...op.v128Zero(), ...op.set(A1), ...op.v128Zero(), ...op.set(A2),
-    ...rowLoop([
+    ...pairLoop(I, N, [
       ...xhat,
       ...op.get(A1), ...op.get(GW), ...op.f64x2Add(), ...op.set(A1),
       ...op.get(A2), ...op.get(GW), ...op.get(XH), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(A2),
-      ...at8(DWR), ...at8(DWR), ...op.v128Load(0), ...op.get(GV), ...op.get(XH), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.v128Store(0),
-      ...at8(DBR), ...at8(DBR), ...op.v128Load(0), ...op.get(GV), ...op.f64x2Add(), ...op.v128Store(0),
+      ...elementAt(DWR, I, 8), ...elementAt(DWR, I, 8), ...op.v128Load(0), ...op.get(GV), ...op.get(XH), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.v128Store(0),
+      ...elementAt(DBR, I, 8), ...elementAt(DBR, I, 8), ...op.v128Load(0), ...op.get(GV), ...op.f64x2Add(), ...op.v128Store(0),
     ]),
     // A1 ← mean(ĝ), A2 ← mean(ĝ·x̂), as splats
     ...laneSum(A1), ...op.get(NF), ...op.f64Div(), ...op.f64x2Splat(), ...op.set(A1),
     ...laneSum(A2), ...op.get(NF), ...op.f64Div(), ...op.f64x2Splat(), ...op.set(A2),
-    ...rowLoop([
-      ...op.get(DXR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+    ...pairLoop(I, N, [
+      ...elementAt(DXR, I, 4),
       ...xhat,
       ...op.get(RSV), ...op.get(GW), ...op.get(A1), ...op.f64x2Sub(), ...op.get(XH), ...op.get(A2), ...op.f64x2Mul(), ...op.f64x2Sub(), ...op.f64x2Mul(),
       ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
     ]),
-    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
-    ...op.end(), ...op.end(),
+    ]),
   ];
   return [...vec([[...uleb(7), I32], [...uleb(1), F64], [...uleb(7), V128]]), ...code, ...op.end()];
 }
@@ -344,47 +353,41 @@ export function softmaxForwardBody(): Code {
   const ROW = 10, I = 11, XR = 12, YR = 13, MR = 14, SR = 15; // i32
   const MX = 16, SUM = 17; // f64
   const Z = 18, ACC = 19, SV = 20, T1 = 21, T2 = 22, T3 = 23; // v128
-  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
-  const at8 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(8), ...op.i32Mul(), ...op.i32Add()];
-  const at4 = (base: number): Code => [...op.get(base), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add()];
   const code: Code = [
-    ...op.get(SC), ...op.get(CH), ...op.get(N), ...op.i32Mul(), ...op.i32(8), ...op.i32Mul(), ...op.i32Add(), ...op.set(SR),
+    ...rowAt(SC, CH, N, 8), ...op.set(SR),
     ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
-    ...op.get(R0), ...op.set(ROW),
-    ...op.block(), ...op.loop(),
-    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
-    ...op.get(X), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(XR),
-    ...op.get(Y), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(YR),
+    ...rowsLoop(ROW, R0, R1, [
+    ...rowAt(X, ROW, N, 4), ...op.set(XR),
+    ...rowAt(Y, ROW, N, 4), ...op.set(YR),
     // the row's mask address (mo ≥ 0)
     ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
     ...op.get(MB), ...op.get(MO), ...op.get(ROW), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.i32Load(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(), ...op.set(MR),
     ...op.end(),
     // z = scale·x (+ mask) into the scratch row; its max
     ...op.f64x2Const(-Infinity), ...op.set(ACC),
-    ...rowLoop([
+    ...pairLoop(I, N, [
       ...load2At(XR, I), ...op.get(SV), ...op.f64x2Mul(), ...op.set(Z),
       ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
       ...op.get(Z), ...load2At(MR, I), ...op.f64x2Add(), ...op.set(Z),
       ...op.end(),
-      ...at8(SR), ...op.get(Z), ...op.v128Store(0),
+      ...elementAt(SR, I, 8), ...op.get(Z), ...op.v128Store(0),
       ...op.get(ACC), ...op.get(Z), ...op.f64x2Max(), ...op.set(ACC),
     ]),
     ...op.get(ACC), ...op.f64x2ExtractLane(0), ...op.get(ACC), ...op.f64x2ExtractLane(1), ...op.f64Max(), ...op.set(MX),
     // e = exp32(z − m) into the scratch row; Σe
     ...op.get(MX), ...op.f64x2Splat(), ...op.set(T1),
     ...op.v128Zero(), ...op.set(ACC),
-    ...rowLoop([
-      ...at8(SR), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Sub(), ...op.set(Z),
-      ...at8(SR), ...exp32Code(Z, T2, T3, SV), ...op.tee(Z), ...op.v128Store(0),
+    ...pairLoop(I, N, [
+      ...elementAt(SR, I, 8), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Sub(), ...op.set(Z),
+      ...elementAt(SR, I, 8), ...exp32Code(Z, T2, T3, SV), ...op.tee(Z), ...op.v128Store(0),
       ...op.get(ACC), ...op.get(Z), ...op.f64x2Add(), ...op.set(ACC),
       // exp32Code used SV as a temporary: restore the scale splat
       ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
     ]),
     ...laneSum(ACC), ...op.set(SUM),
     ...op.get(SUM), ...op.f64x2Splat(), ...op.set(T1),
-    ...rowLoop([...at4(YR), ...at8(SR), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0)]),
-    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
-    ...op.end(), ...op.end(),
+    ...pairLoop(I, N, [...elementAt(YR, I, 4), ...elementAt(SR, I, 8), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0)]),
+    ]),
   ];
   return [...vec([[...uleb(6), I32], [...uleb(2), F64], [...uleb(6), V128]]), ...code, ...op.end()];
 }
@@ -397,24 +400,19 @@ export function softmaxBackwardBody(): Code {
   const G = 0, Yp = 1, DX = 2, N = 3, SCALE = 4, R0 = 5, R1 = 6;
   const ROW = 8, I = 9, GR = 10, YR = 11, DR = 12; // i32 (param 7 is the chunk index, unused)
   const ACC = 13, SV = 14, GY = 15; // v128
-  const rowLoop = (body: Code): Code => [...op.i32(0), ...op.set(I), ...op.loop(), ...body, ...op.get(I), ...op.i32(2), ...op.i32Add(), ...op.tee(I), ...op.get(N), ...op.i32LtS(), ...op.brIf(0), ...op.end()];
-  const rowAddr = (base: number): Code => [...op.get(base), ...op.get(ROW), ...op.get(N), ...op.i32Mul(), ...op.i32(4), ...op.i32Mul(), ...op.i32Add()];
   const code: Code = [
     ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
-    ...op.get(R0), ...op.set(ROW),
-    ...op.block(), ...op.loop(),
-    ...op.get(ROW), ...op.get(R1), ...op.i32GeS(), ...op.brIf(1),
-    ...rowAddr(G), ...op.set(GR), ...rowAddr(Yp), ...op.set(YR), ...rowAddr(DX), ...op.set(DR),
+    ...rowsLoop(ROW, R0, R1, [
+    ...rowAt(G, ROW, N, 4), ...op.set(GR), ...rowAt(Yp, ROW, N, 4), ...op.set(YR), ...rowAt(DX, ROW, N, 4), ...op.set(DR),
     ...op.v128Zero(), ...op.set(ACC),
-    ...rowLoop([...op.get(ACC), ...load2At(GR, I), ...load2At(YR, I), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...pairLoop(I, N, [...op.get(ACC), ...load2At(GR, I), ...load2At(YR, I), ...op.f64x2Mul(), ...op.f64x2Add(), ...op.set(ACC)]),
     ...laneSum(ACC), ...op.f64x2Splat(), ...op.set(GY),
-    ...rowLoop([
-      ...op.get(DR), ...op.get(I), ...op.i32(4), ...op.i32Mul(), ...op.i32Add(),
+    ...pairLoop(I, N, [
+      ...elementAt(DR, I, 4),
       ...op.get(SV), ...load2At(YR, I), ...op.f64x2Mul(), ...load2At(GR, I), ...op.get(GY), ...op.f64x2Sub(), ...op.f64x2Mul(),
       ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0),
     ]),
-    ...op.get(ROW), ...op.i32(1), ...op.i32Add(), ...op.set(ROW), ...op.br(0),
-    ...op.end(), ...op.end(),
+    ]),
   ];
   return [...vec([[...uleb(5), I32], [...uleb(3), V128]]), ...code, ...op.end()];
 }
