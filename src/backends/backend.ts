@@ -129,7 +129,7 @@ export function getBackend(name: string): Backend {
 
 const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
 /** Optional fused kernels, timed like KERNELS where the backend has them. */
-const OPTIONAL_KERNELS = ['addmm'] as const;
+const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward'] as const;
 const instrumented = new WeakSet<Backend>();
 
 /**
