@@ -156,3 +156,24 @@ describe('the default helper threads', () => {
     expect(kp.pool!.chunksByHelpers).toBeGreaterThan(before);
   });
 });
+
+describe.skipIf(kernels === null)('when the kernel memory cannot grow', () => {
+  it('the wasm paths step aside and the JS kernels compute the same numbers', () => {
+    const kern = float32KernelAndPool()!.kern;
+    const xs = Float32Array.from({ length: 8192 }, (_, i) => Math.sin(i) * 4);
+    const x = fromTypedArray(xs, [8192]);
+    const want = Array.from(gelu(x).toTypedArray());
+    manualSeed(1);
+    const dropWasm = Array.from(dropout(x, 0.5).toTypedArray());
+    const heap = kern.heap.bind(kern);
+    (kern as { heap: (b: number) => Float32Array | Float64Array }).heap = () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); };
+    try {
+      expect(Array.from(gelu(x).toTypedArray())).toEqual(want);
+      expect(Array.from(x.add(x).toTypedArray())).toEqual(Array.from(xs, (v) => Math.fround(v + v)));
+      manualSeed(1);
+      expect(Array.from(dropout(x, 0.5).toTypedArray())).toEqual(dropWasm); // the JS fill from the same keys
+    } finally {
+      (kern as { heap: (b: number) => Float32Array | Float64Array }).heap = heap;
+    }
+  });
+});

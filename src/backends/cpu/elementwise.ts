@@ -11,6 +11,19 @@ import { float32KernelAndPool } from './matmul.js';
 export const WASM_MAP_OPS = ['gelu', 'geluBackward', 'add', 'sub', 'mul', 'div'] as const;
 export type ElementwiseOp = (typeof WASM_MAP_OPS)[number];
 
+/**
+ * The kernel memory as float32, at least `bytes` long, or null when it cannot grow that far
+ * (wasm32's 4 GiB, or the host refused): the callers then leave the work to the JS kernels.
+ */
+function heapOrNull(kern: { heap(bytes: number): Float32Array | Float64Array }, bytes: number): Float32Array | null {
+  try {
+    return kern.heap(bytes) as Float32Array;
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
 /** Elements per chunk handed to a thread (a multiple of 4: the kernels take up to four lanes at a time). */
 const CHUNK = 16384;
 
@@ -20,14 +33,16 @@ type BinaryFn = (a: number, b: number, dst: number, n: number) => void;
 export class ElementwiseKernels {
   /**
    * out[i] = op(ins[0][offs[0] + i], ins[1]?[offs[1] + i]) for i < n. `threads: false` keeps
-   * the work on the calling thread (tests compare both).
+   * the work on the calling thread (tests compare both). False (nothing done) when the kernel
+   * memory cannot hold the operands.
    */
-  run(opName: ElementwiseOp, ins: readonly Float32Array[], offs: readonly number[], out: Float32Array, n: number, threads = true): void {
+  run(opName: ElementwiseOp, ins: readonly Float32Array[], offs: readonly number[], out: Float32Array, n: number, threads = true): boolean {
     const kp = float32KernelAndPool();
     if (kp === null) throw new Error('wasm elementwise: no wasm SIMD kernel in this runtime');
     const { kern } = kp;
     const m = n + ((4 - (n % 4)) % 4); // whole vectors: the padding lanes compute on zeros and are dropped
-    const H = kern.heap((ins.length + 1) * m * 4) as Float32Array;
+    const H = heapOrNull(kern, (ins.length + 1) * m * 4);
+    if (H === null) return false;
     for (let j = 0; j < ins.length; j++) {
       H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), j * m);
       if (m !== n) H.fill(0, j * m + n, (j + 1) * m);
@@ -43,6 +58,7 @@ export class ElementwiseKernels {
     if (pool !== null) pool.runElementwise(fn, p0, p1, dst, m, CHUNK, call);
     else call(0, m);
     out.set(H.subarray(dst / 4, dst / 4 + n));
+    return true;
   }
 }
 
@@ -73,7 +89,8 @@ export function adamStepWasm(
   const kp = float32KernelAndPool();
   if (kp === null) return false;
   const np = n + ((4 - (n % 4)) % 4); // whole vectors; the padding lanes compute on zeros and are dropped
-  const H = kp.kern.heap(4 * np * 4) as Float32Array;
+  const H = heapOrNull(kp.kern, 4 * np * 4);
+    if (H === null) return false;
   const arrays: [Float32Array, number][] = [[p, po], [g, go], [m, mo], [v, vo]];
   arrays.forEach(([a, o], j) => {
     H.set(a.subarray(o, o + n), j * np);
@@ -99,7 +116,8 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   if (kp === null || !(p >= 0 && p < 1)) return false;
   const { kern } = kp;
   const m = n + ((4 - (n % 4)) % 4);
-  const H = kern.heap(3 * m * 4) as Float32Array;
+  const H = heapOrNull(kern, 3 * m * 4);
+    if (H === null) return false;
   H.set(x.subarray(xo, xo + n), 0);
   if (m !== n) H.fill(0, n, m);
   const t = Math.ceil(p * 4294967296) | 0; // x ≥ p·2³² ⇔ x ≥ ⌈p·2³²⌉ for integer x (as uint32 bits)
@@ -132,7 +150,8 @@ export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array
   const R = x.length / n;
   const xB = 0, wB = align16(x.length * 4), bB = wB + align16(n * 4), yB = bB + align16(n * 4), stB = yB + align16(x.length * 4);
   const end = stB + R * 16;
-  const H = kp.kern.heap(end) as Float32Array;
+  const H = heapOrNull(kp.kern, end);
+    if (H === null) return false;
   H.set(x, xB / 4);
   H.set(w, wB / 4);
   H.set(b, bB / 4);
@@ -164,7 +183,8 @@ export function layerNormBackwardWasm(
   const gB = 0, xB = align16(x.length * 4), wB = xB + align16(x.length * 4), stB = wB + align16(n * 4);
   const dxB = stB + align16(R * 16), dwB = dxB + align16(x.length * 4), dbB = dwB + align16(chunks * n * 8);
   const end = dbB + chunks * n * 8;
-  const H = kp.kern.heap(end) as Float32Array;
+  const H = heapOrNull(kp.kern, end);
+    if (H === null) return false;
   H.set(g, gB / 4);
   H.set(x, xB / 4);
   H.set(w, wB / 4);
@@ -206,7 +226,8 @@ export function softmaxForwardWasm(
   const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
   const xB = 0, yB = align16(x.length * 4), scB = yB + align16(x.length * 4), moB = scB + align16(chunks * n * 8);
   const mB = moB + align16(R * 4), end = mB + (mask ? align16(mask.data.length * 4) : 0);
-  const H = kp.kern.heap(end) as Float32Array;
+  const H = heapOrNull(kp.kern, end);
+    if (H === null) return false;
   H.set(x, xB / 4);
   if (mask) {
     new Int32Array(H.buffer, moB, R).set(mask.rowOffsets);
@@ -229,7 +250,8 @@ export function softmaxBackwardWasm(g: Float32Array, y: Float32Array, n: number,
   const R = y.length / n;
   const chunk = rowChunk(R);
   const gB = 0, yB = align16(g.length * 4), dB = yB + align16(y.length * 4), end = dB + y.length * 4;
-  const H = kp.kern.heap(end) as Float32Array;
+  const H = heapOrNull(kp.kern, end);
+    if (H === null) return false;
   H.set(g, gB / 4);
   H.set(y, yB / 4);
   const fn = kp.kern.exports['softmaxBackward'] as SmBackwardFn;

@@ -215,8 +215,7 @@ export class CpuBackend implements Backend {
     const out = cpuPool.alloc(outDtype, n, false); // every element is written
     if (n >= WASM_MAP_MIN && WASM_OPS.has(op) && outDtype === 'float32' && inputs.every((v) => v.storage.dtype === 'float32' && isDense(v, outShape))) {
       const k = elementwiseKernels();
-      if (k !== null) {
-        k.run(op as ElementwiseOp, inputs.map((v) => dataOf(v.storage) as Float32Array), inputs.map((v) => v.offset), out as Float32Array, n);
+      if (k !== null && k.run(op as ElementwiseOp, inputs.map((v) => dataOf(v.storage) as Float32Array), inputs.map((v) => v.offset), out as Float32Array, n)) {
         return new CpuStorage(this, outDtype, out);
       }
     }
