@@ -54,7 +54,9 @@ export class ElementwiseKernels {
       if (fn === 0) unary(p0 + 4 * i0, dst + 4 * i0, len);
       else binary(p0 + 4 * i0, p1 + 4 * i0, dst + 4 * i0, len);
     };
-    const pool = threads ? kp.pool : null;
+    // GELU is compute-bound and splits over the threads; add/sub/mul/div are bound by memory
+    // traffic, where a hand-off to a helper costs more than it saves (measured)
+    const pool = threads && fn < 2 ? kp.pool : null;
     if (pool !== null) pool.runElementwise(fn, p0, p1, dst, m, CHUNK, call);
     else call(0, m);
     out.set(H.subarray(dst / 4, dst / 4 + n));
