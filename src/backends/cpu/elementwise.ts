@@ -126,8 +126,8 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   const v32 = Math.fround(value);
   const fn = kern.exports['dropout'] as DropoutFn;
   const call = (i0: number, len: number): void => fn(4 * i0, 4 * (m + i0), 4 * (2 * m + i0), len, (k1 + i0) | 0, k2, t, v32);
-  if (kp.pool !== null) kp.pool.runElementwise(6, 0, 4 * m, 8 * m, m, CHUNK, call, { k1, k2, t, value: v32 });
-  else call(0, m);
+  // on the calling thread: like add/mul, bound by memory traffic (a helper did not pay, measured)
+  call(0, m);
   mask.set(H.subarray(m, m + n));
   out.set(H.subarray(2 * m, 2 * m + n));
   return true;

@@ -37,8 +37,7 @@ const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
 const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
 const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel; 3: a row kernel
 const STEPS = 19; // 19…21: byte steps of ap, bp, c between batch items (KIND 1)
-const EXTRA = 22; // 22…25: dropout's k₁, k₂, T and value (f32 bits) (KIND 2, fn 6)
-const ARGF = 26; // 26…53: up to 14 float64 arguments of a row kernel (KIND 3)
+const ARGF = 22; // 22…49: up to 14 float64 arguments of a row kernel (KIND 3)
 const MAX_ROW_ARGS = 14;
 const SLOTS = ARGF + 2 * MAX_ROW_ARGS;
 /** Row kernels by number (KIND 3): called as fn(...args, r0, r1, chunk). */
@@ -53,7 +52,6 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const c = new Int32Array(control);
-const cf = new Float32Array(control);
 const cd = new Float64Array(control, ${ARGF * 4}, ${MAX_ROW_ARGS});
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const rowFns = ${JSON.stringify(ROW_FNS)}.map((n) => ex[n]);
@@ -102,7 +100,6 @@ for (;;) {
         if (i0 >= n) break;
         const len = Math.min(chunk, n - i0);
         if (fn === 0) ex.gelu(p0 + 4 * i0, p2 + 4 * i0, len);
-        else if (fn === 6) ex.dropout(p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len, (c[${EXTRA}] + i0) | 0, c[${EXTRA + 1}], c[${EXTRA + 2}], cf[${EXTRA + 3}]);
         else ew[fn](p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len);
         Atomics.add(c, ${HELPED}, 1);
       }
@@ -226,20 +223,13 @@ export class MacroPool {
 
   /**
    * An elementwise kernel of the module (fn 0: gelu(p0 → p2); 1 geluBackward, 2 add, 3 sub,
-   * 4 mul, 5 div: (p0, p1 → p2); 6 dropout: src p0 → mask p1, product p2, with `extra`)
+   * 4 mul, 5 div: (p0, p1 → p2))
    * over n float32 elements at byte addresses p0, p1, p2, in chunks of `chunk` (even) elements
    * shared out over the threads. Every element is computed by the same instructions whichever
    * thread runs it.
    */
-  runElementwise(
-    fn: number, p0: number, p1: number, p2: number, n: number, chunk: number, call: (i0: number, len: number) => void,
-    extra?: { k1: number; k2: number; t: number; value: number },
-  ): void {
+  runElementwise(fn: number, p0: number, p1: number, p2: number, n: number, chunk: number, call: (i0: number, len: number) => void): void {
     const ctl = this.control;
-    if (extra) {
-      ctl[EXTRA] = extra.k1; ctl[EXTRA + 1] = extra.k2; ctl[EXTRA + 2] = extra.t;
-      new Float32Array(ctl.buffer, (EXTRA + 3) * 4, 1)[0] = extra.value;
-    }
     if (this.readyHelpers === 0 || n <= chunk) {
       call(0, n);
       return;
