@@ -1,9 +1,19 @@
 /**
- * Runs the wasm SIMD elementwise kernels (GELU forward and backward, wasm-elementwise.ts) on
- * the float32 GEMM kernel's memory: the operands are copied in, the range is cut into chunks
- * that the calling thread and the GEMM's helper threads take in turn (threads.ts), and the
- * result is copied out. Results are bit-identical to the plain-JS float32 kernels whichever
- * thread computes which chunk (test/backends/wasm-elementwise.test.ts).
+ * Runs the wasm SIMD kernels of wasm-elementwise.ts on the float32 GEMM kernel's memory, for
+ * the CPU backend's hot elementwise and row operations on float32 data:
+ *
+ *   ElementwiseKernels.run   GELU forward/backward (split over the helper threads), dense
+ *                            add/sub/mul/div (calling thread: memory-bound)
+ *   dropoutWasm              counter-based mask and masked product
+ *   adamStepWasm             the Adam/AdamW update
+ *   layerNorm*Wasm           layer norm forward/backward by row chunks over the threads
+ *   softmax*Wasm             attention softmax forward/backward by row chunks over the threads
+ *
+ * Each copies its operands in, runs, and copies the results out. Elementwise results are
+ * bit-identical to the plain-JS float32 kernels, and every result is independent of which
+ * thread ran which chunk (test/backends/wasm-elementwise.test.ts, wasm-layernorm.test.ts).
+ * Where the wasm memory cannot grow to hold the operands a function reports false and the
+ * caller runs its JS kernel.
  */
 import { float32KernelAndPool } from './matmul.js';
 

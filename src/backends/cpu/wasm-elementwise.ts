@@ -1,23 +1,27 @@
 /**
- * WebAssembly SIMD versions of the CPU's most expensive elementwise kernels — GELU's forward
- * and backward (Hendrycks & Gimpel 2016) on float32 tensors — assembled at run time (no binary
- * is shipped, like wasm-gemm.ts).
+ * WebAssembly SIMD bodies of the CPU's hot float32 elementwise and row kernels, assembled at
+ * run time (no binary is shipped, like wasm-gemm.ts) and compiled into the float32 GEMM module,
+ * so that the GEMM's helper threads can run them on the shared memory too (cpu/elementwise.ts
+ * stages the data and splits the work):
  *
- * They compute *exactly* what the plain-JS float32 kernels compute (cpu/index.ts compiling the
- * formulas of opcodes.ts with math32.ts's erf32/exp32): every formula is evaluated in float64
- * with the same operations in the same order, two elements per f64x2 vector, and rounded to
- * float32 once on store. IEEE-754 makes each step bit-identical, so the results are equal to
- * the JS kernel's bit for bit (test/backends/wasm-elementwise.test.ts checks this on dense
- * grids and special values). Only the scale 2ᵏ of exp32 is built from its bits,
- * ((k + 1023) << 52), instead of read from a table — the same power of two.
+ *   gelu, geluBackward        GELU (Hendrycks & Gimpel 2016) and its gradient, f64x2
+ *   add, sub, mul, div        f32x4
+ *   dropout                   counter-based Bernoulli mask (src/tensor/random.ts) and product, i32x4/f32x4
+ *   adam                      the Adam/AdamW update of src/optim/fused-cpu.ts, f32x4
+ *   layerNormForward/Backward layer norm rows (Ba et al. 2016), f64x2
+ *   softmaxForward/Backward   softmax(scale·x + mask) rows and its gradient, f64x2
+ *
+ * The elementwise ones compute *exactly* what the plain-JS float32 kernels compute: GELU
+ * evaluates the formulas of opcodes.ts with math32.ts's erf32/exp32 in float64, with the same
+ * operations in the same order, and rounds to float32 once on store (only exp32's scale 2ᵏ is
+ * built from its bits, ((k + 1023) << 52), instead of read from a table — the same power of
+ * two); single-precision +, −, ×, ÷, √ give the same bits as JS's float64 result rounded
+ * (53 ≥ 2·24 + 2); integer hashing is exact. IEEE-754 makes each step bit-identical
+ * (test/backends/wasm-elementwise.test.ts). The row kernels sum over two lanes, so their
+ * float64 sums may differ from the JS loops' in the last bits (wasm-layernorm.test.ts).
  *
  *   gelu(x)            = ½x·(1 + erf32(x/√2))
  *   geluBackward(x, g) = g·(½(1 + erf32(x/√2)) + (x/√(2π))·exp32(−½x²))
- *
- * The function bodies `gelu(src, dst, n)` and `geluBackward(a, b, dst, n)` (byte addresses of
- * float32 arrays in the module's memory, an even element count n ≥ 2) are part of the float32
- * GEMM module (wasm-gemm.ts), so that the GEMM's helper threads can run them on the shared
- * memory too; cpu/elementwise.ts stages the data and splits the work.
  */
 import { INV_SQRT2, INV_SQRT_2PI } from '../opcodes.js';
 import { F64, I32, op, uleb, V128, vec } from './wasm-asm.js';
