@@ -49,4 +49,14 @@ describe('README code blocks', () => {
     expect(r.ids).toEqual([101, 1045, 2066, 13137, 20968, 102]);
     expect(r.shape).toEqual([1, 6, 30522]);
   }, 60_000);
+
+  it('"A training step written for speed": the loss falls and the pool serves the steps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-readme-'));
+    const block = blocks.find((b) => b.includes('cpuPool.stats()'))!;
+    const out = runBlock(block, dir, 'console.log(JSON.stringify({ first: losses[0], last: losses[19], stats: cpuPool.stats(), grad: model.parameters()[0]!.grad!.shape }));');
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r.last).toBeLessThan(r.first);
+    expect(r.stats.hits).toBeGreaterThan(r.stats.misses);
+    expect(r.grad).toEqual([512, 256]);
+  }, 60_000);
 });
