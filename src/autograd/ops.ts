@@ -1044,6 +1044,35 @@ export function layerNormFused(x: Tensor, n: number, weight: Tensor | null, bias
   return record(LAYER_NORM, inputs, out, { n, stats, hasW: w !== null, hasB: b !== null });
 }
 
+// softmax cross-entropy with class indices (fused): ℓ = Σ_valid (log Σⱼ e^(x_rj) − x_{r,t_r}), summed
+// or averaged over the valid rows; ∂ℓ/∂x_rj = s·(p_rj − [j = t_r]), s = g (sum) or g/count (mean).
+// The composite twin is nn.functional's logSoftmax + nllLoss; test/nn/fused.test.ts compares them.
+const CROSS_ENTROPY = defineOp<{ n: number; ignoreIndex: number; divisor: number }>('crossEntropyFused', (c, g) => {
+  const [probs, target] = c.saved as [Tensor, Tensor];
+  const scale = g.item() / c.attrs.divisor;
+  const be = probs.storage.backend;
+  return [Tensor.fromStorage(be.crossEntropyBackward!(probs.storage, c.attrs.n, target, c.attrs.ignoreIndex, scale), probs.shape)];
+});
+
+/**
+ * Softmax cross-entropy of logits x (N, C) against int32 class indices target (N) in one fused
+ * pass where the backend has the kernels (the CPU), reduced by 'mean' (over non-ignored rows;
+ * NaN when all are ignored, as PyTorch) or 'sum'; null where the backend has none (the caller
+ * then uses the composite). Targets must already be checked to lie in [0, C) or be ignoreIndex.
+ */
+export function crossEntropyFused(x: Tensor, target: Tensor, ignoreIndex: number, reduction: 'mean' | 'sum'): Tensor | null {
+  const be = x.storage.backend;
+  if (!be.crossEntropyForward || !be.crossEntropyBackward || x.ndim !== 2 || target.ndim !== 1 || target.dtype !== 'int32') return null;
+  if (!isFloatingDType(x.dtype) || target.device !== x.device || target.shape[0] !== x.shape[0]) return null;
+  const n = x.shape[1]!;
+  const xc = contiguous(x.detach()), tc = contiguous(target);
+  const r = be.crossEntropyForward(xc, n, tc, ignoreIndex);
+  const divisor = reduction === 'mean' ? r.count : 1;
+  const out = scalarTensor(r.total / divisor, x.dtype, x.device); // 0/0 = NaN when every row is ignored
+  const probs = Tensor.fromStorage(r.probs, x.shape);
+  return record(CROSS_ENTROPY, [x], out, { n, ignoreIndex, divisor }, [probs, tc]);
+}
+
 // ---- in-place assignment (not recorded) --------------------------------------------------------
 
 /** Writes `src` (broadcast) into x's elements. Refuses leaves that require grad while recording. */

@@ -19,6 +19,7 @@
  *   addmm       out = bias + a·b for 2-D a, b and a 1-D bias (torch.addmm; nn.Linear's forward)
  *   layerNormForward / layerNormBackward   layer norm and its gradients in one pass
  *   softmaxForward / softmaxBackward       (log)softmax over rows and its gradient in one pass
+ *   crossEntropyForward / crossEntropyBackward   softmax cross-entropy with class indices in one pass
  *
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
@@ -91,6 +92,14 @@ export interface Backend {
   /** Their gradient (times scale) for upstream g from the saved output y (both contiguous rows of length n). */
   softmaxBackward?(g: View, y: View, n: number, log: boolean, scale?: number): Storage;
   /**
+   * Softmax cross-entropy of contiguous logit rows of length n against int32 class indices
+   * (one per row, contiguous; ignoreIndex rows skipped): the probabilities (for the backward),
+   * the sum of the valid rows' losses and their count. Targets are checked by the caller.
+   */
+  crossEntropyForward?(x: View, n: number, target: View, ignoreIndex: number): { probs: Storage; total: number; count: number };
+  /** ∂L/∂x = scale·(p − onehot(t)) on valid rows, 0 on ignored ones. */
+  crossEntropyBackward?(probs: Storage, n: number, target: View, ignoreIndex: number, scale: number): Storage;
+  /**
    * Layer norm over contiguous rows of length n: y = (x − μ)/√(σ² + ε)·w + b. Returns y and the
    * per-row statistics (float64 [mean…, rstd…], 2·rows) that the backward needs.
    */
@@ -129,7 +138,7 @@ export function getBackend(name: string): Backend {
 
 const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
 /** Optional fused kernels, timed like KERNELS where the backend has them. */
-const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward'] as const;
+const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward'] as const;
 const instrumented = new WeakSet<Backend>();
 
 /**

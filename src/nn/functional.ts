@@ -262,12 +262,12 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (!isFloatingDType(input.dtype)) throw new Error(`crossEntropy: input must be floating-point logits, got ${input.dtype}`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
-  const logp = input.logSoftmax(classDim);
   const w = opts.weight ?? null;
   if (w && !shapesEqual(w.shape, [C])) throw new Error(`crossEntropy: weight must have shape [${C}] (one per class), got ${fmtShape(w.shape)}`);
   const wb = w ? w.reshape([C, ...Array(Math.max(0, input.ndim - classDim - 1)).fill(1)]) : null; // broadcast over (C, d…)
 
   if (isFloatingDType(target.dtype)) {
+    const logp = input.logSoftmax(classDim);
     // class probabilities: ℓ = −Σ_c w_c·y'_c·log p_c with y' = (1−ε)y + ε/C
     if (!shapesEqual(target.shape, input.shape)) {
       throw new Error(`crossEntropy: probability targets must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
@@ -280,6 +280,13 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   }
 
   const ignoreIndex = opts.ignoreIndex ?? -100;
+  if (eps === 0 && !w && reduction !== 'none' && input.ndim === 2 && target.ndim === 1 && target.dtype === 'int32' && target.shape[0] === input.shape[0]) {
+    // the common case (token / sentence classification): softmax, log and pick in one pass
+    checkTargets('nllLoss', target, C, ignoreIndex);
+    const fused = ops.crossEntropyFused(input, target, ignoreIndex, reduction);
+    if (fused) return fused;
+  }
+  const logp = input.logSoftmax(classDim);
   const nll = nllLoss(logp, target, { weight: w, ignoreIndex, reduction });
   if (eps === 0) return nll;
   // smoothing term: −Σ_c w_c·log p_c per position, 0 at ignored positions

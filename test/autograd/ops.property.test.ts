@@ -19,7 +19,7 @@ import {
   sign, sin, slice, softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, tensor, Tensor, transpose, unsqueeze,
   var as variance, view, where,
 } from '../../src/index.js';
-import { addmm, cast, layerNormFused, toDevice } from '../../src/autograd/ops.js';
+import { addmm, cast, crossEntropyFused, layerNormFused, toDevice } from '../../src/autograd/ops.js';
 import { CpuBackend } from '../../src/backends/cpu/index.js';
 import { expectClose } from '../helpers.js';
 import {
@@ -554,6 +554,15 @@ const PROPERTIES: Record<string, () => void> = {
       }
       if (affine) checkOp([x, w, b], (t, tw, tb) => layerNormFused(t, n, tw!.reshape([n]), tb!.reshape([n]), eps)!);
       else checkOp([x], (t) => layerNormFused(t, n, null, null, eps)!);
+    },
+  ),
+  crossEntropyFused: property(
+    // logits (N, C) and class indices with some ignored rows; mean and sum reductions
+    fc.record({ n: fc.integer({ min: 1, max: 5 }), c: fc.integer({ min: 1, max: 6 }), reduction: fc.constantFrom<'mean' | 'sum'>('mean', 'sum'), seed: fc.nat() }).chain(({ n, c, reduction, seed }) =>
+      fc.record({ x: inputArb(fc.constant([n, c]), undefined, -3, 3), reduction: fc.constant(reduction), t: fc.constant(Array.from({ length: n }, (_, i) => ((seed >> i) & 3) === 3 ? -100 : (seed + 7 * i) % c)) })),
+    ({ x, reduction, t }) => {
+      fc.pre(reduction === 'sum' || t.some((v) => v !== -100)); // a mean over no rows is NaN
+      checkOp([x], (a) => crossEntropyFused(a, int32(t, [t.length]), -100, reduction)!);
     },
   ),
   dropout: property(

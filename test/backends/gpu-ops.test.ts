@@ -44,6 +44,8 @@ const CASES: Case[] = [
   { name: 'embedding', ops: ['embedding'], shapes: [[6, 3]], fn: (w) => F.embedding(tensor([[1, 5, 1], [0, 2, 5]], { dtype: 'int32', device: w.device }), w, 0) },
   { name: 'layerNorm + linear', ops: ['layerNorm', 'addmm'], shapes: [[2, 3, 8], [4, 8], [4]], fn: (x, w, b) => F.layerNorm(F.linear(x, w, b), 4) },
   { name: 'crossEntropy (ignoreIndex, smoothing)', ops: [], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device }), { labelSmoothing: 0.1 }) },
+  // the CPU runs the fused kernel (crossEntropyFused); the GPU, which has none, the composite
+  { name: 'crossEntropy (ignoreIndex, fused on the CPU)', ops: ['crossEntropyFused'], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device })) },
   { name: 'attention with a padding mask', ops: [], shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
   { name: 'neg/sign/erf', ops: ['neg', 'sign', 'erf'], shapes: [[6]], fn: (a) => a.neg().add(a.sign()).add(a.erf()) },
   { name: 'pow (tensor exponent)', ops: ['pow'], shapes: [[5], [5]], positive: true, fn: (a, b) => a.pow(b) },

@@ -126,3 +126,39 @@ describe('fused scaledMaskedSoftmax == x·scale + mask, then softmax', () => {
     expect(() => scaledMaskedSoftmax(x, 1, m)).toThrow('scaledMaskedSoftmax');
   });
 });
+
+describe('fused crossEntropy == logSoftmax then nllLoss', () => {
+  it('values and gradients (ignored rows, mean and sum, large logits; float64 to 1e-12, float32 to 1e-5)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.constantFrom<'float32' | 'float64'>('float32', 'float64'),
+        fc.constantFrom<'mean' | 'sum'>('mean', 'sum'), fc.nat(1000),
+        (N, C, dtype, reduction, seed) => {
+          const gen = new Generator(seed);
+          const xv = Float64Array.from({ length: N * C }, () => (seed % 3 === 0 ? 200 : 3) * gen.normal());
+          const tv = Int32Array.from({ length: N }, (_, i) => ((seed + i) % 5 === 0 ? -100 : (seed * 7 + i * 3) % C));
+          fc.pre(reduction === 'sum' || tv.some((v) => v !== -100));
+          const runOne = (fused: boolean) => {
+            const x = fromTypedArray(xv, [N, C], { dtype }).requiresGrad_();
+            const t = fromTypedArray(tv, [N]);
+            const loss = fused ? F.crossEntropy(x, t, { reduction }) : F.nllLoss(x.logSoftmax(1), t, { reduction });
+            loss.mul(1.7).backward();
+            return { loss, g: x.grad! };
+          };
+          const f = runOne(true), c = runOne(false);
+          const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+          expectClose(f.loss, c.loss, { rtol: tol, atol: tol, what: 'loss' });
+          expectClose(f.g, c.g, { rtol: tol, atol: tol, what: 'gradient' });
+          expect(f.loss.gradFn?.opName).toBe('crossEntropyFused');
+        },
+      ),
+      { numRuns: Number(process.env.PROP_RUNS ?? 80) },
+    );
+  });
+
+  it('a mean over only ignored rows is NaN, out-of-range targets are refused', () => {
+    const x = fromTypedArray(new Float64Array(6), [2, 3]);
+    expect(F.crossEntropy(x, fromTypedArray(Int32Array.from([-100, -100]), [2])).item()).toBeNaN();
+    expect(() => F.crossEntropy(x, fromTypedArray(Int32Array.from([0, 3]), [2]))).toThrow('target 3 is out of bounds at position [1]: expected a class index in [0, 3) or ignoreIndex -100');
+  });
+});

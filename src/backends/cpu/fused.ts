@@ -170,3 +170,50 @@ export function softmaxBackward(g: TypedArray, y: TypedArray, n: number, log: bo
   }
   return dx;
 }
+
+/**
+ * Softmax cross-entropy over contiguous rows of length n (logits) with class-index targets
+ * (int32, one per row; rows whose target is ignoreIndex contribute nothing), in one pass per row:
+ *   ℓ_r = log Σⱼ e^(xⱼ−m) + m − x_{t_r}       (m = maxⱼ xⱼ)
+ * returning the softmax probabilities p (kept for the backward), Σ_r ℓ_r over the valid rows
+ * (float64) and their count. Backward, for upstream scale s (g, or g/count for a mean):
+ *   ∂L/∂x_rj = s·(p_rj − [j = t_r]) on valid rows, 0 on ignored ones.
+ */
+export function crossEntropyForward(
+  x: TypedArray, n: number, target: ArrayLike<number>, ignoreIndex: number, dtype: DType, exp: (v: number) => number,
+): { probs: TypedArray; total: number; count: number } {
+  const probs = cpuPool.alloc(dtype, x.length, false);
+  const rows = n === 0 ? 0 : x.length / n;
+  const e = scratchRow(n);
+  let total = 0, count = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    let m = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = x[o + i]!;
+      if (v > m || v !== v) m = v;
+    }
+    let s = 0;
+    for (let i = 0; i < n; i++) s += e[i] = exp(x[o + i]! - m);
+    for (let i = 0; i < n; i++) probs[o + i] = e[i]! / s;
+    const t = target[r]!;
+    if (t === ignoreIndex) continue;
+    total += Math.log(s) + m - x[o + t]!;
+    count++;
+  }
+  return { probs, total, count };
+}
+
+export function crossEntropyBackward(probs: TypedArray, n: number, target: ArrayLike<number>, ignoreIndex: number, scale: number, dtype: DType): TypedArray {
+  const dx = cpuPool.alloc(dtype, probs.length, false);
+  const rows = n === 0 ? 0 : probs.length / n;
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    const t = target[r]!;
+    if (t === ignoreIndex) {
+      dx.fill(0, o, o + n);
+      continue;
+    }
+    for (let i = 0; i < n; i++) dx[o + i] = scale * probs[o + i]!;
+    dx[o + t] = scale * (probs[o + t]! - 1);
+  }
+  return dx;
+}

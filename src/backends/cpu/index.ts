@@ -14,7 +14,7 @@ import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
-import { layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
+import { crossEntropyBackward, crossEntropyForward, layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
 import { elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
@@ -387,6 +387,16 @@ export class CpuBackend implements Backend {
       mask = { data: dataOf(m.storage), rowOffsets, stride: m.strides[r - 1]! };
     }
     return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, dt === 'float32' ? exp32 : Math.exp, opts.scale ?? 1, mask));
+  }
+
+  crossEntropyForward(x: View, n: number, target: View, ignoreIndex: number): { probs: Storage; total: number; count: number } {
+    const dt = x.storage.dtype;
+    const r = crossEntropyForward(contiguousData(x), n, contiguousData(target), ignoreIndex, dt, dt === 'float32' ? exp32 : Math.exp);
+    return { probs: new CpuStorage(this, dt, r.probs), total: r.total, count: r.count };
+  }
+
+  crossEntropyBackward(probs: Storage, n: number, target: View, ignoreIndex: number, scale: number): Storage {
+    return new CpuStorage(this, probs.dtype, crossEntropyBackward(dataOf(probs), n, contiguousData(target), ignoreIndex, scale, probs.dtype));
   }
 
   softmaxBackward(g: View, y: View, n: number, log: boolean, scale = 1): Storage {
