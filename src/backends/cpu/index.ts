@@ -90,6 +90,9 @@ function mapInto(op: MapOp, out: TypedArray, outDtype: DType, outShape: Shape, o
 const WASM_MAP_MIN = 4096;
 const WASM_OPS = new Set<MapOp>(WASM_MAP_OPS);
 
+/** The exponential of the fused kernels for a dtype: float32-accurate for float32 (math32.ts), libm's otherwise. */
+const expFor = (dt: DType): ((v: number) => number) => (dt === 'float32' ? exp32 : Math.exp);
+
 /** True when the view is the row-major layout of `shape` (no broadcast, no gaps). */
 function isDense(v: View, shape: Shape): boolean {
   if (v.shape.length !== shape.length) return false;
@@ -386,12 +389,12 @@ export class CpuBackend implements Backend {
       forEachIndex(m.shape.slice(0, r - 1), [m.strides.slice(0, r - 1)], [m.offset], (offs) => { rowOffsets.push(offs[0]!); });
       mask = { data: dataOf(m.storage), rowOffsets, stride: m.strides[r - 1]! };
     }
-    return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, dt === 'float32' ? exp32 : Math.exp, opts.scale ?? 1, mask));
+    return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, expFor(dt), opts.scale ?? 1, mask));
   }
 
   crossEntropyForward(x: View, n: number, target: View, ignoreIndex: number): { probs: Storage; total: number; count: number } {
     const dt = x.storage.dtype;
-    const r = crossEntropyForward(contiguousData(x), n, contiguousData(target), ignoreIndex, dt, dt === 'float32' ? exp32 : Math.exp);
+    const r = crossEntropyForward(contiguousData(x), n, contiguousData(target), ignoreIndex, dt, expFor(dt));
     return { probs: new CpuStorage(this, dt, r.probs), total: r.total, count: r.count };
   }
 
@@ -401,7 +404,7 @@ export class CpuBackend implements Backend {
 
   softmaxBackward(g: View, y: View, n: number, log: boolean, scale = 1): Storage {
     const dt = y.storage.dtype;
-    return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, dt === 'float32' ? exp32 : Math.exp, scale));
+    return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, expFor(dt), scale));
   }
 }
 
