@@ -609,12 +609,12 @@ describe('gradient properties of every differentiable op', () => {
 
 describe('the property table', () => {
   it('covers every op in OPS and every name in COMPOSITES', () => {
-    const registered = [...OPS.keys(), ...COMPOSITES];
+    const registered = [...OPS.keys(), ...COMPOSITES.keys()];
     const missing = registered.filter((n) => !(n in PROPERTIES));
     expect(missing, `ops without a gradient property: ${missing.join(', ')}`).toEqual([]);
   });
   it('has no stale entries (every property names a registered op or composite)', () => {
-    const known = new Set<string>([...OPS.keys(), ...COMPOSITES]);
+    const known = new Set<string>([...OPS.keys(), ...COMPOSITES.keys()]);
     const stale = Object.keys(PROPERTIES).filter((n) => !known.has(n));
     expect(stale, `properties for unknown ops: ${stale.join(', ')}`).toEqual([]);
   });
