@@ -17,7 +17,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { keep, withCreated } from '../tensor/scope.js';
-import { timed } from '../utils/profile.js';
+import { timed } from '../core/profile.js';
 
 let gradEnabled = true;
 

@@ -11,15 +11,15 @@
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
  * the engine sums them back to each input's shape (engine.ts), never the op.
  */
-import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
+import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
 import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
 import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
-} from '../tensor/shape.js';
+} from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { engineHooks, isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';

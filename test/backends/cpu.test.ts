@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { Storage, View } from '../../src/backends/backend.js';
+import type { Storage, View } from '../../src/backends/index.js';
 import { cpuBackend } from '../../src/backends/cpu/index.js';
 import { erf } from '../../src/backends/erf.js';
 import type { MapOp } from '../../src/backends/opcodes.js';
