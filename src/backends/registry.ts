@@ -38,7 +38,7 @@ const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'sof
 const instrumented = new WeakSet<Backend>();
 
 /**
- * Lets the profiler (utils/profile.ts) time every kernel call, named by entry point and opcode.
+ * Lets the profiler (core/profile.ts) time every kernel call, named by entry point and opcode.
  * The methods are patched on the backend object itself, since storages hold the backend and
  * ops call `x.storage.backend.map(…)`; when profiling is off the wrapper costs one call.
  */

@@ -8,7 +8,8 @@
  */
 import type { Storage } from '../backends/index.js';
 import { getBackend } from '../backends/index.js';
-import { runBackward, type BackwardOptions, type Node } from '../autograd/engine.js';
+import type { Node } from '../autograd/engine.js';
+import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import * as ops from '../autograd/ops.js';
 import { isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';

@@ -1,5 +1,5 @@
 /**
- * The backend kernel contract (src/backends/backend.ts), exercised on the CPU backend directly:
+ * The backend kernel contract (src/backends/contract.ts), exercised on the CPU backend directly:
  * every entry point on strided views (permuted, stepped, offset, stride-0 broadcast) against
  * naive reference loops that index storage as offset + Σ iₖ·strideₖ.
  */
