@@ -23,7 +23,7 @@
  * floating point.
  */
 import type { UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType } from '../tensor/dtype.js';
+import { isFloatingDType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled, noGrad, Node, type BackwardContext, type BackwardFn } from './engine.js';
 

@@ -12,7 +12,7 @@
  *   L_out = ⌊(L + 2·padding − dilation·(K − 1) − 1)/stride⌋ + 1   (⌈…⌉ with ceilMode)
  */
 import { defineComposite } from '../define.js';
-import { fmtShape } from '../../tensor/shape.js';
+import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import {
   add, argReduce, cat, checkFloat, div, gather, indexSelect, matmul, mean, narrow, permute, reshape, sum, transpose, unsqueeze,

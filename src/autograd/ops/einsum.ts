@@ -14,8 +14,8 @@
  * Size-1 dims broadcast against the same letter's size elsewhere.
  */
 import { defineComposite } from '../define.js';
-import { eye } from '../../tensor/creation.js';
-import { fmtShape } from '../../tensor/shape.js';
+import { eyeOn } from './host.js';
+import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { expand, matmul, mul, permute, reshape, sum } from '../ops.js';
 
@@ -115,7 +115,7 @@ function diagonalize(term: Term, i: number): Term {
     }
     // mask δ[a, b] shaped to line up with dims (first, dup); multiply, sum out dup
     const shape = t.shape.map((_, j) => (j === first || j === dup ? n : 1));
-    const eyeT = eye(n, n, { dtype: t.dtype, device: t.device });
+    const eyeT = eyeOn(n, t.dtype, t.device);
     t = sum(mul(t, reshape(eyeT, shape)), dup);
     labels = labels.filter((_, j) => j !== dup);
   }
@@ -172,6 +172,10 @@ export const einsum = defineComposite({
       const prev = sizes.get(l);
       if (prev === undefined || prev === 1) sizes.set(l, s);
       else if (s !== 1 && s !== prev) {
+        const k = ls.indexOf(l);
+        if (k < j) {
+          throw new Error(`einsum: subscript '${l}' is repeated in operand ${i} for dims of different sizes (${ops[i]!.shape[k]} and ${s}, shape ${fmtShape(ops[i]!.shape)})`);
+        }
         const what = l.startsWith('…') ? 'a broadcast dim of ...' : `subscript '${l}'`;
         throw new Error(`einsum: ${what} has size ${s} in operand ${i} (shape ${fmtShape(ops[i]!.shape)}) but size ${prev} elsewhere`);
       }

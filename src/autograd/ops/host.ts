@@ -4,8 +4,8 @@
  * host and written to a new storage on the tensor's own device. Any backend works (the data
  * round-trips through the host); the gradients are written with Tensor ops or these helpers.
  */
-import { getBackend } from '../../backends/backend.js';
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { getBackend } from '../../backends/index.js';
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { contiguous, transpose } from '../ops.js';
 
@@ -33,4 +33,21 @@ export const hostArray = (dtype: DType, n: number): TypedArray => allocArray(dty
 /** A tensor on `device` holding host data. */
 export function fromHost(data: TypedArray, dtype: DType, shape: readonly number[], device: string): Tensor {
   return Tensor.fromStorage(getBackend(device).fromArray(data, dtype), shape);
+}
+
+/** 0, 1, …, n − 1 as int32 on `device` (torch.arange(n)). */
+export function arangeOn(n: number, device: string): Tensor {
+  return fromHost(Int32Array.from({ length: n }, (_, i) => i), 'int32', [n], device);
+}
+
+/** A tensor of `shape` filled with `value` on `device`. */
+export function fullOn(shape: readonly number[], value: number, dtype: DType, device: string): Tensor {
+  return Tensor.fromStorage(getBackend(device).full(shape.reduce((p, d) => p * d, 1), dtype, dtype === 'bool' ? (value ? 1 : 0) : value), shape);
+}
+
+/** The n×n identity on `device`. */
+export function eyeOn(n: number, dtype: DType, device: string): Tensor {
+  const a = allocArray(dtype, n * n);
+  for (let i = 0; i < n; i++) a[i * n + i] = 1;
+  return fromHost(a, dtype, [n, n], device);
 }

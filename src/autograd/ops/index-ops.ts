@@ -10,12 +10,11 @@
  *               gradient flows through gather (each value's g goes back to where it came from).
  */
 import { defineComposite, defineOp } from '../define.js';
-import { arange } from '../../tensor/creation.js';
-import { isFloatingDType, promoteTypes } from '../../tensor/dtype.js';
-import { fmtShape, normalizeDim } from '../../tensor/shape.js';
+import { isFloatingDType, promoteTypes } from '../../core/dtype.js';
+import { fmtShape, normalizeDim } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { cast, contiguous, eq, gather, mul, reshape, scalarTensor, unsqueeze, zerosOn } from '../ops.js';
-import { fromHost, fromRows, hostArray, rowsAlong } from './host.js';
+import { arangeOn, fromHost, fromRows, hostArray, rowsAlong } from './host.js';
 
 function checkTensor(op: string, x: unknown, arg = 'input'): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected ${arg} to be a tensor, got ${x === null ? 'null' : typeof x}`);
@@ -42,7 +41,7 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
     if (v.length === 0) throw new Error('oneHot: cannot infer numClasses from an empty tensor; pass numClasses');
     C = hi + 1;
   } else if (v.length > 0 && hi >= C) throw new Error(`oneHot: class values must be smaller than numClasses (${C}), got ${hi}`);
-  return cast(eq(unsqueeze(indices, -1), arange(C, undefined, 1, { dtype: 'int32', device: indices.device })), 'int32');
+  return cast(eq(unsqueeze(indices, -1), arangeOn(C, indices.device)), 'int32');
 }
 
 /** Checks scatter's shapes (torch's rules) and every index value; returns the normalized dim. */
@@ -121,7 +120,8 @@ export const scatter = defineOp({
     ones.storage.backend.copy(ones, scalarBroadcast(1, ones));
     written.storage.backend.scatterAdd(written, dim, index, ones);
     const keep = cast(eq(written, 0), g.dtype);
-    return [needsGrad[0] ? mul(g, keep) : null, srcShape && needsGrad[1] ? srcGrad(g, dim, index, srcShape) : null];
+    // inputs: [x, index, src] (the tensor arguments in order); index gets none
+    return [needsGrad[0] ? mul(g, keep) : null, null, srcShape && needsGrad[2] ? srcGrad(g, dim, index, srcShape) : null];
   },
 });
 
@@ -148,7 +148,7 @@ export const scatterAdd = defineOp({
     if (index.numel() > 0) out.storage.backend.scatterAdd(out, d, index, windowOf(src, index.shape));
     return out;
   },
-  backward: ({ attrs: { dim, index, srcShape }, needsGrad }, g): (Tensor | null)[] => [needsGrad[0] ? g : null, needsGrad[1] ? srcGrad(g, dim, index, srcShape!) : null],
+  backward: ({ attrs: { dim, index, srcShape }, needsGrad }, g): (Tensor | null)[] => [needsGrad[0] ? g : null, null, needsGrad[2] ? srcGrad(g, dim, index, srcShape!) : null],
 });
 
 /** Stable order of a row: ascending (NaN last) or descending (NaN first), ties by position. */

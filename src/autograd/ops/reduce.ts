@@ -7,16 +7,16 @@
  *     ∂L/∂x = g·sign(x)                               p = 1
  *             g·x/‖x‖ (0 where ‖x‖ = 0)               p = 2, 'fro'
  *             g·sign(x)·[|x| = ‖x‖]/#ties             p = ±∞ (ties share, as torch)
- *             g·sign(x)·|x|^(p−1)/‖x‖^(p−1) (0 at 0)  other p
+ *             g·sign(x)·|x|^(p−1)/‖x‖^(p−1) (0 at x = 0)  other p
  *             0                                       p = 0
  *   any / all   bool reductions: any = Σ[x ≠ 0] > 0, all = Σ[x = 0] = 0 (NaN counts as true)
  */
 import { defineOp } from '../define.js';
 
-import { fmtShape, normalizeDims } from '../../tensor/shape.js';
+import { fmtShape, normalizeDims } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import {
-  abs, cast, checkFloat, div, eq, gt, max, min, mul, ne, pow, reshape, sign, sqrt, sum, where, zerosOn,
+  abs, cast, checkFloat, div, eq, gt, logicalOr, max, min, mul, ne, pow, reshape, sign, sqrt, sum, where, zerosOn,
 } from '../ops.js';
 
 type NormP = number | 'fro';
@@ -72,7 +72,7 @@ export const norm = defineOp({
     }
     // g·sign(x)·|x|^(p−1)/‖x‖^(p−1), 0 where ‖x‖ = 0
     const r = pow(div(abs(x!), y), p - 1);
-    return [where(eq(y, 0), zero, mul(mul(sign(x!), r), gk))];
+    return [where(logicalOr(eq(y, 0), eq(x!, 0)), zero, mul(mul(sign(x!), r), gk))];
   },
 });
 

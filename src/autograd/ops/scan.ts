@@ -9,8 +9,8 @@
  *   prod:    the last element of cumprod (so zeros get their exact gradient too).
  */
 import { defineComposite, defineOp } from '../define.js';
-import type { DType } from '../../tensor/dtype.js';
-import { normalizeDim, normalizeDims } from '../../tensor/shape.js';
+import type { DType } from '../../core/dtype.js';
+import { normalizeDim, normalizeDims } from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { add, cast, reshape, select, unsqueeze, zerosOn } from '../ops.js';
 import { flip } from './shape-ops.js';

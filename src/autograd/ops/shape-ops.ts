@@ -10,11 +10,10 @@
  *                 without the edge), replicate (edge value) — the last dims first, in pairs
  */
 import { defineComposite } from '../define.js';
-import { arange, full } from '../../tensor/creation.js';
-import { fmtShape, normalizeDim } from '../../tensor/shape.js';
+import { fmtShape, normalizeDim } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { cat, expand, indexSelect, le, ge, narrow, reshape, sub, where, zerosOn } from '../ops.js';
-import { fromHost } from './host.js';
+import { arangeOn, fromHost, fullOn } from './host.js';
 
 function checkTensor(op: string, x: unknown, arg = 'input'): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected ${arg} to be a tensor, got ${x === null ? 'null' : typeof x}`);
@@ -30,8 +29,8 @@ function triangle(op: 'tril' | 'triu', x: Tensor, diagonal: number): Tensor {
   checkInt(op, diagonal, 'diagonal');
   if (x.ndim < 2) throw new Error(`${op}: input must have at least 2 dimensions, got shape ${fmtShape(x.shape)}`);
   const [m, n] = x.shape.slice(-2) as [number, number];
-  const rows = reshape(arange(m, undefined, 1, { dtype: 'int32', device: x.device }), [m, 1]);
-  const cols = reshape(arange(n, undefined, 1, { dtype: 'int32', device: x.device }), [1, n]);
+  const rows = reshape(arangeOn(m, x.device), [m, 1]);
+  const cols = reshape(arangeOn(n, x.device), [1, n]);
   const d = sub(cols, rows); // (m, n): j − i
   const keep = op === 'tril' ? le(d, diagonal) : ge(d, diagonal);
   return where(keep, x, zerosOn([], x.dtype, x.device));
@@ -182,7 +181,7 @@ export const pad = defineComposite({
         if (lo + hi > n) throw new Error(`pad: cropping ${lo} + ${hi} elements from dim ${d} of size ${n} leaves a negative size`);
         if (lo || hi) y = narrow(y, d, lo, n - lo - hi);
         const parts: Tensor[] = [];
-        const block = (m: number) => full(y.shape.map((s, i) => (i === d ? m : s)), value, { dtype: y.dtype, device: y.device });
+        const block = (m: number) => fullOn(y.shape.map((s, i) => (i === d ? m : s)), value, y.dtype, y.device);
         if (before > 0) parts.push(block(before));
         parts.push(y);
         if (after > 0) parts.push(block(after));
