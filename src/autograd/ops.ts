@@ -9,20 +9,20 @@
  *
  * Notation in the comments: y is the output, g = ∂L/∂y the incoming gradient, and the
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
- * the engine sums them back to each input's shape (engine.ts), never the op.
+ * the backward pass sums them back to each input's shape (backward.ts), never the op.
  */
-import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
+import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
 import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
 import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../tensor/dtype.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
-} from '../tensor/shape.js';
+} from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { engineHooks, isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 
 // ---- the registry --------------------------------------------------------------------------
 
@@ -1190,19 +1190,3 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
 export function zerosOn(shape: Shape, dtype: DType, device = getDefaultDevice()): Tensor {
   return Tensor.fromStorage(getBackend(device).full(numel(shape), dtype, 0), shape);
 }
-
-/** Sums g over broadcast dims so that it has `shape` (the engine's one un-broadcast). */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  const lead = g.ndim - shape.length;
-  if (lead < 0) throw new Error(`internal: cannot sum a gradient of shape ${fmtShape(g.shape)} to the larger shape ${fmtShape(shape)}`);
-  const dims: number[] = [];
-  for (let i = 0; i < g.ndim; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  }
-  const s = dims.length ? sum(g, dims, true) : g;
-  return reshape(s, shape);
-}
-
-engineHooks.sumToShape = sumToShape;
-engineHooks.add = (a, b) => add(a, b);
-engineHooks.ones = (like) => Tensor.fromStorage(like.storage.backend.full(1, like.dtype, 1), like.shape);

@@ -7,8 +7,8 @@
  * scaledDotProductAttention.
  */
 import * as ops from '../autograd/ops.js';
-import { isFloatingDType } from '../tensor/dtype.js';
-import { fmtShape, shapesEqual, broadcastShapes } from '../tensor/shape.js';
+import { isFloatingDType } from '../core/dtype.js';
+import { fmtShape, shapesEqual, broadcastShapes } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export { softmax, logSoftmax, gelu, dropout, relu, tanh, sigmoid, embedding } from '../autograd/ops.js';
