@@ -40,3 +40,4 @@ export { startProfile, stopProfile, formatProfile } from './utils/profile.js';
 export { setGemmThreads, getGemmThreads } from './backends/cpu/matmul.js';
 export { setCpuPoolLimit, emptyCpuCache, cpuPool } from './backends/cpu/pool.js';
 export type { PoolStats } from './backends/cpu/pool.js';
+export * as peft from './peft/index.js';
