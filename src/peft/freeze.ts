@@ -20,6 +20,7 @@
  * error (a typo must not silently train the whole model).
  */
 import type { Module, Parameter } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** Compiles one glob (see the file header) into an anchored RegExp. */
 export function globToRegExp(pattern: string): RegExp {
@@ -172,4 +173,24 @@ export function formatTrainableParameters(model: Module): string {
 /** Prints `formatTrainableParameters(model)` (to `log`, default console.log). */
 export function printTrainableParameters(model: Module, log: (line: string) => void = console.log): void {
   log(formatTrainableParameters(model));
+}
+
+/**
+ * The number of autograd graph nodes behind `t` (the ops a `t.backward()` would run): a measure
+ * of what freezing saves, since ops whose inputs all have `requiresGrad = false` record none.
+ *
+ * @example
+ * freeze(model, ['bert.*']);
+ * countGraphNodes(loss); // only the head's and the loss's ops
+ */
+export function countGraphNodes(t: Tensor): number {
+  const seen = new Set<unknown>();
+  const stack = t.gradFn ? [t.gradFn] : [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const x of n.inputs) if (x.gradFn && !seen.has(x.gradFn)) stack.push(x.gradFn);
+  }
+  return seen.size;
 }

@@ -8,7 +8,7 @@
  */
 export {
   freeze, unfreeze, matchParameters, globToRegExp, trainableParameters, countParameters, formatTrainableParameters,
-  printTrainableParameters,
+  printTrainableParameters, countGraphNodes,
 } from './freeze.js';
 export type { ParameterCount } from './freeze.js';
 export {
