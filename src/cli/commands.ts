@@ -10,8 +10,7 @@ import { BertTokenizer } from '../data/tokenizer.js';
 import { loadSafetensors } from '../data/safetensors.js';
 import { trainNer, encodeNerSentences, evaluateNer } from '../tasks/ner.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
-import { getDefaultDevice, listBackends } from '../backends/backend.js';
-import { backendInfo } from '../backends/info.js';
+import { backendInfo, getDefaultDevice, listBackends } from '../backends/index.js';
 
 export type { Command } from './util.js';
 

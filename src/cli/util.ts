@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
-import { listBackends, setDefaultDevice } from '../backends/backend.js';
+import { listBackends, setDefaultDevice } from '../backends/index.js';
 
 export interface Command {
   spec: CommandSpec;
