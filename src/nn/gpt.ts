@@ -146,7 +146,8 @@ export class GPTConfig {
       architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
       vocab_size: this.vocabSize, n_positions: this.blockSize, n_ctx: this.blockSize, n_embd: this.nEmbd, n_layer: this.nLayer,
       n_head: this.nHead, n_inner: null, activation_function: 'gelu_new', resid_pdrop: this.dropout, embd_pdrop: this.dropout,
-      attn_pdrop: this.dropout, layer_norm_epsilon: LN_EPS, initializer_range: INIT_STD, tie_word_embeddings: true, bias: this.bias,
+      attn_pdrop: this.dropout, layer_norm_epsilon: LN_EPS, initializer_range: INIT_STD, tie_word_embeddings: true,
+      bos_token_id: null, eos_token_id: null, bias: this.bias, // no GPT-2 BPE ids in a character vocabulary
     };
   }
 }

@@ -133,14 +133,16 @@ export function topKIndices(v: ArrayLike<number>, k: number): number[] {
 
 /**
  * HF's WordPiece decoder for a list of tokens (`convert_tokens_to_string` of a fast BERT
- * tokenizer): `##` pieces join the previous token, others are separated by a space, then
+ * tokenizer): `##` pieces join the previous token (the first token is kept as it is), others
+ * are separated by a space, then
  * `clean_up_tokenization` (" ." → ".", " n't" → "n't", …).
  */
 export function tokensToString(tokens: string[]): string {
   let s = '';
   tokens.forEach((t, i) => {
-    if (t.startsWith('##')) s += t.slice(2);
-    else s += (i > 0 ? ' ' : '') + t;
+    if (i === 0) s += t; // the decoder keeps a leading "##" (a group that starts inside a word)
+    else if (t.startsWith('##')) s += t.slice(2);
+    else s += ' ' + t;
   });
   return cleanUpTokenization(s);
 }
