@@ -142,4 +142,6 @@ const infoCommand: Command = {
 };
 
 import { MORE_COMMANDS } from './commands-more.js';
-export const COMMANDS: Command[] = [trainNerCommand, evaluateCommand, infoCommand, ...MORE_COMMANDS];
+import { predictCommand } from './commands/predict.js';
+import { serveCommand } from './commands/serve.js';
+export const COMMANDS: Command[] = [trainNerCommand, evaluateCommand, infoCommand, ...MORE_COMMANDS, predictCommand, serveCommand];

@@ -20,6 +20,7 @@ import { noGrad } from '../autograd/engine.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
 import type { BertTokenizer } from '../data/tokenizer.js';
+import { BertForSequenceClassification } from '../nn/bert.js';
 import type { EncoderModel, LoadedEncoder } from './load.js';
 
 /** An input that is not a usable text (→ HTTP 422), naming what was wrong. */
@@ -95,17 +96,40 @@ export function forwardPadded(model: EncoderModel, padId: number, items: Encoded
     ids.set(e.inputIds, b * T);
     mask.fill(1, b * T, b * T + e.inputIds.length);
   });
+  const inputs = () => ({
+    inputIds: fromTypedArray(ids, [B, T], { dtype: 'int32' }), // (B, T)
+    attentionMask: fromTypedArray(mask, [B, T], { dtype: 'int32' }), // (B, T)
+  });
   const logits = noGrad(() => tidy(() => {
-    const out = model.forward({
-      inputIds: fromTypedArray(ids, [B, T], { dtype: 'int32' }), // (B, T)
-      attentionMask: fromTypedArray(mask, [B, T], { dtype: 'int32' }), // (B, T)
-    }).logits; // (B, T, C) or (B, C)
-    return out.toTypedArray() as Float32Array;
+    if (model instanceof BertForSequenceClassification) {
+      // the head runs here in float64: the backend picks its matmul kernel by size (a B×H·H×L
+      // product under 64 multiply-adds takes the float64 reference loop, a larger one the float32
+      // SIMD kernel), so the library's head could round one text alone differently from the same
+      // text in a batch
+      const pooled = model.bert.forward(inputs()).poolerOutput!.toTypedArray(); // (B, H)
+      return linearRows(pooled, B, model.classifier.weight.toTypedArray(), model.classifier.bias?.toTypedArray() ?? null);
+    }
+    return model.forward(inputs()).logits.toTypedArray() as Float32Array; // (B, T, C) or (B, C)
   }));
   const C = perToken ? logits.length / (B * T) : logits.length / B;
   return items.map((e, b) => perToken
     ? logits.slice(b * T * C, (b * T + e.inputIds.length) * C) // (T_i, C): the padded rows are dropped
     : logits.slice(b * C, (b + 1) * C));
+}
+
+/** y = x·Wᵀ + b for each of the B rows of x (B, H), W (C, H), in float64, rounded to float32 once. */
+function linearRows(x: ArrayLike<number>, B: number, W: ArrayLike<number>, b: ArrayLike<number> | null): Float32Array {
+  const H = x.length / B;
+  const C = W.length / H;
+  const y = new Float32Array(B * C);
+  for (let r = 0; r < B; r++) {
+    for (let c = 0; c < C; c++) {
+      let s = b ? b[c]! : 0;
+      for (let k = 0; k < H; k++) s += x[r * H + k]! * W[c * H + k]!;
+      y[r * C + c] = s;
+    }
+  }
+  return y;
 }
 
 /** softmax over a row, in float64: p_i = exp(z_i − max z) / Σ_j exp(z_j − max z). */
