@@ -81,9 +81,12 @@ const ROUTES: Record<string, LoadedEncoder['task']> = {
   '/v1/fill-mask': 'fill-mask',
 };
 
-/** Server-side defaults of HF Inference Endpoints: grouped entities, every label. */
+/**
+ * Server-side defaults: grouped entities by word — 'first', because train-ner (like HF's
+ * token-classification recipe) learns the tag of a word's first sub-word only — and every label.
+ */
 const ENDPOINT_DEFAULTS: Record<LoadedEncoder['task'], Record<string, unknown>> = {
-  'token-classification': { aggregationStrategy: 'simple' },
+  'token-classification': { aggregationStrategy: 'first' },
   'text-classification': { topK: null },
   'fill-mask': {},
 };

@@ -29,7 +29,7 @@ export const predictSpec: CommandSpec = {
     { name: 'task', type: 'string', choices: PIPELINE_TASKS, help: 'override the task read from the folder' },
     { name: 'batch-size', type: 'int', default: 32, min: 1, help: 'texts per forward pass' },
     { name: 'truncation', type: 'boolean', help: 'cut texts longer than the model takes (default: an error for them)' },
-    { name: 'aggregation', type: 'string', default: 'simple', choices: ['none', 'simple', 'first', 'max', 'average'], help: 'NER: how sub-word tags become entities' },
+    { name: 'aggregation', type: 'string', default: 'first', choices: ['none', 'simple', 'first', 'max', 'average'], help: 'NER: how sub-word tags become entities' },
     { name: 'top-k', type: 'int', min: 1, help: 'classification: labels to show (default all); fill-mask: candidates (default 5); generation: sample among the k most likely' },
     { name: 'max-new-tokens', type: 'int', default: 50, min: 0, help: 'generation: tokens to generate at most' },
     { name: 'sample', type: 'boolean', help: 'generation: sample (default: greedy)' },
