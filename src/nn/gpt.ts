@@ -29,9 +29,9 @@
 import { noGrad } from '../autograd/engine.js';
 import { cat, ge, unsqueeze } from '../autograd/ops.js';
 import { arange } from '../tensor/creation.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { defaultGenerator } from '../tensor/random.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import * as init from './init.js';

@@ -6,9 +6,9 @@
  * float32-accurate exp/erf (math32.ts). Reductions and matmul
  * accumulate in float64 and round once on the way out.
  */
-import { isFloatingDType, type DType, type TypedArray } from '../../tensor/dtype.js';
-import { contiguousStrides, numel, type Shape } from '../../tensor/shape.js';
-import type { Backend, Storage, View } from '../backend.js';
+import { isFloatingDType, type DType, type TypedArray } from '../../core/dtype.js';
+import { contiguousStrides, numel, type Shape } from '../../core/shape.js';
+import type { Backend, Storage, View } from '../contract.js';
 import { erf } from '../erf.js';
 import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
