@@ -5,7 +5,7 @@
  */
 export { Tensor } from './tensor/tensor.js';
 export type { TensorLike, NestedArray, Scalar } from './tensor/tensor.js';
-export type { DType, TypedArray } from './tensor/dtype.js';
+export type { DType, TypedArray } from './core/dtype.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, randLike, randnLike,
   fromTypedArray,
@@ -24,19 +24,16 @@ export {
   transpose, expand, squeeze, unsqueeze, slice, narrow, select, split, chunk, contiguous, cat, stack, gather,
   indexSelect, embedding, dropout, OPS, COMPOSITES,
 } from './autograd/ops.js';
-export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice } from './backends/backend.js';
-export type { Backend, Storage, View } from './backends/backend.js';
+export {
+  registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, backendInfo, registerGpuBackend, preloadGpuJs,
+  setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,
+} from './backends/index.js';
+export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, PoolStats } from './backends/index.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
-export { backendInfo } from './backends/info.js';
-export type { BackendInfo } from './backends/info.js';
-export { registerGpuBackend, preloadGpuJs } from './backends/gpu/index.js';
-export type { GpuBackendOptions } from './backends/gpu/index.js';
 
-export { startProfile, stopProfile, formatProfile } from './utils/profile.js';
-export { setGemmThreads, getGemmThreads } from './backends/cpu/matmul.js';
-export { setCpuPoolLimit, emptyCpuCache, cpuPool } from './backends/cpu/pool.js';
-export type { PoolStats } from './backends/cpu/pool.js';
+export { startProfile, stopProfile, formatProfile } from './core/profile.js';
+export * as peft from './peft/index.js';

@@ -9,20 +9,20 @@
  *
  * Notation in the comments: y is the output, g = ∂L/∂y the incoming gradient, and the
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
- * the engine sums them back to each input's shape (engine.ts), never the op.
+ * the backward pass sums them back to each input's shape (backward.ts), never the op.
  */
-import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/backend.js';
+import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
 import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
 import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../tensor/dtype.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
-} from '../tensor/shape.js';
+} from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { engineHooks, isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 
 // ---- the registry --------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, 
     return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
   }
   checkSameDevice(opName, [a, b]);
-  const dt = promoteTypes(a.dtype, b.dtype);
+  const dt = resultType(a, b); // torch.result_type: a 0-d tensor does not widen within a category
   return [a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt), dt];
 }
 
@@ -155,8 +155,11 @@ function unaryOp(opcode: UnaryOp, grad: UnaryGrad): (x: Tensor) => Tensor {
 
 const mapUnary = (op: UnaryOp, x: Tensor) => mapK(op, [x], x.dtype);
 
-/** y = −x;  ∂y/∂x = −1 */
-export const neg = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype === 'bool' ? 'int32' : x.dtype));
+/** y = −x;  ∂y/∂x = −1. A bool tensor is refused, as PyTorch does (invert a mask with logicalNot). */
+export const neg = (x: Tensor): Tensor => {
+  if (x.dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; to invert a mask use logicalNot()');
+  return isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype);
+};
 const negF = unaryOp('neg', (_x, _y, g) => neg(g));
 /** y = eˣ;  ∂y/∂x = y */
 export const exp = unaryOp('exp', (_x, y, g) => mul(g, y));
@@ -175,8 +178,11 @@ export const sign = unaryOp('sign', (x, _y, g) => mul(g, 0));
 export const tanh = unaryOp('tanh', (_x, y, g) => mul(g, sub(1, mul(y, y))));
 /** y = σ(x) = 1/(1 + e⁻ˣ);  ∂y/∂x = y(1 − y) */
 export const sigmoid = unaryOp('sigmoid', (_x, y, g) => mul(g, mul(y, sub(1, y))));
-/** y = max(x, 0);  ∂y/∂x = [x > 0] */
-export const relu = unaryOp('relu', (x, _y, g) => mul(g, cast(gt(x, 0), g.dtype)));
+/**
+ * y = max(x, 0), NaN stays NaN (as PyTorch: a diverging run is not hidden);
+ * ∂y/∂x = [¬(x ≤ 0)]: 1 for x > 0 and for NaN (the gradient passes, as torch's threshold_backward), 0 for x ≤ 0
+ */
+export const relu = unaryOp('relu', (x, _y, g) => where(le(x, 0), 0, g));
 /** y = sin x;  ∂y/∂x = cos x */
 export const sin = unaryOp('sin', (x, _y, g) => mul(g, mapUnary('cos', x)));
 /** y = cos x;  ∂y/∂x = −sin x */
@@ -195,21 +201,27 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
 }
 
-// pow with a scalar exponent: y = xᵖ;  ∂y/∂x = p·xᵖ⁻¹
+// pow with a scalar exponent: y = xᵖ;  ∂y/∂x = p·xᵖ⁻¹ (0 for p = 0, even at x = 0)
 const POW_SCALAR = defineOp<{ p: number }>('powScalar', (c, g) => {
   const p = c.attrs.p;
   return [p === 0 ? mul(g, 0) : mul(g, mul(pow(c.inputs[0]!, p - 1), p))];
 });
-// pow of two tensors: y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a
+// pow of two tensors: y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a, with PyTorch's values at the edges
+// (pow_backward_self / pow_backward_exponent): ∂y/∂a = 0 where b = 0 (also at a = 0, where
+// b·aᵇ⁻¹ = 0·∞), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (the limit of aᵇ·ln a), while a = 0 with
+// b < 0 keeps ∞·(−∞) = −∞.
 const POW = defineOp<undefined>('pow', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   return [
-    c.needsGrad[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null,
-    c.needsGrad[1] ? mul(g, mul(c.output, where(eq(a, 0), 0, log(a)))) : null,
+    c.needsGrad[0] ? where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))) : null,
+    c.needsGrad[1] ? where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(g, mul(c.output, log(a)))) : null,
   ];
 });
 export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   if (x instanceof Tensor && typeof exponent === 'number') {
+    if (!isFloatingDType(x.dtype) && Number.isInteger(exponent) && exponent < 0) {
+      throw new Error(`pow: integers to negative integer powers are not allowed (a ${x.dtype} tensor to the power ${exponent}); convert the base with .float() first`);
+    }
     const dt = promoteWithScalar(x.dtype, exponent);
     const xx = x.dtype === dt ? x : cast(x, dt);
     const out = mapK('pow', [xx, scalarTensor(exponent, dt, x.device)], dt, 'pow');
@@ -221,6 +233,7 @@ export function pow(x: TensorLike, exponent: TensorLike): Tensor {
 }
 
 // clamp: y = min(max(x, lo), hi);  ∂y/∂x = [lo ≤ x ≤ hi]
+// With lo > hi every element is hi and every gradient 0, as torch.clamp.
 const CLAMP = defineOp<{ lo: number; hi: number }>('clamp', (c, g) => {
   const x = c.inputs[0]!;
   const inside = logicalAnd(ge(x, c.attrs.lo), le(x, c.attrs.hi));
@@ -233,31 +246,36 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   if (Number.isNaN(lo) || Number.isNaN(hi)) throw new Error(`clamp: min and max must not be NaN, got ${lo}, ${hi}`);
   const dt = promoteWithScalar(promoteWithScalar(x.dtype, lo === -Infinity ? 0 : lo), hi === Infinity ? 0 : hi);
   const xx = x.dtype === dt ? x : cast(x, dt);
-  const out = mapK('clamp', [xx, scalarTensor(lo, isFloatingDType(dt) ? dt : 'float64', x.device), scalarTensor(hi, isFloatingDType(dt) ? dt : 'float64', x.device)], dt);
+  const kLo = Math.min(lo, hi); // the kernel computes lo ≤ x ≤ hi ? x : …; lo > hi collapses to hi
+  const out = mapK('clamp', [xx, scalarTensor(kLo, isFloatingDType(dt) ? dt : 'float64', x.device), scalarTensor(hi, isFloatingDType(dt) ? dt : 'float64', x.device)], dt);
   return isFloatingDType(dt) ? record(CLAMP, [xx], out, { lo, hi }) : out;
 }
 
 // ---- binary elementwise ------------------------------------------------------------------------
 
-function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, outDtype?: (dt: DType) => DType) {
+/** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
+function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
   const def = defineOp<undefined>(opcode, backward);
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
-    const odt = outDtype ? outDtype(dt) : dt;
+    if (dt === 'bool' && onBool) return onBool(x, y);
+    const odt = dt;
     const out = mapK(opcode, [x, y], odt);
     return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
   };
 }
 
-/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 */
-export const add = binaryOp('add', (_c, g) => [g, g], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1 */
-export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a·b;  ∂y/∂a = b, ∂y/∂b = a */
+/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1. bool + bool is bool (a ∨ b), as PyTorch. */
+export const add = binaryOp('add', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
+/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1. bool − bool is refused, as PyTorch. */
+export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
+  throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor() (or logicalNot() to invert a mask)');
+});
+/** y = a·b (int32 × int32 wraps modulo 2³² like C's int32);  ∂y/∂a = b, ∂y/∂b = a. bool × bool is bool (a ∧ b). */
 export const mul = binaryOp('mul', (c, g) => [
   c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
-], (dt) => (dt === 'bool' ? 'int32' : dt));
+], (x, y) => logicalAnd(x, y));
 /** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
 const divF = binaryOp('div', (c, g) => [
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
@@ -334,7 +352,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const aT = a instanceof Tensor ? a : null;
   const bT = b instanceof Tensor ? b : null;
   let dt: DType;
-  if (aT && bT) dt = promoteTypes(aT.dtype, bT.dtype);
+  if (aT && bT) dt = resultType(aT, bT);
   else if (aT) dt = promoteWithScalar(aT.dtype, b as number);
   else if (bT) dt = promoteWithScalar(bT.dtype, a as number);
   else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
@@ -370,6 +388,11 @@ function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
 
 type ReduceAttrs = { dims: number[]; keepdim: boolean };
 
+/** The dims of a reduction: none given, null or an empty list all mean every dim (as torch's sum(x, [])). */
+function reductionDims(op: string, dim: number | readonly number[] | null | undefined, rank: number): number[] {
+  return normalizeDims(op, Array.isArray(dim) && dim.length === 0 ? null : dim, rank);
+}
+
 function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
   const s = x.storage.backend.reduce(op, x, dims, outDtype);
   const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
@@ -379,24 +402,28 @@ function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: 
 // sum: y = Σ_dims x;  ∂y/∂x = 1 broadcast back
 const SUM = defineOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
-  const dims = normalizeDims('sum', dim, x.ndim);
+  const dims = reductionDims('sum', dim, x.ndim);
   const odt = x.dtype === 'bool' ? 'int32' : x.dtype;
   return record(SUM, [x], reduceK('sum', x, dims, keepdim, odt), { dims, keepdim });
 }
 
-/** Gradient of max/min: shared equally among the elements that attain the extremum (torch.amax). */
+/**
+ * Gradient of max/min: shared equally among the elements that attain the extremum (torch.amax).
+ * Where the result is NaN (a NaN in the reduced elements), the NaNs attain it: they share the
+ * gradient and the other elements get 0 (torch's evenly_distribute_backward of max()/min()).
+ */
 function extremumGrad(c: { inputs: readonly Tensor[]; output: Tensor; attrs: ReduceAttrs }, g: Tensor): Tensor[] {
   const x = c.inputs[0]!;
   const { dims } = c.attrs;
   const yk = reshape(c.output, reducedShape(x.shape, dims, true));
-  const hit = cast(eq(x, yk), g.dtype);
+  const hit = cast(logicalOr(eq(x, yk), logicalAnd(isnan(x), isnan(yk))), g.dtype);
   const count = sum(hit, dims, true);
   return [div(mul(hit, expandReduced(g, x.shape, dims)), count)];
 }
 const MAX = defineOp<ReduceAttrs>('max', extremumGrad);
 const MIN = defineOp<ReduceAttrs>('min', extremumGrad);
 function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
-  const dims = normalizeDims(op, dim, x.ndim);
+  const dims = reductionDims(op, dim, x.ndim);
   for (const d of dims) {
     if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce over dim ${d} of size 0 (shape ${fmtShape(x.shape)}); the ${op} of nothing is undefined`);
   }
@@ -410,7 +437,7 @@ export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim 
 /** mean = Σx / n over the reduced dims */
 export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   checkFloat('mean', x);
-  const dims = normalizeDims('mean', dim, x.ndim);
+  const dims = reductionDims('mean', dim, x.ndim);
   const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
   return div(sum(x, dims, keepdim), n);
 }
@@ -418,28 +445,47 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim
 /** var = Σ(x − x̄)² / (n − correction); correction = 1 is Bessel's (torch's default). */
 export function variance(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
   checkFloat('var', x);
-  const dims = normalizeDims('var', dim, x.ndim);
+  const dims = reductionDims('var', dim, x.ndim);
   const correction = opts.correction ?? 1;
   const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
   const centered = sub(x, mean(x, dims, true));
   return div(sum(mul(centered, centered), dims, opts.keepdim ?? false), Math.max(0, n - correction));
 }
-/** std = √var */
+// std: y = √(Σ(x − x̄)²/(n − c));  ∂y/∂x = (x − x̄)/((n − c)·y), and 0 where y = 0: a constant
+// row (or a size-1 dim with correction 0) sits at the kink of √, where PyTorch's std_backward
+// masks the gradient to 0 rather than giving 0·∞ = NaN.
+const STD = defineOp<ReduceAttrs & { divisor: number }>('std', (c, g) => {
+  const x = c.inputs[0]!;
+  const { dims, divisor } = c.attrs;
+  const kept = reducedShape(x.shape, dims, true);
+  const yk = reshape(c.output, kept);
+  const gk = reshape(g, kept);
+  const scale = where(eq(yk, 0), 0, div(gk, mul(yk, divisor))); // g/((n − c)·y), masked at y = 0
+  return [mul(sub(x, mean(x, dims, true)), scale)];
+});
+/** std = √var (Bessel's correction by default, as torch.std). */
 export function std(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-  return sqrt(variance(x, dim, opts));
+  checkFloat('std', x);
+  const dims = reductionDims('std', dim, x.ndim);
+  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+  const divisor = Math.max(0, n - (opts.correction ?? 1));
+  const out = noGrad(() => sqrt(variance(x, dims, opts)));
+  return record(STD, [x], out, { dims, keepdim: opts.keepdim ?? false, divisor });
 }
 
 /** logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it). */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
   checkFloat('logsumexp', x);
   const dims = normalizeDims('logsumexp', dim, x.ndim);
+  // over a size-0 dim: ln Σ∅ = ln 0 = −∞ (as PyTorch); the sum keeps the (empty) gradient path
+  if (dims.some((d) => x.shape[d] === 0)) return add(sum(x, dims, keepdim), -Infinity);
   const m0 = max(x.detach(), dims, true);
   const m = where(isinf(m0), 0, m0); // rows of ±inf: shift by 0 so that inf − inf never appears
   const s = log(sum(exp(sub(x, m)), dims, true));
   const out = add(s, m);
   return keepdim ? out : reshape(out, reducedShape(x.shape, dims, false));
 }
-composite('mean', 'var', 'std', 'logsumexp');
+composite('mean', 'var', 'logsumexp');
 
 function isinf(x: Tensor): Tensor {
   return eq(abs(x), Infinity);
@@ -514,6 +560,7 @@ function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   const name = isLog ? 'logSoftmax' : 'softmax';
   checkFloat(name, x);
   const d = normalizeDim(name, dim, x.ndim);
+  if (x.numel() === 0) return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], zerosOn(x.shape, x.dtype, x.device), { dim: d, fused: false, scale: 1 }); // empty in, empty out (as PyTorch)
   const fused = canFuseSoftmax(x, d);
   const out = fused
     ? Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x.detach()), x.shape[d]!, isLog), x.shape)
@@ -1009,6 +1056,54 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return record(DROPOUT, [x], out, undefined, [mask]);
 }
 
+// binaryCrossEntropyWithLogits (elementwise, unreduced), with p = posWeight, w = weight, y = target:
+//   ℓ = w·[(1 − y)·x + L·sp(−x)],  L = 1 + (p − 1)·y,  sp(−x) = log(1 + e^(−x)) = log(1 + e^(−|x|)) + max(−x, 0)
+// and its closed-form gradients (torch's binary_cross_entropy_with_logits_backward), smooth at x = 0
+// where the stable forward has the kinks of |x| and max(−x, 0):
+//   ∂ℓ/∂x = w·(L·σ(x) − p·y)   (= w·(σ(x) − y) without posWeight)
+//   ∂ℓ/∂y = w·((p − 1)·sp(−x) − x),   ∂ℓ/∂w = ℓ/w (the unweighted loss),   ∂ℓ/∂p = w·y·sp(−x)
+type BceAttrs = { hasW: boolean; hasP: boolean };
+const BCE_WITH_LOGITS = defineOp<BceAttrs>('binaryCrossEntropyWithLogits', (c, g) => {
+  const [x, y] = c.inputs as [Tensor, Tensor];
+  const w = c.attrs.hasW ? c.inputs[2]! : null;
+  const p = c.attrs.hasP ? c.inputs[c.attrs.hasW ? 3 : 2]! : null;
+  const gw = w ? mul(g, w) : g; // g·w
+  const spNeg = () => add(log(add(exp(neg(abs(x))), 1)), clamp(neg(x), 0, null)); // sp(−x)
+  const grads: (Tensor | null)[] = [
+    c.needsGrad[0] ? mul(gw, p ? sub(mul(add(mul(sub(p, 1), y), 1), sigmoid(x)), mul(p, y)) : sub(sigmoid(x), y)) : null,
+    c.needsGrad[1] ? mul(gw, p ? sub(mul(sub(p, 1), spNeg()), x) : neg(x)) : null,
+  ];
+  if (w) grads.push(c.needsGrad[2] ? mul(g, bceUnweighted(x, y, p)) : null);
+  if (p) grads.push(c.needsGrad[grads.length] ? mul(gw, mul(y, spNeg())) : null);
+  return grads;
+});
+
+/** (1 − y)·x + (1 + (p − 1)·y)·sp(−x), the stable unweighted form (composite, forward only). */
+function bceUnweighted(x: Tensor, y: Tensor, p: Tensor | null): Tensor {
+  const spNeg = add(log(add(exp(neg(abs(x))), 1)), clamp(neg(x), 0, null)); // log(1 + e^(−x)), stable
+  return add(mul(sub(1, y), x), p ? mul(add(mul(sub(p, 1), y), 1), spNeg) : spNeg);
+}
+
+/**
+ * The elementwise binary cross-entropy with logits (reduction 'none'), weight and posWeight
+ * broadcast against the input, with the closed-form gradient above. nn.functional's
+ * binaryCrossEntropyWithLogits reduces it.
+ */
+export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, weight: Tensor | null = null, posWeight: Tensor | null = null): Tensor {
+  checkFloat('binaryCrossEntropyWithLogits', x);
+  const ins = [x, y, ...(weight ? [weight] : []), ...(posWeight ? [posWeight] : [])];
+  checkSameDevice('binaryCrossEntropyWithLogits', ins);
+  const cast1 = (t: Tensor) => (t.dtype === x.dtype ? t : cast(t, x.dtype));
+  const [yy, ww, pp] = [cast1(y), weight ? cast1(weight) : null, posWeight ? cast1(posWeight) : null];
+  const out = noGrad(() => {
+    const l = bceUnweighted(x, yy, pp);
+    return ww ? mul(l, ww) : l;
+  });
+  const shape = broadcastShapes('binaryCrossEntropyWithLogits', ...ins.map((t) => t.shape));
+  if (!shapesEqual(out.shape, shape)) throw new Error(`internal: binaryCrossEntropyWithLogits output ${fmtShape(out.shape)} vs ${fmtShape(shape)}`);
+  return record(BCE_WITH_LOGITS, [x, yy, ...(ww ? [ww] : []), ...(pp ? [pp] : [])], out, { hasW: ww !== null, hasP: pp !== null });
+}
+
 // layerNorm (fused): y = (x − μ)·r·w + b over rows of length n, r = 1/√(σ² + ε), in one kernel
 // pass where the backend has one (CPU). With x̂ = (x − μ)·r and ĝ = g·w:
 //   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
@@ -1095,19 +1190,3 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
 export function zerosOn(shape: Shape, dtype: DType, device = getDefaultDevice()): Tensor {
   return Tensor.fromStorage(getBackend(device).full(numel(shape), dtype, 0), shape);
 }
-
-/** Sums g over broadcast dims so that it has `shape` (the engine's one un-broadcast). */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  const lead = g.ndim - shape.length;
-  if (lead < 0) throw new Error(`internal: cannot sum a gradient of shape ${fmtShape(g.shape)} to the larger shape ${fmtShape(shape)}`);
-  const dims: number[] = [];
-  for (let i = 0; i < g.ndim; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  }
-  const s = dims.length ? sum(g, dims, true) : g;
-  return reshape(s, shape);
-}
-
-engineHooks.sumToShape = sumToShape;
-engineHooks.add = (a, b) => add(a, b);
-engineHooks.ones = (like) => Tensor.fromStorage(like.storage.backend.full(1, like.dtype, 1), like.shape);

@@ -5,7 +5,7 @@
  * known-answer self-test at initialisation — never just the mode gpu.js claims (docs/GPU.md).
  */
 import os from 'node:os';
-import { listBackends } from './backend.js';
+import { listBackends } from './registry.js';
 import { getGpuBackend } from './gpu/index.js';
 
 export interface BackendInfo {

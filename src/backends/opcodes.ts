@@ -47,7 +47,8 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   tanh: 'Math.tanh(a)',
   // σ(a) = 1/(1+e^(−a)), written to avoid overflow of e^(−a) for very negative a
   sigmoid: '(a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a)))',
-  relu: '(a > 0 ? a : 0)',
+  // NaN stays NaN (torch.relu): a diverging run is not hidden
+  relu: '(a <= 0 ? 0 : a)',
   sin: 'Math.sin(a)',
   cos: 'Math.cos(a)',
   erf: 'erf(a)',
@@ -57,7 +58,8 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   gelu: `0.5 * a * (1 + erf(a * ${INV_SQRT2}))`,
   // GELU_tanh(a) = ½a(1 + tanh(√(2/π)(a + 0.044715a³)))
   geluTanh: `0.5 * a * (1 + Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
-  logicalNot: '(a ? 0 : 1)',
+  // logical ops read a number as true when it is not 0 — NaN included, as PyTorch (JS would say falsy)
+  logicalNot: '(a === 0 ? 1 : 0)',
   isnan: '(a !== a ? 1 : 0)',
 };
 
@@ -73,7 +75,8 @@ export const BINARY_EXPR: Record<BinaryOp, string> = {
   geluTanhBackward:
     `b * ((t) => 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * ${GELU_TANH_SCALE} * (1 + ${3 * GELU_TANH_CUBIC} * a * a))` +
     `(Math.tanh(${GELU_TANH_SCALE} * (a + ${GELU_TANH_CUBIC} * a * a * a)))`,
-  pow: 'Math.pow(a, b)',
+  // C's pow (and PyTorch's) where JS's Math.pow differs: 1ᵇ = 1 for every b (NaN, ±∞), (−1)^±∞ = 1
+  pow: '(a === 1 ? 1 : a === -1 && (b === Infinity || b === -Infinity) ? 1 : Math.pow(a, b))',
   // NaN propagates, as torch.maximum/minimum do
   maximum: '(a !== a || b !== b ? NaN : a > b ? a : b)',
   minimum: '(a !== a || b !== b ? NaN : a < b ? a : b)',
@@ -83,9 +86,9 @@ export const BINARY_EXPR: Record<BinaryOp, string> = {
   le: '(a <= b ? 1 : 0)',
   gt: '(a > b ? 1 : 0)',
   ge: '(a >= b ? 1 : 0)',
-  logicalAnd: '(a && b ? 1 : 0)',
-  logicalOr: '(a || b ? 1 : 0)',
-  logicalXor: '((a ? 1 : 0) !== (b ? 1 : 0) ? 1 : 0)',
+  logicalAnd: '(a !== 0 && b !== 0 ? 1 : 0)',
+  logicalOr: '(a !== 0 || b !== 0 ? 1 : 0)',
+  logicalXor: '((a !== 0 ? 1 : 0) !== (b !== 0 ? 1 : 0) ? 1 : 0)',
 };
 
 export const TERNARY_EXPR: Record<TernaryOp, string> = {

@@ -16,8 +16,8 @@
 import { noGrad } from '../autograd/engine.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { arange, zeros } from '../tensor/creation.js';
-import type { DType } from '../tensor/dtype.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import type { DType } from '../core/dtype.js';
+import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import * as init from './init.js';

@@ -7,8 +7,8 @@
  * scaledDotProductAttention.
  */
 import * as ops from '../autograd/ops.js';
-import { isFloatingDType } from '../tensor/dtype.js';
-import { fmtShape, shapesEqual, broadcastShapes } from '../tensor/shape.js';
+import { isFloatingDType } from '../core/dtype.js';
+import { fmtShape, shapesEqual, broadcastShapes } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export { softmax, logSoftmax, gelu, dropout, relu, tanh, sigmoid, embedding } from '../autograd/ops.js';
@@ -22,6 +22,19 @@ function checkReduction(op: string, r: string): Reduction {
 
 function reduce(loss: Tensor, reduction: Reduction): Tensor {
   return reduction === 'none' ? loss : reduction === 'sum' ? loss.sum() : loss.mean();
+}
+
+/**
+ * num / den for a weighted mean over the non-ignored targets: NaN when den = 0 (every target
+ * ignored — PyTorch's value) but with a zero gradient there, not 0·∞ = NaN. PyTorch's
+ * nll_loss backward gives 0 in that case; a NaN gradient would turn every parameter into NaN
+ * at the next optimizer step.
+ */
+function meanOverTargets(num: Tensor, den: Tensor): Tensor {
+  const none = den.eq(0);
+  const safe = ops.where(none, 1, den); // the gradient flows through num/1 = 0·… = 0
+  const nan = ops.where(none, NaN, 0).to(num.dtype); // a constant: no gradient
+  return num.div(safe).add(nan);
 }
 
 /**
@@ -100,6 +113,12 @@ export function layerNorm(
  * `attnMask` is either additive (float, added to the scores — HF BERT's extended mask) or a
  * boolean keep-mask (true = may attend, as torch's SDPA). `isCausal` masks future positions.
  *
+ * Fully masked rows (a query whose every key is masked out: a bool mask row of all false, an
+ * additive row of all −∞, causal + left padding) give a zero output row and zero, finite
+ * gradients — PyTorch ≥ 2.5's rule (the `_safe_softmax` of its math backend), not the NaN of
+ * softmax over all −∞. A large finite negative mask (HF BERT's finfo.min) is not "masked": such a
+ * row stays the uniform softmax HF computes.
+ *
  * Shape: q (*, L, E), k (*, S, E), v (*, S, Ev), attnMask broadcastable to (*, L, S) → (*, L, Ev).
  */
 export function scaledDotProductAttention(
@@ -128,27 +147,54 @@ export function attentionWithWeights(
   const S = k.shape[k.ndim - 2]!;
   const scale = opts.scale ?? 1 / Math.sqrt(E);
   const m = opts.attnMask;
+  if (m && m.dtype !== 'bool' && !isFloatingDType(m.dtype)) {
+    throw new Error(`scaledDotProductAttention: attnMask must be bool (keep-mask) or floating (additive), got ${m.dtype}`);
+  }
+  const dropout = (w: Tensor) => (opts.dropoutP && (opts.training ?? true) ? ops.dropout(w, opts.dropoutP, true) : w);
   if (!opts.isCausal && (!m || (isFloatingDType(m.dtype) && m.dtype === q.dtype))) {
     if (m) checkMaskShape(m, [...q.shape.slice(0, -1), S]);
+    // rows whose additive mask is −∞ everywhere: softmax over them is 0/0; they get a mask of 0
+    // (a finite, uniform softmax) and their probabilities are then zeroed (PyTorch ≥ 2.5)
+    const dead = m ? deadRows(ops.eq(m, -Infinity)) : null; // (*, L|1, 1) bool, or null when none
+    const mm = m && dead ? ops.where(dead, 0, m) : m;
     // softmax(QKᵀ·scale + M) in one fused pass where the backend has it
-    let weights = ops.scaledMaskedSoftmax(q.matmul(k.transpose(-2, -1)), scale, m ?? null); // (*, L, S)
-    if (opts.dropoutP && (opts.training ?? true)) weights = ops.dropout(weights, opts.dropoutP, true);
+    let weights = ops.scaledMaskedSoftmax(q.matmul(k.transpose(-2, -1)), scale, mm ?? null); // (*, L, S)
+    if (dead) weights = ops.where(dead, 0, weights);
+    weights = dropout(weights);
     return { output: weights.matmul(v), weights };
   }
   let scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (*, L, S)
-  if (opts.isCausal) {
-    const keep = ops.ge(ops.unsqueeze(arangeOn(L, q), 1), ops.unsqueeze(arangeOn(S, q), 0)); // (L, S): j ≤ i
-    scores = scores.maskedFill(keep.logicalNot(), -Infinity);
-  }
+  let keep: Tensor | null = null; // bool, broadcastable to (*, L, S): true = may attend
+  if (opts.isCausal) keep = ops.ge(ops.unsqueeze(arangeOn(L, q), 1), ops.unsqueeze(arangeOn(S, q), 0)); // (L, S): j ≤ i
   if (m) {
     checkMaskShape(m, scores.shape);
-    if (m.dtype === 'bool') scores = ops.where(m, scores, -Infinity);
-    else if (isFloatingDType(m.dtype)) scores = scores.add(m.dtype === scores.dtype ? m : m.to(scores.dtype));
-    else throw new Error(`scaledDotProductAttention: attnMask must be bool (keep-mask) or floating (additive), got ${m.dtype}`);
+    if (m.dtype === 'bool') keep = keep ? ops.logicalAnd(keep, m) : m;
+    else scores = scores.add(m.dtype === scores.dtype ? m : m.to(scores.dtype));
+  }
+  // fully masked rows: by the keep-mask, or by an additive −∞ row (together with the keep-mask)
+  let dead: Tensor | null = null;
+  if (keep) {
+    const infMask = m && m.dtype !== 'bool' ? ops.logicalOr(ops.eq(m, -Infinity), ops.logicalNot(keep)) : ops.logicalNot(keep);
+    dead = deadRows(infMask);
+    const drop = dead ? ops.logicalAnd(ops.logicalNot(keep), ops.logicalNot(dead)) : ops.logicalNot(keep);
+    scores = scores.maskedFill(drop, -Infinity);
+    if (dead && m && m.dtype !== 'bool') scores = ops.where(dead, 0, scores); // an additive −∞ in a dead row
   }
   let weights = scores.softmax(-1);
-  if (opts.dropoutP && (opts.training ?? true)) weights = ops.dropout(weights, opts.dropoutP, true);
+  if (dead) weights = ops.where(dead, 0, weights);
+  weights = dropout(weights);
   return { output: weights.matmul(v), weights };
+}
+
+/**
+ * The rows of a mask (true = masked out) that mask every key: (*, L|1, 1) bool, or null when
+ * no row does (then nothing needs the safe-softmax treatment).
+ */
+function deadRows(maskedOut: Tensor): Tensor | null {
+  const S = maskedOut.shape[maskedOut.ndim - 1]!;
+  if (maskedOut.ndim === 0 || S === 0) return null;
+  const dead = ops.sum(maskedOut, -1, true).eq(S); // all S keys masked
+  return dead.sum().item() > 0 ? dead : null;
 }
 
 function checkMaskShape(m: Tensor, scoresShape: readonly number[]): void {
@@ -235,7 +281,7 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}
   const loss = picked.mul(w).neg(); // (M)
   if (reduction === 'none') return loss.reshape(outShape);
   if (reduction === 'sum') return loss.sum();
-  return loss.sum().div(w.sum()); // 0/0 = NaN when every target is ignored, as PyTorch
+  return meanOverTargets(loss.sum(), w.sum()); // NaN when every target is ignored, as PyTorch, with zero gradients
 }
 
 export interface CrossEntropyOptions extends NllLossOptions {
@@ -262,6 +308,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (!isFloatingDType(input.dtype)) throw new Error(`crossEntropy: input must be floating-point logits, got ${input.dtype}`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
+  if (C === 0) throw new Error(`crossEntropy: the input of shape ${fmtShape(input.shape)} has 0 classes (dim ${classDim}); need at least one class`);
   const w = opts.weight ?? null;
   if (w && !shapesEqual(w.shape, [C])) throw new Error(`crossEntropy: weight must have shape [${C}] (one per class), got ${fmtShape(w.shape)}`);
   const wb = w ? w.reshape([C, ...Array(Math.max(0, input.ndim - classDim - 1)).fill(1)]) : null; // broadcast over (C, d…)
@@ -297,15 +344,19 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   else if (w) {
     const valid = target.ne(ignoreIndex);
     const tw = w.indexSelect(0, ops.where(valid, target, 0).reshape([-1])).mul(valid.reshape([-1]).to(w.dtype));
-    smoothRed = smooth.sum().div(tw.sum());
-  } else smoothRed = smooth.sum().div(target.ne(ignoreIndex).sum().to(logp.dtype));
+    smoothRed = meanOverTargets(smooth.sum(), tw.sum());
+  } else smoothRed = meanOverTargets(smooth.sum(), target.ne(ignoreIndex).sum().to(logp.dtype));
   return nll.mul(1 - eps).add(smoothRed.mul(eps / C));
 }
 
 /**
  * Binary cross-entropy on logits, in the stable form
- *   ℓ = (1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0))
- * where p is `posWeight` (weights positives; broadcast over the last dim).
+ *   ℓ = w·[(1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0))]
+ * where p is `posWeight` (weights positives; broadcast over the last dim) and w is `weight`,
+ * with the closed-form gradient ∂ℓ/∂x = w·((1 + (p − 1)·y)·σ(x) − p·y) — σ(x) − y without
+ * weights — so that x = 0 (a zero-initialised head) gets the right first step.
+ * @example
+ * const loss = binaryCrossEntropyWithLogits(logits, targets, { posWeight: tensor([3]) });
  */
 export function binaryCrossEntropyWithLogits(
   input: Tensor,
@@ -316,11 +367,12 @@ export function binaryCrossEntropyWithLogits(
   if (!shapesEqual(input.shape, target.shape)) {
     throw new Error(`binaryCrossEntropyWithLogits: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`);
   }
-  const y = target.to(input.dtype);
-  const softplusNeg = input.abs().neg().exp().add(1).log().add(input.neg().clamp(0, null)); // log(1 + e^(−x)), stable
-  const logWeight = opts.posWeight ? opts.posWeight.sub(1).mul(y).add(1) : null;
-  let loss = y.neg().add(1).mul(input).add(logWeight ? logWeight.mul(softplusNeg) : softplusNeg);
-  if (opts.weight) loss = loss.mul(opts.weight);
+  for (const [name, t] of [['weight', opts.weight], ['posWeight', opts.posWeight]] as const) {
+    if (t && !shapesEqual(broadcastShapes(`binaryCrossEntropyWithLogits (${name})`, t.shape, input.shape), input.shape)) {
+      throw new Error(`binaryCrossEntropyWithLogits: ${name} of shape ${fmtShape(t.shape)} does not broadcast to the input's shape ${fmtShape(input.shape)}`);
+    }
+  }
+  const loss = ops.binaryCrossEntropyWithLogits(input, target, opts.weight ?? null, opts.posWeight ?? null);
   return reduce(loss, reduction);
 }
 

@@ -4,7 +4,7 @@
  */
 import { noGrad } from '../autograd/engine.js';
 import { rand, randn } from '../tensor/creation.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** U(a, b) */

@@ -7,11 +7,11 @@
  */
 import { zeros, ones } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import * as F from './functional.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
 
 export interface FactoryOptions {
   dtype?: DType;

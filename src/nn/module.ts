@@ -10,8 +10,8 @@
  * state dict) are registered explicitly with `registerBuffer`.
  */
 import { noGrad } from '../autograd/engine.js';
-import { isDType, isFloatingDType, type DType } from '../tensor/dtype.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { isDType, isFloatingDType, type DType } from '../core/dtype.js';
+import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** A tensor that is a module's trainable weight: requiresGrad by default. */

@@ -23,9 +23,9 @@
  * - The step count in the state is a plain number (PyTorch 1.13 keeps a 0-d tensor).
  */
 import { enableGrad, noGrad } from '../autograd/engine.js';
-import { isFloatingDType } from '../tensor/dtype.js';
+import { isFloatingDType } from '../core/dtype.js';
 import { keep, tidy } from '../tensor/scope.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkBoolean, checkNumber, fail, fmtValue } from './validate.js';
 

@@ -3,9 +3,9 @@
  * rand, randn, randint and the *Like variants. Random ones draw from the seeded default
  * generator (see random.ts), so `manualSeed(n)` makes them reproducible.
  */
-import { getBackend, getDefaultDevice } from '../backends/backend.js';
-import { allocArray, dtypeOfArray, isDType, isFloatingDType, type DType, type TypedArray } from './dtype.js';
-import { checkShape, fmtShape, numel } from './shape.js';
+import { getBackend, getDefaultDevice } from '../backends/index.js';
+import { allocArray, dtypeOfArray, isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
+import { checkShape, fmtShape, numel } from '../core/shape.js';
 import { defaultGenerator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
 

@@ -5,7 +5,7 @@
  * (like tfjs's tidy). On the CPU the garbage collector frees memory anyway, so tidy is only
  * needed for GPU tensors, but it behaves the same on every backend.
  */
-import type { Storage } from '../backends/backend.js';
+import type { Storage } from '../backends/index.js';
 
 const scopes: Set<Storage>[] = [];
 

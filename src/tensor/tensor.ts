@@ -6,12 +6,13 @@
  * and backward live side by side. Views (reshape of contiguous data, permute, transpose,
  * expand, slice, squeeze, unsqueeze) share storage; `contiguous()` and `clone()` copy.
  */
-import type { Storage } from '../backends/backend.js';
-import { getBackend } from '../backends/backend.js';
-import { runBackward, type BackwardOptions, type Node } from '../autograd/engine.js';
+import type { Storage } from '../backends/index.js';
+import { getBackend } from '../backends/index.js';
+import type { Node } from '../autograd/engine.js';
+import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import * as ops from '../autograd/ops.js';
-import { isDType, isFloatingDType, type DType, type TypedArray } from './dtype.js';
-import { contiguousStrides, isContiguous, numel, normalizeDim } from './shape.js';
+import { isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
+import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';
 import { formatTensor } from './print.js';
 import { trackStorage } from './scope.js';
 

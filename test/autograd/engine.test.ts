@@ -1,5 +1,5 @@
 /**
- * The autograd engine (src/autograd/engine.ts) on hand-computed values: fan-out accumulation,
+ * The autograd engine (src/autograd/engine.ts records the graph, backward.ts runs it) on hand-computed values: fan-out accumulation,
  * un-broadcasting, accumulation across backward calls, recording switches, retainGraph /
  * retainGrad, deep graphs, in-place guards and gradient dtypes.
  */

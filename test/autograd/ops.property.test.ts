@@ -19,7 +19,7 @@ import {
   sign, sin, slice, softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, tensor, Tensor, transpose, unsqueeze,
   var as variance, view, where,
 } from '../../src/index.js';
-import { addmm, cast, crossEntropyFused, layerNormFused, toDevice } from '../../src/autograd/ops.js';
+import { addmm, binaryCrossEntropyWithLogits, cast, crossEntropyFused, layerNormFused, toDevice } from '../../src/autograd/ops.js';
 import { CpuBackend } from '../../src/backends/cpu/index.js';
 import { expectClose } from '../helpers.js';
 import {
@@ -310,6 +310,18 @@ const PROPERTIES: Record<string, () => void> = {
       const n = reducedCount(x.shape, dims);
       fc.pre(n >= 2 && n > correction);
       checkOp([x], (t) => std(t, dims, { correction, keepdim }));
+    },
+  ),
+  binaryCrossEntropyWithLogits: property(
+    // logits, targets in [0, 1], and optional weight / posWeight broadcast over the last dim; all four differentiable
+    shapeArb({ minRank: 1 }).chain((shape) => fc.record({
+      x: inputArb(shape, undefined, -4, 4), y: inputArb(shape, (v) => v.map((t) => (t + 2) / 4)),
+      w: fc.option(inputArb(shape.slice(-1), (v) => v.map((t) => 0.2 + Math.abs(t)))),
+      p: fc.option(inputArb(shape.slice(-1), (v) => v.map((t) => 0.2 + Math.abs(t)))),
+    })),
+    ({ x, y, w, p }) => {
+      const specs = [x, y, ...(w ? [w] : []), ...(p ? [p] : [])];
+      checkOp(specs, (tx, ty, ...rest) => binaryCrossEntropyWithLogits(tx!, ty!, w ? rest[0]! : null, p ? rest[w ? 1 : 0]! : null));
     },
   ),
   logsumexp: reduction((x, d, k) => logsumexp(x, d ?? [], k), { nonNullDims: true }),

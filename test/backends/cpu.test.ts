@@ -1,12 +1,12 @@
 /**
- * The backend kernel contract (src/backends/backend.ts), exercised on the CPU backend directly:
+ * The backend kernel contract (src/backends/contract.ts), exercised on the CPU backend directly:
  * every entry point on strided views (permuted, stepped, offset, stride-0 broadcast) against
  * naive reference loops that index storage as offset + Σ iₖ·strideₖ.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { Storage, View } from '../../src/backends/backend.js';
+import type { Storage, View } from '../../src/backends/index.js';
 import { cpuBackend } from '../../src/backends/cpu/index.js';
 import { erf } from '../../src/backends/erf.js';
 import type { MapOp } from '../../src/backends/opcodes.js';

@@ -35,7 +35,7 @@ const CASES: Case[] = [
   { name: 'sin/cos/clamp', ops: ['sin', 'cos', 'clamp'], shapes: [[8]], fn: (a) => a.sin().mul(a.cos()).add(a.clamp(-0.5, 0.7)) },
   { name: 'maximum/minimum/where', ops: ['maximum', 'minimum', 'where'], shapes: [[4, 4], [4, 4]], fn: (a, b) => a.maximum(b).add(a.minimum(b)).add(where(a.gt(b), a, b.mul(2))) },
   { name: 'sum/mean/max over dims', ops: ['sum', 'max'], shapes: [[3, 4, 5]], fn: (a) => a.sum(1).sum(-1).add(a.mean([0, 2]).sum()).add(a.max(-1).sum(-1)) },
-  { name: 'var/std/logsumexp', ops: [], shapes: [[4, 6]], fn: (a) => a.var(1).add(a.std(0).sum()).add(a.logsumexp(1)) },
+  { name: 'var/std/logsumexp', ops: ['std'], shapes: [[4, 6]], fn: (a) => a.var(1).add(a.std(0).sum()).add(a.logsumexp(1)) },
   { name: 'softmax/logSoftmax', ops: ['softmax', 'logSoftmax'], shapes: [[3, 7]], fn: (a) => a.softmax(-1).add(a.logSoftmax(0)) },
   { name: 'matmul (batched, broadcast, transposed)', ops: ['matmul'], shapes: [[2, 3, 4], [4, 5]], fn: (a, b) => a.matmul(b).add(a.transpose(1, 2).transpose(1, 2).matmul(b)) },
   { name: 'views: permute/reshape/slice/expand/contiguous', ops: ['permute', 'reshape', 'slice', 'contiguous'], shapes: [[2, 3, 4]], fn: (a) => a.permute(2, 0, 1).reshape(4, 6).slice(1, 1, 5, 2).expand(2, 4, 2).contiguous() },
@@ -46,6 +46,7 @@ const CASES: Case[] = [
   { name: 'crossEntropy (ignoreIndex, smoothing)', ops: [], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device }), { labelSmoothing: 0.1 }) },
   // the CPU runs the fused kernel (crossEntropyFused); the GPU, which has none, the composite
   { name: 'crossEntropy (ignoreIndex, fused on the CPU)', ops: ['crossEntropyFused'], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device })) },
+  { name: 'binaryCrossEntropyWithLogits (weight, posWeight)', ops: ['binaryCrossEntropyWithLogits'], shapes: [[3, 4], [3, 4], [4], [4]], positive: true, fn: (x, y, w, p) => F.binaryCrossEntropyWithLogits(x.sub(1), y.div(2), { weight: w, posWeight: p, reduction: 'none' }) },
   { name: 'attention with a padding mask', ops: [], shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
   { name: 'neg/sign/erf', ops: ['neg', 'sign', 'erf'], shapes: [[6]], fn: (a) => a.neg().add(a.sign()).add(a.erf()) },
   { name: 'pow (tensor exponent)', ops: ['pow'], shapes: [[5], [5]], positive: true, fn: (a, b) => a.pow(b) },

@@ -17,13 +17,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 
-import { getBackend, type Storage, type View } from '../../src/backends/backend.js';
+import { getBackend, registerGpuBackend, type Storage, type View } from '../../src/backends/index.js';
 import { cpuBackend } from '../../src/backends/cpu/index.js';
 import {
-  GL_KERNEL_CLASSES, GpuBackend, GpuStorage, backendInfo, getGpuBackend, registerGpuBackend, type GpuJsModule,
+  GL_KERNEL_CLASSES, GpuBackend, GpuStorage, backendInfo, getGpuBackend, type GpuJsModule,
 } from '../../src/backends/gpu/index.js';
 import { BINARY_EXPR, TERNARY_EXPR, UNARY_EXPR, type MapOp } from '../../src/backends/opcodes.js';
-import type { DType, TypedArray } from '../../src/tensor/dtype.js';
+import type { DType, TypedArray } from '../../src/core/dtype.js';
 import { expectClose } from '../helpers.js';
 
 registerGpuBackend();

@@ -1,6 +1,6 @@
 /**
  * Buffer reuse (src/backends/cpu/pool.ts) and the disposal of backward()'s temporaries
- * (src/autograd/engine.ts) that feeds it: recycled memory must never show through a tensor
+ * (src/autograd/backward.ts) that feeds it: recycled memory must never show through a tensor
  * the user can still reach.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@
  * and its backward, with ĝ = g·w:
  *   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
  */
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import { cpuPool } from './pool.js';
 import { layerNormBackwardWasm, layerNormForwardWasm, softmaxBackwardWasm, softmaxForwardWasm } from './elementwise.js';
 

@@ -34,7 +34,7 @@
  * 'wasm' first copies each operand's storage span into the wasm memory (one typed-array
  * `set`) and packs it there with the module's own `pack`; 'js' packs element by element.
  */
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../../core/dtype.js';
 import { availableCores, MacroPool, workerThreads } from './threads.js';
 import { WasmGemmKernel, wasmSimdSupported } from './wasm-gemm.js';
 

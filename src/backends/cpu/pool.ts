@@ -14,7 +14,7 @@
  * The pool holds at most `limitBytes` (default 512 MiB, `setCpuPoolLimit`, 0 turns it off);
  * when an array would exceed it the pool is emptied first, so varying sizes cannot pin memory.
  */
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 
 /** Arrays smaller than this (bytes) are not pooled: V8 allocates small ones cheaply. */
 export const POOL_MIN_BYTES = 16 * 1024;

@@ -9,7 +9,7 @@
  *   3. run a generated inner loop over the last (merged) dim and walk the outer dims with an
  *      odometer that bumps each operand's offset.
  */
-import type { Shape } from '../../tensor/shape.js';
+import type { Shape } from '../../core/shape.js';
 
 export interface Layout {
   shape: number[];

@@ -27,9 +27,9 @@
  * is alive (gpu.js frees a texture through the kernel that made it). Textures are freed by
  * `dispose()` and, as a safety net, by a FinalizationRegistry.
  */
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
-import { isContiguous, numel, type Shape } from '../../tensor/shape.js';
-import { registerBackend, type Backend, type Storage, type View } from '../backend.js';
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { isContiguous, numel, type Shape } from '../../core/shape.js';
+import type { Backend, Storage, View } from '../contract.js';
 import { cpuBackend, CpuStorage } from '../cpu/index.js';
 import { mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
 import { loadGpuJs, type GpuJsInstance, type GpuJsKernel, type GpuJsModule, type GpuJsTexture } from './gpujs.js';
@@ -852,17 +852,12 @@ export function getGpuBackend(): GpuBackend {
 }
 
 /**
- * Registers the gpu.js backend under 'gpu', lazily: gpu.js is loaded, probed and self-tested on
- * the first `getBackend('gpu')` / `t.to('gpu')` / `backendInfo('gpu')`.
- *
- * @example
- *   registerGpuBackend();                       // Node: gpu.js + headless-gl under xvfb-run
- *   registerGpuBackend({ gpujs: window.GPU });  // browser: the gpu-browser.js global
- *   const y = x.to('gpu').matmul(w.to('gpu')).cpu();
+ * The factory the registry calls lazily (registry.ts `registerGpuBackend`): it sets the options of
+ * the process-wide backend, unless it already exists, and returns the function that creates it.
  */
-export function registerGpuBackend(options: GpuBackendOptions = {}): void {
+export function gpuBackendFactory(options: GpuBackendOptions = {}): () => GpuBackend {
   if (!instance) instanceOptions = options;
-  registerBackend('gpu', () => getGpuBackend());
+  return getGpuBackend;
 }
 
 /**

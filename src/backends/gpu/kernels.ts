@@ -14,7 +14,7 @@
  * whose elements are all one known value (a scalar, a `full()` storage) is a float uniform
  * instead of a texture. `z` is a uniform 0 that the formulas use to make NaN and ∞.
  */
-import type { Shape } from '../../tensor/shape.js';
+import type { Shape } from '../../core/shape.js';
 import { coalesce } from '../cpu/strided.js';
 import type { GpuJsNativeFunction } from './gpujs.js';
 import { GLSL_LIBRARY, compileFormula, storeExpr, type StoreConversion } from './glsl.js';

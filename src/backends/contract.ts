@@ -24,8 +24,8 @@
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
  */
-import type { DType, TypedArray } from '../tensor/dtype.js';
-import type { Shape } from '../tensor/shape.js';
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
 import type { ArgReduceOp, MapOp, ReduceOp } from './opcodes.js';
 
 /** A flat buffer owned by one backend. */
@@ -109,72 +109,3 @@ export interface Backend {
     g: View, x: View, stats: Storage, w: View | null, n: number, needs: { x: boolean; w: boolean; b: boolean },
   ): { dx: Storage | null; dw: Storage | null; db: Storage | null };
 }
-
-import { cpuBackend } from './cpu/index.js';
-import { registerGpuBackend } from './gpu/index.js';
-import { isProfiling, timed } from '../utils/profile.js';
-
-/** Backends by name; the CPU backend is always there. */
-const registry = new Map<string, Backend | (() => Backend)>([['cpu', () => cpuBackend]]);
-
-/** Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'. */
-export function registerBackend(name: string, backend: Backend | (() => Backend)): void {
-  registry.set(name, typeof backend === 'function' ? backend : maybeProfiled(backend));
-}
-
-/** The backend registered under `name`, initialising a lazy one on first use. */
-export function getBackend(name: string): Backend {
-  const entry = registry.get(name);
-  if (entry === undefined) {
-    throw new Error(`unknown device '${name}': registered backends are ${[...registry.keys()].map((k) => `'${k}'`).join(', ')}`);
-  }
-  if (typeof entry === 'function') {
-    const b = maybeProfiled(entry());
-    registry.set(name, b);
-    return b;
-  }
-  return entry;
-}
-
-const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
-/** Optional fused kernels, timed like KERNELS where the backend has them. */
-const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward'] as const;
-const instrumented = new WeakSet<Backend>();
-
-/**
- * Lets the profiler (utils/profile.ts) time every kernel call, named by entry point and opcode.
- * The methods are patched on the backend object itself, since storages hold the backend and
- * ops call `x.storage.backend.map(…)`; when profiling is off the wrapper costs one call.
- */
-function maybeProfiled(b: Backend): Backend {
-  if (instrumented.has(b)) return b;
-  instrumented.add(b);
-  const rec = b as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const k of [...KERNELS, ...OPTIONAL_KERNELS.filter((o) => typeof rec[o] === 'function')]) {
-    const f = rec[k]!.bind(b);
-    rec[k] = (...args: unknown[]) => (isProfiling() ? timed(typeof args[0] === 'string' ? `kernel:${k}:${args[0]}` : `kernel:${k}`, () => f(...args)) : f(...args));
-  }
-  return b;
-}
-
-export function listBackends(): string[] {
-  return [...registry.keys()];
-}
-
-let defaultDevice = 'cpu';
-
-/** The device new tensors are created on when none is given ('cpu' unless changed). */
-export function getDefaultDevice(): string {
-  return defaultDevice;
-}
-
-/** Sets the device new tensors are created on, e.g. `setDefaultDevice('gpu')`. */
-export function setDefaultDevice(name: string): void {
-  getBackend(name); // validates, and initialises lazily registered backends
-  defaultDevice = name;
-}
-
-// The gpu.js backend is registered lazily: nothing loads until a tensor goes to 'gpu'.
-registerGpuBackend();
-// TENSORGRAD_BACKEND=gpu (or gpu-strict: throw instead of falling back) makes it the default device.
-if (typeof process !== 'undefined' && /^gpu(-strict)?$/.test(process.env?.TENSORGRAD_BACKEND ?? '')) defaultDevice = 'gpu';

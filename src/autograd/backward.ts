@@ -1,0 +1,170 @@
+/**
+ * The backward pass of reverse-mode automatic differentiation.
+ *
+ * Every differentiable op records a `Node` on its output (engine.ts). `backward()` walks the
+ * graph once in reverse topological order (an explicit stack, no recursion: a chain of 100 000
+ * ops is fine), calls each op's backward, and
+ *   - un-broadcasts: a gradient whose shape is the broadcast output shape is summed back to
+ *     its input's shape — here, in one place, never in an op;
+ *   - accumulates: a tensor used twice receives the sum of both gradients (fan-out);
+ *   - frees: saved tensors are dropped unless `retainGraph`, and a second backward through a
+ *     freed node is a clear error; every storage the backward itself created (intermediate
+ *     gradients, temporaries of the formulas) is disposed at the end — except the gradients
+ *     it stored in `.grad` — so the CPU backend reuses those buffers in the next step and the
+ *     GPU frees its textures, without waiting for the garbage collector.
+ * Backward formulas and the sums here are Tensor methods, so they run on whichever backend holds
+ * the data, and this module needs Tensor only as a type (no import cycle with tensor.ts).
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { keep, withCreated } from '../tensor/scope.js';
+import { timed } from '../core/profile.js';
+import { noGrad, type BackwardContext, type Node } from './engine.js';
+
+/**
+ * Sums a gradient g, shaped like a broadcast output, back to an input's shape: over the leading
+ * dims the input lacks and over every dim where the input has size 1 and g does not.
+ *   g: [..., s₁, …, sₖ] → [d₁, …, dₖ]  (dᵢ = sᵢ or 1)
+ */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  const lead = g.ndim - shape.length;
+  if (lead < 0) throw new Error(`internal: cannot sum a gradient of shape [${g.shape.join(', ')}] to the larger shape [${shape.join(', ')}]`);
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  const s = dims.length ? g.sum(dims, true) : g;
+  return s.reshape(shape);
+}
+
+/** Fan-out: the sum of two gradients of one tensor. */
+function addGrads(a: Tensor, b: Tensor): Tensor {
+  return a.add(b);
+}
+
+/** ∂root/∂root = 1 for a one-element root, on the root's backend and in its dtype. */
+function onesLike(root: Tensor): Tensor {
+  // The root's own class builds the tensor, so this module imports Tensor only as a type.
+  const TensorClass = root.constructor as typeof Tensor;
+  return TensorClass.fromStorage(root.storage.backend.full(1, root.dtype, 1), root.shape);
+}
+
+function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Reverse topological order of the nodes reachable from `root` (iterative DFS). */
+function topoOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>([root]);
+  const stack: [Node, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    if (i < node.inputs.length) {
+      top[1] = i + 1;
+      const child = node.inputs[i]!.gradFn;
+      if (child && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order.reverse(); // root first
+}
+
+export interface BackwardOptions {
+  /** Keep saved tensors so backward can run through this graph again. */
+  retainGraph?: boolean;
+}
+
+/** Computes ∂root/∂leaf for every leaf that requires grad, accumulating into `leaf.grad`. */
+export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: element 0 of tensors does not require grad and does not have a grad_fn (did you create it under noGrad, or forget requiresGrad?)');
+  }
+  let g: Tensor;
+  if (gradient === undefined) {
+    if (root.numel() !== 1) {
+      throw new Error(`backward: grad can be implicitly created only for scalar outputs, got shape [${root.shape.join(',')}]; pass a gradient of that shape`);
+    }
+    g = onesLike(root);
+  } else {
+    if (!shapesEqual(gradient.shape, root.shape)) {
+      throw new Error(`backward: gradient has shape [${gradient.shape.join(',')}] but the output has shape [${root.shape.join(',')}]`);
+    }
+    g = gradient.detach();
+    if (g.dtype !== root.dtype) g = g.to(root.dtype); // grads take the dtype of what they are grads of
+  }
+  const retain = opts.retainGraph ?? false;
+  const stored: Tensor[] = []; // tensors whose .grad this backward set
+  const storedStorages = new Set<unknown>();
+  let createdSoFar: ReadonlySet<unknown> = new Set();
+  const accumulateLeaf = (t: Tensor, gt: Tensor): void => {
+    // .grad += g. A gradient this backward created, dense in its own storage and not yet any
+    // other tensor's .grad, becomes .grad as it is (the formulas never write in place, so
+    // flowing on elsewhere only reads it); anything else is copied, so that no two .grads
+    // — and no .grad and a user's tensor — ever share memory.
+    const owned = createdSoFar.has(gt.storage) && !storedStorages.has(gt.storage) && gt.isContiguous() &&
+      gt.offset === 0 && gt.numel() === gt.storage.size;
+    t.grad = t.grad ? addGrads(t.grad, gt) : owned ? gt.detach() : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    stored.push(t);
+    storedStorages.add(t.grad.storage);
+  };
+  const { created } = withCreated((c) => noGrad(() => {
+    createdSoFar = c;
+    if (!root.gradFn) {
+      accumulateLeaf(root, g);
+      return;
+    }
+    if (root.retainsGrad) accumulateLeaf(root, g); // a non-leaf root that called retainGrad() keeps ∂root/∂root
+    const grads = new Map<Node, Tensor>([[root.gradFn, g]]);
+    for (const node of topoOrder(root.gradFn)) {
+      const gOut = grads.get(node);
+      grads.delete(node);
+      if (gOut === undefined) continue; // no gradient reached this node
+      if (node.released) {
+        throw new Error(
+          `backward: trying to backward through the graph a second time (op '${node.opName}'): the saved tensors were freed ` +
+            'after the first backward. Pass { retainGraph: true } to the first backward() if you need to call it again.',
+        );
+      }
+      const output = node.output instanceof WeakRef ? node.output.deref() : node.output;
+      const ctx: BackwardContext<unknown> = {
+        inputs: node.inputs,
+        output: output as Tensor,
+        saved: node.saved,
+        attrs: node.attrs,
+        needsGrad: node.inputs.map((t) => t.requiresGrad),
+      };
+      const inGrads = timed(`backward:${node.opName}`, () => node.backwardFn(ctx, gOut));
+      for (let i = 0; i < node.inputs.length; i++) {
+        const inp = node.inputs[i]!;
+        let gi = inGrads[i];
+        if (!inp.requiresGrad || gi === null || gi === undefined) continue;
+        // Un-broadcast (the one place it happens) and match the input's dtype.
+        if (!shapesEqual(gi.shape, inp.shape)) gi = sumToShape(gi, inp.shape);
+        if (gi.dtype !== inp.dtype) gi = gi.to(inp.dtype);
+        if (inp.gradFn) {
+          const prev = grads.get(inp.gradFn);
+          grads.set(inp.gradFn, prev ? addGrads(prev, gi) : gi);
+          if (inp.retainsGrad) accumulateLeaf(inp, gi);
+        } else {
+          accumulateLeaf(inp, gi);
+        }
+      }
+      if (!retain) node.release();
+    }
+  }));
+  // Everything created above is unreachable from user code except the stored gradients, which
+  // belong to their tensors (parameters, usually older than any enclosing tidy) and so are
+  // exempted from tidy as well: `tidy(() => loss.backward())` leaves usable .grad behind.
+  const kept = new Set<unknown>();
+  for (const t of stored) {
+    kept.add(t.grad!.storage);
+    keep(t.grad!);
+  }
+  for (const s of created) if (!kept.has(s) && !s.disposed) s.backend.dispose(s);
+}

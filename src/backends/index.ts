@@ -1,0 +1,15 @@
+/**
+ * The backend layer's public face: the contract a backend implements (contract.ts), the registry
+ * of backends by name and the default device (registry.ts), what a backend really runs on
+ * (info.ts), and the CPU backend's tuning knobs. Every layer above imports backends through
+ * this module; only this layer knows its implementations (enforced by `npm run lint:deps`).
+ */
+export type { Backend, Storage, View } from './contract.js';
+export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, registerGpuBackend } from './registry.js';
+export { backendInfo } from './info.js';
+export type { BackendInfo } from './info.js';
+export { preloadGpuJs } from './gpu/index.js';
+export type { GpuBackendOptions, GpuJsModule } from './gpu/index.js';
+export { setGemmThreads, getGemmThreads } from './cpu/matmul.js';
+export { setCpuPoolLimit, emptyCpuCache, cpuPool } from './cpu/pool.js';
+export type { PoolStats } from './cpu/pool.js';
