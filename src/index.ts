@@ -40,3 +40,4 @@ export * as data from './data/index.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
+export * as peft from './peft/index.js';

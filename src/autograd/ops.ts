@@ -16,7 +16,7 @@ import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
 import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../core/dtype.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
 } from '../core/shape.js';
@@ -113,7 +113,7 @@ export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [T
     return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
   }
   checkSameDevice(opName, [a, b]);
-  const dt = promoteTypes(a.dtype, b.dtype);
+  const dt = resultType(a, b); // torch.result_type: a 0-d tensor does not widen within a category
   return [a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt), dt];
 }
 
@@ -154,8 +154,11 @@ function unaryOp(opcode: UnaryOp, grad: UnaryGrad): (x: Tensor) => Tensor {
 
 const mapUnary = (op: UnaryOp, x: Tensor) => mapK(op, [x], x.dtype);
 
-/** y = −x;  ∂y/∂x = −1 */
-export const neg = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype === 'bool' ? 'int32' : x.dtype));
+/** y = −x;  ∂y/∂x = −1. A bool tensor is refused, as PyTorch does (invert a mask with logicalNot). */
+export const neg = (x: Tensor): Tensor => {
+  if (x.dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; to invert a mask use logicalNot()');
+  return isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype);
+};
 const negF = unaryOp('neg', (_x, _y, g) => neg(g));
 /** y = eˣ;  ∂y/∂x = y */
 export const exp = unaryOp('exp', (_x, y, g) => mul(g, y));
@@ -249,25 +252,29 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 // ---- binary elementwise ------------------------------------------------------------------------
 
-function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, outDtype?: (dt: DType) => DType) {
+/** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
+function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
   const def = defineOp<undefined>(opcode, backward);
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
-    const odt = outDtype ? outDtype(dt) : dt;
+    if (dt === 'bool' && onBool) return onBool(x, y);
+    const odt = dt;
     const out = mapK(opcode, [x, y], odt);
     return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
   };
 }
 
-/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 */
-export const add = binaryOp('add', (_c, g) => [g, g], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1 */
-export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a·b;  ∂y/∂a = b, ∂y/∂b = a */
+/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1. bool + bool is bool (a ∨ b), as PyTorch. */
+export const add = binaryOp('add', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
+/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1. bool − bool is refused, as PyTorch. */
+export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
+  throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor() (or logicalNot() to invert a mask)');
+});
+/** y = a·b (int32 × int32 wraps modulo 2³² like C's int32);  ∂y/∂a = b, ∂y/∂b = a. bool × bool is bool (a ∧ b). */
 export const mul = binaryOp('mul', (c, g) => [
   c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
-], (dt) => (dt === 'bool' ? 'int32' : dt));
+], (x, y) => logicalAnd(x, y));
 /** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
 const divF = binaryOp('div', (c, g) => [
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
@@ -344,7 +351,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const aT = a instanceof Tensor ? a : null;
   const bT = b instanceof Tensor ? b : null;
   let dt: DType;
-  if (aT && bT) dt = promoteTypes(aT.dtype, bT.dtype);
+  if (aT && bT) dt = resultType(aT, bT);
   else if (aT) dt = promoteWithScalar(aT.dtype, b as number);
   else if (bT) dt = promoteWithScalar(bT.dtype, a as number);
   else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';

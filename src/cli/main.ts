@@ -14,7 +14,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from './commands.js';
+import { COMMANDS } from './commands/index.js';
 import { UsageError } from './args.js';
 
 const PROG = 'tensorgrad';

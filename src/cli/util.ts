@@ -1,8 +1,15 @@
 /** Helpers shared by the CLI's commands: option parsing with --help, backend choice, path checks. */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
 import { listBackends, setDefaultDevice } from '../backends/index.js';
+import { BertTokenizer } from '../data/tokenizer.js';
+
+/** The repo's (or installed package's) root, two levels above this file in src/cli or dist/cli. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The shipped CoNLL sample that train-ner and evaluate use without --data. */
+export const DEFAULT_NER_DATA = join(PACKAGE_ROOT, 'data', 'ner');
 
 export interface Command {
   spec: CommandSpec;
@@ -60,4 +67,10 @@ export function requireModelFolder(flag: string, dir: string, writtenBy: string)
 
 export function printOutputs(dir: string, files: string[]): void {
   console.log(`\nOutputs in ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}`);
+}
+
+/** --vocab (a WordPiece vocab.txt, --cased keeps case) or the shipped bert-base-uncased. */
+export function tokenizerFrom(o: ParsedOptions): BertTokenizer {
+  if (o.vocab) return BertTokenizer.fromVocabFile(requireFile('--vocab', String(o.vocab)), { doLowerCase: !o.cased });
+  return BertTokenizer.bertBaseUncased();
 }

@@ -91,6 +91,65 @@ export class GPTConfig {
     }
     if (typeof this.bias !== 'boolean') throw new Error(`GPTConfig: bias must be a boolean, got ${String(this.bias)}`);
   }
+
+  /**
+   * Reads a HuggingFace GPT-2 `config.json` (`n_positions`, `n_embd`, `n_layer`, `n_head`,
+   * `vocab_size`, `resid_pdrop`, …) or a nanoGPT / train-gpt one (`block_size`, `dropout`,
+   * `bias`). GPT-2 settings this GPT cannot reproduce are errors naming the key:
+   * `activation_function` other than the tanh GELU (`gelu_new`, `gelu_pytorch_tanh`), `n_inner`
+   * other than 4·n_embd, `layer_norm_epsilon` other than 1e-5. GPT-2's three dropouts
+   * (`resid_pdrop`, `embd_pdrop`, `attn_pdrop`) become the one `dropout`: `resid_pdrop` (they only
+   * matter for training).
+   * @example
+   * const c = GPTConfig.fromJSON({ model_type: 'gpt2', vocab_size: 65, n_positions: 64, n_embd: 32, n_layer: 2, n_head: 4 });
+   * c.blockSize; // 64
+   */
+  static fromJSON(j: Record<string, unknown>): GPTConfig {
+    if (j === null || typeof j !== 'object') throw new Error(`GPTConfig.fromJSON: expected a config object, got ${String(j)}`);
+    const num = (k: string): number | undefined => {
+      const v = j[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number') throw new Error(`GPTConfig.fromJSON: "${k}" must be a number, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const nEmbd = num('n_embd');
+    const act = j.activation_function;
+    if (act !== undefined && act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
+      throw new Error(`GPTConfig.fromJSON: "activation_function" '${String(act)}' is not supported (this GPT uses the tanh GELU: gelu_new or gelu_pytorch_tanh)`);
+    }
+    const nInner = num('n_inner');
+    if (nInner !== undefined && nEmbd !== undefined && nInner !== MLP_EXPANSION * nEmbd) {
+      throw new Error(`GPTConfig.fromJSON: "n_inner" ${nInner} is not supported (the MLP is 4·n_embd = ${MLP_EXPANSION * nEmbd} wide)`);
+    }
+    const eps = num('layer_norm_epsilon');
+    if (eps !== undefined && eps !== LN_EPS) throw new Error(`GPTConfig.fromJSON: "layer_norm_epsilon" ${eps} is not supported (this GPT uses ${LN_EPS})`);
+    if (j.tie_word_embeddings === false) throw new Error('GPTConfig.fromJSON: "tie_word_embeddings": false is not supported (lm_head is tied to wte)');
+    const opts: Partial<Pick<GPTConfig, 'vocabSize' | 'blockSize' | 'nLayer' | 'nHead' | 'nEmbd' | 'dropout' | 'bias'>> = {
+      vocabSize: num('vocab_size'), blockSize: num('n_positions') ?? num('block_size') ?? num('n_ctx'),
+      nLayer: num('n_layer'), nHead: num('n_head'), nEmbd, dropout: num('resid_pdrop') ?? num('dropout'),
+    };
+    if (j.bias !== undefined) {
+      if (typeof j.bias !== 'boolean') throw new Error(`GPTConfig.fromJSON: "bias" must be a boolean, got ${JSON.stringify(j.bias)}`);
+      opts.bias = j.bias;
+    }
+    return new GPTConfig(opts);
+  }
+
+  /**
+   * A HuggingFace GPT-2 `config.json` object (`GPT2LMHeadModel`, loads with
+   * `GPT2Config.from_pretrained`); `bias` is kept as an extra key.
+   * @example
+   * JSON.stringify(new GPTConfig({ vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32 }).toJSON());
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
+      vocab_size: this.vocabSize, n_positions: this.blockSize, n_ctx: this.blockSize, n_embd: this.nEmbd, n_layer: this.nLayer,
+      n_head: this.nHead, n_inner: null, activation_function: 'gelu_new', resid_pdrop: this.dropout, embd_pdrop: this.dropout,
+      attn_pdrop: this.dropout, layer_norm_epsilon: LN_EPS, initializer_range: INIT_STD, tie_word_embeddings: true,
+      bos_token_id: null, eos_token_id: null, bias: this.bias, // no GPT-2 BPE ids in a character vocabulary
+    };
+  }
 }
 
 export interface GPTOptions {
@@ -469,6 +528,25 @@ export class GPT extends Module {
     }
     if (!fixed['lm_head.weight'] && fixed['transformer.wte.weight']) fixed['lm_head.weight'] = fixed['transformer.wte.weight'];
     return this.loadStateDict(fixed);
+  }
+
+  /**
+   * The state dict in HuggingFace `GPT2LMHeadModel` layout, the inverse of `loadPretrained`:
+   * the four Conv1D weights (`attn.c_attn`, the square `attn.c_proj`, `mlp.c_fc`, `mlp.c_proj`)
+   * transposed to GPT-2's (in, out), and the tied `lm_head.weight` left out (as
+   * `save_pretrained` does). Throws for a model without biases (GPT-2 always has them).
+   * @example
+   * saveSafetensors(gpt.hfStateDict(), 'out/model.safetensors'); // GPT2LMHeadModel.from_pretrained loads it
+   */
+  hfStateDict(): StateDict {
+    if (!this.config.bias) throw new Error('GPT.hfStateDict: a model with bias: false has no GPT-2 equivalent (GPT-2 always has biases)');
+    const conv1d = /\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
+    const out: StateDict = {};
+    for (const [k, t] of Object.entries(this.stateDict())) {
+      if (k === 'lm_head.weight') continue; // tied to transformer.wte.weight
+      out[k] = conv1d.test(k) ? t.transpose(0, 1).contiguous() : t; // (out, in) → (in, out)
+    }
+    return out;
   }
 }
 

