@@ -18,7 +18,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { keep, withCreated } from '../tensor/scope.js';
 import { timed } from '../core/profile.js';
-import { noGrad, type BackwardContext, type Node } from './engine.js';
+import { noGrad, type BackwardContext, type GradHook, type Node } from './engine.js';
 
 /**
  * Sums a gradient g, shaped like a broadcast output, back to an input's shape: over the leading
@@ -50,6 +50,25 @@ function onesLike(root: Tensor): Tensor {
 
 function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Runs gradient hooks in registration order: each sees the gradient so far; one that returns a
+ * tensor replaces it (same shape; cast to the tensor's dtype).
+ */
+function runHooks(hooks: readonly GradHook[], g: Tensor, of: Tensor | null): Tensor {
+  for (const h of [...hooks]) {
+    const r = h(g);
+    if (r === undefined || r === null) continue;
+    if (typeof r !== 'object' || !('shape' in r) || !('storage' in r)) {
+      throw new Error(`registerHook: a hook must return a Tensor or nothing, got ${typeof r}`);
+    }
+    if (!shapesEqual(r.shape, g.shape)) {
+      throw new Error(`registerHook: a hook returned a gradient of shape [${r.shape.join(',')}], expected [${g.shape.join(',')}]${of ? ' (the tensor\'s shape)' : ''}`);
+    }
+    g = r.dtype === g.dtype ? r : r.to(g.dtype);
+  }
+  return g;
 }
 
 /** Reverse topological order of the nodes reachable from `root` (iterative DFS). */
@@ -113,16 +132,27 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     stored.push(t);
     storedStorages.add(t.grad.storage);
   };
+  // Leaves with hooks: their gradient is summed first, the hooks see the total (as torch's
+  // AccumulateGrad pre-hooks), then it is accumulated into .grad.
+  const hookedLeaves = new Map<Tensor, Tensor>();
+  const toLeaf = (t: Tensor, gt: Tensor): void => {
+    if (!t._gradHooks?.length) return accumulateLeaf(t, gt);
+    const prev = hookedLeaves.get(t);
+    hookedLeaves.set(t, prev ? addGrads(prev, gt) : gt);
+  };
   const { created } = withCreated((c) => noGrad(() => {
     createdSoFar = c;
     if (!root.gradFn) {
-      accumulateLeaf(root, g);
-      return;
+      toLeaf(root, g);
+    } else {
+      backwardFrom(root.gradFn);
     }
-    if (root.retainsGrad) accumulateLeaf(root, g); // a non-leaf root that called retainGrad() keeps ∂root/∂root
-    const grads = new Map<Node, Tensor>([[root.gradFn, g]]);
-    for (const node of topoOrder(root.gradFn)) {
-      const gOut = grads.get(node);
+    for (const [t, gt] of hookedLeaves) accumulateLeaf(t, runHooks(t._gradHooks!, gt, t));
+  }));
+  function backwardFrom(rootNode: Node): void {
+    const grads = new Map<Node, Tensor>([[rootNode, g]]);
+    for (const node of topoOrder(rootNode)) {
+      let gOut = grads.get(node);
       grads.delete(node);
       if (gOut === undefined) continue; // no gradient reached this node
       if (node.released) {
@@ -132,6 +162,9 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         );
       }
       const output = node.output instanceof WeakRef ? node.output.deref() : node.output;
+      // the output's hooks see its total gradient; a non-leaf that called retainGrad() keeps it (after the hooks)
+      if (node.hooks?.length) gOut = runHooks(node.hooks, gOut, output ?? null);
+      if (output?.retainsGrad) accumulateLeaf(output, gOut);
       const ctx: BackwardContext<unknown> = {
         inputs: node.inputs,
         output: output as Tensor,
@@ -150,14 +183,13 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         if (inp.gradFn) {
           const prev = grads.get(inp.gradFn);
           grads.set(inp.gradFn, prev ? addGrads(prev, gi) : gi);
-          if (inp.retainsGrad) accumulateLeaf(inp, gi);
         } else {
-          accumulateLeaf(inp, gi);
+          toLeaf(inp, gi);
         }
       }
       if (!retain) node.release();
     }
-  }));
+  }
   // Everything created above is unreachable from user code except the stored gradients, which
   // belong to their tensors (parameters, usually older than any enclosing tidy) and so are
   // exempted from tidy as well: `tidy(() => loss.backward())` leaves usable .grad behind.
