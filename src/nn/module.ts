@@ -59,7 +59,7 @@ export abstract class Module {
    * a probe, statistics) or return a replacement. Returns a handle whose `remove()` unregisters it.
    * @example
    * const acts: Tensor[] = [];
-   * const h = model.bert.encoder.layer[0]!.registerForwardHook((_m, _args, out) => { acts.push(out.detach()); });
+   * const h = model.bert.encoder.layer.at(0).registerForwardHook((_m, _args, out) => { acts.push(out.detach()); });
    * model.forward(ids); // acts[0]: the first layer's output
    * h.remove();
    */

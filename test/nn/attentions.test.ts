@@ -46,7 +46,7 @@ describe('outputAttentions', () => {
       }
       // layer 0 by hand: softmax(QKᵀ/√d + M) from the embeddings
       const h0 = m.bert.embeddings.forward(inputIds);
-      const self = m.bert.encoder.layer[0]!.attention.self;
+      const self = m.bert.encoder.layer.at(0).attention.self;
       const heads = (x: Tensor) => x.reshape([2, 5, 4, 4]).permute(0, 2, 1, 3);
       const scores = heads(self.query.forward(h0)).matmul(heads(self.key.forward(h0)).transpose(-1, -2)).mul(0.5);
       const mask = attentionMask.float().neg().add(1).mul(-1e9).reshape([2, 1, 1, 5]);
