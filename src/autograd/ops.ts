@@ -16,35 +16,35 @@ import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
 import { cpuPool } from '../backends/cpu/pool.js';
 import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, allocArray, type DType } from '../core/dtype.js';
+import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
 } from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { bumpVersion } from './version.js';
+import { COMPOSITES, OPS, opcodeForward } from './define.js';
 
-// ---- the registry --------------------------------------------------------------------------
+// ---- the registry (the op table lives in define.ts) ------------------------------------------
 
-export interface OpDef<A = unknown> {
+export { OPS, COMPOSITES } from './define.js';
+
+interface OpDef<A = unknown> {
   readonly name: string;
   readonly backward: BackwardFn<A>;
 }
 
-/** Every differentiable primitive, by name. */
-export const OPS = new Map<string, OpDef<any>>();
-/** Differentiable functions built from the primitives (their gradients come for free). */
-export const COMPOSITES = new Set<string>();
-
+/** Enters a primitive whose forward is written below (with `record`) in the op table. */
 function defineOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
-  if (OPS.has(name)) throw new Error(`op '${name}' defined twice`);
+  if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
   const op = { name, backward };
-  OPS.set(name, op);
+  OPS.set(name, { name, backward, forward: () => { throw new Error(`${name}: call the exported function`); } });
   return op;
 }
 
 function composite(...names: string[]): void {
-  for (const n of names) COMPOSITES.add(n);
+  for (const n of names) COMPOSITES.set(n, { name: n, forward: () => { throw new Error(`${n}: call the exported function`); } });
 }
 
 /** Attaches a graph node to `out` when recording and some input requires grad. */
@@ -57,13 +57,13 @@ function record<A>(op: OpDef<A>, inputs: Tensor[], out: Tensor, attrs: A, saved:
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function checkFloat(op: string, t: Tensor, arg = 'input'): void {
+export function checkFloat(op: string, t: Tensor, arg = 'input'): void {
   if (!isFloatingDType(t.dtype)) {
     throw new Error(`${op}: expected a floating-point ${arg} (float32 or float64), got dtype ${t.dtype}; convert it with .float() first`);
   }
 }
 
-function checkSameDevice(op: string, ts: Tensor[]): void {
+export function checkSameDevice(op: string, ts: Tensor[]): void {
   const d = ts[0]!.device;
   for (const t of ts) {
     if (t.device !== d) throw new Error(`${op}: expected all tensors on the same device, got '${d}' and '${t.device}'`);
@@ -79,7 +79,7 @@ export function scalarTensor(v: number | boolean, dtype: DType, device: string):
 }
 
 /** A view of t broadcast to `shape` (stride 0 along new and size-1 dims). */
-function broadcastView(t: Tensor, shape: Shape): View {
+export function broadcastView(t: Tensor, shape: Shape): View {
   if (shapesEqual(t.shape, shape)) return t;
   const lead = shape.length - t.ndim;
   const strides = shape.map((d, i) => {
@@ -91,7 +91,7 @@ function broadcastView(t: Tensor, shape: Shape): View {
 }
 
 /** Runs an elementwise kernel over broadcast inputs. */
-function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
+export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
   checkSameDevice(opName, inputs);
   const outShape = broadcastShapes(opName, ...inputs.map((t) => t.shape));
   const backend = inputs[0]!.storage.backend;
@@ -100,7 +100,7 @@ function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op)
 }
 
 /** Converts a scalar operand to a tensor and promotes both operands to a common dtype. */
-function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new Error(`${opName}: expected at least one tensor operand, got ${typeof a} and ${typeof b}`);
   }
@@ -114,7 +114,7 @@ function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, 
     return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
   }
   checkSameDevice(opName, [a, b]);
-  const dt = promoteTypes(a.dtype, b.dtype);
+  const dt = resultType(a, b); // torch.result_type: a 0-d tensor does not widen within a category
   return [a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt), dt];
 }
 
@@ -155,8 +155,11 @@ function unaryOp(opcode: UnaryOp, grad: UnaryGrad): (x: Tensor) => Tensor {
 
 const mapUnary = (op: UnaryOp, x: Tensor) => mapK(op, [x], x.dtype);
 
-/** y = −x;  ∂y/∂x = −1 */
-export const neg = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype === 'bool' ? 'int32' : x.dtype));
+/** y = −x;  ∂y/∂x = −1. A bool tensor is refused, as PyTorch does (invert a mask with logicalNot). */
+export const neg = (x: Tensor): Tensor => {
+  if (x.dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; to invert a mask use logicalNot()');
+  return isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype);
+};
 const negF = unaryOp('neg', (_x, _y, g) => neg(g));
 /** y = eˣ;  ∂y/∂x = y */
 export const exp = unaryOp('exp', (_x, y, g) => mul(g, y));
@@ -250,25 +253,29 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 // ---- binary elementwise ------------------------------------------------------------------------
 
-function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, outDtype?: (dt: DType) => DType) {
+/** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
+function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
   const def = defineOp<undefined>(opcode, backward);
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
-    const odt = outDtype ? outDtype(dt) : dt;
+    if (dt === 'bool' && onBool) return onBool(x, y);
+    const odt = dt;
     const out = mapK(opcode, [x, y], odt);
     return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
   };
 }
 
-/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 */
-export const add = binaryOp('add', (_c, g) => [g, g], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1 */
-export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], (dt) => (dt === 'bool' ? 'int32' : dt));
-/** y = a·b;  ∂y/∂a = b, ∂y/∂b = a */
+/** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1. bool + bool is bool (a ∨ b), as PyTorch. */
+export const add = binaryOp('add', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
+/** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1. bool − bool is refused, as PyTorch. */
+export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
+  throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor() (or logicalNot() to invert a mask)');
+});
+/** y = a·b (int32 × int32 wraps modulo 2³² like C's int32);  ∂y/∂a = b, ∂y/∂b = a. bool × bool is bool (a ∧ b). */
 export const mul = binaryOp('mul', (c, g) => [
   c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
-], (dt) => (dt === 'bool' ? 'int32' : dt));
+], (x, y) => logicalAnd(x, y));
 /** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
 const divF = binaryOp('div', (c, g) => [
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
@@ -345,7 +352,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const aT = a instanceof Tensor ? a : null;
   const bT = b instanceof Tensor ? b : null;
   let dt: DType;
-  if (aT && bT) dt = promoteTypes(aT.dtype, bT.dtype);
+  if (aT && bT) dt = resultType(aT, bT);
   else if (aT) dt = promoteWithScalar(aT.dtype, b as number);
   else if (bT) dt = promoteWithScalar(bT.dtype, a as number);
   else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
@@ -370,12 +377,12 @@ composite('maskedFill');
 
 // ---- reductions --------------------------------------------------------------------------------
 
-function reducedShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
+export function reducedShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
   return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
 }
 
 /** g of a reduction, reshaped to keepdim layout and broadcast back over the input's shape. */
-function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
+export function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
   return expand(reshape(g, reducedShape(inShape, dims, true)), inShape);
 }
 
@@ -936,14 +943,14 @@ composite('stack');
 
 // ---- indexing --------------------------------------------------------------------------------
 
-function checkIndex(op: string, index: Tensor): void {
+export function checkIndex(op: string, index: Tensor): void {
   if (!(index instanceof Tensor) || index.dtype !== 'int32') {
     throw new Error(`${op}: index must be an int32 tensor, got ${index instanceof Tensor ? `dtype ${index.dtype}` : typeof index}`);
   }
 }
 
 /** Zeros of `like`'s shape with g scattered-added at `index` along `dim`. */
-function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor): Tensor {
+export function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor): Tensor {
   const out = zerosOn(shape, g.dtype, g.device);
   out.storage.backend.scatterAdd(out, dim, index, g);
   return out;
@@ -1176,6 +1183,7 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
   const shape = broadcastShapes(opName, x.shape, s.shape);
   if (!shapesEqual(shape, x.shape)) throw new Error(`${opName}: source of shape ${fmtShape(s.shape)} does not broadcast to the destination's shape ${fmtShape(x.shape)}`);
   x.storage.backend.copy(x, broadcastView(s, x.shape));
+  bumpVersion(x.storage); // every view of x sees the write; backward checks it (version.ts)
 }
 
 // ---- creation helper used by backward passes ----------------------------------------------------
@@ -1183,3 +1191,8 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
 export function zerosOn(shape: Shape, dtype: DType, device = getDefaultDevice()): Tensor {
   return Tensor.fromStorage(getBackend(device).full(numel(shape), dtype, 0), shape);
 }
+
+opcodeForward.run = (opcode, name, x) => {
+  checkFloat(name, x);
+  return mapK(opcode, [x], x.dtype, name);
+};

@@ -47,6 +47,22 @@ export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+/** bool < integer < floating: the categories of PyTorch's type promotion. */
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+
+/**
+ * The dtype of an op on two tensors, as torch.result_type: a 0-d tensor takes part like a
+ * scalar — it cannot widen a dimensioned tensor's dtype within the same category
+ * (float32 tensor ∘ 0-d float64 tensor → float32), but a higher category wins
+ * (int32 tensor ∘ 0-d float64 tensor → float64). Two dimensioned (or two 0-d) tensors promote
+ * with `promoteTypes`.
+ */
+export function resultType(a: { dtype: DType; ndim: number }, b: { dtype: DType; ndim: number }): DType {
+  if ((a.ndim === 0) === (b.ndim === 0)) return promoteTypes(a.dtype, b.dtype);
+  const [dim, zero] = a.ndim > 0 ? [a, b] : [b, a];
+  return CATEGORY[zero.dtype] > CATEGORY[dim.dtype] ? zero.dtype : dim.dtype;
+}
+
 /**
  * The dtype of `tensor ∘ scalar`: a Python-style scalar never widens a tensor's float dtype,
  * but a non-integer scalar makes an integer/bool tensor float32 (torch semantics).

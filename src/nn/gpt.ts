@@ -91,6 +91,65 @@ export class GPTConfig {
     }
     if (typeof this.bias !== 'boolean') throw new Error(`GPTConfig: bias must be a boolean, got ${String(this.bias)}`);
   }
+
+  /**
+   * Reads a HuggingFace GPT-2 `config.json` (`n_positions`, `n_embd`, `n_layer`, `n_head`,
+   * `vocab_size`, `resid_pdrop`, …) or a nanoGPT / train-gpt one (`block_size`, `dropout`,
+   * `bias`). GPT-2 settings this GPT cannot reproduce are errors naming the key:
+   * `activation_function` other than the tanh GELU (`gelu_new`, `gelu_pytorch_tanh`), `n_inner`
+   * other than 4·n_embd, `layer_norm_epsilon` other than 1e-5. GPT-2's three dropouts
+   * (`resid_pdrop`, `embd_pdrop`, `attn_pdrop`) become the one `dropout`: `resid_pdrop` (they only
+   * matter for training).
+   * @example
+   * const c = GPTConfig.fromJSON({ model_type: 'gpt2', vocab_size: 65, n_positions: 64, n_embd: 32, n_layer: 2, n_head: 4 });
+   * c.blockSize; // 64
+   */
+  static fromJSON(j: Record<string, unknown>): GPTConfig {
+    if (j === null || typeof j !== 'object') throw new Error(`GPTConfig.fromJSON: expected a config object, got ${String(j)}`);
+    const num = (k: string): number | undefined => {
+      const v = j[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number') throw new Error(`GPTConfig.fromJSON: "${k}" must be a number, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const nEmbd = num('n_embd');
+    const act = j.activation_function;
+    if (act !== undefined && act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
+      throw new Error(`GPTConfig.fromJSON: "activation_function" '${String(act)}' is not supported (this GPT uses the tanh GELU: gelu_new or gelu_pytorch_tanh)`);
+    }
+    const nInner = num('n_inner');
+    if (nInner !== undefined && nEmbd !== undefined && nInner !== MLP_EXPANSION * nEmbd) {
+      throw new Error(`GPTConfig.fromJSON: "n_inner" ${nInner} is not supported (the MLP is 4·n_embd = ${MLP_EXPANSION * nEmbd} wide)`);
+    }
+    const eps = num('layer_norm_epsilon');
+    if (eps !== undefined && eps !== LN_EPS) throw new Error(`GPTConfig.fromJSON: "layer_norm_epsilon" ${eps} is not supported (this GPT uses ${LN_EPS})`);
+    if (j.tie_word_embeddings === false) throw new Error('GPTConfig.fromJSON: "tie_word_embeddings": false is not supported (lm_head is tied to wte)');
+    const opts: Partial<Pick<GPTConfig, 'vocabSize' | 'blockSize' | 'nLayer' | 'nHead' | 'nEmbd' | 'dropout' | 'bias'>> = {
+      vocabSize: num('vocab_size'), blockSize: num('n_positions') ?? num('block_size') ?? num('n_ctx'),
+      nLayer: num('n_layer'), nHead: num('n_head'), nEmbd, dropout: num('resid_pdrop') ?? num('dropout'),
+    };
+    if (j.bias !== undefined) {
+      if (typeof j.bias !== 'boolean') throw new Error(`GPTConfig.fromJSON: "bias" must be a boolean, got ${JSON.stringify(j.bias)}`);
+      opts.bias = j.bias;
+    }
+    return new GPTConfig(opts);
+  }
+
+  /**
+   * A HuggingFace GPT-2 `config.json` object (`GPT2LMHeadModel`, loads with
+   * `GPT2Config.from_pretrained`); `bias` is kept as an extra key.
+   * @example
+   * JSON.stringify(new GPTConfig({ vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32 }).toJSON());
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
+      vocab_size: this.vocabSize, n_positions: this.blockSize, n_ctx: this.blockSize, n_embd: this.nEmbd, n_layer: this.nLayer,
+      n_head: this.nHead, n_inner: null, activation_function: 'gelu_new', resid_pdrop: this.dropout, embd_pdrop: this.dropout,
+      attn_pdrop: this.dropout, layer_norm_epsilon: LN_EPS, initializer_range: INIT_STD, tie_word_embeddings: true,
+      bos_token_id: null, eos_token_id: null, bias: this.bias, // no GPT-2 BPE ids in a character vocabulary
+    };
+  }
 }
 
 export interface GPTOptions {
@@ -170,7 +229,8 @@ export class CausalSelfAttention extends Module {
     this.nEmbd = C;
   }
 
-  forward(x: Tensor, cache: LayerKV | null = null): Tensor {
+  /** With `attentions`, this layer's probabilities (B, nHead, T, P+T) are pushed onto it (outputAttentions). */
+  forward(x: Tensor, cache: LayerKV | null = null, attentions?: Tensor[]): Tensor {
     if (x.ndim !== 3 || x.shape[2] !== this.nEmbd) {
       throw new Error(`CausalSelfAttention: input must be (B, T, nEmbd = ${this.nEmbd}), got ${fmtShape(x.shape)}`);
     }
@@ -192,17 +252,24 @@ export class CausalSelfAttention extends Module {
       cache.v = vh;
     }
     const sdpaOpts = { dropoutP: this.attn_dropout.p, training: this.training };
+    // outputAttentions: the path that materialises the probabilities (attentionWithWeights)
+    const sdpa = (o: Parameters<typeof F.scaledDotProductAttention>[3]): Tensor => {
+      if (!attentions) return F.scaledDotProductAttention(qh, kh, vh, o);
+      const r = F.attentionWithWeights(qh, kh, vh, o);
+      attentions.push(r.weights); // (B, nh, T, P+T)
+      return r.output;
+    };
     let y: Tensor;
     if (past === 0) {
-      y = F.scaledDotProductAttention(qh, kh, vh, { ...sdpaOpts, isCausal: true }); // (B, nh, T, hs)
+      y = sdpa({ ...sdpaOpts, isCausal: true }); // (B, nh, T, hs)
     } else if (T === 1) {
       // the one new query is the last position: every cached key is in its past, no mask needed
-      y = F.scaledDotProductAttention(qh, kh, vh, sdpaOpts); // (B, nh, 1, hs)
+      y = sdpa(sdpaOpts); // (B, nh, 1, hs)
     } else {
       // query i sits at absolute position P + i and may see keys j ≤ P + i: a (T, P+T) keep-mask
       const qi = unsqueeze(arange(past, past + T, 1, { dtype: 'int32', device: x.device }), 1); // (T, 1)
       const kj = unsqueeze(arange(0, past + T, 1, { dtype: 'int32', device: x.device }), 0); // (1, P+T)
-      y = F.scaledDotProductAttention(qh, kh, vh, { ...sdpaOpts, attnMask: ge(qi, kj) }); // (B, nh, T, hs)
+      y = sdpa({ ...sdpaOpts, attnMask: ge(qi, kj) }); // (B, nh, T, hs)
     }
     const merged = y.transpose(1, 2).reshape([B, T, C]); // (B, nh, T, hs) → (B, T, nh, hs) → (B, T, C): heads side by side
     return this.resid_dropout.forward(this.c_proj.forward(merged));
@@ -259,8 +326,8 @@ export class Block extends Module {
     this.ln_2 = new LayerNorm(config.nEmbd, { ...opts, eps: LN_EPS, bias: config.bias });
     this.mlp = new MLP(config, opts);
   }
-  forward(x: Tensor, cache: LayerKV | null = null): Tensor {
-    x = x.add(this.attn.forward(this.ln_1.forward(x), cache));
+  forward(x: Tensor, cache: LayerKV | null = null, attentions?: Tensor[]): Tensor {
+    x = x.add(this.attn.forward(this.ln_1.forward(x), cache, attentions));
     return x.add(this.mlp.forward(this.ln_2.forward(x)));
   }
 }
@@ -287,6 +354,8 @@ export interface GPTOutput {
   logits: Tensor;
   /** Mean cross-entropy over the targets that are not −100, when targets are given. */
   loss?: Tensor;
+  /** With `outputAttentions`: per layer, the causal attention probabilities (B, nHead, T, P+T). */
+  attentions?: Tensor[];
 }
 
 export interface GenerateOptions {
@@ -354,12 +423,15 @@ export class GPT extends Module {
   /**
    * Logits for every position, and the mean cross-entropy against `targets` (ignoreIndex −100).
    * With `kvCache`, idx continues the cached positions (position ids start at the cache length)
-   * and the new keys/values are appended to it.
+   * and the new keys/values are appended to it. With `outputAttentions`, `attentions` holds each
+   * layer's attention probabilities (B, nHead, T, P+T): rows sum to 1, future keys get 0.
    */
-  forward(idx: Tensor, targets?: Tensor | null, opts: { kvCache?: KVCache | null } = {}): GPTOutput {
-    const x = this.hidden(idx, opts.kvCache ?? null);
+  forward(idx: Tensor, targets?: Tensor | null, opts: { kvCache?: KVCache | null; outputAttentions?: boolean } = {}): GPTOutput {
+    const attentions: Tensor[] | undefined = opts.outputAttentions ? [] : undefined;
+    const x = this.hidden(idx, opts.kvCache ?? null, attentions);
     const logits = this.lm_head.forward(x); // (B, T, V)
     const out: GPTOutput = { logits };
+    if (attentions) out.attentions = attentions;
     if (targets) {
       if (!(targets instanceof Tensor) || targets.dtype !== 'int32' || targets.ndim !== 2 || targets.shape[0] !== idx.shape[0] || targets.shape[1] !== idx.shape[1]) {
         throw new Error(`GPT: targets must be an int32 tensor of idx's shape ${fmtShape(idx.shape)} (B, T), got ${targets instanceof Tensor ? `${targets.dtype} ${fmtShape(targets.shape)}` : typeof targets}`);
@@ -371,7 +443,7 @@ export class GPT extends Module {
   }
 
   /** The final hidden states ln_f(h), (B, T, nEmbd). */
-  private hidden(idx: Tensor, cache: KVCache | null): Tensor {
+  private hidden(idx: Tensor, cache: KVCache | null, attentions?: Tensor[]): Tensor {
     if (!(idx instanceof Tensor) || idx.dtype !== 'int32' || idx.ndim !== 2) {
       throw new Error(`GPT: idx must be an int32 tensor of shape (B, T), got ${idx instanceof Tensor ? `${idx.dtype} ${fmtShape(idx.shape)}` : typeof idx}`);
     }
@@ -391,7 +463,7 @@ export class GPT extends Module {
     const tok = this.transformer.wte.forward(idx); // (B, T, C)
     let x = this.transformer.drop.forward(tok.add(this.transformer.wpe.forward(pos))); // (B, T, C) + (T, C)
     let i = 0;
-    for (const block of this.transformer.h) x = block.forward(x, cache ? cache.layers[i++]! : null);
+    for (const block of this.transformer.h) x = block.forward(x, cache ? cache.layers[i++]! : null, attentions);
     return this.transformer.ln_f.forward(x);
   }
 
@@ -469,6 +541,25 @@ export class GPT extends Module {
     }
     if (!fixed['lm_head.weight'] && fixed['transformer.wte.weight']) fixed['lm_head.weight'] = fixed['transformer.wte.weight'];
     return this.loadStateDict(fixed);
+  }
+
+  /**
+   * The state dict in HuggingFace `GPT2LMHeadModel` layout, the inverse of `loadPretrained`:
+   * the four Conv1D weights (`attn.c_attn`, the square `attn.c_proj`, `mlp.c_fc`, `mlp.c_proj`)
+   * transposed to GPT-2's (in, out), and the tied `lm_head.weight` left out (as
+   * `save_pretrained` does). Throws for a model without biases (GPT-2 always has them).
+   * @example
+   * saveSafetensors(gpt.hfStateDict(), 'out/model.safetensors'); // GPT2LMHeadModel.from_pretrained loads it
+   */
+  hfStateDict(): StateDict {
+    if (!this.config.bias) throw new Error('GPT.hfStateDict: a model with bias: false has no GPT-2 equivalent (GPT-2 always has biases)');
+    const conv1d = /\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
+    const out: StateDict = {};
+    for (const [k, t] of Object.entries(this.stateDict())) {
+      if (k === 'lm_head.weight') continue; // tied to transformer.wte.weight
+      out[k] = conv1d.test(k) ? t.transpose(0, 1).contiguous() : t; // (out, in) → (in, out)
+    }
+    return out;
   }
 }
 

@@ -17,8 +17,10 @@
  * Departures from nanoGPT, written down: the cosine decays to 0 (nanoGPT: to lr/10), and the
  * validation loss is estimated on a few batches only (nanoGPT: 200) so that small runs are fast.
  *
- * A saved model is a folder: `config.json` (nanoGPT's model_args, snake_case, plus the
- * character list `chars`, id = index) and `model.safetensors` (nanoGPT parameter names).
+ * A saved model is a folder: `config.json` (a HuggingFace GPT-2 config plus the character list
+ * `chars`, id = index) and `model.safetensors` (GPT-2 names and Conv1D layout), which loads in
+ * transformers' `GPT2LMHeadModel`; folders of earlier versions (model_type "char-gpt",
+ * nanoGPT layout) still load.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,12 +160,20 @@ export class CharGPT {
     };
   }
 
-  /** The files of a saved model: `config.json` and `model.safetensors`. */
+  /**
+   * The files of a saved model, `config.json` and `model.safetensors`, in HuggingFace GPT-2
+   * layout (a GPT-2 config plus the character list `chars`; Conv1D weights transposed, see
+   * `GPT.hfStateDict`), so the folder loads with transformers' `GPT2LMHeadModel.from_pretrained`
+   * and with `GPT.loadPretrained`. A model without biases keeps the nanoGPT layout (`toJSON()`),
+   * which GPT-2 cannot hold.
+   */
   files(): Record<string, string | Uint8Array> {
-    return { 'config.json': json(this.toJSON()), 'model.safetensors': safetensorsBytes(this.model.stateDict(), { format: 'pt' }) };
+    return this.model.config.bias
+      ? { 'config.json': json({ ...this.model.config.toJSON(), chars: [...this.vocab.chars] }), 'model.safetensors': safetensorsBytes(this.model.hfStateDict(), { format: 'pt' }) }
+      : { 'config.json': json(this.toJSON()), 'model.safetensors': safetensorsBytes(this.model.stateDict(), { format: 'pt' }) };
   }
 
-  /** Writes `config.json` and `model.safetensors` into `dir`, atomically (train/output.ts); returns the paths. */
+  /** Writes `files()` into `dir`, atomically with a manifest (train/output.ts); returns the paths. */
   save(dir: string): string[] {
     const out = OutputFolder.open(dir, { command: 'CharGPT.save' });
     try {
@@ -189,15 +199,25 @@ export class CharGPT {
     } catch (e) {
       throw new CharGPTError(`${cfgPath}: invalid JSON (${(e as Error).message})`);
     }
-    if (j.model_type !== 'char-gpt' || !Array.isArray(j.chars)) {
-      throw new CharGPTError(`${cfgPath}: not a character-level GPT config (expected model_type "char-gpt" and a "chars" list)`);
+    const modelType = (j as { model_type?: unknown }).model_type;
+    if ((modelType !== 'char-gpt' && modelType !== 'gpt2') || !Array.isArray(j.chars)) {
+      throw new CharGPTError(`${cfgPath}: not a character-level GPT config (expected model_type "gpt2" or "char-gpt" and a "chars" list)`);
     }
     const vocab = new CharVocab(j.chars);
-    const config = new GPTConfig({ vocabSize: vocab.size, blockSize: j.block_size, nLayer: j.n_layer, nHead: j.n_head, nEmbd: j.n_embd, dropout: j.dropout, bias: j.bias });
+    let config: GPTConfig;
+    try {
+      config = GPTConfig.fromJSON(j as unknown as Record<string, unknown>);
+    } catch (e) {
+      throw new CharGPTError(`${cfgPath}: ${(e as Error).message}`);
+    }
     const model = new GPT(config);
     const sd = loadSafetensors(wPath);
-    if (!sd['lm_head.weight'] && sd['transformer.wte.weight']) sd['lm_head.weight'] = sd['transformer.wte.weight']; // tied, may be stored once
-    model.loadStateDict(sd);
+    if (modelType === 'gpt2') {
+      model.loadPretrained(sd); // HF GPT-2 layout: Conv1D weights (in, out)
+    } else {
+      if (!sd['lm_head.weight'] && sd['transformer.wte.weight']) sd['lm_head.weight'] = sd['transformer.wte.weight']; // tied, may be stored once
+      model.loadStateDict(sd); // nanoGPT layout (earlier versions, or bias: false)
+    }
     return new CharGPT(model.eval(), vocab);
   }
 }

@@ -11,13 +11,16 @@ import { AdamW, getCosineScheduleWithWarmup, getLinearScheduleWithWarmup } from 
 import type { LRScheduler } from '../optim/lr-scheduler.js';
 import type { RunOptions } from './run.js';
 
-/** Parameter groups for AdamW: decay on weight matrices and embeddings, none on biases and LayerNorm. */
+/**
+ * Parameter groups for AdamW: decay on weight matrices and embeddings, none on biases and LayerNorm.
+ * Frozen parameters (requiresGrad false: PEFT, `freeze`) are left out, so the optimizer keeps no state for them.
+ */
 export function decayGroups(model: Module, weightDecay: number): { params: Parameter[]; weightDecay: number }[] {
   const noDecay = new Set<Parameter>();
   for (const [, m] of model.namedModules()) if (m instanceof LayerNorm) for (const p of m.parameters()) noDecay.add(p);
   const decay: Parameter[] = [];
   const rest: Parameter[] = [];
-  for (const [name, p] of model.namedParameters()) (noDecay.has(p) || name.endsWith('.bias') ? rest : decay).push(p);
+  for (const [name, p] of model.namedParameters()) if (p.requiresGrad) (noDecay.has(p) || name.endsWith('.bias') ? rest : decay).push(p);
   return [{ params: decay, weightDecay }, { params: rest, weightDecay: 0 }];
 }
 

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { F, nn, noGrad, tensor, type Tensor } from '../../src/index.js';
+import { F, nn, noGrad, tensor, where, type Tensor } from '../../src/index.js';
 import { expectClose, fixtureTensor, loadFixture, type FixtureTensor } from '../helpers.js';
 
 interface Case {
@@ -154,5 +154,67 @@ describe('edge points: the same rules in float32 and on the composite paths', ()
     expect(Number.isNaN(y.item())).toBe(true);
     y.backward();
     expect(Array.from(x.grad!.toTypedArray())).toEqual([0, 1, 0]);
+  });
+});
+
+// ---- type promotion (item 8): result dtypes and values against PyTorch's -----------------------
+
+interface DtypeCase { name: string; dtype?: string; value?: FixtureTensor; error?: string }
+
+const b = () => tensor([true, false, true]);
+const c2 = () => tensor([true, true, false]);
+const i32 = (...v: number[]) => tensor(v, { dtype: 'int32' });
+const f32 = (...v: number[]) => tensor(v, { dtype: 'float32' });
+const f64 = (...v: number[]) => tensor(v, { dtype: 'float64' });
+const scalar = (v: number, dtype: 'float32' | 'float64' | 'int32') => tensor(v, { dtype });
+
+const DTYPE_FNS: Record<string, () => Tensor> = {
+  bool_add_bool: () => b().add(c2()),
+  bool_mul_bool: () => b().mul(c2()),
+  bool_add_true: () => b().add(true),
+  bool_sub_bool: () => b().sub(c2()),
+  bool_add_int_scalar: () => b().add(2),
+  f32_add_0d_f64: () => f32(1.5, 2).add(scalar(0.1, 'float64')),
+  i32_add_0d_f64: () => i32(1, 2).add(scalar(0.5, 'float64')),
+  bool_add_0d_i32: () => b().add(scalar(3, 'int32')),
+  '0d_f32_add_0d_f64': () => scalar(1, 'float32').add(scalar(2, 'float64')),
+  where_f32_0d_f64: () => where(b(), f32(1, 2, 3), scalar(9, 'float64')),
+  i32_mul_wraps: () => i32(2 ** 30, 123456789, -(2 ** 31), 46341).mul(i32(3, 987654321, -1, 46341)),
+  i32_add_wraps: () => i32(2 ** 31 - 1, -(2 ** 31)).add(i32(1, -1)),
+  logical_not_nan: () => f64(NaN, 0, -0, 2).logicalNot(),
+  logical_and_nan: () => f64(NaN, NaN, 0).logicalAnd(f64(1, 0, NaN)),
+  logical_or_nan: () => f64(NaN, 0, 0).logicalOr(f64(0, 0, NaN)),
+  logical_xor_nan: () => f64(NaN, NaN, 0).logicalXor(f64(1, 0, 0)),
+  pow_i32_negative: () => i32(2, 3).pow(-1),
+  pow_i32_2: () => i32(2, -3).pow(2),
+  neg_bool: () => b().neg(),
+  sum_i32_wraps: () => i32(2 ** 31 - 1, 1).sum(),
+};
+
+/** PyTorch's int64 is int32 here (no int64 dtype: docs/ARCHITECTURE.md, departures). */
+const OUR_DTYPE: Record<string, string> = { int64: 'int32' };
+
+describe('type promotion vs PyTorch (edges.json dtype_cases)', () => {
+  const { dtype_cases: dcases } = loadFixture<{ dtype_cases: DtypeCase[] }>('golden/edges.json');
+  it('has a function for every case', () => {
+    expect(dcases.map((c) => c.name).sort()).toEqual(Object.keys(DTYPE_FNS).sort());
+  });
+  for (const c of dcases) {
+    it(c.error ? `${c.name} throws (${c.error.slice(0, 40)}…)` : `${c.name} → ${c.dtype}`, () => {
+      const fn = DTYPE_FNS[c.name]!;
+      if (c.error) {
+        expect(fn).toThrow(/not (supported|allowed)/);
+        return;
+      }
+      const y = fn();
+      expect(y.dtype).toBe(OUR_DTYPE[c.dtype!] ?? c.dtype);
+      expectClose(y.to('float64'), fixtureTensor(c.value!), { rtol: 0, atol: 0, what: c.name });
+    });
+  }
+  it('sum/mean/amax/amin/var/std(x, []) reduce every dim, as torch', () => {
+    const x = tensor([[1, -2, 3.5], [0.25, 4, -1]], { dtype: 'float64' });
+    for (const m of ['sum', 'mean', 'amax', 'amin'] as const) expect(x[m]([]).item()).toBe(x[m]().item());
+    expect(x.var([]).item()).toBe(x.var().item());
+    expect(x.std([]).item()).toBe(x.std().item());
   });
 });

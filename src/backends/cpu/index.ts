@@ -62,7 +62,11 @@ function rowKernel(op: MapOp, outDtype: DType, inDtypes: readonly DType[]): RowK
   const arity = mapOpArity(op);
   const names = ['a', 'b', 'c'].slice(0, arity);
   const f32 = outDtype === 'float32' && inDtypes.every((d) => d === 'float32' || !isFloatingDType(d));
-  const expr = mapOpExpr(op).replace(/\bMath\.exp\(/g, 'exp(');
+  // int32 × int32 wraps modulo 2³² (C's int32, PyTorch's): Math.imul, not the double product,
+  // which loses the low bits past 2⁵³ before the store wraps it
+  const expr = op === 'mul' && outDtype === 'int32' && inDtypes.every((d) => d === 'int32')
+    ? 'Math.imul(a, b)'
+    : mapOpExpr(op).replace(/\bMath\.exp\(/g, 'exp(');
   const decl = names.map((_v, j) => `const d${j} = ins[${j}], o${j} = offs[${j + 1}], s${j} = strides[${j + 1}];`).join('\n');
   const unit = ['os === 1', ...names.map((_v, j) => `s${j} === 1`)].join(' && ');
   const readsUnit = names.map((v, j) => `const ${v} = d${j}[o${j} + i];`).join(' ');

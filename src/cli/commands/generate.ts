@@ -27,11 +27,14 @@ export async function runGenerate(o: ParsedOptions): Promise<number> {
   if (unknown.length) {
     throw new UsageError(`--prompt: ${unknown.map((c) => JSON.stringify(c)).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the model's vocabulary of ${gpt.vocab.size} characters`);
   }
+  const t0 = performance.now();
   const text = gpt.sample(prompt, {
     maxNewTokens: o.maxNewTokens as number, temperature: o.temperature as number,
     topK: (o.topK as number | undefined) ?? null, seed: (o.seed as number | undefined) ?? 0,
   });
+  const secs = (performance.now() - t0) / 1000;
   console.log(text);
+  console.error(`${o.maxNewTokens} tokens in ${secs.toFixed(2)} s: ${((o.maxNewTokens as number) / Math.max(secs, 1e-9)).toFixed(1)} tokens/s`);
   return 0;
 }
 

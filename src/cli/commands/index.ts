@@ -12,9 +12,11 @@ import { trainClassifierCommand } from './train-classifier.js';
 import { pretrainMlmCommand } from './pretrain-mlm.js';
 import { trainGptCommand } from './train-gpt.js';
 import { generateCommand } from './generate.js';
+import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 
 export type { Command } from '../util.js';
 
 export const COMMANDS: Command[] = [
-  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand,
+  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand, predictCommand, serveCommand,
 ];

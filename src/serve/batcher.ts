@@ -1,0 +1,200 @@
+/**
+ * Dynamic batching for encoder models (the scheme of TorchServe's and Triton's dynamic
+ * batchers): requests that arrive within `maxWaitMs` of the oldest waiting one are run as one
+ * padded forward pass of up to `maxBatch` texts. One batch runs at a time (the model's worker
+ * is single-threaded), and while it runs the next batch fills up, so under load batches grow
+ * on their own and the wait is only paid when the server is idle.
+ *
+ * A dispatched batch is sorted by length and cut into sub-batches that minimise the padded
+ * work: with lengths sorted ascending, the cost of a sub-batch is c + |group|·max length (c,
+ * the fixed cost of a forward pass, in tokens), and a dynamic programme over the cut points
+ * finds the cheapest split (O(n²), n ≤ maxBatch).
+ *
+ * The queue is bounded (`maxQueue` texts): `submit` throws a QueueFullError beyond it, which
+ * the server answers with 429 and Retry-After. A job can be cancelled (its client went away, its
+ * deadline passed) while it waits: it is dropped at dispatch. A job already in a running batch
+ * finishes, and its result is discarded.
+ */
+
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+}
+
+/** One text waiting for the model. */
+export interface Job<I, R> {
+  /** What the worker needs. */
+  item: I;
+  /** Its length in tokens (sorting and padding cost). */
+  length: number;
+  enqueuedAt: number;
+  cancelled: boolean;
+  resolve(r: R): void;
+  reject(e: Error): void;
+}
+
+export interface BatcherOptions<I, R> {
+  /** Most texts in one dispatch (default 32). 1 = one at a time. */
+  maxBatch?: number;
+  /** How long the oldest waiting text may wait for others (default 5 ms). */
+  maxWaitMs?: number;
+  /** Most texts waiting (default 1024). */
+  maxQueue?: number;
+  /** Fixed cost of a forward pass in tokens, for the sub-batch split (default 64). */
+  callCostTokens?: number;
+  /** Runs the sub-batches of one dispatch in order; resolves with one result (or Error) per item. */
+  run: (groups: I[][]) => Promise<(R | Error)[][]>;
+  /** Called after each dispatch with its size and sub-batch sizes. */
+  onBatch?: (info: { size: number; groups: number[]; ms: number; queueWaitMs: number[] }) => void;
+}
+
+/**
+ * Cuts lengths sorted ascending into contiguous groups minimising Σ (c + |g|·max(g)).
+ * Returns the group sizes.
+ */
+export function splitByLength(sorted: number[], c: number): number[] {
+  const n = sorted.length;
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const cut = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    for (let i = 0; i < j; i++) {
+      const cost = best[i]! + c + (j - i) * sorted[j - 1]!; // group sorted[i..j-1]; its max is the last
+      if (cost < best[j]!) {
+        best[j] = cost;
+        cut[j] = i;
+      }
+    }
+  }
+  const sizes: number[] = [];
+  for (let j = n; j > 0; j = cut[j]!) sizes.unshift(j - cut[j]!);
+  return sizes;
+}
+
+export class DynamicBatcher<I, R> {
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+  readonly maxQueue: number;
+  private readonly c: number;
+  private queue: Job<I, R>[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: BatcherOptions<I, R>) {
+    const int = (name: string, v: number | undefined, d: number, min: number) => {
+      const x = v ?? d;
+      if (!Number.isInteger(x) || x < min) throw new Error(`DynamicBatcher: ${name} must be an integer ≥ ${min}, got ${v}`);
+      return x;
+    };
+    this.maxBatch = int('maxBatch', opts.maxBatch, 32, 1);
+    this.maxQueue = int('maxQueue', opts.maxQueue, 1024, 1);
+    this.c = int('callCostTokens', opts.callCostTokens, 64, 0);
+    this.maxWaitMs = opts.maxWaitMs ?? 5;
+    if (!(this.maxWaitMs >= 0) || !Number.isFinite(this.maxWaitMs)) throw new Error(`DynamicBatcher: maxWaitMs must be a finite number ≥ 0, got ${opts.maxWaitMs}`);
+  }
+
+  /** Texts waiting (cancelled ones excluded). */
+  get depth(): number {
+    return this.queue.reduce((n, j) => n + (j.cancelled ? 0 : 1), 0);
+  }
+
+  /** True while a batch is running. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Room left in the queue. */
+  get free(): number {
+    return this.maxQueue - this.depth;
+  }
+
+  /**
+   * Queues the items of one request (all or none); each promise settles with its result. Throws a
+   * QueueFullError when they do not fit.
+   */
+  submit(items: { item: I; length: number }[]): { jobs: Job<I, R>[]; results: Promise<R>[] } {
+    if (items.length > this.free) {
+      this.compact();
+      if (items.length > this.free) throw new QueueFullError(`the queue is full (${this.depth} of ${this.maxQueue} texts waiting)`);
+    }
+    const now = performance.now();
+    const jobs: Job<I, R>[] = [];
+    const results = items.map(({ item, length }) => new Promise<R>((resolve, reject) => {
+      jobs.push({ item, length, enqueuedAt: now, cancelled: false, resolve, reject });
+    }));
+    this.queue.push(...jobs);
+    this.schedule();
+    return { jobs, results };
+  }
+
+  /** Drops jobs that have not run yet (their promises reject with `reason`). */
+  cancel(jobs: Job<I, R>[], reason: Error): void {
+    for (const j of jobs) {
+      if (j.cancelled) continue;
+      j.cancelled = true;
+      j.reject(reason);
+    }
+  }
+
+  /** Resolves when the queue is empty and no batch runs. */
+  idle(): Promise<void> {
+    if (!this.running && this.depth === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private compact(): void {
+    this.queue = this.queue.filter((j) => !j.cancelled);
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    this.compact();
+    if (this.queue.length === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+      return;
+    }
+    const waited = performance.now() - this.queue[0]!.enqueuedAt;
+    if (this.queue.length >= this.maxBatch || waited >= this.maxWaitMs) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.dispatch();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, this.maxWaitMs - waited);
+    }
+  }
+
+  private async dispatch(): Promise<void> {
+    this.running = true;
+    const t0 = performance.now();
+    const batch = this.queue.splice(0, this.maxBatch); // FIFO: the oldest first
+    batch.sort((a, b) => a.length - b.length);
+    const sizes = splitByLength(batch.map((j) => j.length), this.c);
+    const groups: Job<I, R>[][] = [];
+    let at = 0;
+    for (const s of sizes) {
+      groups.push(batch.slice(at, at + s));
+      at += s;
+    }
+    try {
+      const results = await this.opts.run(groups.map((g) => g.map((j) => j.item)));
+      groups.forEach((g, gi) => g.forEach((j, k) => {
+        if (j.cancelled) return;
+        const r = results[gi]?.[k];
+        if (r instanceof Error) j.reject(r);
+        else if (r === undefined) j.reject(new Error('the worker returned no result for this text'));
+        else j.resolve(r);
+      }));
+    } catch (e) {
+      for (const j of batch) if (!j.cancelled) j.reject(e as Error);
+    } finally {
+      this.opts.onBatch?.({ size: batch.length, groups: sizes, ms: performance.now() - t0, queueWaitMs: batch.map((j) => t0 - j.enqueuedAt) });
+      this.running = false;
+      this.schedule();
+    }
+  }
+}

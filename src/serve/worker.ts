@@ -1,0 +1,59 @@
+/**
+ * The model's thread: loads the folder (`loadModelFolder`, the same seam as the pipelines) and
+ * runs the batches the server's batcher sends — one padded forward pass per sub-batch, then each
+ * text's post-processing — so that the HTTP event loop never waits on the model.
+ *
+ * Messages: in `{ type: 'run', id, groups: WorkItem[][] }`; out `{ type: 'ready', info }` once,
+ * then `{ type: 'result', id, results }` (one result or `{ error }` per item) or
+ * `{ type: 'error', id, error }` for a failed batch.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModelFolder } from '../pipelines/load.js';
+import { pipelineFor, type AnyPipeline } from '../pipelines/index.js';
+import type { EncodedText } from '../pipelines/encoder.js';
+
+export interface WorkItem {
+  enc: EncodedText;
+  params: Record<string, unknown>;
+}
+
+export interface WorkerInit {
+  dir: string;
+  task?: string;
+}
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('src/serve/worker.ts must run in a worker thread');
+  const init = workerData as WorkerInit;
+  let pipe: AnyPipeline;
+  try {
+    pipe = pipelineFor(loadModelFolder(init.dir, init.task ? { task: init.task } : {}));
+  } catch (e) {
+    port.postMessage({ type: 'fatal', error: (e as Error).message });
+    return;
+  }
+  port.postMessage({ type: 'ready', info: { task: pipe.task } });
+  port.on('message', (msg: { type: 'run'; id: number; groups: WorkItem[][] }) => {
+    if (msg.type !== 'run') return;
+    try {
+      if (pipe.task === 'text-generation') throw new Error('the text-generation engine does not run in the encoder worker');
+      const p = pipe;
+      const results = msg.groups.map((g) => {
+        const logits = p.forward(g.map((w) => w.enc));
+        return g.map((w, k) => {
+          try {
+            return (p.postprocess as (e: EncodedText, l: Float32Array, q: object) => unknown)(w.enc, logits[k]!, w.params);
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        });
+      });
+      port.postMessage({ type: 'result', id: msg.id, results });
+    } catch (e) {
+      port.postMessage({ type: 'error', id: msg.id, error: (e as Error).message });
+    }
+  });
+}
+
+main();
