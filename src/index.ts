@@ -37,3 +37,12 @@ export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
 export * as peft from './peft/index.js';
+export {
+  pipeline, pipelineFor, loadModelFolder, PipelineError, InputError, InputTooLongError,
+  TokenClassificationPipeline, TextClassificationPipeline, FillMaskPipeline, TextGenerationPipeline,
+} from './pipelines/index.js';
+export type {
+  PipelineTask, PipelineOptions, LoadedModel, AggregationStrategy, TokenEntity, GroupedEntity, LabelScore, FillMaskCandidate,
+  GeneratedText, TextGenerationParams,
+} from './pipelines/index.js';
+export * as serve from './serve/index.js';
