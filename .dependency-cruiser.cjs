@@ -10,26 +10,14 @@
  * Type-only imports (`import type`) vanish at compile time, so they may point both ways within
  * a layer without forming a run-time cycle; they still count for the layer rules.
  */
-const TEMPORARY_CYCLE = '^src/(tensor/tensor|autograd/ops)\\.ts$';
-
 module.exports = {
   forbidden: [
     {
       name: 'no-circular',
       severity: 'error',
       comment: 'An import cycle: modules of a cycle see each other half-initialised depending on which is imported first.',
-      from: { pathNot: TEMPORARY_CYCLE },
+      from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
-    },
-    {
-      // TEMPORARY EXCEPTION (issue #12, item 2, engineer `toolkit`): tensor/tensor.ts ⇄
-      // autograd/ops.ts, which goes away when the Tensor methods are attached in tensor/methods.ts.
-      // Only that one pair is allowed: an edge from either of the two into any other cycle fails.
-      // Delete this rule and the pathNot above when tensor/methods.ts lands.
-      name: 'no-circular-besides-tensor-ops',
-      severity: 'error',
-      from: { path: TEMPORARY_CYCLE },
-      to: { circular: true, pathNot: TEMPORARY_CYCLE, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
       name: 'core-is-the-bottom',

@@ -24,6 +24,10 @@ export {
   transpose, expand, squeeze, unsqueeze, slice, narrow, select, split, chunk, contiguous, cat, stack, gather,
   indexSelect, embedding, dropout, OPS, COMPOSITES,
 } from './autograd/ops.js';
+export * from './autograd/ops/index.js';
+export { defineOp, defineComposite } from './autograd/define.js';
+export type { OpSpec, CompositeSpec, OpInfo, Op, Composite, ForwardContext, BackwardContext, BackwardFn } from './autograd/define.js';
+import './tensor/methods.js';
 export {
   registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, backendInfo, registerGpuBackend, preloadGpuJs,
   setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,

@@ -23,28 +23,27 @@ import {
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { COMPOSITES, OPS, opcodeForward } from './define.js';
 
-// ---- the registry --------------------------------------------------------------------------
+// ---- the registry (the op table lives in define.ts) ------------------------------------------
 
-export interface OpDef<A = unknown> {
+export { OPS, COMPOSITES } from './define.js';
+
+interface OpDef<A = unknown> {
   readonly name: string;
   readonly backward: BackwardFn<A>;
 }
 
-/** Every differentiable primitive, by name. */
-export const OPS = new Map<string, OpDef<any>>();
-/** Differentiable functions built from the primitives (their gradients come for free). */
-export const COMPOSITES = new Set<string>();
-
+/** Enters a primitive whose forward is written below (with `record`) in the op table. */
 function defineOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
-  if (OPS.has(name)) throw new Error(`op '${name}' defined twice`);
+  if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
   const op = { name, backward };
-  OPS.set(name, op);
+  OPS.set(name, { name, backward, forward: () => { throw new Error(`${name}: call the exported function`); } });
   return op;
 }
 
 function composite(...names: string[]): void {
-  for (const n of names) COMPOSITES.add(n);
+  for (const n of names) COMPOSITES.set(n, { name: n, forward: () => { throw new Error(`${n}: call the exported function`); } });
 }
 
 /** Attaches a graph node to `out` when recording and some input requires grad. */
@@ -57,13 +56,13 @@ function record<A>(op: OpDef<A>, inputs: Tensor[], out: Tensor, attrs: A, saved:
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function checkFloat(op: string, t: Tensor, arg = 'input'): void {
+export function checkFloat(op: string, t: Tensor, arg = 'input'): void {
   if (!isFloatingDType(t.dtype)) {
     throw new Error(`${op}: expected a floating-point ${arg} (float32 or float64), got dtype ${t.dtype}; convert it with .float() first`);
   }
 }
 
-function checkSameDevice(op: string, ts: Tensor[]): void {
+export function checkSameDevice(op: string, ts: Tensor[]): void {
   const d = ts[0]!.device;
   for (const t of ts) {
     if (t.device !== d) throw new Error(`${op}: expected all tensors on the same device, got '${d}' and '${t.device}'`);
@@ -79,7 +78,7 @@ export function scalarTensor(v: number | boolean, dtype: DType, device: string):
 }
 
 /** A view of t broadcast to `shape` (stride 0 along new and size-1 dims). */
-function broadcastView(t: Tensor, shape: Shape): View {
+export function broadcastView(t: Tensor, shape: Shape): View {
   if (shapesEqual(t.shape, shape)) return t;
   const lead = shape.length - t.ndim;
   const strides = shape.map((d, i) => {
@@ -91,7 +90,7 @@ function broadcastView(t: Tensor, shape: Shape): View {
 }
 
 /** Runs an elementwise kernel over broadcast inputs. */
-function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
+export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
   checkSameDevice(opName, inputs);
   const outShape = broadcastShapes(opName, ...inputs.map((t) => t.shape));
   const backend = inputs[0]!.storage.backend;
@@ -100,7 +99,7 @@ function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op)
 }
 
 /** Converts a scalar operand to a tensor and promotes both operands to a common dtype. */
-function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new Error(`${opName}: expected at least one tensor operand, got ${typeof a} and ${typeof b}`);
   }
@@ -377,12 +376,12 @@ composite('maskedFill');
 
 // ---- reductions --------------------------------------------------------------------------------
 
-function reducedShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
+export function reducedShape(shape: Shape, dims: number[], keepdim: boolean): number[] {
   return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
 }
 
 /** g of a reduction, reshaped to keepdim layout and broadcast back over the input's shape. */
-function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
+export function expandReduced(g: Tensor, inShape: Shape, dims: number[]): Tensor {
   return expand(reshape(g, reducedShape(inShape, dims, true)), inShape);
 }
 
@@ -943,14 +942,14 @@ composite('stack');
 
 // ---- indexing --------------------------------------------------------------------------------
 
-function checkIndex(op: string, index: Tensor): void {
+export function checkIndex(op: string, index: Tensor): void {
   if (!(index instanceof Tensor) || index.dtype !== 'int32') {
     throw new Error(`${op}: index must be an int32 tensor, got ${index instanceof Tensor ? `dtype ${index.dtype}` : typeof index}`);
   }
 }
 
 /** Zeros of `like`'s shape with g scattered-added at `index` along `dim`. */
-function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor): Tensor {
+export function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor): Tensor {
   const out = zerosOn(shape, g.dtype, g.device);
   out.storage.backend.scatterAdd(out, dim, index, g);
   return out;
@@ -1190,3 +1189,8 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
 export function zerosOn(shape: Shape, dtype: DType, device = getDefaultDevice()): Tensor {
   return Tensor.fromStorage(getBackend(device).full(numel(shape), dtype, 0), shape);
 }
+
+opcodeForward.run = (opcode, name, x) => {
+  checkFloat(name, x);
+  return mapK(opcode, [x], x.dtype, name);
+};

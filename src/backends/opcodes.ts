@@ -11,7 +11,8 @@
 export type UnaryOp =
   | 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'sin' | 'cos' | 'erf' | 'reciprocal' | 'square'
-  | 'gelu' | 'geluTanh' | 'logicalNot' | 'isnan';
+  | 'gelu' | 'geluTanh' | 'logicalNot' | 'isnan'
+  | 'log1p' | 'expm1' | 'softplus' | 'silu' | 'mish';
 
 /** Elementwise ops of two inputs (broadcast through strides by the caller). */
 export type BinaryOp =
@@ -34,6 +35,11 @@ export const INV_SQRT2 = Math.SQRT1_2;
 export const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** The cubic coefficient of the tanh GELU: tanh(√(2/π)(x + 0.044715x³)). */
 const GELU_TANH_CUBIC = 0.044715;
+
+/** ln(1 + v) of a non-negative expression v, with the log1p trick above. */
+function LOG1P_OF(v: string): string {
+  return `((v) => ((u) => (u === 1 ? v : Math.log(u) * v / (u - 1)))(1 + v))(${v})`;
+}
 
 export const UNARY_EXPR: Record<UnaryOp, string> = {
   identity: 'a',
@@ -61,6 +67,16 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   // logical ops read a number as true when it is not 0 — NaN included, as PyTorch (JS would say falsy)
   logicalNot: '(a === 0 ? 1 : 0)',
   isnan: '(a !== a ? 1 : 0)',
+  // ln(1 + a), accurate for tiny a (Goldberg 1991, Thm 4): with u = 1 ⊕ a, ln(u)·a/(u − 1)
+  log1p: `((u) => (u === 1 ? a : u === Infinity ? u : Math.log(u) * a / (u - 1)))(1 + a)`,
+  // eᵃ − 1, accurate for tiny a (Kahan): with u = eᵃ, (u − 1)·a/ln(u)
+  expm1: `((u) => (u === 1 ? a : u - 1 === -1 ? -1 : u === Infinity ? u : (u - 1) * a / Math.log(u)))(Math.exp(a))`,
+  // ln(1 + eᵃ) = max(a, 0) + ln(1 + e^(−|a|)) (never overflows)
+  softplus: `(a > 0 ? a : 0) + ${LOG1P_OF('Math.exp(-Math.abs(a))')}`,
+  // SiLU / swish (Elfwing et al. 2018): a·σ(a) = a/(1 + e^(−a))
+  silu: 'a / (1 + Math.exp(-a))',
+  // Mish (Misra 2019): a·tanh(softplus(a))
+  mish: `a * Math.tanh((a > 0 ? a : 0) + ${LOG1P_OF('Math.exp(-Math.abs(a))')})`,
 };
 
 export const BINARY_EXPR: Record<BinaryOp, string> = {

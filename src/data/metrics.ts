@@ -5,16 +5,21 @@
  * Token / sample level — scikit-learn (Pedregosa et al. 2011, "Scikit-learn: Machine
  * Learning in Python", JMLR 12), `sklearn/metrics/_classification.py`:
  * `accuracy_score`, `confusion_matrix`, `precision_recall_fscore_support` and
- * `classification_report` (layout of scikit-learn 1.2, the version the golden fixture
+ * `classification_report` (scikit-learn 1.9, the version the golden fixture
  * `test/fixtures/metrics/` was made with):
  *
- *   - precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2·P·R / (P + R) (0 when
- *     P + R = 0); a 0/0 precision or recall becomes `zeroDivision` (0 or 1);
+ *   - precision = tp / (tp + fp), recall = tp / (tp + fn), F1 from the counts,
+ *     2·tp / (2·tp + fp + fn) (so the printed digits agree: tp 1, fp 4, fn 10 gives 0.125,
+ *     printed 0.12, where 2·P·R / (P + R) gives 0.12500000000000003, printed 0.13); a 0/0
+ *     precision, recall or F1 becomes `zeroDivision` (0 or 1);
  *   - micro average: the same formulas on the summed counts; macro: the unweighted mean
- *     over classes; weighted: the mean weighted by support (when every support is 0:
- *     P = F1 = `zeroDivision` if nothing was predicted, else 0, and R = `zeroDivision`);
+ *     over classes; weighted: the mean weighted by support, and when every listed label
+ *     has support 0, the unweighted mean (scikit-learn >= 1.3's `_nanaverage`);
  *   - the 'micro avg' row is printed as 'accuracy' (F1 column only) when it equals the
- *     accuracy, i.e. when no `labels` restrict the classes.
+ *     accuracy, i.e. when the classes reported include every label of the data.
+ *
+ * seqeval keeps F1 = 2·P·R / (P + R) (0 when P + R = 0) and, when every support is 0,
+ * weighted P = F1 = `zeroDivision` if nothing was predicted, else 0, and R = `zeroDivision`.
  *
  * Entity level — seqeval (Hiroki Nakayama 2018, https://github.com/chakki-works/seqeval),
  * `seqeval/metrics/sequence_labeling.py` and `seqeval/metrics/v1.py`, whose default mode
@@ -249,10 +254,19 @@ function f1Of(p: number, r: number): number {
   return denom === 0 ? 0 : (2 * p * r) / denom;
 }
 
-function scoresOf(c: Counts, zeroDivision: ZeroDivision): AverageScores {
+/**
+ * Which reference's formulas: `'sklearn'` (scikit-learn >= 1.3) takes F1 from the counts,
+ * 2·tp / (2·tp + fp + fn) = 2·tp / (true + pred) (`zeroDivision` when both are 0), and its
+ * weighted average over labels that all have zero support is the plain mean; `'seqeval'`
+ * takes F1 = 2·P·R / (P + R) and the zero-support special case described in the header.
+ */
+type Reference = 'sklearn' | 'seqeval';
+
+function scoresOf(c: Counts, zeroDivision: ZeroDivision, ref: Reference): AverageScores {
   const precision = divide(c.tp, c.pred, zeroDivision);
   const recall = divide(c.tp, c.true, zeroDivision);
-  return { precision, recall, f1: f1Of(precision, recall), support: c.true };
+  const f1 = ref === 'sklearn' ? divide(2 * c.tp, c.true + c.pred, zeroDivision) : f1Of(precision, recall);
+  return { precision, recall, f1, support: c.true };
 }
 
 function mean(xs: number[], weights?: number[]): number {
@@ -271,10 +285,11 @@ function averages(
   counts: Counts[],
   rows: AverageScores[],
   zeroDivision: ZeroDivision,
+  ref: Reference,
 ): { microAvg: AverageScores; macroAvg: AverageScores; weightedAvg: AverageScores } {
   const sum = (k: keyof Counts): number => counts.reduce((a, c) => a + c[k], 0);
   const total: Counts = { tp: sum('tp'), pred: sum('pred'), true: sum('true') };
-  const microAvg = scoresOf(total, zeroDivision);
+  const microAvg = scoresOf(total, zeroDivision, ref);
   const support = total.true;
   // Every support 0 (or no class at all): scikit-learn's special case of 'weighted'.
   const degenerate: AverageScores = {
@@ -295,7 +310,10 @@ function averages(
   const weights = rows.map((r) => r.support);
   const weightedAvg: AverageScores =
     support === 0
-      ? degenerate
+      ? // scikit-learn >= 1.3 (`_nanaverage`): all weights zero → the unweighted mean.
+        ref === 'sklearn' && rows.length > 0
+        ? { ...macroAvg }
+        : degenerate
       : {
           precision: mean(
             rows.map((r) => r.precision),
@@ -454,7 +472,8 @@ export function classificationReport<L extends Label>(
     labels = present;
   }
   const wanted = new Set<Label>(labels);
-  const microIsAccuracy = present.length === labels.length && present.every((l) => wanted.has(l));
+  // scikit-learn: labels given but covering every label present → still 'accuracy'.
+  const microIsAccuracy = present.every((l) => wanted.has(l));
 
   let names: string[];
   if (options.targetNames !== undefined) {
@@ -482,9 +501,9 @@ export function classificationReport<L extends Label>(
     if (j !== undefined) counts[j]!.pred++;
     if (i !== undefined && t === p) counts[i]!.tp++;
   }
-  const rows = counts.map((c) => scoresOf(c, zeroDivision));
+  const rows = counts.map((c) => scoresOf(c, zeroDivision, 'sklearn'));
   const classes: ClassScores<L>[] = rows.map((r, i) => ({ label: labels[i]!, name: names[i]!, ...r }));
-  const { microAvg, macroAvg, weightedAvg } = averages(counts, rows, zeroDivision);
+  const { microAvg, macroAvg, weightedAvg } = averages(counts, rows, zeroDivision, 'sklearn');
   const acc = correct / yTrue.length;
 
   const toString = (): string => {
@@ -708,9 +727,9 @@ export function entityReport(
   const zeroDivision = checkZeroDivision(options.zeroDivision ?? 0, fn);
   checkSequences(trueSeqs, predSeqs, fn);
   const { types, counts } = entityCounts(trueSeqs, predSeqs, mode, fn);
-  const rows = counts.map((c) => scoresOf(c, zeroDivision));
+  const rows = counts.map((c) => scoresOf(c, zeroDivision, 'seqeval'));
   const classes: ClassScores<string>[] = rows.map((r, i) => ({ label: types[i]!, name: types[i]!, ...r }));
-  const { microAvg, macroAvg, weightedAvg } = averages(counts, rows, zeroDivision);
+  const { microAvg, macroAvg, weightedAvg } = averages(counts, rows, zeroDivision, 'seqeval');
   const toString = (): string => {
     const width = Math.max(...types.map(codePointLength), LONGEST_AVERAGE_NAME.length, digits);
     const lines = classes.map((c) => rowLine(c.name, c, width, digits));
@@ -750,5 +769,5 @@ export function entityF1(
     pred: 0,
     true: 0,
   });
-  return scoresOf(total, zeroDivision).f1;
+  return scoresOf(total, zeroDivision, 'seqeval').f1;
 }

@@ -29,7 +29,8 @@
  *
  * Every character carries its [start, end) span in the original string (UTF-16 indices,
  * so `text.slice(start, end)` works) through all the steps, which gives the offsets and
- * word ids that HF computes only in its fast (Rust) tokenizer. A step that merges or
+ * word ids that HF computes only in its fast (Rust) tokenizer, aligned as fast aligns
+ * them (see `transform`; checked against `tokenizers` in test/fixtures/tokenizer/gen_fast.py). A step that merges or
  * reorders characters (NFC composition, NFD reordering) is applied per grapheme-like
  * cluster and checked against the whole-word result; if they ever differ, the word's
  * characters all get the word's span, so the tokens stay exact and only the offsets
@@ -68,6 +69,18 @@ export interface BertTokenizerOptions {
    * `maxLength` (HF's `model_max_length`). Default: none; 512 for `bertBaseUncased()`.
    */
   modelMaxLength?: number;
+  /**
+   * Which HF tokenizer to follow where HF's fast (Rust, the default of `AutoTokenizer`) and
+   * slow (Python) BERT tokenizers disagree on pairs. Default `'fast'`:
+   *   - `'longest_first'` on a pair: fast splits the budget in one step — the shorter
+   *     sequence keeps min(its length, budget − the other's), and when both are too long
+   *     they get ⌊budget/2⌋ and ⌈budget/2⌉, the longer sequence the larger half; slow
+   *     removes one token at a time from the longer sequence (the second on ties).
+   *   - an empty second text (`''`, or `[]` for pre-split words): fast encodes the first
+   *     text alone (`[CLS] A [SEP]`), slow as a pair with an empty second part
+   *     (`[CLS] A [SEP] [SEP]`).
+   */
+  compat?: 'fast' | 'slow';
 }
 
 /** HF truncation strategies; `true` means `'longest_first'`. */
@@ -170,6 +183,13 @@ interface Unit {
   c: string;
   s: number;
   e: number;
+  /**
+   * For a character NFC composed from several (`e` + U+0301 → `é`): the span of its base
+   * alone, while [s, e) covers all of them. HF fast never composes, so an accent that
+   * accent stripping removes must not count (`'cafe\u0301'` → (0, 4)), while one that
+   * stays (cased tokenizers) does (`'Cafe\u0301'` → (0, 5)).
+   */
+  base?: [number, number];
 }
 
 /** A pre-tokenized word: its code points, and whether it is a special token taken whole. */
@@ -224,20 +244,84 @@ function clusters(units: Unit[]): Unit[][] {
   return groups;
 }
 
+/** Longest cluster aligned by prefixes (quadratic); longer ones get the cluster's span. */
+const MAX_PREFIX_CLUSTER = 64;
+
 /**
- * Applies a string transform to a word while keeping spans: per cluster when that gives
- * the same string as transforming the whole word (always, in practice), otherwise the
- * whole word's result with every character spanning the whole word.
+ * Applies a string transform to a word while keeping spans, as HF's fast tokenizer aligns
+ * them (`NormalizedString::transform`): every output character takes the span of one
+ * source character — the one whose arrival first made the output that long — so an
+ * expansion (`İ` → `i̇`, NFD) shares its source's span and a removed character (a
+ * stripped accent) takes no part in any token's offsets: `'cafe\u0301'` → `cafe` at
+ * (0, 4), as in fast. `mode` `'compose'` (NFC) gives a composed character the union of
+ * its sources' spans and remembers its base's span in `base`; `'strip'` (accent
+ * stripping) falls back to that base span. Computed per cluster (a base and its marks; a
+ * transform never crosses one) on the cluster's prefixes. If the per-cluster results ever
+ * differed from transforming the whole word, every character gets the whole word's span,
+ * so the tokens stay exact and only offsets coarsen.
  */
-function transform(units: Unit[], fn: (s: string) => string): Unit[] {
+function transform(units: Unit[], fn: (s: string) => string, mode: 'compose' | 'strip' | 'plain' = 'plain'): Unit[] {
   const whole = fn(joinUnits(units));
   const out: Unit[] = [];
   let concat = '';
   for (const group of clusters(units)) {
-    const [s, e] = spanOf(group);
     const r = fn(joinUnits(group));
     concat += r;
-    for (const c of r) out.push({ c, s, e });
+    // src[j]: index in `group` of the source character of output character j;
+    // owner[k]: the output character that source k went into (composition).
+    const src: number[] = [];
+    const owner: number[] = [];
+    let perUnit = '';
+    if (group.length > 1) for (const u of group) perUnit += fn(u.c);
+    if (group.length === 1) {
+      for (const _ of r) src.push(0);
+      owner.push(0);
+    } else if (perUnit === r) {
+      // Each character transforms on its own (lower-casing, accent stripping, no composition).
+      group.forEach((u, k) => {
+        owner.push(src.length);
+        for (const _ of fn(u.c)) src.push(k);
+      });
+    } else if (group.length > MAX_PREFIX_CLUSTER) {
+      // A pathological run of marks: the whole cluster's span for every output character.
+      const [gs, ge] = spanOf(group);
+      for (const c of r) out.push({ c, s: gs, e: ge });
+      continue;
+    } else {
+      let prefix = '';
+      for (let k = 0; k < group.length; k++) {
+        prefix += group[k]!.c;
+        let len = 0;
+        for (const _ of fn(prefix)) len++;
+        owner.push(len > src.length ? src.length : Math.max(0, len - 1));
+        while (src.length < len) src.push(k);
+      }
+    }
+    // Composition: output character j spans every source that went into it.
+    const unionS: number[] = [];
+    const unionE: number[] = [];
+    if (mode === 'compose') {
+      owner.forEach((j, k) => {
+        const g = group[k]!;
+        unionS[j] = Math.min(unionS[j] ?? Infinity, g.s);
+        unionE[j] = Math.max(unionE[j] ?? -Infinity, g.e);
+      });
+    }
+    let j = 0;
+    for (const c of r) {
+      const u = group[src[j] ?? group.length - 1]!;
+      if (mode === 'strip') {
+        const [s, e] = u.base ?? [u.s, u.e];
+        out.push({ c, s, e });
+      } else if (mode === 'compose') {
+        const s = Math.min(u.s, unionS[j] ?? u.s);
+        const e = Math.max(u.e, unionE[j] ?? u.e);
+        out.push(s === u.s && e === u.e ? { c, s, e } : { c, s, e, base: u.base ?? [u.s, u.e] });
+      } else {
+        out.push(u.base === undefined ? { c, s: u.s, e: u.e } : { c, s: u.s, e: u.e, base: u.base });
+      }
+      j++;
+    }
   }
   if (concat === whole) return out;
   const [s, e] = spanOf(units);
@@ -283,6 +367,38 @@ function checkBool(where: string, name: string, v: unknown): boolean | undefined
   return v;
 }
 
+/**
+ * HF fast (`tokenizers` 0.23, `pipeline_truncate_pair` with `LongestFirst`) on a pair of
+ * lengths whose sum with the special tokens exceeds `maxLength`: each sequence is first cut
+ * to `maxLength`; then, with budget = maxLength − special tokens and s ≤ l the shorter and
+ * longer length, l is cut to max(s, budget − s); if that still does not fit, the shorter
+ * gets ⌊budget/2⌋ and the longer ⌊budget/2⌋ + budget mod 2 (on equal lengths, the second
+ * sequence counts as the longer). Returns the kept lengths in input order.
+ *
+ * e.g. (8, 9) tokens, maxLength 10 → budget 7 → (3, 4); slow would keep (4, 3).
+ */
+function longestFirstFast(n1: number, n2: number, maxLength: number, budget: number): [number, number] {
+  n1 = Math.min(n1, maxLength);
+  n2 = Math.min(n2, maxLength);
+  const swap = n1 > n2;
+  let s = swap ? n2 : n1;
+  let l = s > budget ? s : Math.max(s, budget - s);
+  if (s + l > budget) {
+    s = Math.floor(budget / 2);
+    l = s + (budget % 2);
+  }
+  return swap ? [l, s] : [s, l];
+}
+
+/** HF slow `truncate_sequences('longest_first')`: one token at a time from the longer, the second on ties. */
+function longestFirstSlow(n1: number, n2: number, toRemove: number): [number, number] {
+  for (let k = 0; k < toRemove; k++) {
+    if (n1 > n2) n1--;
+    else n2--;
+  }
+  return [n1, n2];
+}
+
 interface ResolvedEncode {
   maxLength: number | undefined;
   truncation: TruncationStrategy | false;
@@ -304,7 +420,9 @@ interface SpecialTokens {
 }
 
 /**
- * BERT's WordPiece tokenizer (HF slow `BertTokenizer` semantics) with HF-style `encode`.
+ * BERT's WordPiece tokenizer: tokens as HF's slow `BertTokenizer` (the reference
+ * algorithm, NFC included); pairs (`longest_first`, an empty second text) and offsets as
+ * HF's fast tokenizer by default (`compat: 'slow'` for the slow pair rules).
  *
  * @example
  * ```ts
@@ -323,6 +441,8 @@ export class BertTokenizer {
   private readonly tokenizeChineseChars: boolean;
   private readonly maxInputCharsPerWord: number;
   private readonly modelMaxLength: number | undefined;
+  /** See {@link BertTokenizerOptions.compat}. */
+  readonly compat: 'fast' | 'slow';
   private readonly special: SpecialTokens;
   /** Special tokens as code-point arrays, longest first (for leftmost-longest matching). */
   private readonly specialCps: readonly string[][];
@@ -348,6 +468,10 @@ export class BertTokenizer {
       opts.maxInputCharsPerWord === undefined ? 100 : checkPositiveInt(where, 'opts.maxInputCharsPerWord', opts.maxInputCharsPerWord);
     this.modelMaxLength =
       opts.modelMaxLength === undefined ? undefined : checkPositiveInt(where, 'opts.modelMaxLength', opts.modelMaxLength);
+    if (opts.compat !== undefined && opts.compat !== 'fast' && opts.compat !== 'slow') {
+      throw new TokenizerError(`${where}: opts.compat must be 'fast' or 'slow', got ${describe(opts.compat)}`);
+    }
+    this.compat = opts.compat ?? 'fast';
     this.special = {
       unk: checkString(where, 'opts.unkToken', opts.unkToken ?? '[UNK]'),
       sep: checkString(where, 'opts.sepToken', opts.sepToken ?? '[SEP]'),
@@ -570,8 +694,10 @@ export class BertTokenizer {
    *   - `maxLength` counts special tokens. When it is given and `truncation` is not,
    *     `'longest_first'` truncation applies (HF does so only when padding is off, and
    *     otherwise returns rows longer than `maxLength`).
-   *   - `'longest_first'` removes one token at a time from the longer sequence (the
-   *     second on ties) — HF's slow `truncate_sequences`; `'only_first'`/`'only_second'`
+   *   - `'longest_first'` on a pair splits the budget as HF's fast tokenizer does (see
+   *     {@link BertTokenizerOptions.compat}; `compat: 'slow'` removes one token at a time
+   *     from the longer sequence, the second on ties); an empty second text gives
+   *     `[CLS] A [SEP]` (fast) or `[CLS] A [SEP] [SEP]` (slow); `'only_first'`/`'only_second'`
    *     shorten one sequence and throw if it is too short to absorb the cut (HF logs an
    *     error and returns the input untruncated); a single sequence must keep at least one
    *     token. `truncation` (or `padding: 'max_length'`) without `maxLength` uses the
@@ -755,7 +881,7 @@ export class BertTokenizer {
 
     for (let token of raw) {
       const ascii = ASCII_ONLY.test(joinUnits(token));
-      if (!ascii) token = transform(token, nfc);
+      if (!ascii) token = transform(token, nfc, 'compose');
       const str = joinUnits(token);
       // never_split: the special tokens (only reachable here when cleaning removed
       // characters from inside one, e.g. "[CL\u200bS]" with doLowerCase false).
@@ -766,9 +892,9 @@ export class BertTokenizer {
       if (!ascii) {
         if (this.doLowerCase) {
           token = transform(token, lower);
-          if (this.stripAccents) token = transform(token, stripAccentsOf);
+          if (this.stripAccents) token = transform(token, stripAccentsOf, 'strip');
         } else if (this.stripAccents) {
-          token = transform(token, stripAccentsOf);
+          token = transform(token, stripAccentsOf, 'strip');
         }
       }
       // (An ASCII word needs none of these: step 0 already lower-cased it per character.)
@@ -875,6 +1001,8 @@ export class BertTokenizer {
   private textInput(where: string, name: string, v: unknown): [Piece[], Piece[] | undefined] {
     if (typeof v === 'string') return [this.pieces(this.preTokenize(v)), undefined];
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
+      // HF fast (`text_pair` falsy): an empty second text means a single sequence.
+      if (v[1] === '' && this.compat === 'fast') return [this.pieces(this.preTokenize(v[0])), undefined];
       return [this.pieces(this.preTokenize(v[0])), this.pieces(this.preTokenize(v[1]))];
     }
     throw new TokenizerError(`${where}: ${name} must be a string or a [string, string] pair, got ${describe(v)}`);
@@ -884,6 +1012,7 @@ export class BertTokenizer {
     const isWords = (x: unknown): x is string[] => Array.isArray(x) && x.every((w) => typeof w === 'string');
     if (isWords(v)) return [this.wordPieces(v), undefined];
     if (Array.isArray(v) && v.length === 2 && isWords(v[0]) && isWords(v[1])) {
+      if (v[1].length === 0 && this.compat === 'fast') return [this.wordPieces(v[0]), undefined];
       return [this.wordPieces(v[0]), this.wordPieces(v[1])];
     }
     throw new TokenizerError(`${where}: ${name} must be an array of strings or a [string[], string[]] pair, got ${describe(v)}`);
@@ -936,13 +1065,7 @@ export class BertTokenizer {
         }
         b = b.slice(0, b.length - toRemove);
       } else {
-        // longest_first on a pair: one token at a time from the longer (the second on ties).
-        let na = a.length;
-        let nb = b!.length;
-        for (let k = 0; k < toRemove; k++) {
-          if (na > nb) na--;
-          else nb--;
-        }
+        const [na, nb] = this.compat === 'fast' ? longestFirstFast(a.length, b!.length, o.maxLength, o.maxLength - numSpecial) : longestFirstSlow(a.length, b!.length, toRemove);
         a = a.slice(0, na);
         b = b!.slice(0, nb);
       }

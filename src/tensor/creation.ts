@@ -8,6 +8,8 @@ import { allocArray, dtypeOfArray, isDType, isFloatingDType, type DType, type Ty
 import { checkShape, fmtShape, numel } from '../core/shape.js';
 import { defaultGenerator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
+// every tensor a user can create has its methods: attach them (tensor/methods.ts)
+import './methods.js';
 
 export interface TensorOptions {
   dtype?: DType;

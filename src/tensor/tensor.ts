@@ -2,16 +2,15 @@
  * The Tensor: a strided view (shape, strides, offset) onto a backend's storage, plus the
  * autograd fields (requiresGrad, grad, gradFn).
  *
- * Methods are thin wrappers over the functions of `autograd/ops.ts`, where every op's forward
- * and backward live side by side. Views (reshape of contiguous data, permute, transpose,
+ * This file holds the data and autograd fields; the op methods (`x.add(y)`, `x.reshape(…)`, …)
+ * are attached in one place, tensor/methods.ts, so that this module imports no op (no import
+ * cycle with autograd/). Views (reshape of contiguous data, permute, transpose,
  * expand, slice, squeeze, unsqueeze) share storage; `contiguous()` and `clone()` copy.
  */
 import type { Storage } from '../backends/index.js';
-import { getBackend } from '../backends/index.js';
 import type { Node } from '../autograd/engine.js';
 import { runBackward, type BackwardOptions } from '../autograd/backward.js';
-import * as ops from '../autograd/ops.js';
-import { isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
+import { isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';
 import { formatTensor } from './print.js';
 import { trackStorage } from './scope.js';
@@ -23,7 +22,7 @@ export type NestedArray = number | boolean | NestedArray[];
 /** Shapes may be given as an array or as separate numbers: `x.reshape([2, 3])` or `x.reshape(2, 3)`. */
 export type ShapeArgs = [readonly number[]] | number[];
 
-function shapeFromArgs(args: ShapeArgs): number[] {
+export function shapeFromArgs(args: ShapeArgs): number[] {
   if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
   return args as number[];
 }
@@ -129,15 +128,30 @@ export class Tensor {
   // ---- reading data ------------------------------------------------------------------------
   /** The elements in row-major order, as a new typed array (synchronous). */
   toTypedArray(): TypedArray {
-    const c = this.isContiguous() ? this : ops.contiguous(this.detach(), true);
-    const all = c.storage.backend.read(c.storage);
-    return all.slice(c.offset, c.offset + c.numel()) as TypedArray;
+    if (this.isContiguous()) return this.storage.backend.read(this.storage).slice(this.offset, this.offset + this.numel()) as TypedArray;
+    const s = this.denseCopy();
+    try {
+      return s.backend.read(s).slice() as TypedArray;
+    } finally {
+      s.backend.dispose(s);
+    }
   }
   /** The elements as a typed array, asynchronously (works on every backend). */
   async data(): Promise<TypedArray> {
-    const c = this.isContiguous() ? this : ops.contiguous(this.detach(), true);
-    const all = await c.storage.backend.readAsync(c.storage);
-    return all.slice(c.offset, c.offset + c.numel()) as TypedArray;
+    if (this.isContiguous()) return (await this.storage.backend.readAsync(this.storage)).slice(this.offset, this.offset + this.numel()) as TypedArray;
+    const s = this.denseCopy();
+    try {
+      return (await s.backend.readAsync(s)).slice() as TypedArray;
+    } finally {
+      s.backend.dispose(s);
+    }
+  }
+  /** A row-major copy of the elements in a new (untracked) storage of the same backend. */
+  private denseCopy(): Storage {
+    const b = this.storage.backend;
+    const s = b.full(this.numel(), this.dtype, 0);
+    b.copy({ storage: s, shape: this.shape, strides: contiguousStrides(this.shape), offset: 0 }, this);
+    return s;
   }
   /** Nested JS arrays (like `tolist()`); bool tensors give booleans. */
   toArray(): NestedArray {
@@ -180,122 +194,4 @@ export class Tensor {
     return this.storage.disposed;
   }
 
-  // ---- conversion --------------------------------------------------------------------------
-  /** `to('float64')` casts; `to('gpu')` moves; `to({ dtype, device })` does both. */
-  to(target: DType | string | { dtype?: DType; device?: string }): Tensor {
-    if (typeof target === 'string') {
-      return isDType(target) ? ops.cast(this, target) : ops.toDevice(this, getBackend(target).name);
-    }
-    let t: Tensor = this;
-    if (target.device !== undefined) t = ops.toDevice(t, target.device);
-    if (target.dtype !== undefined) t = ops.cast(t, target.dtype);
-    return t;
-  }
-  float(): Tensor { return ops.cast(this, 'float32'); }
-  double(): Tensor { return ops.cast(this, 'float64'); }
-  int(): Tensor { return ops.cast(this, 'int32'); }
-  bool(): Tensor { return ops.cast(this, 'bool'); }
-  cpu(): Tensor { return ops.toDevice(this, 'cpu'); }
-
-  // ---- elementwise -------------------------------------------------------------------------
-  add(other: TensorLike, alpha?: number): Tensor { return ops.add(this, alpha === undefined ? other : ops.mul(other, alpha)); }
-  sub(other: TensorLike, alpha?: number): Tensor { return ops.sub(this, alpha === undefined ? other : ops.mul(other, alpha)); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return ops.gelu(this, approximate); }
-  erf(): Tensor { return ops.erf(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  square(): Tensor { return ops.mul(this, this); }
-  reciprocal(): Tensor { return ops.div(1, this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
-  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
-  where(condition: Tensor, other: TensorLike): Tensor { return ops.where(condition, this, other); }
-
-  // comparisons and logic (not differentiable; bool results)
-  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
-  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
-  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
-  le(other: TensorLike): Tensor { return ops.le(this, other); }
-  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
-  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
-  logicalAnd(other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
-  logicalOr(other: TensorLike): Tensor { return ops.logicalOr(this, other); }
-  logicalXor(other: TensorLike): Tensor { return ops.logicalXor(this, other); }
-  logicalNot(): Tensor { return ops.logicalNot(this); }
-  isnan(): Tensor { return ops.isnan(this); }
-  /** True when every element equals `other`'s (same shape). */
-  equal(other: Tensor): boolean { return ops.equal(this, other); }
-  /** |a − b| ≤ atol + rtol·|b| everywhere (NaN never close). */
-  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean { return ops.allclose(this, other, rtol, atol); }
-
-  // ---- reductions --------------------------------------------------------------------------
-  sum(dim?: number | number[] | null, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
-  mean(dim?: number | number[] | null, keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
-  /** The maximum over `dim` (all dims when omitted); ties share the gradient (torch.amax). */
-  max(dim?: number | number[] | null, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
-  min(dim?: number | number[] | null, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
-  amax(dim?: number | number[] | null, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
-  amin(dim?: number | number[] | null, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
-  /** Variance with Bessel's correction by default (`correction = 1`), as torch.var. */
-  var(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor { return ops.variance(this, dim, opts); }
-  std(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor { return ops.std(this, dim, opts); }
-  logsumexp(dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
-  argmax(dim?: number, keepdim = false): Tensor { return ops.argReduce('argmax', this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return ops.argReduce('argmin', this, dim, keepdim); }
-  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
-
-  // ---- linear algebra ----------------------------------------------------------------------
-  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
-
-  // ---- movement ----------------------------------------------------------------------------
-  reshape(...shape: ShapeArgs): Tensor { return ops.reshape(this, shapeFromArgs(shape)); }
-  /** Like reshape, but never copies: throws when the strides do not allow a view. */
-  view(...shape: ShapeArgs): Tensor { return ops.view(this, shapeFromArgs(shape)); }
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  permute(...dims: ShapeArgs): Tensor { return ops.permute(this, shapeFromArgs(dims)); }
-  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
-  /** The transpose of a ≤2-D tensor. */
-  get T(): Tensor { return this.ndim < 2 ? this : ops.permute(this, [...Array(this.ndim).keys()].reverse()); }
-  /** Broadcast to a larger shape without copying (-1 keeps a dim). */
-  expand(...shape: ShapeArgs): Tensor { return ops.expand(this, shapeFromArgs(shape)); }
-  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
-  squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
-  /** Python-style slice `x[..., start:end:step, ...]` along one dim (negative indices count from the end). */
-  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor { return ops.slice(this, dim, start, end, step); }
-  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
-  /** `x[..., index, ...]`: removes `dim`. */
-  select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
-  split(splitSize: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSize, dim); }
-  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
-  contiguous(): Tensor { return ops.contiguous(this); }
-  /** A copy with its own storage (differentiable). */
-  clone(): Tensor { return ops.contiguous(this, true); }
-  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
-
-  // ---- in place (for optimizers and initialisers; never on a leaf that requires grad while recording) ----
-  copy_(src: TensorLike): this { ops.assign(this, src, 'copy_'); return this; }
-  fill_(value: number): this { ops.assign(this, value, 'fill_'); return this; }
-  zero_(): this { ops.assign(this, 0, 'zero_'); return this; }
-  add_(other: TensorLike, alpha?: number): this { ops.assign(this, this.detach().add(other instanceof Tensor ? other.detach() : other, alpha), 'add_'); return this; }
-  sub_(other: TensorLike, alpha?: number): this { ops.assign(this, this.detach().sub(other instanceof Tensor ? other.detach() : other, alpha), 'sub_'); return this; }
-  mul_(other: TensorLike): this { ops.assign(this, this.detach().mul(other instanceof Tensor ? other.detach() : other), 'mul_'); return this; }
-  div_(other: TensorLike): this { ops.assign(this, this.detach().div(other instanceof Tensor ? other.detach() : other), 'div_'); return this; }
-  clamp_(min?: number | null, max?: number | null): this { ops.assign(this, this.detach().clamp(min, max), 'clamp_'); return this; }
 }

@@ -22,6 +22,7 @@ import {
 import { addmm, binaryCrossEntropyWithLogits, cast, crossEntropyFused, layerNormFused, toDevice } from '../../src/autograd/ops.js';
 import { CpuBackend } from '../../src/backends/cpu/index.js';
 import { expectClose } from '../helpers.js';
+import { TOOLKIT_PROPERTIES } from './toolkit.properties.js';
 import {
   awayFrom, broadcastPairArb, buildInput, checkGrad, checkOp, dimArb, dimsArb, distinct, inputArb, layoutArb, numelOf,
   shapeArb, valuesArb, type InputSpec, type Shape,
@@ -165,6 +166,8 @@ registerBackend('cpu2', new OtherCpu());
 // ---- the property table ---------------------------------------------------------------------------
 
 const PROPERTIES: Record<string, () => void> = {
+  // the toolkit ops (src/autograd/ops/*): their rows live in toolkit.properties.ts
+  ...TOOLKIT_PROPERTIES,
   // dtype and device
   cast: property(
     shapeArb().chain((shape) => fc.record({ shape: fc.constant(shape), values: valuesArb(numelOf(shape), -100, 100), w: valuesArb(numelOf(shape)) })),
@@ -621,12 +624,12 @@ describe('gradient properties of every differentiable op', () => {
 
 describe('the property table', () => {
   it('covers every op in OPS and every name in COMPOSITES', () => {
-    const registered = [...OPS.keys(), ...COMPOSITES];
+    const registered = [...OPS.keys(), ...COMPOSITES.keys()];
     const missing = registered.filter((n) => !(n in PROPERTIES));
     expect(missing, `ops without a gradient property: ${missing.join(', ')}`).toEqual([]);
   });
   it('has no stale entries (every property names a registered op or composite)', () => {
-    const known = new Set<string>([...OPS.keys(), ...COMPOSITES]);
+    const known = new Set<string>([...OPS.keys(), ...COMPOSITES.keys()]);
     const stale = Object.keys(PROPERTIES).filter((n) => !known.has(n));
     expect(stale, `properties for unknown ops: ${stale.join(', ')}`).toEqual([]);
   });

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { OPS } from '../../src/autograd/ops.js';
 import {
-  backendInfo, cat, dropout, F, Generator, fromTypedArray, manualSeed, nn, optim, stack, tensor, where, type Tensor,
+  backendInfo, cat, cumprod, cumsum, dropout, expm1, F, Generator, fromTypedArray, log1p, manualSeed, mish, nn, norm, optim, scatter,
+  scatterAdd, silu, softplus, stack, tensor, where, type Tensor,
 } from '../../src/index.js';
 import { expectClose } from '../helpers.js';
 
@@ -54,6 +55,10 @@ const CASES: Case[] = [
   { name: 'cast float32 → float64 → float32', ops: ['cast'], shapes: [[4]], fn: (a) => a.to('float64').mul(2).to('float32') },
   { name: 'toDevice (gpu → cpu → gpu)', ops: ['toDevice'], shapes: [[2, 3]], fn: (a) => a.cpu().exp().to(a.device) },
   { name: 'dropout (seeded)', ops: ['dropout'], shapes: [[4, 5]], fn: (a) => { manualSeed(11); return dropout(a, 0.3); } },
+  // the toolkit ops (src/autograd/ops/*): new opcodes compiled to GLSL, host-side scans, index ops
+  { name: 'log1p/expm1/softplus/silu/mish', ops: ['log1p', 'expm1', 'softplus', 'silu', 'mish'], shapes: [[9]], positive: true, fn: (a) => log1p(a).add(expm1(a)).add(softplus(a, 2, 3)).add(silu(a.sub(1))).add(mish(a.sub(1))) },
+  { name: 'cumsum/cumprod/norm', ops: ['cumsum', 'cumprod', 'norm'], shapes: [[3, 4]], fn: (a) => cumsum(a, 1).add(cumprod(a, 0)).add(norm(a, 2, 1, true)).add(norm(a, Infinity)) },
+  { name: 'scatter/scatterAdd', ops: ['scatter', 'scatterAdd'], shapes: [[2, 4], [2, 2]], fn: (x, s) => scatter(x, 1, tensor([[3, 0], [1, 2]], { dtype: 'int32', device: x.device }), s!).add(scatterAdd(x, 1, tensor([[1, 1], [0, 3]], { dtype: 'int32', device: x.device }), s!)) },
 ];
 
 function run(c: Case, device: 'cpu' | 'gpu', seed: number): { y: number[]; grads: number[][] } {

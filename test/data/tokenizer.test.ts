@@ -11,9 +11,11 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BertTokenizer, TokenizerError, type Encoding } from '../../src/data/tokenizer.js';
 
 const tok = BertTokenizer.bertBaseUncased();
+const VOCAB = fileURLToPath(new URL('../../assets/vocab.txt', import.meta.url));
 
 interface Golden {
   unicode: string;
@@ -193,9 +195,10 @@ describe('golden fixture (gen.py, Python unicodedata)', () => {
     }
   });
 
-  it('encode with truncation matches', () => {
+  it('encode with truncation matches (compat: slow)', () => {
+    const slow = BertTokenizer.fromVocabFile(VOCAB, { compat: 'slow' });
     for (const c of golden.encode) {
-      const e = tok.encode(c.b === null ? c.a : [c.a, c.b], { maxLength: c.maxLength, truncation: c.truncation });
+      const e = slow.encode(c.b === null ? c.a : [c.a, c.b], { maxLength: c.maxLength, truncation: c.truncation });
       expect(e.inputIds).toEqual(c.inputIds);
       expect(e.tokenTypeIds).toEqual(c.tokenTypeIds);
     }
@@ -232,15 +235,17 @@ describe('encode', () => {
     const text = 'e\u0301te\u0301 😀a İx a\u200bb';
     const e = tok.encode(text, { returnOffsets: true, addSpecialTokens: false });
     expect(tok.convertIdsToTokens(e.inputIds)).toEqual(['et', '##e', '[UNK]', 'ix', 'ab']);
-    expect(e.offsets!.map(([s, t]) => text.slice(s, t))).toEqual(['e\u0301t', 'e\u0301', '😀a', 'İx', 'a\u200bb']);
+    // as HF fast: a stripped trailing accent is in no token's span
+    expect(e.offsets!.map(([s, t]) => text.slice(s, t))).toEqual(['e\u0301t', 'e', '😀a', 'İx', 'a\u200bb']);
     const cased = BertTokenizer.fromVocab(SMALL, { doLowerCase: false });
     const c = cased.encode('Cafe\u0301s', { returnOffsets: true, addSpecialTokens: false });
     expect(cased.convertIdsToTokens(c.inputIds)).toEqual(['Café', '##s']);
     expect(c.offsets).toEqual([[0, 5], [5, 6]]);
   });
 
-  it('truncates longest_first one token at a time from the longer sequence, the second on ties', () => {
+  it("compat 'slow' truncates longest_first one token at a time from the longer sequence, the second on ties", () => {
     // A = 4 tokens, B = 4 tokens, budget 8 - 3 specials = 5 → B loses first (tie), then A, then B: (3, 2).
+    const tok = BertTokenizer.fromVocabFile(VOCAB, { compat: 'slow' });
     const a = 'one two three four';
     const b = 'five six seven eight';
     const e = tok.encode([a, b], { maxLength: 8 });
@@ -488,5 +493,101 @@ describe('properties (fast-check)', () => {
       }),
       runs,
     );
+  });
+});
+
+/**
+ * HF FAST tokenizer (tokenizers/transformers, test/fixtures/tokenizer/gen_fast.py), the
+ * default `compat`: pair truncation, an empty second text, and offsets.
+ */
+describe('matches the HF fast tokenizer (golden-fast.json)', () => {
+  interface OffsetCase {
+    text: string;
+    tokens: string[];
+    offsets: [number, number][];
+    doLowerCase?: boolean;
+  }
+  interface GoldenFast {
+    encode: { a: string; b: string | null; maxLength: number | null; truncation: 'longest_first' | 'only_first' | 'only_second' | null; inputIds: number[]; tokenTypeIds: number[] }[];
+    offsets: OffsetCase[];
+    offsetsCased: OffsetCase[];
+    offsetsRandom: OffsetCase[];
+  }
+  const fast = JSON.parse(readFileSync(new URL('../fixtures/tokenizer/golden-fast.json', import.meta.url), 'utf8')) as GoldenFast;
+  const cased = BertTokenizer.fromVocabFile(VOCAB, { doLowerCase: false });
+
+  it("splits the longest_first budget as fast does: ('a b c d e f g h', 'i j k l m n o p q'), max 10 → a b c | i j k l", () => {
+    const e = tok.encode(['a b c d e f g h', 'i j k l m n o p q'], { maxLength: 10, truncation: 'longest_first' });
+    expect(tok.decode(e.inputIds)).toBe('[CLS] a b c [SEP] i j k l [SEP]');
+    expect(tok.compat).toBe('fast');
+    // the slow rule stays available
+    const slow = BertTokenizer.fromVocabFile(VOCAB, { compat: 'slow' });
+    expect(slow.decode(slow.encode(['a b c d e f g h', 'i j k l m n o p q'], { maxLength: 10 }).inputIds)).toBe('[CLS] a b c d [SEP] i j k [SEP]');
+  });
+
+  it("encodes ('hello', '') as [CLS] hello [SEP] (slow: two [SEP]s), also for pre-split words", () => {
+    expect(tok.convertIdsToTokens(tok.encode(['hello', '']).inputIds)).toEqual(['[CLS]', 'hello', '[SEP]']);
+    expect(tok.encode(['hello', '']).tokenTypeIds).toEqual([0, 0, 0]);
+    expect(tok.convertIdsToTokens(tok.encodeWords([['hello'], []]).inputIds)).toEqual(['[CLS]', 'hello', '[SEP]']);
+    expect(tok.convertIdsToTokens(tok.encode(['', 'hello']).inputIds)).toEqual(['[CLS]', '[SEP]', 'hello', '[SEP]']);
+    const slow = BertTokenizer.fromVocabFile(VOCAB, { compat: 'slow' });
+    expect(slow.convertIdsToTokens(slow.encode(['hello', '']).inputIds)).toEqual(['[CLS]', 'hello', '[SEP]', '[SEP]']);
+    expectTokenizerError(() => BertTokenizer.fromVocab(SMALL, { compat: 'rust' as 'fast' }), 'opts.compat', "'fast' or 'slow'", 'rust');
+  });
+
+  it('every pair / truncation case of the fixture matches input ids and segment ids', () => {
+    expect(fast.encode.length).toBeGreaterThanOrEqual(20);
+    for (const c of fast.encode) {
+      const text: string | [string, string] = c.b === null ? c.a : [c.a, c.b];
+      const e = c.maxLength === null ? tok.encode(text) : tok.encode(text, { maxLength: c.maxLength, truncation: c.truncation! });
+      expect(e.inputIds, JSON.stringify([c.a.slice(0, 30), c.b?.slice(0, 30), c.maxLength])).toEqual(c.inputIds);
+      expect(e.tokenTypeIds).toEqual(c.tokenTypeIds);
+    }
+  });
+
+  it("offsets around stripped combining marks and spacing marks: 'cafe\u0301' → (0, 4), Devanagari per character", () => {
+    const e = tok.encode('cafe\u0301 x', { returnOffsets: true, addSpecialTokens: false });
+    expect(e.offsets).toEqual([[0, 4], [6, 7]]);
+    const hi = tok.encode('\u0939\u093f\u0928\u094d\u0926\u0940', { returnOffsets: true, addSpecialTokens: false });
+    expect(tok.convertIdsToTokens(hi.inputIds)).toEqual(['\u0939', '##\u093f', '##\u0928', '##\u0926', '##\u0940']);
+    expect(hi.offsets).toEqual([[0, 1], [1, 2], [2, 3], [4, 5], [5, 6]]);
+    // cased: the accent stays, so it counts (fast: (0, 5))
+    expect(cased.encode('cafe\u0301', { returnOffsets: true, addSpecialTokens: false }).offsets).toEqual([[0, 5]]);
+  });
+
+  /**
+   * Offsets are compared wherever the tokens agree (the tokens follow the slow tokenizer,
+   * which NFC-normalizes and keeps a cleaned "[CL\u200bS]" whole; fast does neither).
+   * Known offset departures: a decomposed Hangul syllable (conjoining jamo: NFC composes
+   * them and accent stripping decomposes them again, so the three pieces share the first
+   * jamo's span), and a stripped mark right before a CJK ideograph or at the start of a
+   * word in a random string (fast attributes the inserted space to it).
+   */
+  function compare(cases: OffsetCase[], pick: (c: OffsetCase) => BertTokenizer): { sameTokens: number; offsetDiffs: string[] } {
+    let sameTokens = 0;
+    const offsetDiffs: string[] = [];
+    for (const c of cases) {
+      const t = pick(c);
+      const e = t.encode(c.text, { returnOffsets: true, addSpecialTokens: false });
+      if (JSON.stringify(t.convertIdsToTokens(e.inputIds)) !== JSON.stringify(c.tokens)) continue;
+      sameTokens++;
+      if (JSON.stringify(e.offsets) !== JSON.stringify(c.offsets)) offsetDiffs.push(c.text);
+    }
+    return { sameTokens, offsetDiffs };
+  }
+
+  it('offsets equal fast on the handcrafted and Moby Dick texts (uncased and cased)', () => {
+    const u = compare(fast.offsets, () => tok);
+    expect(u.sameTokens).toBe(fast.offsets.length);
+    expect(u.offsetDiffs).toEqual(['\u1100\u1161\u11a8 \uac01']);
+    const c = compare(fast.offsetsCased, () => cased);
+    expect(c.sameTokens).toBe(fast.offsetsCased.length - 2); // the Hangul jamo and "[CL\u200bS]" tokens differ
+    expect(c.offsetDiffs).toEqual([]);
+  });
+
+  it('offsets equal fast on random strings wherever the tokens agree (all but 2 of 196)', () => {
+    const r = compare(fast.offsetsRandom, (c) => (c.doLowerCase ? tok : cased));
+    expect(r.sameTokens).toBe(196);
+    expect(r.offsetDiffs.length).toBeLessThanOrEqual(2);
   });
 });

@@ -102,6 +102,17 @@ describe('examples (TINY=1)', () => {
     expect(r.stdout).toMatch(/top predictions for \[MASK\]:\n(  \S+ +[\d.]+%\n){5}/);
     expect(r.stdout).toMatch(/✓ the loaded model reproduces the saved model exactly/);
   });
+
+  it('10 LoRA: the loss falls with 11 % of the parameters trained, merged == adapted, the adapter is saved', () => {
+    const r = runTs('examples/10-lora.ts');
+    expectOk(r);
+    const [l] = losses(r.stdout);
+    expect(l!.last).toBeLessThan(l!.first / 10);
+    expect(r.stdout).toMatch(/trainable params: 336 \|\| all params: 2,968 \|\| trainable%: 11\.3208/);
+    const d = Number(/max \|merged − adapted\| = ([\d.e+-]+)/.exec(r.stdout)![1]);
+    expect(d).toBeLessThan(1e-5);
+    expect(r.stdout).toMatch(/W₀ untouched: the frozen weights have no gradient \(null\)/);
+  });
 });
 
 describe('CLI: train-classifier, pretrain-mlm, train-gpt, generate', () => {

@@ -14,7 +14,9 @@
  *            Geijn, ACM TOMS 2015): A and B are packed block by block into contiguous,
  *            zero-padded micro-panels inside a WebAssembly memory, and a SIMD micro-kernel
  *            assembled at run time (wasm-gemm.ts) multiplies them with an MR×NR tile of C held
- *            in registers. float32 runs in f32x4 (float32 accumulation); float64 in f64x2
+ *            in registers. float32 runs in f32x4 (float32 accumulation within one KC block,
+ *            each block's partial product added into C: max rel error 3.1e-7 at K = 4096,
+ *            bench/matmul-accuracy.ts); float64 in f64x2
  *            (float64 accumulation, same summation order as the naive loop, so float64
  *            results are bitwise those of 'naive'). Large products split each macro-kernel
  *            call over helper threads (threads.ts; setGemmThreads / TENSORGRAD_NUM_THREADS),

@@ -1,0 +1,167 @@
+/**
+ * PEFT in the training workflows (train-ner, train-classifier, train-gpt and their APIs): one
+ * options object that picks the method, applies it to a freshly built model, and writes the run's
+ * output folder — the adapter alone plus a pointer to its base, or a merged full model.
+ *
+ * Output folder of a PEFT run (`outDir`):
+ *
+ *   adapter_config.json, adapter_model.safetensors   the adapter (io.ts), `base_model_name_or_path`
+ *                                                    pointing at the base model folder
+ *   base/config.json, base/model.safetensors         only when the run had no pretrained base
+ *                                                    (`--init`): the random initialisation it
+ *                                                    started from, so that base + adapter reload
+ *   merged/config.json, merged/model.safetensors     with `merge`: the full model (LoRA folded
+ *                                                    into the weights; BitFit's biases in place)
+ *
+ * `loadWithAdapter(model, dir)` is the inverse: base weights from the pointer, then the adapter.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import type { Module, StateDict } from '../nn/module.js';
+import { applyAdapters, applyBitFit } from './adapter.js';
+import { countParameters, freeze, formatTrainableParameters, type ParameterCount } from './freeze.js';
+import { peftState } from './inject.js';
+import { adapterBasePath, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
+import { applyLora, mergeAndUnload } from './lora.js';
+
+export type PeftMethod = 'none' | 'bitfit' | 'lora' | 'adapter';
+export const PEFT_METHODS: readonly PeftMethod[] = ['none', 'bitfit', 'lora', 'adapter'];
+
+/** How a training run adapts its model (all optional but `method`). */
+export interface PeftOptions {
+  method: PeftMethod;
+  /** LoRA rank r (default 8). */
+  loraR?: number;
+  /** LoRA α (default: 2r, a common choice; peft's own default is 8). */
+  loraAlpha?: number;
+  loraDropout?: number;
+  /** LoRA target module names (default: the model's, see defaultLoraTargets). */
+  loraTargets?: string[];
+  /** Bottleneck size of adapters (default 64). */
+  adapterSize?: number;
+  /** Extra parameter-name globs to freeze (after the method); with method 'none', e.g. the lower layers. */
+  freeze?: string[];
+  /** Also write the merged full model (`merged/`). */
+  merge?: boolean;
+}
+
+/** Checks a PeftOptions object; messages name the field. */
+export function checkPeftOptions(p: PeftOptions): void {
+  if (!PEFT_METHODS.includes(p.method)) throw new Error(`peft: method must be one of ${PEFT_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
+  const lora = ['loraR', 'loraAlpha', 'loraDropout', 'loraTargets'] as const;
+  for (const k of lora) if (p[k] !== undefined && p.method !== 'lora') throw new Error(`peft: ${k} applies only to method 'lora' (method is '${p.method}')`);
+  if (p.adapterSize !== undefined && p.method !== 'adapter') throw new Error(`peft: adapterSize applies only to method 'adapter' (method is '${p.method}')`);
+  if (p.loraR !== undefined && !(Number.isInteger(p.loraR) && p.loraR > 0)) throw new Error(`peft: loraR must be a positive integer, got ${p.loraR}`);
+  if (p.loraAlpha !== undefined && !(Number.isFinite(p.loraAlpha) && p.loraAlpha > 0)) throw new Error(`peft: loraAlpha must be a positive number, got ${p.loraAlpha}`);
+  if (p.loraDropout !== undefined && !(p.loraDropout >= 0 && p.loraDropout < 1)) throw new Error(`peft: loraDropout must be in [0, 1), got ${p.loraDropout}`);
+  if (p.loraTargets !== undefined && (!Array.isArray(p.loraTargets) || p.loraTargets.length === 0)) throw new Error(`peft: loraTargets must be a non-empty list of module names, got ${JSON.stringify(p.loraTargets)}`);
+  if (p.adapterSize !== undefined && !(Number.isInteger(p.adapterSize) && p.adapterSize > 0)) throw new Error(`peft: adapterSize must be a positive integer, got ${p.adapterSize}`);
+  if (p.merge && p.method === 'adapter') throw new Error("peft: merge applies to 'lora' and 'bitfit' (bottleneck adapters add layers and cannot be folded into the base weights)");
+  if (p.merge && p.method === 'none') throw new Error("peft: merge needs a PEFT method ('lora' or 'bitfit'); with method 'none' the saved model is already the full model");
+}
+
+/** What applyPeft did: the counts and peft's one-line summary. */
+export interface PeftSummary extends ParameterCount {
+  method: PeftMethod;
+  line: string;
+  /** Modules adapted (LoRA / adapters). */
+  adapted: string[];
+}
+
+/**
+ * Applies `p` to a freshly built (and, if any, pretrained-loaded) model: the method, then the
+ * freeze patterns. `head` names the task head trained fully and saved with the adapter
+ * (e.g. `['classifier']`; none for a language model whose head is tied).
+ *
+ * @example
+ * applyPeft(model, { method: 'lora', loraR: 8 }, { head: ['classifier'], taskType: 'TOKEN_CLS' });
+ */
+export function applyPeft(model: Module, p: PeftOptions, task: { head: string[]; taskType: string | null }): PeftSummary {
+  checkPeftOptions(p);
+  const modulesToSave = task.head.length ? task.head : null;
+  let adapted: string[] = [];
+  if (p.method === 'lora') {
+    const r = p.loraR ?? 8;
+    adapted = applyLora(model, {
+      r, loraAlpha: p.loraAlpha ?? 2 * r, loraDropout: p.loraDropout ?? 0,
+      ...(p.loraTargets ? { targetModules: p.loraTargets } : {}), modulesToSave, taskType: task.taskType,
+    }).targets;
+  } else if (p.method === 'bitfit') applyBitFit(model, { modulesToSave, taskType: task.taskType });
+  else if (p.method === 'adapter') adapted = applyAdapters(model, { adapterSize: p.adapterSize ?? 64, modulesToSave, taskType: task.taskType }).targets;
+  if (p.freeze?.length) freeze(model, p.freeze);
+  const c = countParameters(model);
+  if (c.trainable === 0) throw new Error(`peft: nothing left to train (every parameter of ${model.constructor.name} is frozen)`);
+  return { ...c, method: p.method, line: formatTrainableParameters(model), adapted };
+}
+
+/** Whether the run saves an adapter (a PEFT method) rather than the full model. */
+export function savesAdapter(model: Module): boolean {
+  return peftState(model) !== null;
+}
+
+/**
+ * Writes the adapter of a PEFT run into `outDir` (see the file header), pointing at `baseDir`
+ * (the pretrained folder the run started from) or, when null, at `base/` written here from
+ * `baseStateDict` (the run's initial weights). With `merge`, also `merged/`. `configJson` is the
+ * model's config.json (written beside the base and the merged model). Returns the files written.
+ */
+export function savePeftRun(model: Module, outDir: string, o: {
+  baseDir: string | null; baseStateDict: StateDict | null; configJson: Record<string, unknown>; merge?: boolean;
+}): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const files: string[] = [];
+  let pointer: string;
+  if (o.baseDir) {
+    pointer = resolve(o.baseDir); // absolute: Python peft resolves the pointer from its working directory
+  } else {
+    if (!o.baseStateDict) throw new Error('savePeftRun: without baseDir the run must pass baseStateDict (its initial weights)');
+    const b = join(outDir, 'base');
+    mkdirSync(b, { recursive: true });
+    saveSafetensors(o.baseStateDict, join(b, 'model.safetensors'));
+    writeFileSync(join(b, 'config.json'), JSON.stringify(o.configJson, null, 2));
+    files.push(join(b, 'model.safetensors'), join(b, 'config.json'));
+    pointer = 'base';
+  }
+  const w = savePeftAdapter(model, outDir, { baseModelNameOrPath: pointer });
+  files.unshift(w.config, w.weights);
+  if (o.merge) {
+    const method = peftState(model)?.method;
+    if (method === 'adapter') throw new Error('savePeftRun: merge applies to LoRA and BitFit, not to bottleneck adapters');
+    const m = join(outDir, 'merged');
+    mkdirSync(m, { recursive: true });
+    if (method === 'lora') mergeAndUnload(model);
+    saveSafetensors(model.stateDict(), join(m, 'model.safetensors'));
+    writeFileSync(join(m, 'config.json'), JSON.stringify(o.configJson, null, 2));
+    files.push(join(m, 'model.safetensors'), join(m, 'config.json'));
+  }
+  return files;
+}
+
+/** The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory). */
+export function resolveAdapterBase(dir: string): string {
+  const ptr = adapterBasePath(dir);
+  if (!ptr) throw new Error(`${join(dir, ADAPTER_CONFIG_NAME)} has no base_model_name_or_path: cannot tell which base model the adapter belongs to`);
+  const candidates = isAbsolute(ptr) ? [ptr] : [resolve(dir, ptr), resolve(ptr)];
+  for (const c of candidates) if (existsSync(join(c, 'model.safetensors'))) return c;
+  throw new Error(`${join(dir, ADAPTER_CONFIG_NAME)} points at base '${ptr}', but no model.safetensors is there (looked in ${candidates.join(', ')})`);
+}
+
+/**
+ * Loads base + adapter into `model` (built from the run's config.json): the base weights from
+ * the folder the adapter points at (`loadPretrained` where the model has it, so a pre-training
+ * checkpoint's head is skipped as in training), then the adapter. Returns the base folder.
+ *
+ * @example
+ * const model = new nn.BertForTokenClassification(config);
+ * loadWithAdapter(model, 'out/ner-lora');   // out/ner-lora → its base → + the LoRA adapter
+ */
+export function loadWithAdapter(model: Module, dir: string): string {
+  const base = resolveAdapterBase(dir);
+  const weights = loadSafetensors(join(base, 'model.safetensors'));
+  const m = model as Module & { loadPretrained?: (sd: StateDict) => unknown };
+  if (typeof m.loadPretrained === 'function') m.loadPretrained(weights);
+  else model.loadStateDict(weights);
+  loadPeftAdapter(model, dir);
+  return base;
+}
