@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const r = await soak(srv.url, '/v1/ner', {
       good, long, maxBodyBytes: 65536, requests: 6000, concurrency: 16, maxMs: 60_000,
       onProgress: async (n) => {
-        if (n === 1000) warm = await serverRss(srv.url);
+        if (n === 1500) warm = await serverRss(srv.url);
       },
     });
     const end = await serverRss(srv.url);

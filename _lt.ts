@@ -1,0 +1,14 @@
+import { runLoad, startServeProcess, request } from './loadtest/lib.ts';
+import http from 'node:http';
+import { readConllSplits } from './src/data/conll.ts';
+const s = readConllSplits('data/ner');
+const texts = [...s.train].map(x => x.tokens).filter(w => w.length >= 10 && w.length <= 40).map(w => w.join(' '));
+const bodies = texts.map((t) => JSON.stringify({ inputs: t, parameters: { truncation: true } }));
+const [mb, wait, c] = process.argv.slice(2);
+const srv = await startServeProcess('out/ner', ['--max-batch', mb!, '--max-wait-ms', wait!]);
+const r = await runLoad(srv.url, '/v1/ner', bodies, { concurrency: Number(c), durationMs: 3000, warmupMs: 1000 });
+const m = (await request(srv.url, new http.Agent(), 'GET', '/metrics')).body;
+const g = (n: string) => Number(new RegExp(`^${n} (\\S+)`, 'm').exec(m)?.[1]);
+const bc = g('tensorgrad_batch_size_count');
+console.log(`mb=${mb} wait=${wait} c=${c}: ${r.throughput.toFixed(1)} req/s p50 ${r.p50.toFixed(1)}; batches ${bc}, mean size ${(g('tensorgrad_batch_size_sum')/bc).toFixed(1)}, mean batch ${(1000*g('tensorgrad_batch_duration_seconds_sum')/bc).toFixed(1)} ms, mean queue wait ${(1000*g('tensorgrad_queue_wait_seconds_sum')/g('tensorgrad_queue_wait_seconds_count')).toFixed(1)} ms, server rss ${(g('process_resident_memory_bytes')/2**20).toFixed(0)} MiB`);
+await srv.stop();
