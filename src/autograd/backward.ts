@@ -19,6 +19,45 @@ import type { Tensor } from '../tensor/tensor.js';
 import { keep, withCreated } from '../tensor/scope.js';
 import { timed } from '../core/profile.js';
 import { noGrad, type BackwardContext, type Node } from './engine.js';
+import { versionOf } from './version.js';
+
+/** Throws when `t` (the node's tensor at versions[slot]) was modified in place after the forward. */
+function checkVersion(node: Node, t: Tensor, slot: number, what: string): void {
+  const then = node.versions[slot];
+  if (t === undefined || then === undefined) return;
+  const now = versionOf(t.storage);
+  if (now !== then) {
+    throw new Error(
+      `backward: a tensor needed for the gradient of ${node.opName} was modified in place (its ${what} of shape ` +
+        `[${t.shape.join(',')}] is at version ${now}; expected version ${then}, as in the forward pass). ` +
+        'Clone the tensor before modifying it (x.clone().add_(…)), or use the out-of-place op (x.add(…)).',
+    );
+  }
+}
+
+/**
+ * The node's tensor `t` as the backward sees it: a proxy that checks the version
+ * (versions[slot]) when the backward reaches for the data (`storage`), but not for metadata
+ * (shape, strides, dtype, device, …): a backward that only needs an input's shape (sum, expand,
+ * reshape) never refuses, as PyTorch's ops that save no tensor.
+ */
+function guarded(node: Node, t: Tensor, slot: number, what: string): Tensor {
+  return new Proxy(t, {
+    get(target, prop, receiver) {
+      if (prop === 'storage') {
+        checkVersion(node, target, slot, what);
+        return target.storage;
+      }
+      if (prop === 'dtype' || prop === 'device') return Reflect.get(target, prop, target) as unknown; // getters that read the storage for metadata
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+/** `ts` with each element guarded (versions from versions[base]). */
+function versionChecked(node: Node, ts: readonly Tensor[], base: number, what: string): readonly Tensor[] {
+  return ts.map((t, i) => guarded(node, t, base + i, what));
+}
 
 /**
  * Sums a gradient g, shaped like a broadcast output, back to an input's shape: over the leading
@@ -132,10 +171,13 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         );
       }
       const output = node.output instanceof WeakRef ? node.output.deref() : node.output;
+      // inputs, output and saved tensors are checked against their recorded versions when the
+      // backward reads them (so an op whose gradient does not need a tensor, like add, never refuses)
+      const n = node.inputs.length;
       const ctx: BackwardContext<unknown> = {
-        inputs: node.inputs,
-        output: output as Tensor,
-        saved: node.saved,
+        inputs: versionChecked(node, node.inputs, 0, 'input'),
+        output: output ? guarded(node, output, n, 'output') : (output as unknown as Tensor),
+        saved: versionChecked(node, node.saved, n + 1, 'saved tensor'),
         attrs: node.attrs,
         needsGrad: node.inputs.map((t) => t.requiresGrad),
       };

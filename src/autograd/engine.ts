@@ -6,6 +6,7 @@
  * backward.ts; this module knows nothing of it.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { versionOf } from './version.js';
 
 let gradEnabled = true;
 
@@ -55,6 +56,11 @@ export type BackwardFn<A> = (ctx: BackwardContext<A>, grad: Tensor) => readonly 
 
 export class Node {
   released = false;
+  /**
+   * The version counters (version.ts) of the inputs, then the output, then the saved tensors,
+   * when the node was recorded: backward refuses to read a tensor that was modified in place since.
+   */
+  readonly versions: readonly number[];
   constructor(
     readonly opName: string,
     public inputs: Tensor[],
@@ -62,7 +68,10 @@ export class Node {
     public saved: Tensor[],
     readonly attrs: unknown,
     readonly backwardFn: BackwardFn<unknown>,
-  ) {}
+  ) {
+    const out = output instanceof WeakRef ? output.deref() : output;
+    this.versions = [...inputs, ...(out ? [out] : []), ...saved].map((t) => versionOf(t.storage));
+  }
 
   release(): void {
     this.released = true;

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { requireFile } from './util.js';
 import { loadMobyDick } from '../tasks/mlm.js';
+import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, type PeftMethod, type PeftOptions } from '../peft/setup.js';
 
 export const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
 
@@ -81,4 +82,36 @@ export function checkHeadsDivide(o: ParsedOptions, width: 'hidden' | 'embd'): vo
 /** --dropout, when given, is a probability. */
 export function checkDropout(o: ParsedOptions): void {
   if (o.dropout !== undefined && !((o.dropout as number) <= 1)) throw new UsageError(`--dropout must be in [0, 1], got ${o.dropout}`);
+}
+
+/** --peft and its options (parameter-efficient fine-tuning, src/peft/setup.ts). */
+export const peftOptions: OptionSpec[] = [
+  { name: 'peft', type: 'string', default: 'none', choices: PEFT_METHODS, help: 'parameter-efficient fine-tuning: none (all parameters), bitfit (biases + head), lora, adapter (bottleneck adapters); the output folder then holds the adapter and a pointer to the base' },
+  { name: 'lora-r', type: 'int', help: 'with --peft lora: the rank r (default 8)' },
+  { name: 'lora-alpha', type: 'number', help: 'with --peft lora: α, the update is scaled by α/r (default 2r)' },
+  { name: 'lora-dropout', type: 'number', help: 'with --peft lora: dropout on the LoRA input (default 0)' },
+  { name: 'lora-targets', type: 'string', help: 'with --peft lora: comma-separated names of the Linear layers to adapt (default: query,value for BERT, c_attn for GPT)' },
+  { name: 'adapter-size', type: 'int', help: 'with --peft adapter: bottleneck size (default 64)' },
+  { name: 'freeze', type: 'string', help: "comma-separated parameter-name globs to freeze, e.g. 'bert.embeddings.*,bert.encoder.layer.{0..2}.*' (with --peft none: train the top layers only)" },
+  { name: 'merge', type: 'boolean', help: 'with --peft lora|bitfit: also write the merged full model to <out>/merged' },
+];
+
+/** PeftOptions from the parsed --peft options (undefined for a plain full fine-tuning run); UsageErrors name the flag. */
+export function peftFromOptions(o: ParsedOptions): PeftOptions | undefined {
+  const method = String(o.peft ?? 'none') as PeftMethod;
+  const p: PeftOptions = { method };
+  if (o.loraR !== undefined) p.loraR = o.loraR as number;
+  if (o.loraAlpha !== undefined) p.loraAlpha = o.loraAlpha as number;
+  if (o.loraDropout !== undefined) p.loraDropout = o.loraDropout as number;
+  if (o.loraTargets !== undefined) p.loraTargets = splitList(String(o.loraTargets));
+  if (o.adapterSize !== undefined) p.adapterSize = o.adapterSize as number;
+  if (o.freeze !== undefined) p.freeze = splitList(String(o.freeze));
+  if (o.merge) p.merge = true;
+  if (method === 'none' && !p.freeze?.length && Object.keys(p).length === 1) return undefined;
+  try {
+    checkPeftOptionsForCli(p);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^peft: /, ''));
+  }
+  return p;
 }

@@ -24,7 +24,8 @@
  * tokens carry `-100`, the `ignore_index` of PyTorch's cross-entropy.
  */
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { checkEncoding, readTextFile, TextFileError, type TextEncodingName } from './text-file.js';
 import { join } from 'node:path';
 
 /** One sentence of a CoNLL corpus: its tokens and one tag per token. */
@@ -43,6 +44,15 @@ export interface ConllParseOptions {
   tagColumn?: number;
   /** Name of the input used in error messages (a path, say). Default `'<input>'`. */
   source?: string;
+}
+
+/** Options of {@link readConll} and {@link readConllSplits}: {@link ConllParseOptions} plus the file encoding. */
+export interface ReadConllOptions extends ConllParseOptions {
+  /**
+   * `'utf-8'` (default; invalid bytes are an error naming the file and line, never a
+   * silent U+FFFD) or `'latin1'` (ISO-8859-1, as some CoNLL-2002/2003 copies are).
+   */
+  encoding?: TextEncodingName;
 }
 
 /** The three splits of a corpus, as read by {@link readConllSplits}. */
@@ -114,7 +124,9 @@ function checkTagColumn(tagColumn: unknown): number {
  * - Blank lines (or lines of white space only) end a sentence.
  * - Lines whose first column is `-DOCSTART-` are document boundaries: skipped, and they
  *   end the current sentence.
- * - LF, CRLF and CR line endings are accepted; a UTF-8 byte-order mark is ignored.
+ * - LF, CRLF and CR line endings are accepted; U+FEFF (a byte-order mark, at the start
+ *   or left in the middle by concatenating files) is removed wherever it appears, so it
+ *   never ends up inside a token or tag (the WordPiece tokenizer drops it anyway).
  * - All token lines must have the same number of columns (at least 2); otherwise a
  *   {@link ConllError} names the line, what it had and what was expected.
  *
@@ -138,7 +150,7 @@ export function parseConll(text: string, options: ConllParseOptions = {}): Conll
     throw new ConllError(`parseConll: text must be a string, got ${describe(text)}`, { source });
   }
   const tagColumn = checkTagColumn(options.tagColumn);
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const body = text.includes('\uFEFF') ? text.replaceAll('\uFEFF', '') : text;
   const lines = body.split(LINE_BREAK);
 
   const sentences: ConllSentence[] = [];
@@ -196,11 +208,12 @@ export function parseConll(text: string, options: ConllParseOptions = {}): Conll
 }
 
 /**
- * Read and parse a CoNLL file (UTF-8). Errors name the path and line.
+ * Read and parse a CoNLL file (UTF-8 by default, or `encoding: 'latin1'`). Errors name
+ * the path and line, invalid UTF-8 included.
  *
  * @param path - the file to read.
- * @param options - as {@link parseConll}; `source` defaults to `path`.
- * @throws {ConllError} when the file cannot be read or is malformed.
+ * @param options - as {@link parseConll} (`source` defaults to `path`), plus `encoding`.
+ * @throws {ConllError} when the file cannot be read, is not valid in its encoding, or is malformed.
  *
  * @example
  * ```ts
@@ -208,14 +221,15 @@ export function parseConll(text: string, options: ConllParseOptions = {}): Conll
  * console.log(train.length, train[0].tokens, train[0].tags);
  * ```
  */
-export function readConll(path: string, options: ConllParseOptions = {}): ConllSentence[] {
+export function readConll(path: string, options: ReadConllOptions = {}): ConllSentence[] {
   if (typeof path !== 'string' || path === '') {
     throw new ConllError(`readConll: path must be a non-empty string, got ${describe(path)}`);
   }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFile(path, checkEncoding('readConll', options.encoding));
   } catch (e) {
+    if (e instanceof TextFileError) throw new ConllError(`readConll: ${e.message}`, { source: path, line: e.invalid?.line });
     const reason = e instanceof Error ? e.message : String(e);
     throw new ConllError(`readConll: cannot read ${path}: ${reason}`, { source: path });
   }
@@ -246,7 +260,7 @@ export const SPLIT_FILE_NAMES: Readonly<Record<'train' | 'dev' | 'test', readonl
  * console.log(paths.dev, dev.length);
  * ```
  */
-export function readConllSplits(dir: string, options: Omit<ConllParseOptions, 'source'> = {}): ConllSplits {
+export function readConllSplits(dir: string, options: Omit<ReadConllOptions, 'source'> = {}): ConllSplits {
   if (typeof dir !== 'string' || dir === '') {
     throw new ConllError(`readConllSplits: dir must be a non-empty string, got ${describe(dir)}`);
   }
@@ -268,11 +282,11 @@ export function readConllSplits(dir: string, options: Omit<ConllParseOptions, 's
     );
   };
   const paths = { train: find('train'), dev: find('dev'), test: find('test') };
-  const { tagColumn } = options;
+  const { tagColumn, encoding } = options;
   return {
-    train: readConll(paths.train, { tagColumn }),
-    dev: readConll(paths.dev, { tagColumn }),
-    test: readConll(paths.test, { tagColumn }),
+    train: readConll(paths.train, { tagColumn, encoding }),
+    dev: readConll(paths.dev, { tagColumn, encoding }),
+    test: readConll(paths.test, { tagColumn, encoding }),
     paths,
   };
 }

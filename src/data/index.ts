@@ -5,7 +5,8 @@
 export { BertTokenizer, TokenizerError } from './tokenizer.js';
 export type { BertTokenizerOptions, EncodeOptions, Encoding, DecodeOptions, TruncationStrategy } from './tokenizer.js';
 export { loadSafetensors, loadSafetensorsWithMetadata, saveSafetensors, safetensorsBytes, SafetensorsError } from './safetensors.js';
-export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile } from './safetensors-format.js';
+export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, openSafetensorsFile } from './safetensors-format.js';
+export type { SafetensorsFile, SafetensorsTensorInfo } from './safetensors-format.js';
 export type { RawTensor, SafetensorsDType } from './safetensors-format.js';
 export { parseConll, readConll, readConllSplits, iob1ToIob2, detectTagScheme, LabelMap, alignLabels, ConllError } from './conll.js';
 export type { ConllSentence, ConllSplits, TagScheme } from './conll.js';

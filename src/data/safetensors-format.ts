@@ -33,7 +33,7 @@
  * `HashMap`); this writer sorts them by name.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 
 /** Element types of the safetensors format that this module reads. */
 export type SafetensorsDType =
@@ -177,18 +177,28 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
 
 function describe(x: unknown): string {
   if (x === null) return 'null';
-  if (Array.isArray(x)) return `array ${truncate(JSON.stringify(x))}`;
+  if (Array.isArray(x)) return `array ${truncate(preview(x, 0))}`;
   if (typeof x === 'string') return `string ${truncate(JSON.stringify(x))}`;
-  if (typeof x === 'object') return `object ${truncate(safeStringify(x))}`;
+  if (typeof x === 'object') return `object ${truncate(preview(x, 0))}`;
   return `${typeof x} ${String(x)}`;
 }
 
-function safeStringify(x: unknown): string {
-  try {
-    return JSON.stringify(x) ?? String(x);
-  } catch {
-    return String(x);
+/**
+ * A short JSON-like rendering of a parsed header value for error messages: at most 3
+ * levels and 8 items per level, so a 5,000-deep array cannot exhaust the stack (as
+ * `JSON.stringify` would, with a `RangeError`).
+ */
+function preview(x: unknown, depth: number): string {
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  if (x === null || typeof x !== 'object') return String(x);
+  if (depth >= 3) return Array.isArray(x) ? '[…]' : '{…}';
+  if (Array.isArray(x)) {
+    const items = x.slice(0, 8).map((v) => preview(v, depth + 1));
+    return `[${items.join(',')}${x.length > 8 ? ',…' : ''}]`;
   }
+  const keys = Object.keys(x);
+  const items = keys.slice(0, 8).map((k) => `${JSON.stringify(k)}:${preview((x as Record<string, unknown>)[k], depth + 1)}`);
+  return `{${items.join(',')}${keys.length > 8 ? ',…' : ''}}`;
 }
 
 function truncate(s: string, max = 80): string {
@@ -236,13 +246,59 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
       `parseSafetensors: bytes must be a Uint8Array, got ${describe(bytes)}`,
     );
   }
-  if (bytes.length < 8) {
+  return guarded(() => {
+    const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length);
+    const header = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length);
+    const tensors: Record<string, RawTensor> = Object.create(null) as Record<string, RawTensor>;
+    for (const e of header.entries) {
+      const src = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
+      setOwn(tensors, e.name, decodeTensor(e.name, e.dtype, e.shape, src, false));
+    }
+    return { tensors, metadata: header.metadata };
+  });
+}
+
+/** One tensor entry of a validated header; `begin`/`end` are relative to the data section. */
+interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A validated header: entries sorted by offset, covering the data section exactly. */
+interface ParsedHeader {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  /** File offset of the data section (8 + header length). */
+  dataStart: number;
+}
+
+/**
+ * Runs a reader step so that only a {@link SafetensorsError} escapes: anything else (a
+ * `RangeError` from an engine limit, a failed allocation) is wrapped, with its cause.
+ */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw err;
+    const e = err as Error;
+    const code: SafetensorsErrorCode = e instanceof RangeError && /alloc/i.test(e.message) ? 'IO' : 'INVALID_HEADER_STRUCTURE';
+    throw new SafetensorsError(code, `safetensors: cannot read the file (${e?.name ?? 'Error'}: ${e?.message ?? String(err)})`, { cause: err });
+  }
+}
+
+/** Checks the 8-byte little-endian header length against the file size; returns it. */
+function readHeaderLength(prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || prefix.length < 8) {
     throw new SafetensorsError(
       'HEADER_TOO_SMALL',
-      `safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length`,
+      `safetensors: file is ${fileSize} bytes, shorter than the 8-byte header length`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const lenLo = view.getUint32(0, true);
   const lenHi = view.getUint32(4, true);
   if (lenHi !== 0 || lenLo > MAX_HEADER_SIZE) {
@@ -252,21 +308,27 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
       `safetensors: header length ${n} exceeds the limit of ${MAX_HEADER_SIZE} bytes`,
     );
   }
-  const headerLength = lenLo;
-  if (8 + headerLength > bytes.length) {
+  if (8 + lenLo > fileSize) {
     throw new SafetensorsError(
       'INVALID_HEADER_LENGTH',
-      `safetensors: header length ${headerLength} runs past the end of the file ` +
-        `(${bytes.length} bytes, so at most ${bytes.length - 8})`,
+      `safetensors: header length ${lenLo} runs past the end of the file ` +
+        `(${fileSize} bytes, so at most ${fileSize - 8})`,
     );
   }
-  const header = parseHeaderJson(bytes.subarray(8, 8 + headerLength));
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  return lenLo;
+}
 
-  const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] =
-    [];
+/**
+ * Parses and validates the header (its bytes, without the length prefix) of a file of
+ * `fileSize` bytes: metadata, every tensor entry, and the reference's coverage rule.
+ */
+function parseHeader(headerBytes: Uint8Array, fileSize: number): ParsedHeader {
+  const header = parseHeaderJson(headerBytes);
+  const dataStart = 8 + headerBytes.length;
+  const dataLength = fileSize - dataStart;
+
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
+  const entries: HeaderEntry[] = [];
   for (const name of Object.keys(header)) {
     const value = header[name];
     if (name === METADATA_KEY) {
@@ -311,13 +373,7 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
             `${dataLength} after the header (truncated?)`,
     );
   }
-
-  const tensors: Record<string, RawTensor> = {};
-  for (const e of entries) {
-    const src = bytes.subarray(dataStart + e.begin, dataStart + e.end);
-    setOwn(tensors, e.name, decodeTensor(e.name, e.dtype, e.shape, src));
-  }
-  return { tensors, metadata };
+  return { entries, metadata, dataStart };
 }
 
 /** Decodes, parses and checks the JSON header; returns the top-level object. */
@@ -492,13 +548,16 @@ function product(shape: number[], name: string): number {
 
 /**
  * Copies `src` (little-endian elements of `itemSize` bytes) into a fresh buffer in the
- * host's byte order.
+ * host's byte order (or reorders it in place when `fresh`: a buffer this module owns).
  */
-function copyToHostOrder(src: Uint8Array, itemSize: number): ArrayBuffer {
-  // `new Uint8Array(src)` always copies; `src.slice()` would not if `src` is a Node Buffer.
-  const copy = new Uint8Array(src);
+function copyToHostOrder(src: Uint8Array, itemSize: number, fresh: boolean): ArrayBuffer {
+  // A `fresh` src (read from a file into its own ArrayBuffer, offset 0) is used in place.
+  // Otherwise copy: `new Uint8Array(src)` always copies; `src.slice()` would not if `src`
+  // is a Node Buffer.
+  const inPlace = fresh && src.buffer instanceof ArrayBuffer && src.byteOffset === 0 && src.buffer.byteLength === src.length;
+  const copy = inPlace ? src : new Uint8Array(src);
   if (!HOST_IS_LITTLE_ENDIAN) reverseBytesInGroups(copy, itemSize);
-  return copy.buffer;
+  return copy.buffer as ArrayBuffer;
 }
 
 /**
@@ -534,15 +593,16 @@ function decodeTensor(
   dtype: SafetensorsDType,
   shape: number[],
   src: Uint8Array,
+  fresh: boolean,
 ): RawTensor {
   const n = src.length / ITEM_SIZE[dtype];
   switch (dtype) {
     case 'F32':
-      return { dtype: 'float32', shape, data: new Float32Array(copyToHostOrder(src, 4)) };
+      return { dtype: 'float32', shape, data: new Float32Array(copyToHostOrder(src, 4, fresh)) };
     case 'F64':
-      return { dtype: 'float64', shape, data: new Float64Array(copyToHostOrder(src, 8)) };
+      return { dtype: 'float64', shape, data: new Float64Array(copyToHostOrder(src, 8, fresh)) };
     case 'I32':
-      return { dtype: 'int32', shape, data: new Int32Array(copyToHostOrder(src, 4)) };
+      return { dtype: 'int32', shape, data: new Int32Array(copyToHostOrder(src, 4, fresh)) };
     case 'F16': {
       const out = new Float32Array(n);
       const bits = new Uint32Array(out.buffer);
@@ -607,7 +667,7 @@ function decodeTensor(
           );
         }
       }
-      return { dtype: 'bool', shape, data: new Uint8Array(src) };
+      return { dtype: 'bool', shape, data: fresh ? src : new Uint8Array(src) };
     }
   }
 }
@@ -837,8 +897,152 @@ export function serializeSafetensors(
 
 // ───────────────────────────── files ─────────────────────────────
 
+/** Largest single `readSync` (Node refuses reads of 2 GiB or more in one call). */
+const READ_CHUNK = 1 << 30;
+
+/** Information about one tensor of an open file, before its data is read. */
+export interface SafetensorsTensorInfo {
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** Size of its data in the file, in bytes. */
+  byteLength: number;
+}
+
+/** A `.safetensors` file whose header has been read and validated; see {@link openSafetensorsFile}. */
+export interface SafetensorsFile {
+  /** Tensor names, in file order (by data offset). */
+  readonly names: string[];
+  /** The `__metadata__` map (null prototype; `{}` when absent). */
+  readonly metadata: Record<string, string>;
+  /** Size of the file in bytes. */
+  readonly fileSize: number;
+  /** Bytes read from the file so far (header included). */
+  readonly bytesRead: number;
+  /** dtype, shape and size of a tensor; throws `INVALID_ARGUMENT` for an unknown name. */
+  info(name: string): SafetensorsTensorInfo;
+  /** Reads and decodes one tensor (only its bytes are read). */
+  read(name: string): RawTensor;
+  /** Closes the file; later `read`s throw. Idempotent. */
+  close(): void;
+}
+
 /**
- * Reads and parses a `.safetensors` file (synchronously; the whole file is read into memory).
+ * Opens a `.safetensors` file and reads only its 8-byte header length and its header,
+ * which are validated in full (as {@link parseSafetensors} does, against the file's size)
+ * before any tensor data is read; tensors are then read one at a time, each with
+ * positional reads of at most 1 GiB, so files (and offsets) over 2 GiB work and a lying
+ * header is rejected after reading 8 + N bytes, not the whole file.
+ *
+ * @throws {SafetensorsError} `IO` when the file cannot be opened or read, else as
+ *   {@link parseSafetensors}; never another error.
+ *
+ * @example
+ * ```ts
+ * const f = openSafetensorsFile('model.safetensors');
+ * try {
+ *   f.names;                      // ['bert.embeddings.word_embeddings.weight', …]
+ *   const w = f.read(f.names[0]); // { dtype: 'float32', shape: [30522, 768], data: Float32Array }
+ * } finally {
+ *   f.close();
+ * }
+ * ```
+ */
+export function openSafetensorsFile(path: string): SafetensorsFile {
+  return openAs(path, 'openSafetensorsFile');
+}
+
+function openAs(path: string, where: string): SafetensorsFile {
+  if (typeof path !== 'string') {
+    throw new SafetensorsError('INVALID_ARGUMENT', `${where}: path must be a string, got ${describe(path)}`);
+  }
+  let fd: number;
+  let fileSize: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new SafetensorsError('IO', `${where}: cannot read ${JSON.stringify(path)}: ${(cause as Error).message}`, { cause });
+  }
+  let open = true;
+  let bytesRead = 0;
+  const readAt = (length: number, position: number, what: string): Uint8Array => {
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(length);
+    } catch (cause) {
+      throw new SafetensorsError('IO', `safetensors: cannot allocate ${length} bytes for ${what} of ${JSON.stringify(path)}`, { cause });
+    }
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(fd, buf, done, Math.min(READ_CHUNK, length - done), position + done);
+        if (n === 0) {
+          throw new SafetensorsError(
+            'INCOMPLETE_BUFFER',
+            `safetensors: ${JSON.stringify(path)} ended at byte ${position + done} while reading ${what} (changed while open?)`,
+          );
+        }
+        done += n;
+        bytesRead += n;
+      }
+    } catch (cause) {
+      if (cause instanceof SafetensorsError) throw cause;
+      throw new SafetensorsError('IO', `safetensors: cannot read ${what} of ${JSON.stringify(path)}: ${(cause as Error).message}`, { cause });
+    }
+    return buf;
+  };
+  let header: ParsedHeader;
+  try {
+    try {
+      fileSize = fstatSync(fd).size;
+    } catch (cause) {
+      throw new SafetensorsError('IO', `safetensors: cannot stat ${JSON.stringify(path)}: ${(cause as Error).message}`, { cause });
+    }
+    header = guarded(() => {
+      const headerLength = readHeaderLength(readAt(Math.min(8, fileSize), 0, 'the header length'), fileSize);
+      return parseHeader(readAt(headerLength, 8, 'the header'), fileSize);
+    });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const byName = new Map(header.entries.map((e) => [e.name, e]));
+  const entry = (name: unknown, fn: string): HeaderEntry => {
+    const e = typeof name === 'string' ? byName.get(name) : undefined;
+    if (e === undefined) {
+      throw new SafetensorsError('INVALID_ARGUMENT', `SafetensorsFile.${fn}: no tensor named ${describe(name)} in ${JSON.stringify(path)}`);
+    }
+    return e;
+  };
+  return {
+    names: header.entries.map((e) => e.name),
+    metadata: header.metadata,
+    fileSize,
+    get bytesRead() {
+      return bytesRead;
+    },
+    info(name: string): SafetensorsTensorInfo {
+      const e = entry(name, 'info');
+      return { dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin };
+    },
+    read(name: string): RawTensor {
+      const e = entry(name, 'read');
+      if (!open) throw new SafetensorsError('IO', `SafetensorsFile.read: ${JSON.stringify(path)} is closed`);
+      return guarded(() => {
+        const src = readAt(e.end - e.begin, header.dataStart + e.begin, `tensor ${JSON.stringify(e.name)}`);
+        return decodeTensor(e.name, e.dtype, [...e.shape], src, true);
+      });
+    },
+    close(): void {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+    },
+  };
+}
+
+/**
+ * Reads and parses a `.safetensors` file (synchronously): the header first (validated
+ * before any data is read), then each tensor on its own — see {@link openSafetensorsFile}.
  *
  * @param path - file path.
  * @throws {SafetensorsError} `IO` when the file cannot be read, else as {@link parseSafetensors}.
@@ -849,17 +1053,14 @@ export function serializeSafetensors(
  * ```
  */
 export function readSafetensorsFile(path: string): ParsedSafetensors {
-  let bytes: Uint8Array;
+  const file = openAs(path, 'readSafetensorsFile');
   try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw new SafetensorsError(
-      'IO',
-      `readSafetensorsFile: cannot read ${JSON.stringify(path)}: ${(cause as Error).message}`,
-      { cause },
-    );
+    const tensors: Record<string, RawTensor> = Object.create(null) as Record<string, RawTensor>;
+    for (const name of file.names) setOwn(tensors, name, file.read(name));
+    return { tensors, metadata: file.metadata };
+  } finally {
+    file.close();
   }
-  return parseSafetensors(bytes);
 }
 
 /**

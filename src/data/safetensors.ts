@@ -13,17 +13,25 @@ import {
 
 export { SafetensorsError };
 
+/**
+ * Tensors by name in a null-prototype object: a tensor named `__proto__` (or `constructor`,
+ * `toString`, …) is just a key, never the object's prototype or an inherited method.
+ */
 function toTensors(parsed: ParsedSafetensors, device?: string): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
+  const out = Object.create(null) as Record<string, Tensor>;
   for (const [name, raw] of Object.entries(parsed.tensors)) {
-    out[name] = fromTypedArray(raw.data, raw.shape, { dtype: raw.dtype, device });
+    const value = fromTypedArray(raw.data, raw.shape, { dtype: raw.dtype, device });
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
 /**
  * Reads a .safetensors file (or its bytes). F16/BF16 are up-cast to float32, F64 stays
- * float64, integer types become int32 (exactly, or a clear error).
+ * float64, integer types become int32 (exactly, or a clear error). A path is read header
+ * first (8-byte length, then the header, validated against the file size before any data
+ * is read), then tensor by tensor, so files over 2 GiB work. The result has a null
+ * prototype. Only {@link SafetensorsError} is thrown.
  * @example
  * const sd = loadSafetensors('model.safetensors');
  * model.loadPretrained(sd);

@@ -20,6 +20,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { checkEncoding, readTextFile, TextFileError, type TextEncodingName } from './text-file.js';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 
@@ -597,6 +598,11 @@ export interface LoadTextClassificationOptions {
   textColumn?: string;
   /** Column or key of the label. Default `label`. */
   labelColumn?: string;
+  /**
+   * `'utf-8'` (default; invalid bytes are an error naming the file and line, never a
+   * silent U+FFFD) or `'latin1'` (ISO-8859-1).
+   */
+  encoding?: TextEncodingName;
 }
 
 const FORMAT_BY_EXTENSION: Record<string, 'csv' | 'tsv' | 'jsonl'> = {
@@ -645,10 +651,19 @@ export function loadTextClassification(path: string, options: LoadTextClassifica
       { path },
     );
   }
+  let encoding: TextEncodingName;
+  try {
+    encoding = checkEncoding('loadTextClassification', options.encoding);
+  } catch (e) {
+    throw new TypeError((e as Error).message);
+  }
   let content: string;
   try {
-    content = readFileSync(path, 'utf8');
+    content = readTextFile(path, encoding);
   } catch (cause) {
+    if (cause instanceof TextFileError) {
+      throw new TextDatasetError(cause.detail, { path, line: cause.invalid?.line, cause });
+    }
     throw new TextDatasetError(`cannot read the file: ${(cause as Error).message}`, { path, cause });
   }
   if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
@@ -678,6 +693,14 @@ function fromTable(records: CsvRecord[], path: string, textColumn: string, label
     if (i < 0) {
       throw new TextDatasetError(
         `no column ${JSON.stringify(name)} (${option}) in the header; columns are ${header.fields.map((f) => JSON.stringify(f)).join(', ')}`,
+        { path, line: header.line },
+      );
+    }
+    const again = header.fields.indexOf(name, i + 1);
+    if (again >= 0) {
+      throw new TextDatasetError(
+        `the header names the column ${JSON.stringify(name)} (${option}) twice, as columns ${i + 1} and ${again + 1}; ` +
+          'rename one so that it is clear which to use',
         { path, line: header.line },
       );
     }

@@ -26,5 +26,5 @@ export {
   savePeftAdapter, loadPeftAdapter, adapterStateDict, adapterConfigJSON, readAdapterConfig, isAdapterDir, adapterBasePath,
   ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME,
 } from './io.js';
-export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, PEFT_METHODS } from './setup.js';
+export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, splitList, PEFT_METHODS } from './setup.js';
 export type { PeftOptions, PeftMethod, PeftSummary } from './setup.js';

@@ -46,19 +46,54 @@ export interface PeftOptions {
   merge?: boolean;
 }
 
-/** Checks a PeftOptions object; messages name the field. */
+/** The command-line flag of each PeftOptions field, named in error messages beside the field. */
+const FLAG: Record<string, string> = {
+  method: '--peft', loraR: '--lora-r', loraAlpha: '--lora-alpha', loraDropout: '--lora-dropout', loraTargets: '--lora-targets',
+  adapterSize: '--adapter-size', freeze: '--freeze', merge: '--merge',
+};
+const opt = (k: string) => `${k} (${FLAG[k]})`;
+
+/** Checks a PeftOptions object; messages name the field and its command-line flag. */
 export function checkPeftOptions(p: PeftOptions): void {
-  if (!PEFT_METHODS.includes(p.method)) throw new Error(`peft: method must be one of ${PEFT_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
+  if (!PEFT_METHODS.includes(p.method)) throw new Error(`peft: ${opt('method')} must be one of ${PEFT_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
   const lora = ['loraR', 'loraAlpha', 'loraDropout', 'loraTargets'] as const;
-  for (const k of lora) if (p[k] !== undefined && p.method !== 'lora') throw new Error(`peft: ${k} applies only to method 'lora' (method is '${p.method}')`);
-  if (p.adapterSize !== undefined && p.method !== 'adapter') throw new Error(`peft: adapterSize applies only to method 'adapter' (method is '${p.method}')`);
-  if (p.loraR !== undefined && !(Number.isInteger(p.loraR) && p.loraR > 0)) throw new Error(`peft: loraR must be a positive integer, got ${p.loraR}`);
-  if (p.loraAlpha !== undefined && !(Number.isFinite(p.loraAlpha) && p.loraAlpha > 0)) throw new Error(`peft: loraAlpha must be a positive number, got ${p.loraAlpha}`);
-  if (p.loraDropout !== undefined && !(p.loraDropout >= 0 && p.loraDropout < 1)) throw new Error(`peft: loraDropout must be in [0, 1), got ${p.loraDropout}`);
-  if (p.loraTargets !== undefined && (!Array.isArray(p.loraTargets) || p.loraTargets.length === 0)) throw new Error(`peft: loraTargets must be a non-empty list of module names, got ${JSON.stringify(p.loraTargets)}`);
-  if (p.adapterSize !== undefined && !(Number.isInteger(p.adapterSize) && p.adapterSize > 0)) throw new Error(`peft: adapterSize must be a positive integer, got ${p.adapterSize}`);
-  if (p.merge && p.method === 'adapter') throw new Error("peft: merge applies to 'lora' and 'bitfit' (bottleneck adapters add layers and cannot be folded into the base weights)");
-  if (p.merge && p.method === 'none') throw new Error("peft: merge needs a PEFT method ('lora' or 'bitfit'); with method 'none' the saved model is already the full model");
+  for (const k of lora) if (p[k] !== undefined && p.method !== 'lora') throw new Error(`peft: ${opt(k)} applies only to method 'lora' (the method is '${p.method}')`);
+  if (p.adapterSize !== undefined && p.method !== 'adapter') throw new Error(`peft: ${opt('adapterSize')} applies only to method 'adapter' (the method is '${p.method}')`);
+  if (p.loraR !== undefined && !(Number.isInteger(p.loraR) && p.loraR > 0)) throw new Error(`peft: ${opt('loraR')} must be a positive integer, got ${p.loraR}`);
+  if (p.loraAlpha !== undefined && !(Number.isFinite(p.loraAlpha) && p.loraAlpha > 0)) throw new Error(`peft: ${opt('loraAlpha')} must be a positive number, got ${p.loraAlpha}`);
+  if (p.loraDropout !== undefined && !(p.loraDropout >= 0 && p.loraDropout < 1)) throw new Error(`peft: ${opt('loraDropout')} must be in [0, 1), got ${p.loraDropout}`);
+  if (p.loraTargets !== undefined && (!Array.isArray(p.loraTargets) || p.loraTargets.length === 0 || p.loraTargets.some((t) => typeof t !== 'string' || t === ''))) {
+    throw new Error(`peft: ${opt('loraTargets')} must be a non-empty list of module names, got ${JSON.stringify(p.loraTargets)}`);
+  }
+  if (p.adapterSize !== undefined && !(Number.isInteger(p.adapterSize) && p.adapterSize > 0)) throw new Error(`peft: ${opt('adapterSize')} must be a positive integer, got ${p.adapterSize}`);
+  if (p.freeze !== undefined && (!Array.isArray(p.freeze) || p.freeze.some((t) => typeof t !== 'string' || t === ''))) throw new Error(`peft: ${opt('freeze')} must be a list of parameter-name globs, got ${JSON.stringify(p.freeze)}`);
+  if (p.merge && p.method === 'adapter') throw new Error(`peft: ${opt('merge')} applies to 'lora' and 'bitfit' (bottleneck adapters add layers and cannot be folded into the base weights)`);
+  if (p.merge && p.method === 'none') throw new Error(`peft: ${opt('merge')} needs a PEFT method ('lora' or 'bitfit'); with method 'none' the saved model is already the full model`);
+}
+
+/** Runs fn, prefixing an error with the option it came from. */
+function naming<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new Error(`peft: ${opt(field)}: ${(e as Error).message}`);
+  }
+}
+
+/** Splits a comma-separated list, keeping commas inside braces ('a.{0,1}.*,b' → ['a.{0,1}.*', 'b']). */
+export function splitList(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0, cur = '';
+  for (const c of s) {
+    if (c === '{') depth++;
+    if (c === '}') depth = Math.max(0, depth - 1);
+    if (c === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur.trim());
+  return out.filter((x) => x !== '');
 }
 
 /** What applyPeft did: the counts and peft's one-line summary. */
@@ -83,15 +118,15 @@ export function applyPeft(model: Module, p: PeftOptions, task: { head: string[];
   let adapted: string[] = [];
   if (p.method === 'lora') {
     const r = p.loraR ?? 8;
-    adapted = applyLora(model, {
+    adapted = naming('loraTargets', () => applyLora(model, {
       r, loraAlpha: p.loraAlpha ?? 2 * r, loraDropout: p.loraDropout ?? 0,
       ...(p.loraTargets ? { targetModules: p.loraTargets } : {}), modulesToSave, taskType: task.taskType,
-    }).targets;
+    })).targets;
   } else if (p.method === 'bitfit') applyBitFit(model, { modulesToSave, taskType: task.taskType });
   else if (p.method === 'adapter') adapted = applyAdapters(model, { adapterSize: p.adapterSize ?? 64, modulesToSave, taskType: task.taskType }).targets;
-  if (p.freeze?.length) freeze(model, p.freeze);
+  if (p.freeze?.length) naming('freeze', () => freeze(model, p.freeze!));
   const c = countParameters(model);
-  if (c.trainable === 0) throw new Error(`peft: nothing left to train (every parameter of ${model.constructor.name} is frozen)`);
+  if (c.trainable === 0) throw new Error(`peft: nothing left to train (every parameter of ${model.constructor.name} is frozen; check ${opt('freeze')})`);
   return { ...c, method: p.method, line: formatTrainableParameters(model), adapted };
 }
 

@@ -13,6 +13,10 @@
  *                        bert-base-uncased vocabulary is used when config.vocab_size is 30522
  *   tokenizer_config.json  optional: do_lower_case, model_max_length
  *
+ * A PEFT run folder (`train-* --peft …`) has adapter_config.json + adapter_model.safetensors
+ * instead of model.safetensors: the weights are read from the base folder the adapter points at
+ * (`base_model_name_or_path`) and the adapter is applied on top (src/peft).
+ *
  * The task comes from `architectures` (BertForTokenClassification → token-classification,
  * BertForSequenceClassification → text-classification, BertForMaskedLM → fill-mask,
  * GPT2LMHeadModel / model_type gpt2 / char-gpt → text-generation), or from the weights' names
@@ -26,6 +30,8 @@ import { BertTokenizer } from '../data/tokenizer.js';
 import { loadSafetensors } from '../data/safetensors.js';
 import { CharVocab } from '../tasks/gpt-char.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { isAdapterDir, loadPeftAdapter } from '../peft/io.js';
+import { resolveAdapterBase } from '../peft/setup.js';
 
 /** Thrown for folders that cannot be loaded, naming the file and what was expected. */
 export class PipelineError extends Error {
@@ -176,8 +182,19 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new PipelineError(`${cfgPath} is missing (expected a folder written by a train-* command or save_pretrained)`);
   const raw = readJSON(cfgPath);
+  // a PEFT run folder (train-* --peft): config.json, tokenizer files and an adapter; the weights
+  // come from the base folder the adapter points at, then the adapter is applied (src/peft/setup.ts)
+  const adapterDir = !existsSync(join(dir, 'model.safetensors')) && isAdapterDir(dir) ? dir : null;
+  let weightsDir = dir;
+  if (adapterDir) {
+    try {
+      weightsDir = resolveAdapterBase(adapterDir);
+    } catch (e) {
+      throw new PipelineError((e as Error).message);
+    }
+  }
   let weights: Record<string, Tensor> | null = null;
-  const getWeights = () => (weights ??= loadWeights(dir));
+  const getWeights = () => (weights ??= loadWeights(weightsDir));
   const task = opts.task !== undefined ? normalizeTask(String(opts.task)) : detectTask(dir, raw, () => Object.keys(getWeights()));
   let loaded: LoadedModel;
   if (task === 'text-generation') {
@@ -196,7 +213,7 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
       : task === 'text-classification' ? new BertForSequenceClassification(config) : new BertForMaskedLM(config);
     const sd = getWeights();
     const headKey = task === 'fill-mask' ? 'cls.predictions.bias' : 'classifier.weight';
-    if (!(headKey in sd)) {
+    if (!(headKey in sd) && !adapterDir) {
       throw new PipelineError(`${join(dir, 'model.safetensors')} has no '${headKey}': the folder holds no ${task} head (a fresh head would give random outputs)`);
     }
     try {
@@ -207,6 +224,13 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
     const { tokenizer, source } = loadBertTokenizer(dir, config.vocabSize);
     const labels = Array.from({ length: config.numLabels }, (_, i) => config.id2label?.[i] ?? `LABEL_${i}`);
     loaded = { kind: 'encoder', task, dir, config, model, tokenizer, vocabSource: source, labels };
+  }
+  if (adapterDir) {
+    try {
+      loadPeftAdapter(loaded.model, adapterDir);
+    } catch (e) {
+      throw new PipelineError((e as Error).message);
+    }
   }
   opts.adapter?.(loaded);
   loaded.model.eval();

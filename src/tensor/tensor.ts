@@ -14,6 +14,7 @@ import { isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';
 import { formatTensor } from './print.js';
 import { trackStorage } from './scope.js';
+import { versionOf } from '../autograd/version.js';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
@@ -63,6 +64,10 @@ export class Tensor {
   }
   get ndim(): number {
     return this.shape.length;
+  }
+  /** How many in-place writes this tensor's storage (shared by its views) has seen, as PyTorch's `_version`. */
+  get _version(): number {
+    return versionOf(this.storage);
   }
   get isLeaf(): boolean {
     return this.gradFn === null;

@@ -407,3 +407,49 @@ describe('the shipped NER sample data/ner', () => {
     }
   });
 });
+
+describe('encodings and byte-order marks (issue #11 item 21)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-conll-enc-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // "Müller B-PER" in Latin-1: ü is the single byte 0xFC, invalid as UTF-8.
+  const latin1 = Buffer.concat([Buffer.from('-DOCSTART- O\n\nDer O\nM', 'latin1'), Buffer.from([0xfc]), Buffer.from('ller B-PER\n', 'latin1')]);
+
+  it('Latin-1 bytes are an error naming the file and line (not a silent U+FFFD)', () => {
+    const path = join(dir, 'latin1.txt');
+    writeFileSync(path, latin1);
+    let err: unknown;
+    try {
+      readConll(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConllError);
+    expect((err as ConllError).line).toBe(4);
+    expect((err as Error).message).toContain(`${path}:4: invalid UTF-8 (byte 0xFC at column 2`);
+    expect((err as Error).message).toContain("encoding: 'latin1'");
+  });
+
+  it("encoding: 'latin1' reads it (ISO-8859-1), also through readConllSplits", () => {
+    const path = join(dir, 'latin1.txt');
+    writeFileSync(path, latin1);
+    expect(readConll(path, { encoding: 'latin1' })).toEqual([{ tokens: ['Der', 'Müller'], tags: ['O', 'B-PER'] }]);
+    const splits = join(dir, 'splits');
+    mkdirSync(splits);
+    for (const f of ['train.txt', 'valid.txt', 'test.txt']) writeFileSync(join(splits, f), latin1);
+    expect(readConllSplits(splits, { encoding: 'latin1' }).dev[0]!.tokens).toEqual(['Der', 'Müller']);
+    expect(() => readConllSplits(splits)).toThrow(/train\.txt:4: invalid UTF-8/);
+    expect(() => readConll(path, { encoding: 'ebcdic' as 'latin1' })).toThrow(/encoding must be 'utf-8' or 'latin1', got "ebcdic"/);
+  });
+
+  it('a byte-order mark in the middle of the file (concatenated files) never stays inside a token or tag', () => {
+    const path = join(dir, 'cat.txt');
+    // two UTF-8 files with BOMs, concatenated; the second one's first line lacks a newline before the BOM-led token
+    writeFileSync(path, Buffer.from('\uFEFFa O\nb B-LOC\n\n\uFEFFc O\nd \uFEFFB-PER\ne\uFEFF O\n', 'utf8'));
+    const s = readConll(path);
+    expect(s).toEqual([
+      { tokens: ['a', 'b'], tags: ['O', 'B-LOC'] },
+      { tokens: ['c', 'd', 'e'], tags: ['O', 'B-PER', 'O'] },
+    ]);
+    for (const x of s) for (const t of [...x.tokens, ...x.tags]) expect(t).not.toContain('\uFEFF');
+  });
+});

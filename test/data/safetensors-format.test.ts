@@ -259,7 +259,8 @@ describe('parseSafetensors: reading', () => {
     const { tensors, metadata } = parseSafetensors(bytes);
     expect(Object.keys(tensors).sort()).toEqual(['__proto__', 'constructor']);
     expect(Array.from(Object.getOwnPropertyDescriptor(tensors, '__proto__')!.value.data)).toEqual([1]);
-    expect(Object.getPrototypeOf(tensors)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(tensors)).toBe(null); // null prototype: a name is only ever a key
+    expect(Object.getPrototypeOf(metadata)).toBe(null);
     expect(Object.getOwnPropertyDescriptor(metadata, '__proto__')!.value).toBe('meta');
   });
 

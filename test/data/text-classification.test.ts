@@ -476,3 +476,42 @@ describe('trainTestSplit', () => {
     expect(() => trainTestSplit([1], { testSize: 0.5, seed: 0 })).toThrow(/puts 1 of 1 items/);
   });
 });
+
+describe('loadTextClassification: encodings and duplicated columns (issue #11 item 21)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-tc-enc-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('Latin-1 bytes are an error naming the file and line, or read with encoding: latin1', () => {
+    const path = join(dir, 'latin1.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from('text,label\nok,pos\ncaf', 'latin1'), Buffer.from([0xe9]), Buffer.from(',neg\n', 'latin1')]));
+    let err: unknown;
+    try {
+      loadTextClassification(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TextDatasetError);
+    expect((err as TextDatasetError).line).toBe(3);
+    expect((err as Error).message).toContain(`${path}:3: invalid UTF-8 (byte 0xE9 at column 4`);
+    expect(loadTextClassification(path, { encoding: 'latin1' })).toEqual([
+      { text: 'ok', label: 'pos' },
+      { text: 'café', label: 'neg' },
+    ]);
+    const tsv = join(dir, 'latin1.tsv');
+    writeFileSync(tsv, Buffer.concat([Buffer.from('text\tlabel\nna', 'latin1'), Buffer.from([0xef]), Buffer.from('ve\tpos\n', 'latin1')]));
+    expect(() => loadTextClassification(tsv)).toThrow(/latin1\.tsv:2: invalid UTF-8/);
+    expect(loadTextClassification(tsv, { encoding: 'latin1' })).toEqual([{ text: 'naïve', label: 'pos' }]);
+  });
+
+  it('a header that names the text or label column twice is an error, not a silent first pick', () => {
+    const path = join(dir, 'dup.csv');
+    writeFileSync(path, 'text,label,label\nhello,pos,neg\n');
+    expect(() => loadTextClassification(path)).toThrow(TextDatasetError);
+    expect(() => loadTextClassification(path)).toThrow(/dup\.csv:1: the header names the column "label" \(labelColumn\) twice, as columns 2 and 3/);
+    writeFileSync(path, 'text,text,label\na,b,pos\n');
+    expect(() => loadTextClassification(path)).toThrow(/"text" \(textColumn\) twice, as columns 1 and 2/);
+    // a duplicated column that is not used stays harmless
+    writeFileSync(path, 'id,id,text,label\n1,1,hi,pos\n');
+    expect(loadTextClassification(path)).toEqual([{ text: 'hi', label: 'pos' }]);
+  });
+});

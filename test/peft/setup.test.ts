@@ -31,11 +31,11 @@ function trainSome(m: nn.BertForTokenClassification): void {
 
 describe('checkPeftOptions', () => {
   it('names the field', () => {
-    expect(() => peft.checkPeftOptions({ method: 'lora', loraR: 0 })).toThrow(/loraR must be a positive integer, got 0/);
-    expect(() => peft.checkPeftOptions({ method: 'bitfit', loraR: 4 })).toThrow(/loraR applies only to method 'lora'/);
-    expect(() => peft.checkPeftOptions({ method: 'adapter', merge: true })).toThrow(/merge applies to 'lora' and 'bitfit'/);
-    expect(() => peft.checkPeftOptions({ method: 'prefix' as 'lora' })).toThrow(/method must be one of none, bitfit, lora, adapter/);
-    expect(() => peft.checkPeftOptions({ method: 'adapter', adapterSize: 1.5 })).toThrow(/adapterSize must be a positive integer/);
+    expect(() => peft.checkPeftOptions({ method: 'lora', loraR: 0 })).toThrow(/loraR \(--lora-r\) must be a positive integer, got 0/);
+    expect(() => peft.checkPeftOptions({ method: 'bitfit', loraR: 4 })).toThrow(/loraR \(--lora-r\) applies only to method 'lora'/);
+    expect(() => peft.checkPeftOptions({ method: 'adapter', merge: true })).toThrow(/merge \(--merge\) applies to 'lora' and 'bitfit'/);
+    expect(() => peft.checkPeftOptions({ method: 'prefix' as 'lora' })).toThrow(/method \(--peft\) must be one of none, bitfit, lora, adapter/);
+    expect(() => peft.checkPeftOptions({ method: 'adapter', adapterSize: 1.5 })).toThrow(/adapterSize \(--adapter-size\) must be a positive integer/);
   });
 });
 
