@@ -82,6 +82,7 @@ export class DynamicBatcher<I, R> {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  private flushing = false;
 
   constructor(private readonly opts: BatcherOptions<I, R>) {
     const int = (name: string, v: number | undefined, d: number, min: number) => {
@@ -139,6 +140,14 @@ export class DynamicBatcher<I, R> {
     }
   }
 
+  /** From now on dispatch without waiting for more texts (used when draining). */
+  flush(): void {
+    this.flushing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.schedule();
+  }
+
   /** Resolves when the queue is empty and no batch runs. */
   idle(): Promise<void> {
     if (!this.running && this.depth === 0) return Promise.resolve();
@@ -159,7 +168,7 @@ export class DynamicBatcher<I, R> {
       return;
     }
     const waited = performance.now() - this.queue[0]!.enqueuedAt;
-    if (this.queue.length >= this.maxBatch || waited >= this.maxWaitMs) {
+    if (this.queue.length >= this.maxBatch || waited >= this.maxWaitMs || this.flushing) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       void this.dispatch();

@@ -326,6 +326,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     draining = true;
+    batcher.flush(); // what is queued runs now, without waiting for company
     server.close(); // no new connections
     server.closeIdleConnections();
     const drained = Promise.all([
