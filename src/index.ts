@@ -45,3 +45,12 @@ export * from './tasks/index.js';
 
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
 export * as peft from './peft/index.js';
+export {
+  pipeline, pipelineFor, loadModelFolder, PipelineError, InputError, InputTooLongError,
+  TokenClassificationPipeline, TextClassificationPipeline, FillMaskPipeline, TextGenerationPipeline,
+} from './pipelines/index.js';
+export type {
+  PipelineTask, PipelineOptions, LoadedModel, AggregationStrategy, TokenEntity, GroupedEntity, LabelScore, FillMaskCandidate,
+  GeneratedText, TextGenerationParams,
+} from './pipelines/index.js';
+export * as serve from './serve/index.js';
