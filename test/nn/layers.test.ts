@@ -422,6 +422,6 @@ describe('TransformerEncoder', () => {
 
 describe('hidden size not divisible by heads', () => {
   it('BertConfig names both numbers', () => {
-    expect(errorOf(() => new nn.BertConfig({ hiddenSize: 10, numAttentionHeads: 4 }))).toMatch(/hidden size \(10\) is not a multiple of the number of attention heads \(4\)/);
+    expect(errorOf(() => new nn.BertConfig({ hiddenSize: 10, numAttentionHeads: 4 }))).toMatch(/hiddenSize \(hidden_size\) = 10 is not a multiple of numAttentionHeads \(num_attention_heads\) = 4/);
   });
 });
