@@ -290,9 +290,9 @@ export interface ModelOptions {
 
 function activation(act: HiddenAct, x: Tensor): Tensor {
   switch (act) {
-    case 'gelu': return F.gelu(x, 'none');
+    case 'gelu': return F.gelu(x);
     case 'gelu_new':
-    case 'gelu_pytorch_tanh': return F.gelu(x, 'tanh');
+    case 'gelu_pytorch_tanh': return F.gelu(x, { approximate: 'tanh' });
     case 'relu': return x.relu();
     case 'tanh': return x.tanh();
   }

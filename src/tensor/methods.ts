@@ -61,7 +61,7 @@ class TensorMethods {
   tanh(this: Tensor): Tensor { return ops.tanh(this); }
   sigmoid(this: Tensor): Tensor { return ops.sigmoid(this); }
   relu(this: Tensor): Tensor { return ops.relu(this); }
-  gelu(this: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor { return ops.gelu(this, approximate); }
+  gelu(this: Tensor, opts: ops.GeluOptions | 'none' | 'tanh' = {}): Tensor { return ops.gelu(this, opts); }
   erf(this: Tensor): Tensor { return ops.erf(this); }
   sin(this: Tensor): Tensor { return ops.sin(this); }
   cos(this: Tensor): Tensor { return ops.cos(this); }
