@@ -18,7 +18,46 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { keep, withCreated } from '../tensor/scope.js';
 import { timed } from '../core/profile.js';
-import { noGrad, type BackwardContext, type Node } from './engine.js';
+import { noGrad, type BackwardContext, type GradHook, type Node } from './engine.js';
+import { versionOf } from './version.js';
+
+/** Throws when `t` (the node's tensor at versions[slot]) was modified in place after the forward. */
+function checkVersion(node: Node, t: Tensor, slot: number, what: string): void {
+  const then = node.versions[slot];
+  if (t === undefined || then === undefined) return;
+  const now = versionOf(t.storage);
+  if (now !== then) {
+    throw new Error(
+      `backward: a tensor needed for the gradient of ${node.opName} was modified in place (its ${what} of shape ` +
+        `[${t.shape.join(',')}] is at version ${now}; expected version ${then}, as in the forward pass). ` +
+        'Clone the tensor before modifying it (x.clone().add_(…)), or use the out-of-place op (x.add(…)).',
+    );
+  }
+}
+
+/**
+ * The node's tensor `t` as the backward sees it: a proxy that checks the version
+ * (versions[slot]) when the backward reaches for the data (`storage`), but not for metadata
+ * (shape, strides, dtype, device, …): a backward that only needs an input's shape (sum, expand,
+ * reshape) never refuses, as PyTorch's ops that save no tensor.
+ */
+function guarded(node: Node, t: Tensor, slot: number, what: string): Tensor {
+  return new Proxy(t, {
+    get(target, prop, receiver) {
+      if (prop === 'storage') {
+        checkVersion(node, target, slot, what);
+        return target.storage;
+      }
+      if (prop === 'dtype' || prop === 'device') return Reflect.get(target, prop, target) as unknown; // getters that read the storage for metadata
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+/** `ts` with each element guarded (versions from versions[base]). */
+function versionChecked(node: Node, ts: readonly Tensor[], base: number, what: string): readonly Tensor[] {
+  return ts.map((t, i) => guarded(node, t, base + i, what));
+}
 
 /**
  * Sums a gradient g, shaped like a broadcast output, back to an input's shape: over the leading
@@ -50,6 +89,25 @@ function onesLike(root: Tensor): Tensor {
 
 function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Runs gradient hooks in registration order: each sees the gradient so far; one that returns a
+ * tensor replaces it (same shape; cast to the tensor's dtype).
+ */
+function runHooks(hooks: readonly GradHook[], g: Tensor, of: Tensor | null): Tensor {
+  for (const h of [...hooks]) {
+    const r = h(g);
+    if (r === undefined || r === null) continue;
+    if (typeof r !== 'object' || !('shape' in r) || !('storage' in r)) {
+      throw new Error(`registerHook: a hook must return a Tensor or nothing, got ${typeof r}`);
+    }
+    if (!shapesEqual(r.shape, g.shape)) {
+      throw new Error(`registerHook: a hook returned a gradient of shape [${r.shape.join(',')}], expected [${g.shape.join(',')}]${of ? ' (the tensor\'s shape)' : ''}`);
+    }
+    g = r.dtype === g.dtype ? r : r.to(g.dtype);
+  }
+  return g;
 }
 
 /** Reverse topological order of the nodes reachable from `root` (iterative DFS). */
@@ -113,16 +171,27 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     stored.push(t);
     storedStorages.add(t.grad.storage);
   };
+  // Leaves with hooks: their gradient is summed first, the hooks see the total (as torch's
+  // AccumulateGrad pre-hooks), then it is accumulated into .grad.
+  const hookedLeaves = new Map<Tensor, Tensor>();
+  const toLeaf = (t: Tensor, gt: Tensor): void => {
+    if (!t._gradHooks?.length) return accumulateLeaf(t, gt);
+    const prev = hookedLeaves.get(t);
+    hookedLeaves.set(t, prev ? addGrads(prev, gt) : gt);
+  };
   const { created } = withCreated((c) => noGrad(() => {
     createdSoFar = c;
     if (!root.gradFn) {
-      accumulateLeaf(root, g);
-      return;
+      toLeaf(root, g);
+    } else {
+      backwardFrom(root.gradFn);
     }
-    if (root.retainsGrad) accumulateLeaf(root, g); // a non-leaf root that called retainGrad() keeps ∂root/∂root
-    const grads = new Map<Node, Tensor>([[root.gradFn, g]]);
-    for (const node of topoOrder(root.gradFn)) {
-      const gOut = grads.get(node);
+    for (const [t, gt] of hookedLeaves) accumulateLeaf(t, runHooks(t._gradHooks!, gt, t));
+  }));
+  function backwardFrom(rootNode: Node): void {
+    const grads = new Map<Node, Tensor>([[rootNode, g]]);
+    for (const node of topoOrder(rootNode)) {
+      let gOut = grads.get(node);
       grads.delete(node);
       if (gOut === undefined) continue; // no gradient reached this node
       if (node.released) {
@@ -132,10 +201,16 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         );
       }
       const output = node.output instanceof WeakRef ? node.output.deref() : node.output;
+      // the output's hooks see its total gradient; a non-leaf that called retainGrad() keeps it (after the hooks)
+      if (node.hooks?.length) gOut = runHooks(node.hooks, gOut, output ?? null);
+      if (output?.retainsGrad) accumulateLeaf(output, gOut);
+      // inputs, output and saved tensors are checked against their recorded versions when the
+      // backward reads them (so an op whose gradient does not need a tensor, like add, never refuses)
+      const n = node.inputs.length;
       const ctx: BackwardContext<unknown> = {
-        inputs: node.inputs,
-        output: output as Tensor,
-        saved: node.saved,
+        inputs: versionChecked(node, node.inputs, 0, 'input'),
+        output: output ? guarded(node, output, n, 'output') : (output as unknown as Tensor),
+        saved: versionChecked(node, node.saved, n + 1, 'saved tensor'),
         attrs: node.attrs,
         needsGrad: node.inputs.map((t) => t.requiresGrad),
       };
@@ -150,14 +225,13 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         if (inp.gradFn) {
           const prev = grads.get(inp.gradFn);
           grads.set(inp.gradFn, prev ? addGrads(prev, gi) : gi);
-          if (inp.retainsGrad) accumulateLeaf(inp, gi);
         } else {
-          accumulateLeaf(inp, gi);
+          toLeaf(inp, gi);
         }
       }
       if (!retain) node.release();
     }
-  }));
+  }
   // Everything created above is unreachable from user code except the stored gradients, which
   // belong to their tensors (parameters, usually older than any enclosing tidy) and so are
   // exempted from tidy as well: `tidy(() => loss.backward())` leaves usable .grad behind.

@@ -6,6 +6,7 @@
  * backward.ts; this module knows nothing of it.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { versionOf } from './version.js';
 
 let gradEnabled = true;
 
@@ -53,8 +54,18 @@ export interface BackwardContext<A> {
 /** Gradient of each input (null where none flows), shaped like the output or broadcast-compatible. */
 export type BackwardFn<A> = (ctx: BackwardContext<A>, grad: Tensor) => readonly (Tensor | null)[];
 
+/** A gradient hook (`tensor.registerHook`): sees ∂L/∂tensor; returning a tensor replaces it. */
+export type GradHook = (grad: Tensor) => Tensor | void | undefined;
+
 export class Node {
   released = false;
+  /** Hooks registered on this node's output tensor (run on its total gradient, in order). */
+  hooks: GradHook[] | null = null;
+  /**
+   * The version counters (version.ts) of the inputs, then the output, then the saved tensors,
+   * when the node was recorded: backward refuses to read a tensor that was modified in place since.
+   */
+  readonly versions: readonly number[];
   constructor(
     readonly opName: string,
     public inputs: Tensor[],
@@ -62,7 +73,10 @@ export class Node {
     public saved: Tensor[],
     readonly attrs: unknown,
     readonly backwardFn: BackwardFn<unknown>,
-  ) {}
+  ) {
+    const out = output instanceof WeakRef ? output.deref() : output;
+    this.versions = [...inputs, ...(out ? [out] : []), ...saved].map((t) => versionOf(t.storage));
+  }
 
   release(): void {
     this.released = true;

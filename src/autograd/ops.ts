@@ -23,6 +23,7 @@ import {
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { bumpVersion } from './version.js';
 import { COMPOSITES, OPS, opcodeForward } from './define.js';
 
 // ---- the registry (the op table lives in define.ts) ------------------------------------------
@@ -1219,6 +1220,7 @@ export function assign(x: Tensor, src: TensorLike, opName: string): void {
   const shape = broadcastShapes(opName, x.shape, s.shape);
   if (!shapesEqual(shape, x.shape)) throw new Error(`${opName}: source of shape ${fmtShape(s.shape)} does not broadcast to the destination's shape ${fmtShape(x.shape)}`);
   x.storage.backend.copy(x, broadcastView(s, x.shape));
+  bumpVersion(x.storage); // every view of x sees the write; backward checks it (version.ts)
 }
 
 // ---- creation helper used by backward passes ----------------------------------------------------

@@ -345,7 +345,8 @@ export class BertSelfAttention extends Module {
     this.value = new Linear(H, H, opts);
     this.dropout = new Dropout(config.attentionProbsDropoutProb);
   }
-  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
+  /** With `attentions`, this layer's probabilities (B, nh, T, T) are pushed onto it (outputAttentions). */
+  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
     const [B, T, H] = h.shape as [number, number, number];
     const nh = this.config.numAttentionHeads, hs = this.config.headDim;
     const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
@@ -353,8 +354,14 @@ export class BertSelfAttention extends Module {
     const k = split(this.key.forward(h));
     const v = split(this.value.forward(h));
     const scores = q.matmul(k.transpose(-1, -2)); // (B, nh, T, T)
-    // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none)
-    const probs = this.dropout.forward(scaledMaskedSoftmax(scores, 1 / Math.sqrt(hs), extendedMask));
+    // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none); when
+    // the probabilities are asked for (outputAttentions), the composite that materialises them
+    let probs: Tensor;
+    if (attentions) {
+      const z = scores.mul(1 / Math.sqrt(hs));
+      probs = this.dropout.forward(F.softmax(extendedMask ? z.add(extendedMask) : z, -1)); // (B, nh, T, T)
+      attentions.push(probs);
+    } else probs = this.dropout.forward(scaledMaskedSoftmax(scores, 1 / Math.sqrt(hs), extendedMask));
     const ctx = probs.matmul(v); // (B, nh, T, hs)
     return ctx.permute(0, 2, 1, 3).reshape([B, T, H]); // (B, T, H)
   }
@@ -384,8 +391,8 @@ export class BertAttention extends Module {
     this.self = new BertSelfAttention(config, opts);
     this.output = new BertSelfOutput(config, opts);
   }
-  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
-    return this.output.forward(this.self.forward(h, extendedMask), h);
+  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+    return this.output.forward(this.self.forward(h, extendedMask, attentions), h);
   }
 }
 
@@ -419,8 +426,8 @@ export class BertLayer extends Module {
     this.intermediate = new BertIntermediate(config, opts);
     this.output = new BertOutput(config, opts);
   }
-  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
-    const a = this.attention.forward(h, extendedMask);
+  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+    const a = this.attention.forward(h, extendedMask, attentions);
     return this.output.forward(this.intermediate.forward(a), a);
   }
 }
@@ -431,8 +438,9 @@ export class BertEncoder extends Module {
     super();
     this.layer = new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, opts)));
   }
-  forward(h: Tensor, extendedMask: Tensor | null): Tensor {
-    for (const l of this.layer) h = l.forward(h, extendedMask);
+  /** With `attentions`, each layer pushes its attention probabilities (B, nh, T, T) onto it, in order. */
+  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+    for (const l of this.layer) h = l.forward(h, extendedMask, attentions);
     return h;
   }
 }
@@ -480,6 +488,11 @@ export interface BertInputs {
   tokenTypeIds?: Tensor | null;
   positionIds?: Tensor | null;
   labels?: Tensor | null;
+  /**
+   * Also return each layer's attention probabilities (`attentions`, per layer (B, nHeads, T, T):
+   * rows sum to 1 over the keys, masked keys get 0; after attention dropout, as HF).
+   */
+  outputAttentions?: boolean;
 }
 
 function checkInputs(model: string, inp: BertInputs, config: BertConfig): void {
@@ -646,12 +659,15 @@ export class BertModel extends BertPreTrainedModel {
     this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts);
     this.apply(initBertWeights(config));
   }
-  forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null } {
+  forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } {
     checkInputs('BertModel', inp, this.config);
     const h0 = this.embeddings.forward(inp.inputIds, inp.tokenTypeIds, inp.positionIds);
     const ext = inp.attentionMask ? extendedAttentionMask(inp.attentionMask, h0.dtype) : null;
-    const h = this.encoder.forward(h0, ext);
-    return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
+    const attentions: Tensor[] | undefined = inp.outputAttentions ? [] : undefined;
+    const h = this.encoder.forward(h0, ext, attentions);
+    const out: { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } = { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
+    if (attentions) out.attentions = attentions;
+    return out;
   }
 }
 
@@ -659,6 +675,8 @@ export interface ModelOutput {
   logits: Tensor;
   loss?: Tensor;
   hiddenStates?: Tensor;
+  /** With `outputAttentions`: per layer, the attention probabilities (B, nHeads, T, T). */
+  attentions?: Tensor[];
 }
 
 /**
@@ -679,9 +697,10 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     initBertWeights(config)(this.classifier);
   }
   forward(inp: BertInputs): ModelOutput {
-    const { lastHiddenState } = this.bert.forward(inp);
+    const { lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.classifier.forward(this.dropout.forward(lastHiddenState)); // (B, T, L)
     const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    if (attentions) out.attentions = attentions;
     if (inp.labels) {
       const L = this.config.numLabels;
       checkClassLabels('BertForTokenClassification', inp.labels, inp.inputIds.shape, L);
@@ -710,9 +729,10 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
     initBertWeights(config)(this.classifier);
   }
   forward(inp: BertInputs): ModelOutput {
-    const { poolerOutput, lastHiddenState } = this.bert.forward(inp);
+    const { poolerOutput, lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.classifier.forward(this.dropout.forward(poolerOutput!)); // (B, L)
     const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    if (attentions) out.attentions = attentions;
     const labels = inp.labels;
     if (labels) {
       const L = this.config.numLabels;
@@ -800,9 +820,10 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     }
   }
   forward(inp: BertInputs): ModelOutput {
-    const { lastHiddenState } = this.bert.forward(inp);
+    const { lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
     const out: ModelOutput = { logits, hiddenStates: lastHiddenState };
+    if (attentions) out.attentions = attentions;
     if (inp.labels) {
       checkClassLabels('BertForMaskedLM', inp.labels, inp.inputIds.shape, this.config.vocabSize);
       out.loss = F.crossEntropy(logits.reshape([-1, this.config.vocabSize]), inp.labels.reshape([-1])); // (B·T, V) vs (B·T)

@@ -229,7 +229,8 @@ export class CausalSelfAttention extends Module {
     this.nEmbd = C;
   }
 
-  forward(x: Tensor, cache: LayerKV | null = null): Tensor {
+  /** With `attentions`, this layer's probabilities (B, nHead, T, P+T) are pushed onto it (outputAttentions). */
+  forward(x: Tensor, cache: LayerKV | null = null, attentions?: Tensor[]): Tensor {
     if (x.ndim !== 3 || x.shape[2] !== this.nEmbd) {
       throw new Error(`CausalSelfAttention: input must be (B, T, nEmbd = ${this.nEmbd}), got ${fmtShape(x.shape)}`);
     }
@@ -251,17 +252,24 @@ export class CausalSelfAttention extends Module {
       cache.v = vh;
     }
     const sdpaOpts = { dropoutP: this.attn_dropout.p, training: this.training };
+    // outputAttentions: the path that materialises the probabilities (attentionWithWeights)
+    const sdpa = (o: Parameters<typeof F.scaledDotProductAttention>[3]): Tensor => {
+      if (!attentions) return F.scaledDotProductAttention(qh, kh, vh, o);
+      const r = F.attentionWithWeights(qh, kh, vh, o);
+      attentions.push(r.weights); // (B, nh, T, P+T)
+      return r.output;
+    };
     let y: Tensor;
     if (past === 0) {
-      y = F.scaledDotProductAttention(qh, kh, vh, { ...sdpaOpts, isCausal: true }); // (B, nh, T, hs)
+      y = sdpa({ ...sdpaOpts, isCausal: true }); // (B, nh, T, hs)
     } else if (T === 1) {
       // the one new query is the last position: every cached key is in its past, no mask needed
-      y = F.scaledDotProductAttention(qh, kh, vh, sdpaOpts); // (B, nh, 1, hs)
+      y = sdpa(sdpaOpts); // (B, nh, 1, hs)
     } else {
       // query i sits at absolute position P + i and may see keys j ≤ P + i: a (T, P+T) keep-mask
       const qi = unsqueeze(arange(past, past + T, 1, { dtype: 'int32', device: x.device }), 1); // (T, 1)
       const kj = unsqueeze(arange(0, past + T, 1, { dtype: 'int32', device: x.device }), 0); // (1, P+T)
-      y = F.scaledDotProductAttention(qh, kh, vh, { ...sdpaOpts, attnMask: ge(qi, kj) }); // (B, nh, T, hs)
+      y = sdpa({ ...sdpaOpts, attnMask: ge(qi, kj) }); // (B, nh, T, hs)
     }
     const merged = y.transpose(1, 2).reshape([B, T, C]); // (B, nh, T, hs) → (B, T, nh, hs) → (B, T, C): heads side by side
     return this.resid_dropout.forward(this.c_proj.forward(merged));
@@ -318,8 +326,8 @@ export class Block extends Module {
     this.ln_2 = new LayerNorm(config.nEmbd, { ...opts, eps: LN_EPS, bias: config.bias });
     this.mlp = new MLP(config, opts);
   }
-  forward(x: Tensor, cache: LayerKV | null = null): Tensor {
-    x = x.add(this.attn.forward(this.ln_1.forward(x), cache));
+  forward(x: Tensor, cache: LayerKV | null = null, attentions?: Tensor[]): Tensor {
+    x = x.add(this.attn.forward(this.ln_1.forward(x), cache, attentions));
     return x.add(this.mlp.forward(this.ln_2.forward(x)));
   }
 }
@@ -346,6 +354,8 @@ export interface GPTOutput {
   logits: Tensor;
   /** Mean cross-entropy over the targets that are not −100, when targets are given. */
   loss?: Tensor;
+  /** With `outputAttentions`: per layer, the causal attention probabilities (B, nHead, T, P+T). */
+  attentions?: Tensor[];
 }
 
 export interface GenerateOptions {
@@ -413,12 +423,15 @@ export class GPT extends Module {
   /**
    * Logits for every position, and the mean cross-entropy against `targets` (ignoreIndex −100).
    * With `kvCache`, idx continues the cached positions (position ids start at the cache length)
-   * and the new keys/values are appended to it.
+   * and the new keys/values are appended to it. With `outputAttentions`, `attentions` holds each
+   * layer's attention probabilities (B, nHead, T, P+T): rows sum to 1, future keys get 0.
    */
-  forward(idx: Tensor, targets?: Tensor | null, opts: { kvCache?: KVCache | null } = {}): GPTOutput {
-    const x = this.hidden(idx, opts.kvCache ?? null);
+  forward(idx: Tensor, targets?: Tensor | null, opts: { kvCache?: KVCache | null; outputAttentions?: boolean } = {}): GPTOutput {
+    const attentions: Tensor[] | undefined = opts.outputAttentions ? [] : undefined;
+    const x = this.hidden(idx, opts.kvCache ?? null, attentions);
     const logits = this.lm_head.forward(x); // (B, T, V)
     const out: GPTOutput = { logits };
+    if (attentions) out.attentions = attentions;
     if (targets) {
       if (!(targets instanceof Tensor) || targets.dtype !== 'int32' || targets.ndim !== 2 || targets.shape[0] !== idx.shape[0] || targets.shape[1] !== idx.shape[1]) {
         throw new Error(`GPT: targets must be an int32 tensor of idx's shape ${fmtShape(idx.shape)} (B, T), got ${targets instanceof Tensor ? `${targets.dtype} ${fmtShape(targets.shape)}` : typeof targets}`);
@@ -430,7 +443,7 @@ export class GPT extends Module {
   }
 
   /** The final hidden states ln_f(h), (B, T, nEmbd). */
-  private hidden(idx: Tensor, cache: KVCache | null): Tensor {
+  private hidden(idx: Tensor, cache: KVCache | null, attentions?: Tensor[]): Tensor {
     if (!(idx instanceof Tensor) || idx.dtype !== 'int32' || idx.ndim !== 2) {
       throw new Error(`GPT: idx must be an int32 tensor of shape (B, T), got ${idx instanceof Tensor ? `${idx.dtype} ${fmtShape(idx.shape)}` : typeof idx}`);
     }
@@ -450,7 +463,7 @@ export class GPT extends Module {
     const tok = this.transformer.wte.forward(idx); // (B, T, C)
     let x = this.transformer.drop.forward(tok.add(this.transformer.wpe.forward(pos))); // (B, T, C) + (T, C)
     let i = 0;
-    for (const block of this.transformer.h) x = block.forward(x, cache ? cache.layers[i++]! : null);
+    for (const block of this.transformer.h) x = block.forward(x, cache ? cache.layers[i++]! : null, attentions);
     return this.transformer.ln_f.forward(x);
   }
 

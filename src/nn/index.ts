@@ -2,7 +2,7 @@
  * tensorgrad.nn — modules, layers, functional ops, losses and the BERT family.
  */
 export { Module, Parameter, StateDictError } from './module.js';
-export type { StateDict, LoadStateDictResult } from './module.js';
+export type { StateDict, LoadStateDictResult, ForwardHook } from './module.js';
 export {
   Linear, Embedding, LayerNorm, Dropout, GELU, ReLU, Tanh, Sequential, ModuleList, MultiheadAttention,
   TransformerEncoderLayer, TransformerEncoder,

@@ -45,9 +45,16 @@ export function checkStateDictArg(where: string, sd: unknown): Record<string, Te
   return sd as Record<string, Tensor>;
 }
 
+/**
+ * A forward hook (`module.registerForwardHook`): called after each `forward` with the module, the
+ * arguments and the output; returning a value other than undefined replaces the output.
+ */
+export type ForwardHook<M extends Module = Module> = (module: M, args: unknown[], output: any) => unknown;
+
 export abstract class Module {
   /** Dropout and similar layers behave differently in training and evaluation. */
   training = true;
+  private _forwardHooks: ForwardHook<any>[] | null = null;
   private readonly _buffers = new Map<string, Tensor | null>();
   private readonly _nonPersistent = new Set<string>();
 
@@ -57,6 +64,46 @@ export abstract class Module {
     this._buffers.set(name, value);
     if (!persistent) this._nonPersistent.add(name);
     (this as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  /**
+   * Registers a hook run after every `forward` of this module (PyTorch's
+   * `register_forward_hook`): `fn(module, args, output)` may inspect the output (activations for
+   * a probe, statistics) or return a replacement. Returns a handle whose `remove()` unregisters it.
+   * @example
+   * const acts: Tensor[] = [];
+   * const h = model.bert.encoder.layer.at(0).registerForwardHook((_m, _args, out) => { acts.push(out.detach()); });
+   * model.forward(ids); // acts[0]: the first layer's output
+   * h.remove();
+   */
+  registerForwardHook(fn: ForwardHook<this>): { remove(): void } {
+    if (typeof fn !== 'function') throw new Error(`registerForwardHook: expected a function (module, args, output) => output | void, got ${typeof fn}`);
+    const self = this as unknown as { forward?: (...a: unknown[]) => unknown };
+    if (typeof self.forward !== 'function') throw new Error(`registerForwardHook: ${this.constructor.name} has no forward method`);
+    if (this._forwardHooks === null) {
+      const hooks: ForwardHook<any>[] = (this._forwardHooks = []);
+      const inner = self.forward;
+      // an own, non-enumerable `forward` that calls the class's and then the hooks
+      Object.defineProperty(this, 'forward', {
+        configurable: true, writable: true, enumerable: false,
+        value: (...args: unknown[]) => {
+          let out = inner.apply(this, args);
+          for (const h of [...hooks]) {
+            const r = h(this, args, out);
+            if (r !== undefined) out = r;
+          }
+          return out;
+        },
+      });
+    }
+    const list = this._forwardHooks;
+    list.push(fn);
+    return {
+      remove: () => {
+        const i = list.indexOf(fn);
+        if (i >= 0) list.splice(i, 1);
+      },
+    };
   }
 
   /** Direct submodules, in declaration order. */

@@ -17,6 +17,7 @@ import { CpuStorage } from '../backends/cpu/index.js';
 /** Parameters at least this long take the wasm SIMD loop (bit-identical; below it the copies do not pay). */
 const WASM_MIN = 4096;
 import type { Tensor } from '../tensor/tensor.js';
+import { bumpVersion } from '../autograd/version.js';
 
 let enabled = true;
 
@@ -52,7 +53,10 @@ export function fusedAdamStep(
     const decay = f(s.decay), b1 = f(s.beta1), c1 = f(1 - s.beta1), b2 = f(s.beta2), c2 = f(1 - s.beta2);
     const negStep = f(-s.stepSize), bc2 = f(s.bc2Sqrt), eps = f(s.eps);
     // large parameters: the same float32 operations four lanes at a time in wasm SIMD
-    if (n >= WASM_MIN && adamStepWasm(p as Float32Array, po, gr as Float32Array, go, m as Float32Array, mo, v as Float32Array, vo, n, { decay, b1, c1, b2, c2, negStep, bc2, eps })) return true;
+    if (n >= WASM_MIN && adamStepWasm(p as Float32Array, po, gr as Float32Array, go, m as Float32Array, mo, v as Float32Array, vo, n, { decay, b1, c1, b2, c2, negStep, bc2, eps })) {
+      for (const t of [param, expAvg, expAvgSq]) bumpVersion(t.storage); // written in place (autograd/version.ts)
+      return true;
+    }
     for (let i = 0; i < n; i++) {
       const gi = gr[go + i]!;
       const pi = f(p[po + i]! * decay);
@@ -75,5 +79,6 @@ export function fusedAdamStep(
       p[po + i] = pi + (mi * negStep) / (Math.sqrt(vi) / bc2 + eps);
     }
   }
+  for (const t of [param, expAvg, expAvgSq]) bumpVersion(t.storage); // written in place (autograd/version.ts)
   return true;
 }

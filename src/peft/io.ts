@@ -27,6 +27,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
 import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { GPT } from '../nn/gpt.js';
 import { LayerNorm } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -83,7 +84,8 @@ export function adapterConfigJSON(model: Module, baseModelNameOrPath: string | n
     return {
       alora_invocation_tokens: null, alpha_pattern: {}, arrow_config: null, auto_mapping: null,
       base_model_name_or_path: baseModelNameOrPath, bias: c.bias, corda_config: null, ensure_weight_tying: false,
-      eva_config: null, exclude_modules: null, fan_in_fan_out: false, inference_mode: true, init_lora_weights: true, kasa_config: null,
+      // fan_in_fan_out: HF's GPT-2 keeps Conv1D (in, out) base weights
+      eva_config: null, exclude_modules: null, fan_in_fan_out: model instanceof GPT, inference_mode: true, init_lora_weights: true, kasa_config: null,
       layer_replication: null, layers_pattern: null, layers_to_transform: null, loftq_config: {},
       lora_alpha: c.loraAlpha, lora_bias: false, lora_dropout: c.loraDropout, lora_ga_config: null, megatron_config: null,
       megatron_core: 'megatron.core', modules_to_save: c.modulesToSave, monteclora_config: null, peft_type: 'LORA', qalora_group_size: 16,
@@ -174,7 +176,9 @@ export function loadPeftAdapter(model: Module, dir: string): Record<string, unkn
   const taskType = (cfg.task_type ?? null) as string | null;
   if (type === 'LORA') {
     unsupported(path, cfg, 'use_dora', isEmpty, 'DoRA');
-    unsupported(path, cfg, 'fan_in_fan_out', isEmpty, 'Conv1D-style transposed weights; tensorgrad layers are nn.Linear');
+    // fan_in_fan_out marks HF GPT-2's Conv1D base weights, stored (in, out): LoRA's A and B have the same shapes either
+    // way, and tensorgrad's GPT loads GPT-2 checkpoints into Linear layers, so for a GPT it only names the base's layout
+    if (!(model instanceof GPT)) unsupported(path, cfg, 'fan_in_fan_out', isEmpty, "Conv1D-style transposed base weights (GPT-2's); only a GPT model takes them");
     unsupported(path, cfg, 'rank_pattern', isEmpty, 'per-module ranks');
     unsupported(path, cfg, 'alpha_pattern', isEmpty, 'per-module alphas');
     unsupported(path, cfg, 'layers_to_transform', isEmpty, 'a subset of layers');

@@ -8,12 +8,13 @@
  * expand, slice, squeeze, unsqueeze) share storage; `contiguous()` and `clone()` copy.
  */
 import type { Storage } from '../backends/index.js';
-import type { Node } from '../autograd/engine.js';
+import type { GradHook, Node } from '../autograd/engine.js';
 import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import { isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';
 import { formatTensor } from './print.js';
 import { trackStorage } from './scope.js';
+import { versionOf } from '../autograd/version.js';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
@@ -63,6 +64,10 @@ export class Tensor {
   }
   get ndim(): number {
     return this.shape.length;
+  }
+  /** How many in-place writes this tensor's storage (shared by its views) has seen, as PyTorch's `_version`. */
+  get _version(): number {
+    return versionOf(this.storage);
   }
   get isLeaf(): boolean {
     return this.gradFn === null;
@@ -120,6 +125,33 @@ export class Tensor {
     this.retainsGrad = true;
     return this;
   }
+  /** @internal hooks of a leaf (a non-leaf's live on its gradFn) */
+  _gradHooks: GradHook[] | null = null;
+
+  /**
+   * Registers a gradient hook (PyTorch's `Tensor.register_hook`): during backward, `fn` receives
+   * ∂L/∂this (the total over every use); returning a tensor of the same shape replaces it — in
+   * `.grad` for a leaf, in what flows on for a non-leaf. Returns a handle whose `remove()`
+   * unregisters it.
+   * @example
+   * const w = randn([3], { requiresGrad: true });
+   * const h = w.registerHook((g) => g.clamp(-1, 1)); // clip this parameter's gradient
+   * w.mul(10).sum().backward(); // w.grad = [1, 1, 1]
+   * h.remove();
+   */
+  registerHook(fn: GradHook): { remove(): void } {
+    if (typeof fn !== 'function') throw new Error(`registerHook: expected a function (grad) => Tensor | void, got ${typeof fn}`);
+    if (!this.requiresGrad) throw new Error("registerHook: cannot register a hook on a tensor that doesn't require gradient");
+    const list = this.gradFn ? (this.gradFn.hooks ??= []) : (this._gradHooks ??= []);
+    list.push(fn);
+    return {
+      remove: () => {
+        const i = list.indexOf(fn);
+        if (i >= 0) list.splice(i, 1);
+      },
+    };
+  }
+
   /** Drops the accumulated gradient (`x.grad = null`). */
   zeroGrad(): void {
     this.grad = null;

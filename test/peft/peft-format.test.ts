@@ -7,7 +7,7 @@
  *   - savePeftAdapter writes exactly peft's keys and config fields (a file round trip);
  *   - the committed adapter trained here (ts-lora/) still loads and gives its recorded logits.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,47 @@ describe('the adapter trained by tensorgrad (ts-lora/, verified in Python by ver
     m.eval();
     expectLogits(logitsOf(m), JSON.parse(readFileSync(join(D, 'ts-expected.json'), 'utf8')).logits, 1e-6);
     expect(peft.adapterBasePath(join(D, 'ts-lora'))).toBe('base');
+  });
+});
+
+describe('GPT-2 (HF Conv1D layout, fan_in_fan_out) both ways', () => {
+  function gptBase(): nn.GPT {
+    const g = new nn.GPT(nn.GPTConfig.fromJSON(JSON.parse(readFileSync(join(D, 'gpt-base', 'config.json'), 'utf8'))));
+    g.loadPretrained(loadSafetensors(join(D, 'gpt-base', 'model.safetensors')));
+    return g.eval();
+  }
+  const gptLogits = (g: nn.GPT): N3 => noGrad(() => g.forward(tensor(E.gpt_input_ids, { dtype: 'int32' })).logits.toArray()) as N3;
+
+  it("py-gpt-lora (peft, c_attn + c_proj): adapted and merged logits equal peft's; saving gives peft's keys and fan_in_fan_out", () => {
+    const g = gptBase();
+    expectLogits(gptLogits(g), E.gpt_base_logits);
+    peft.loadPeftAdapter(g, join(D, 'py-gpt-lora'));
+    g.eval();
+    expectLogits(gptLogits(g), E['py-gpt-lora_logits']);
+    const out = join(tmp, 'gpt-rt');
+    peft.savePeftAdapter(g, out, { baseModelNameOrPath: 'gpt-base' });
+    const theirs = loadSafetensors(join(D, 'py-gpt-lora', 'adapter_model.safetensors'));
+    const ours = loadSafetensors(join(out, 'adapter_model.safetensors'));
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+    expect(JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')).fan_in_fan_out).toBe(true);
+    peft.mergeLora(g);
+    expectLogits(gptLogits(g), E['py-gpt-lora_merged_logits']);
+  });
+
+  it('ts-gpt-lora (trained here, verified in peft by verify_ts.py) gives its recorded logits', () => {
+    const g = gptBase();
+    peft.loadPeftAdapter(g, join(D, 'ts-gpt-lora'));
+    g.eval();
+    expectLogits(gptLogits(g), JSON.parse(readFileSync(join(D, 'ts-expected.json'), 'utf8')).gptLogits, 1e-6);
+  });
+
+  it('fan_in_fan_out on a BERT adapter is refused', () => {
+    const dir = join(tmp, 'fifo');
+    peft.savePeftAdapter((() => { const m = base(); peft.applyLora(m, { r: 2 }); return m; })(), dir);
+    const cfgPath = join(dir, 'adapter_config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    writeFileSync(cfgPath, JSON.stringify({ ...cfg, fan_in_fan_out: true }));
+    expect(() => peft.loadPeftAdapter(base(), dir)).toThrow(/fan_in_fan_out = true, which tensorgrad does not support/);
   });
 });
 
