@@ -37,7 +37,20 @@ export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+export {
+  saveCheckpoint, loadCheckpoint, trainLoop, OutputFolder, OutputFolderError, checkOutputFolder, verifyOutputFolder, adamWWithWarmup, decayGroups,
+} from './train/index.js';
+export type { TrainLoopOptions, TrainLoopResult, StepRecord, EvalRecord, RunOptions, Manifest } from './train/index.js';
+export * from './tasks/index.js';
 
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
 export * as peft from './peft/index.js';
+export {
+  pipeline, pipelineFor, loadModelFolder, PipelineError, InputError, InputTooLongError,
+  TokenClassificationPipeline, TextClassificationPipeline, FillMaskPipeline, TextGenerationPipeline,
+} from './pipelines/index.js';
+export type {
+  PipelineTask, PipelineOptions, LoadedModel, AggregationStrategy, TokenEntity, GroupedEntity, LabelScore, FillMaskCandidate,
+  GeneratedText, TextGenerationParams,
+} from './pipelines/index.js';
+export * as serve from './serve/index.js';
