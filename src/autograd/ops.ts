@@ -14,9 +14,6 @@
  * the backward pass sums them back to each input's shape (backward.ts), never the op.
  */
 import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
-import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
-import { cpuPool } from '../backends/cpu/pool.js';
-import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
@@ -1134,18 +1131,16 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!training || p === 0) return x;
   const n = x.numel();
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  if (x.storage instanceof CpuStorage && x.isContiguous()) {
-    // CPU: mask and x·mask in one pass, into pooled buffers owned by the new storages; large
-    // float32 tensors in wasm SIMD on both threads (the same bits as bernoulliFill)
-    const m = cpuPool.alloc(x.dtype, n, false), o = cpuPool.alloc(x.dtype, n, false);
-    const xd = cpuBackend.read(x.storage);
+  const backend = x.storage.backend;
+  if (backend.dropout && x.isContiguous()) {
+    // a backend with the fused kernel (the CPU's): mask and x·mask in one pass, same bits
     const { k1, k2 } = defaultGenerator.streamKeys();
-    const wasm = x.dtype === 'float32' && n >= 4096 && p < 1;
-    if (!(wasm && dropoutWasm(xd as Float32Array, x.offset, n, p, scale, k1, k2, m as Float32Array, o as Float32Array))) {
-      defaultGenerator.fillFromKeys(m, p, scale, k1, k2, { src: xd, srcOffset: x.offset, dst: o });
-    }
-    const mask = Tensor.fromStorage(cpuBackend.wrap(m, x.dtype), x.shape);
-    return record(DROPOUT, [x], Tensor.fromStorage(cpuBackend.wrap(o, x.dtype), x.shape), undefined, [mask]);
+    const r = backend.dropout(x, p, scale, { k1, k2 });
+    if (r) return record(DROPOUT, [x], Tensor.fromStorage(r.out, x.shape), undefined, [Tensor.fromStorage(r.mask, x.shape)]);
+    const m = allocArray(x.dtype, n);
+    defaultGenerator.fillFromKeys(m, p, scale, k1, k2); // the same mask from the keys already drawn
+    const mask = Tensor.fromStorage(backend.fromArray(m, x.dtype), x.shape);
+    return record(DROPOUT, [x], mapK('mul', [x, mask], x.dtype), undefined, [mask]);
   }
   const m = allocArray(x.dtype, n);
   defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
