@@ -269,8 +269,45 @@ const geluTanh = defineOp({
   gradient: 'y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)));  ∂L/∂x: the geluTanhBackward opcode',
   backward: ({ inputs: [x] }, g): Tensor[] => [mapK('geluTanhBackward', [x!, g], g.dtype)],
 });
-/** GELU (Hendrycks & Gimpel 2016): exact (`'none'`, BERT's) or the tanh approximation (GPT-2's). */
-export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+/** Options of {@link gelu}, as `torch.nn.functional.gelu(x, approximate=…)`. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact erf form, BERT's; `'tanh'`: the tanh approximation, GPT-2's. */
+  approximate?: 'none' | 'tanh';
+}
+
+let geluStringWarned = false;
+
+/**
+ * GELU (Hendrycks & Gimpel 2016): exact (`approximate: 'none'`, BERT's) or the tanh
+ * approximation (`approximate: 'tanh'`, GPT-2's), with the option object every other
+ * functional op uses. The older bare string (`gelu(x, 'tanh')`) still works but is
+ * deprecated (one `DeprecationWarning`, code `TENSORGRAD_GELU_STRING`); any other second
+ * argument throws.
+ *
+ * @example
+ * ```ts
+ * F.gelu(x);                           // exact
+ * F.gelu(x, { approximate: 'tanh' });  // GPT-2's
+ * ```
+ */
+export function gelu(x: Tensor, opts: GeluOptions | 'none' | 'tanh' = {}): Tensor {
+  let approximate: unknown;
+  if (typeof opts === 'string') {
+    approximate = opts;
+    if (!geluStringWarned && (opts === 'none' || opts === 'tanh')) {
+      geluStringWarned = true;
+      if (typeof process !== 'undefined' && typeof process.emitWarning === 'function') {
+        process.emitWarning(`gelu(x, '${opts}') is deprecated; write gelu(x, { approximate: '${opts}' })`, { type: 'DeprecationWarning', code: 'TENSORGRAD_GELU_STRING' });
+      }
+    }
+  } else if (opts !== null && typeof opts === 'object' && !Array.isArray(opts)) {
+    for (const k of Object.keys(opts)) {
+      if (k !== 'approximate') throw new Error(`gelu: unknown option '${k}' (the only option is approximate: 'none' | 'tanh')`);
+    }
+    approximate = opts.approximate ?? 'none';
+  } else {
+    throw new Error(`gelu: the second argument must be { approximate: 'none' | 'tanh' }, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : `${typeof opts} ${String(opts)}`}`);
+  }
   if (approximate === 'none') return geluErf(x);
   if (approximate === 'tanh') return geluTanh(x);
   throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
