@@ -51,7 +51,7 @@ class TensorMethods {
   pow(this: Tensor, exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
   maximum(this: Tensor, other: TensorLike): Tensor { return ops.maximum(this, other); }
   minimum(this: Tensor, other: TensorLike): Tensor { return ops.minimum(this, other); }
-  gelu(this: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor { return ops.gelu(this, approximate); }
+  gelu(this: Tensor, opts: ops.GeluOptions | 'none' | 'tanh' = {}): Tensor { return ops.gelu(this, opts); }
   square(this: Tensor): Tensor { return ops.mul(this, this); }
   reciprocal(this: Tensor): Tensor { return ops.div(1, this); }
   clamp(this: Tensor, min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
