@@ -17,12 +17,12 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { loadSafetensors, safetensorsBytes, saveSafetensors } from '../data/safetensors.js';
 import type { Module, StateDict } from '../nn/module.js';
 import { applyAdapters, applyBitFit } from './adapter.js';
 import { countParameters, freeze, formatTrainableParameters, type ParameterCount } from './freeze.js';
 import { peftState } from './inject.js';
-import { adapterBasePath, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
+import { adapterBasePath, adapterFiles, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
 import { applyLora, mergeAndUnload } from './lora.js';
 
 export type PeftMethod = 'none' | 'bitfit' | 'lora' | 'adapter';
@@ -171,6 +171,34 @@ export function savePeftRun(model: Module, outDir: string, o: {
     files.push(join(m, 'model.safetensors'), join(m, 'config.json'));
   }
   return files;
+}
+
+/** The files a training run writes for its model, by folder: '' (the run folder itself), 'base', 'merged'. */
+export type RunFiles = Record<'' | 'base' | 'merged', Record<string, Uint8Array | string>>;
+
+/**
+ * What a training run writes for its model, as files by subfolder (for an atomic writer such as
+ * the training loop's output folder): without a PEFT method, `model.safetensors`; with one, the
+ * adapter files pointing at `baseDir` (absolute) or, when null, at `base/` holding
+ * `initialStateDict` and `configJson`; with `merge`, `merged/` too (LoRA is merged into the
+ * model in place: call this last). `extra` files (config.json, tokenizer files) go beside the
+ * model in every folder.
+ */
+export function runModelFiles(model: Module, o: {
+  peft?: PeftOptions | null; baseDir: string | null; initialStateDict: StateDict | null; extra: Record<string, Uint8Array | string>;
+}): Partial<RunFiles> & { '': Record<string, Uint8Array | string> } {
+  if (!savesAdapter(model)) return { '': { 'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }), ...o.extra } };
+  const out: Partial<RunFiles> & { '': Record<string, Uint8Array | string> } = { '': {} };
+  if (!o.baseDir) {
+    if (!o.initialStateDict) throw new Error('runModelFiles: without baseDir the run must pass initialStateDict (its initial weights)');
+    out.base = { 'model.safetensors': safetensorsBytes(o.initialStateDict, { format: 'pt' }), ...o.extra };
+  }
+  out[''] = { ...adapterFiles(model, o.baseDir ? resolve(o.baseDir) : 'base'), ...o.extra };
+  if (o.peft?.merge) {
+    if (peftState(model)?.method === 'lora') mergeAndUnload(model);
+    out.merged = { 'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }), ...o.extra };
+  }
+  return out;
 }
 
 /** The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory). */
