@@ -22,8 +22,7 @@
  *
  * Run: npx tsx examples/03-char-gpt.ts          (TINY=1: a few seconds, for the smoke tests)
  */
-import { loadMobyDick } from '../src/tasks/mlm.js';
-import { trainCharGPT } from '../src/tasks/gpt-char.js';
+import { loadMobyDick, trainCharGPT } from '../src/index.js';
 
 const TINY = Boolean(process.env.TINY);
 const text = loadMobyDick(TINY ? { chapters: 3 } : {});

@@ -21,8 +21,7 @@
  *
  * Run: npx tsx examples/04-mlm-pretraining.ts       (TINY=1: a few seconds, for the smoke tests)
  */
-import { noGrad, tensor } from '../src/index.js';
-import { loadMobyDick, pretrainMlm } from '../src/tasks/mlm.js';
+import { loadMobyDick, noGrad, pretrainMlm, tensor } from '../src/index.js';
 
 const TINY = Boolean(process.env.TINY);
 const outDir = process.env.MLM_DIR ?? 'out/mlm';

@@ -29,11 +29,8 @@
  *      (TINY=1: a few seconds, for the smoke tests; MLM_DIR picks the pre-trained folder)
  */
 import { readFileSync } from 'node:fs';
-import type { nn } from '../src/index.js';
-import { loadSpamAssassin } from '../src/data/text-classification.js';
-import { trainClassifier, type ClassifierTrainResult } from '../src/tasks/classify.js';
-import { isModelFolder, loadMobyDick, pretrainMlm } from '../src/tasks/mlm.js';
-import { BertTokenizer } from '../src/data/tokenizer.js';
+import { isModelFolder, loadMobyDick, pretrainMlm, trainClassifier, type ClassifierTrainResult, type nn } from '../src/index.js';
+import { BertTokenizer, loadSpamAssassin } from '../src/data/index.js';
 
 const TINY = Boolean(process.env.TINY);
 const mlmDir = process.env.MLM_DIR ?? 'out/mlm';

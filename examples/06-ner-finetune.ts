@@ -21,9 +21,8 @@
  * Run: npx tsx examples/06-ner-finetune.ts          (TINY=1: a few seconds, for the smoke tests)
  */
 import { fileURLToPath } from 'node:url';
-import { readConllSplits } from '../src/data/conll.js';
-import { BertTokenizer } from '../src/data/tokenizer.js';
-import { trainNer } from '../src/tasks/ner.js';
+import { trainNer } from '../src/index.js';
+import { BertTokenizer, readConllSplits } from '../src/data/index.js';
 
 const TINY = Boolean(process.env.TINY);
 const splits = readConllSplits(fileURLToPath(new URL('../data/ner', import.meta.url)));

@@ -37,7 +37,11 @@ export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+export {
+  saveCheckpoint, loadCheckpoint, trainLoop, OutputFolder, OutputFolderError, checkOutputFolder, verifyOutputFolder, adamWWithWarmup, decayGroups,
+} from './train/index.js';
+export type { TrainLoopOptions, TrainLoopResult, StepRecord, EvalRecord, RunOptions, Manifest } from './train/index.js';
+export * from './tasks/index.js';
 
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
 export * as peft from './peft/index.js';

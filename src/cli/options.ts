@@ -4,11 +4,13 @@
  * checkpoints), the text source of the language-model commands and the backend. A command lists
  * the blocks it takes; per-command defaults are arguments, not copies.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { requireFile } from './util.js';
 import { loadMobyDick } from '../tasks/mlm.js';
+import { CHECKPOINT_DIR } from '../train/loop.js';
+import { verifyOutputFolder } from '../train/output.js';
 import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, type PeftMethod, type PeftOptions } from '../peft/setup.js';
 
 export const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
@@ -37,16 +39,54 @@ export function optimOptions(d: {
     { name: 'lr', type: 'number', default: d.lr, min: 0, help: 'peak learning rate of AdamW' },
     { name: 'batch-size', type: 'int', default: d.batchSize.default, min: 1, help: d.batchSize.help },
     ...(d.weightDecay !== undefined ? [{ name: 'weight-decay', type: 'number', default: d.weightDecay, min: 0, help: 'AdamW weight decay λ' } as OptionSpec] : []),
+    { name: 'grad-accum', type: 'int', default: 1, min: 1, help: 'gradient accumulation: batches per optimiser step' },
     { name: 'seed', type: 'int', default: d.seed.default, help: d.seed.help },
   ];
 }
 
-/** --out and --backend: where a training run writes and what it computes on. */
+/** --out, --resume, --save-every and --backend: where a training run writes, how it continues, what it computes on. */
 export function runOptions(defaultOut: string, what: string): OptionSpec[] {
   return [
-    { name: 'out', type: 'string', default: defaultOut, help: `output folder for ${what}` },
+    { name: 'out', type: 'string', default: defaultOut, help: `output folder for ${what}, train_log.jsonl and checkpoint/` },
+    { name: 'resume', type: 'string', help: 'continue the run in this output folder from its last checkpoint, with its options (exact: the same losses as an uninterrupted run)' },
+    { name: 'save-every', type: 'int', min: 1, help: 'also checkpoint every n optimiser steps (default: at the end of each epoch)' },
     backendOption,
   ];
+}
+
+/** Options that do not change what a run computes: not recorded, free to differ on --resume. */
+const RUN_ONLY = new Set(['out', 'resume', 'saveEvery', 'backend', 'help']);
+
+/**
+ * The options a training command records with its hyper-parameters, and the run options passed
+ * to the task (outDir, resume, saveEvery, gradient accumulation). With `--resume DIR` the options
+ * come from DIR's checkpoint: any given on the command line must equal them.
+ */
+export function trainingRun(o: ParsedOptions, argv: readonly string[]): {
+  outDir: string; resume: boolean; saveEvery?: number; gradientAccumulationSteps: number; cliOptions: Record<string, unknown>;
+} {
+  if (o.resume !== undefined) {
+    const dir = resolve(String(o.resume));
+    const statePath = join(dir, CHECKPOINT_DIR, 'trainer_state.json');
+    if (!existsSync(statePath)) throw new UsageError(`--resume: ${statePath} does not exist (no checkpoint: was ${dir} written by a training command that saved one?)`);
+    asUsage('--resume', () => verifyOutputFolder(join(dir, CHECKPOINT_DIR)));
+    const saved = asUsage('--resume', () => (JSON.parse(readFileSync(statePath, 'utf8')) as { extra: { loop: { hyperparameters: { cli?: Record<string, unknown> } } } })
+      .extra.loop.hyperparameters.cli);
+    if (!saved) throw new UsageError(`--resume: ${statePath} records no command-line options (it was not written by the CLI)`);
+    const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())));
+    for (const [k, v] of Object.entries(saved)) {
+      if (given.has(k) && JSON.stringify(o[k]) !== JSON.stringify(v)) {
+        throw new UsageError(`--resume: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${o[k]} differs from the run's ${JSON.stringify(v)}; a resumed run keeps its options`);
+      }
+      (o as Record<string, unknown>)[k] = v;
+    }
+    o.out = dir;
+  }
+  const cliOptions = Object.fromEntries(Object.entries(o).filter(([k, v]) => !RUN_ONLY.has(k) && v !== undefined));
+  return {
+    outDir: resolve(String(o.out)), resume: o.resume !== undefined, gradientAccumulationSteps: (o.gradAccum as number | undefined) ?? 1, cliOptions,
+    ...(o.saveEvery !== undefined ? { saveEvery: o.saveEvery as number } : {}),
+  };
 }
 
 export const textOptions: OptionSpec[] = [

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
 import { listBackends, setDefaultDevice } from '../backends/index.js';
 import { BertTokenizer } from '../data/tokenizer.js';
+import { verifyOutputFolder } from '../train/output.js';
 
 /** The repo's (or installed package's) root, two levels above this file in src/cli or dist/cli. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,12 +18,12 @@ export interface Command {
 }
 
 /** A command that parses its options (printing --help) and runs `run` with them. */
-export function defineCommand(spec: CommandSpec, run: (o: ParsedOptions) => Promise<number>): Command {
+export function defineCommand(spec: CommandSpec, run: (o: ParsedOptions, argv: string[]) => Promise<number>): Command {
   return {
     spec,
     async run(argv, prog) {
       const o = parseOrHelp(spec, argv, prog);
-      return o ? run(o) : 0;
+      return o ? run(o, argv) : 0;
     },
   };
 }
@@ -61,6 +62,11 @@ export function requireModelFolder(flag: string, dir: string, writtenBy: string)
   if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist (train one first with ${writtenBy})`);
   for (const f of ['config.json', 'model.safetensors']) {
     if (!existsSync(join(p, f))) throw new UsageError(`${flag}: ${join(p, f)} is missing (expected a folder written by ${writtenBy})`);
+  }
+  try {
+    verifyOutputFolder(p); // parts of two writes (a killed run, two runs on one folder) are refused
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
   }
   return p;
 }

@@ -70,13 +70,25 @@ export class DataLoader<T, B = T[]> implements Iterable<B> {
   }
 
   *[Symbol.iterator](): Iterator<B> {
+    const order = this.epochOrder();
+    for (let i = 0; i < this.length; i++) yield this.batchAt(order, i);
+  }
+
+  /**
+   * The example order of one epoch: a fresh permutation from the generator when shuffling (one
+   * draw per epoch), else 0…n−1. With `batchAt`, what iterating does, in pieces that a training
+   * loop can checkpoint and resume mid-epoch (src/train/loop.ts).
+   */
+  epochOrder(): number[] {
     const n = this.dataset.length;
-    const order = this.shuffle ? this.generator.permutation(n) : Array.from({ length: n }, (_, i) => i);
-    for (let s = 0; s < n; s += this.batchSize) {
-      const idx = order.slice(s, s + this.batchSize);
-      if (idx.length < this.batchSize && this.dropLast) return;
-      yield this.collate(idx.map((i) => this.dataset.get(i)));
-    }
+    return this.shuffle ? this.generator.permutation(n) : Array.from({ length: n }, (_, i) => i);
+  }
+
+  /** Batch `i` (0 ≤ i < length) of an epoch whose example order is `order`, collated. */
+  batchAt(order: readonly number[], i: number): B {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`DataLoader.batchAt: batch ${i} is out of range [0, ${this.length})`);
+    const idx = order.slice(i * this.batchSize, (i + 1) * this.batchSize);
+    return this.collate(idx.map((j) => this.dataset.get(j)));
   }
 }
 

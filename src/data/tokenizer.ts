@@ -585,6 +585,26 @@ export class BertTokenizer {
     return this.idToToken.length;
   }
 
+  /**
+   * The tokenizer as HF's files: `vocab.txt` (one token per line, id = line) and
+   * `tokenizer_config.json` (class, casing, special tokens, max length), so that
+   * `AutoTokenizer.from_pretrained(folder)` and `BertTokenizer.fromVocabFile` load it back.
+   *
+   * @example
+   * const { 'vocab.txt': vocab, 'tokenizer_config.json': config } = tok.toHFFiles();
+   */
+  toHFFiles(): { 'vocab.txt': string; 'tokenizer_config.json': string } {
+    const config = {
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: this.doLowerCase,
+      strip_accents: this.stripAccents === this.doLowerCase ? null : this.stripAccents,
+      tokenize_chinese_chars: this.tokenizeChineseChars,
+      unk_token: this.special.unk, sep_token: this.special.sep, pad_token: this.special.pad, cls_token: this.special.cls, mask_token: this.special.mask,
+      ...(this.modelMaxLength !== undefined ? { model_max_length: this.modelMaxLength } : {}),
+    };
+    return { 'vocab.txt': this.idToToken.join('\n') + '\n', 'tokenizer_config.json': JSON.stringify(config, null, 2) + '\n' };
+  }
+
   // -------------------------------------------------------------------------------------
   // Tokenization
 

@@ -16,20 +16,22 @@
  *   5. report on the test set: scikit-learn's classification report, accuracy, macro F1.
  */
 import type { BertTrainOptions } from '../train/step.js';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
-import { tidy } from '../tensor/scope.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '../nn/bert.js';
-import { adamWWithWarmup, optimizerStep } from '../train/step.js';
+import { adamWWithWarmup } from '../train/step.js';
+import { trainLoop } from '../train/loop.js';
+import { verifyOutputFolder } from '../train/output.js';
+import { json, openOutput, runRecord } from '../train/run.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, type ClassificationReport } from '../data/metrics.js';
-import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
 import { trainTestSplit, type TextExample } from '../data/text-classification.js';
-import { ProgressBar } from '../utils/progress.js';
+import { lineChartSvg } from '../utils/svg.js';
 import { buildCompactVocab } from './mlm.js';
 
 /** Thrown for an unusable `init` folder or inconsistent options. */
@@ -104,6 +106,11 @@ export interface InitCheckpoint {
 
 /** Reads config.json, model.safetensors and (if present) vocab.txt of a BERT folder. */
 export function loadInit(dir: string): InitCheckpoint {
+  try {
+    verifyOutputFolder(dir); // a folder torn by a killed run is refused, not half-loaded
+  } catch (e) {
+    throw new ClassifierError((e as Error).message);
+  }
   for (const f of ['config.json', 'model.safetensors']) {
     if (!existsSync(join(dir, f))) throw new ClassifierError(`${join(dir, f)} is missing (expected a folder with config.json and model.safetensors, e.g. written by pretrain-mlm)`);
   }
@@ -147,6 +154,8 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
   compactVocab?: boolean;
   /** A folder with config.json + model.safetensors (+ vocab.txt) to start from, e.g. from pretrainMlm. */
   init?: string;
+  /** Where the data came from, for metrics.json (e.g. 'spam' or a file path). */
+  dataSource?: string;
 }
 
 export interface ClassifierTrainResult {
@@ -212,51 +221,62 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
 
   const trainEx = encodeTexts(train, tokenizer, labels, maxLength);
   const testEx = encodeTexts(test, tokenizer, labels, maxLength);
-  const epochs = opts.epochs ?? 3;
-  const batchSize = opts.batchSize ?? 16;
-  const loader = new DataLoader(trainEx, { batchSize, shuffle: true, collate: padCollate({ padTokenId: tokenizer.padTokenId }) });
-  const totalSteps = epochs * loader.length;
-  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, totalSteps });
-  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs }) : opts.progress;
-  const counts = labels.map((l) => `${train.filter((e) => e.label === l).length} ${l}`).join(', ');
-  log(`classifier: ${train.length}/${test.length} texts (train/test; train: ${counts}), ` +
-    `BERT ${config.numHiddenLayers}×${config.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
-    `${init ? `encoder from ${opts.init}` : 'random initialisation'}), vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, ${epochs} epochs × ${loader.length} steps`);
+  const output = openOutput(opts, model); // checked and locked before training
+  try {
+    const epochs = opts.epochs ?? 3;
+    const batchSize = opts.batchSize ?? 16;
+    const accum = opts.gradientAccumulationSteps ?? 1;
+    const loader = new DataLoader(trainEx, { batchSize, shuffle: true, collate: padCollate({ padTokenId: tokenizer.padTokenId }) });
+    const totalSteps = epochs * Math.ceil(loader.length / accum);
+    const hp = {
+      lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, epochs, batchSize, maxLength,
+      gradientAccumulationSteps: accum, maxGradNorm: opts.maxGradNorm ?? 1.0, init: opts.init ?? null, testSize: opts.testSize ?? 0.2,
+      model: config.toJSON(), ...(opts.cliOptions ? { cli: opts.cliOptions } : {}),
+    };
+    const { optimizer, scheduler } = adamWWithWarmup(model, { lr: hp.lr, weightDecay: hp.weightDecay, warmupRatio: hp.warmupRatio, totalSteps });
+    const counts = labels.map((l) => `${train.filter((e) => e.label === l).length} ${l}`).join(', ');
+    log(`classifier: ${train.length}/${test.length} texts (train/test; train: ${counts}), ` +
+      `BERT ${config.numHiddenLayers}×${config.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
+      `${init ? `encoder from ${opts.init}` : 'random initialisation'}), vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, ${epochs} epochs × ${loader.length} steps`);
 
-  const steps: ClassifierTrainResult['steps'] = [];
-  const history: ClassifierTrainResult['history'] = [];
-  model.train();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    let lossSum = 0;
-    let step = 0;
-    for (const batch of loader) {
-      // tidy: the step's activations and temporaries go back to the buffer pool at once
-      const loss = tidy(() => {
-        const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-        return optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
-      });
-      lossSum += loss;
-      step++;
-      steps.push({ step: steps.length + 1, loss });
-      progress?.update({ epoch, stepInEpoch: step, stepsInEpoch: loader.length, loss, tokens: batch.attentionMask!.sum().item() });
+    const loop = trainLoop({
+      model, optimizer, scheduler, data: loader, epochs, gradientAccumulationSteps: accum, maxGradNorm: hp.maxGradNorm,
+      loss: (batch) => ({
+        loss: model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! }).loss!,
+        tokens: batch.attentionMask!.sum().item(),
+      }),
+      hyperparameters: hp, ...(output ? { output } : {}), resume: opts.resume ?? false,
+      ...(opts.saveEvery !== undefined ? { saveEvery: opts.saveEvery } : {}),
+      ...(opts.progress !== undefined ? { progress: opts.progress } : {}), log,
+    });
+    const steps = loop.steps.map((s) => ({ step: s.step, loss: s.loss }));
+    const history = loop.epochs;
+    const testEval = evaluateClassifier(model, testEx, labels);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const files: string[] = [];
+    if (output) {
+      const written = output.commit({
+        'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
+        'config.json': json({ ...config.toJSON(), architectures: ['BertForSequenceClassification'] }),
+        ...tokenizer.toHFFiles(),
+        'metrics.json': json({
+          ...runRecord('train-classifier', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, numTrain: train.length, numTest: test.length } }, loop, seconds),
+          init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
+          test: { loss: testEval.loss, accuracy: testEval.accuracy, macroF1: testEval.macroF1, macro: testEval.report.macroAvg, weighted: testEval.report.weightedAvg, perClass: testEval.report.classes },
+        }),
+        'curves.svg': lineChartSvg({
+          title: 'BERT sentence classification', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
+          series: [
+            { name: 'train loss', values: loop.steps.map((s) => s.loss), color: '#1f77b4', axis: 'left' },
+            { name: 'learning rate', values: loop.steps.map((s) => s.lr), color: '#2ca02c', axis: 'right' },
+          ],
+        }),
+      }, loop.steps.length);
+      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
     }
-    history.push({ epoch, trainLoss: lossSum / Math.max(1, step) });
+    return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
+  } finally {
+    output?.release();
   }
-  const testEval = evaluateClassifier(model, testEx, labels);
-  const seconds = (performance.now() - t0) / 1000;
-
-  const files: string[] = [];
-  if (opts.outDir) {
-    mkdirSync(opts.outDir, { recursive: true });
-    const f = (n: string) => join(opts.outDir!, n);
-    saveSafetensors(model.stateDict(), f('model.safetensors'));
-    writeFileSync(f('config.json'), JSON.stringify({ ...config.toJSON(), architectures: ['BertForSequenceClassification'] }, null, 2));
-    writeFileSync(f('vocab.txt'), tokenizer.convertIdsToTokens(Array.from({ length: tokenizer.vocabSize }, (_, i) => i)).join('\n') + '\n');
-    writeFileSync(f('metrics.json'), JSON.stringify({
-      seed, seconds, init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
-      test: { loss: testEval.loss, accuracy: testEval.accuracy, macroF1: testEval.macroF1, macro: testEval.report.macroAvg, weighted: testEval.report.weightedAvg, perClass: testEval.report.classes },
-    }, null, 2));
-    files.push(f('model.safetensors'), f('config.json'), f('vocab.txt'), f('metrics.json'));
-  }
-  return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
 }

@@ -22,16 +22,18 @@
  * transformers' `GPT2LMHeadModel`; folders of earlier versions (model_type "char-gpt",
  * nanoGPT layout) still load.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
-import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
-import { adamWWithWarmup, optimizerStep } from '../train/step.js';
-import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
-import { ProgressBar } from '../utils/progress.js';
+import { adamWWithWarmup } from '../train/step.js';
+import { trainLoop } from '../train/loop.js';
+import { OutputFolder, verifyOutputFolder } from '../train/output.js';
+import { json, openOutput, runRecord, type RunOptions } from '../train/run.js';
+import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
+import { lineChartSvg } from '../utils/svg.js';
 
 /** Thrown for text the vocabulary cannot encode and for unreadable model folders. */
 export class CharGPTError extends Error {
@@ -159,23 +161,26 @@ export class CharGPT {
   }
 
   /**
-   * Writes `config.json` and `model.safetensors` into `dir` in HuggingFace GPT-2 layout (a
-   * GPT-2 config plus the character list `chars`; Conv1D weights transposed, see
+   * The files of a saved model, `config.json` and `model.safetensors`, in HuggingFace GPT-2
+   * layout (a GPT-2 config plus the character list `chars`; Conv1D weights transposed, see
    * `GPT.hfStateDict`), so the folder loads with transformers' `GPT2LMHeadModel.from_pretrained`
    * and with `GPT.loadPretrained`. A model without biases keeps the nanoGPT layout (`toJSON()`),
-   * which GPT-2 cannot hold. Returns the paths.
+   * which GPT-2 cannot hold.
    */
+  files(): Record<string, string | Uint8Array> {
+    return this.model.config.bias
+      ? { 'config.json': json({ ...this.model.config.toJSON(), chars: [...this.vocab.chars] }), 'model.safetensors': safetensorsBytes(this.model.hfStateDict(), { format: 'pt' }) }
+      : { 'config.json': json(this.toJSON()), 'model.safetensors': safetensorsBytes(this.model.stateDict(), { format: 'pt' }) };
+  }
+
+  /** Writes `files()` into `dir`, atomically with a manifest (train/output.ts); returns the paths. */
   save(dir: string): string[] {
-    mkdirSync(dir, { recursive: true });
-    const files = [join(dir, 'config.json'), join(dir, 'model.safetensors')];
-    if (this.model.config.bias) {
-      writeFileSync(files[0]!, JSON.stringify({ ...this.model.config.toJSON(), chars: [...this.vocab.chars] }, null, 2));
-      saveSafetensors(this.model.hfStateDict(), files[1]!);
-    } else {
-      writeFileSync(files[0]!, JSON.stringify(this.toJSON(), null, 2));
-      saveSafetensors(this.model.stateDict(), files[1]!);
+    const out = OutputFolder.open(dir, { command: 'CharGPT.save' });
+    try {
+      return Object.keys(out.commit(this.files(), 0).files).map((f) => out.path(f));
+    } finally {
+      out.release();
     }
-    return files;
   }
 
   /** Reads a folder written by `save` (or `trainCharGPT({ outDir })`). */
@@ -183,6 +188,11 @@ export class CharGPT {
     const cfgPath = join(dir, 'config.json');
     const wPath = join(dir, 'model.safetensors');
     for (const p of [cfgPath, wPath]) if (!existsSync(p)) throw new CharGPTError(`${p} is missing (expected a folder written by train-gpt / CharGPT.save)`);
+    try {
+      verifyOutputFolder(dir); // a folder torn by a killed run is refused, not half-loaded
+    } catch (e) {
+      throw new CharGPTError((e as Error).message);
+    }
     let j: CharGPTConfigJSON;
     try {
       j = JSON.parse(readFileSync(cfgPath, 'utf8')) as CharGPTConfigJSON;
@@ -212,7 +222,7 @@ export class CharGPT {
   }
 }
 
-export interface CharGPTTrainOptions {
+export interface CharGPTTrainOptions extends RunOptions {
   text: string;
   /** Context length T (default 64). */
   blockSize?: number;
@@ -236,12 +246,6 @@ export interface CharGPTTrainOptions {
   evalIters?: number;
   /** Fraction of the text held out at its end (default 0.1). */
   valFraction?: number;
-  seed?: number;
-  /** Where to write config.json and model.safetensors (none when omitted). */
-  outDir?: string;
-  /** Progress output (default: a bar on stderr); pass null to silence. */
-  progress?: ProgressBar | null;
-  log?: (msg: string) => void;
 }
 
 export interface CharGPTTrainResult {
@@ -301,32 +305,54 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     dropout: opts.dropout ?? 0, bias: true,
   });
   const model = new GPT(config);
-  const maxSteps = opts.maxSteps ?? 200;
-  const { optimizer, scheduler } = adamWWithWarmup(model, {
-    lr: opts.lr ?? 3e-3, weightDecay: opts.weightDecay ?? 0.1, betas: [0.9, 0.99], schedule: 'cosine',
-    warmupRatio: (opts.warmupSteps ?? Math.round(maxSteps / 10)) / maxSteps, totalSteps: maxSteps,
-  });
-  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps: maxSteps, epochs: 1, logEvery: 25 }) : opts.progress;
-  const evalIters = opts.evalIters ?? 4;
-  log(`char GPT: ${ids.length.toLocaleString('en-US')} characters (${vocab.size} distinct), ${config.nLayer} layers × ${config.nEmbd} wide, ` +
-    `${config.nHead} heads, context ${T} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${maxSteps} steps × ${B} windows`);
+  const output = openOutput(opts, model); // checked and locked before training
+  try {
+    const maxSteps = opts.maxSteps ?? 200;
+    const evalIters = opts.evalIters ?? 4;
+    const hp = {
+      lr: opts.lr ?? 3e-3, weightDecay: opts.weightDecay ?? 0.1, warmupSteps: opts.warmupSteps ?? Math.round(maxSteps / 10), maxSteps, batchSize: B,
+      gradientAccumulationSteps: opts.gradientAccumulationSteps ?? 1, maxGradNorm: opts.maxGradNorm ?? 1.0, evalInterval: opts.evalInterval ?? null,
+      evalIters, valFraction: opts.valFraction ?? 0.1, model: new CharGPT(model, vocab).toJSON(), ...(opts.cliOptions ? { cli: opts.cliOptions } : {}),
+    };
+    const { optimizer, scheduler } = adamWWithWarmup(model, {
+      lr: hp.lr, weightDecay: hp.weightDecay, betas: [0.9, 0.99], schedule: 'cosine', warmupRatio: hp.warmupSteps / maxSteps, totalSteps: maxSteps,
+    });
+    log(`char GPT: ${ids.length.toLocaleString('en-US')} characters (${vocab.size} distinct), ${config.nLayer} layers × ${config.nEmbd} wide, ` +
+      `${config.nHead} heads, context ${T} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${maxSteps} steps × ${B} windows`);
 
-  const history: CharGPTTrainResult['history'] = [];
-  const evals: CharGPTTrainResult['evals'] = [{ step: 0, valLoss: estimateLoss(model, val, B, T, evalIters) }];
-  model.train();
-  for (let step = 1; step <= maxSteps; step++) {
-    const { x, y } = getBatch(train, B, T);
-    const lr = optimizer.paramGroups[0]!.lr;
-    // tidy: the step's activations and temporaries go back to the buffer pool at once
-    const l = tidy(() => optimizerStep(model.forward(x, y).loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 }));
-    history.push({ step, loss: l, lr });
-    progress?.update({ epoch: 1, stepInEpoch: step, stepsInEpoch: maxSteps, loss: l, tokens: B * T });
-    if ((opts.evalInterval && step % opts.evalInterval === 0) || step === maxSteps) {
-      evals.push({ step, valLoss: estimateLoss(model, val, B, T, evalIters) });
+    const loop = trainLoop({
+      model, optimizer, scheduler, data: { next: () => getBatch(train, B, T) }, maxSteps,
+      gradientAccumulationSteps: hp.gradientAccumulationSteps, maxGradNorm: hp.maxGradNorm,
+      loss: ({ x, y }) => ({ loss: model.forward(x, y).loss!, tokens: B * T }),
+      evaluate: () => ({ valLoss: estimateLoss(model, val, B, T, evalIters) }),
+      evalEvery: opts.evalInterval ?? Infinity, evalAtStart: true,
+      describeEval: (e) => `step ${e.step}: validation loss ${e.metrics.valLoss!.toFixed(4)}`,
+      hyperparameters: hp, ...(output ? { output } : {}), resume: opts.resume ?? false,
+      ...(opts.saveEvery !== undefined ? { saveEvery: opts.saveEvery } : {}),
+      ...(opts.progress !== undefined ? { progress: opts.progress } : {}), log,
+    });
+    model.eval();
+    const charModel = new CharGPT(model, vocab);
+    const history = loop.steps.map((s) => ({ step: s.step, loss: s.loss, lr: s.lr }));
+    const evals = loop.evals.map((e) => ({ step: e.step, valLoss: e.metrics.valLoss! }));
+    const seconds = (performance.now() - t0) / 1000;
+    const files: string[] = [];
+    if (output) {
+      const written = output.commit({
+        ...charModel.files(),
+        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
+        'curves.svg': lineChartSvg({
+          title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
+          series: [
+            { name: 'train loss', values: history.map((h) => h.loss), color: '#1f77b4', axis: 'left' },
+            { name: 'learning rate', values: history.map((h) => h.lr), color: '#2ca02c', axis: 'right' },
+          ],
+        }),
+      }, loop.steps.length);
+      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
     }
+    return { model: charModel, history, evals, seconds, files };
+  } finally {
+    output?.release();
   }
-  model.eval();
-  const charModel = new CharGPT(model, vocab);
-  const files = opts.outDir ? charModel.save(opts.outDir) : [];
-  return { model: charModel, history, evals, seconds: (performance.now() - t0) / 1000, files };
 }

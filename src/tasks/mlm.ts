@@ -37,21 +37,23 @@
  * read back.
  */
 import type { BertTrainOptions } from '../train/step.js';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
-import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Generator, manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../nn/functional.js';
 import { BertConfig, BertForMaskedLM } from '../nn/bert.js';
-import { adamWWithWarmup, optimizerStep } from '../train/step.js';
+import { adamWWithWarmup } from '../train/step.js';
+import { trainLoop } from '../train/loop.js';
+import { OutputFolder } from '../train/output.js';
+import { json, openOutput, runRecord } from '../train/run.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate } from '../data/dataloader.js';
-import { saveSafetensors } from '../data/safetensors.js';
-import { ProgressBar } from '../utils/progress.js';
+import { safetensorsBytes } from '../data/safetensors.js';
+import { lineChartSvg } from '../utils/svg.js';
 
 /** The probability that a token is chosen for prediction (§3.1). */
 export const MLM_PROBABILITY = 0.15;
@@ -367,51 +369,77 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const loader = new DataLoader<ChunkExample, MlmBatch>(trainChunks.map((c) => ({ inputIds: c })), {
     batchSize, shuffle: true, collate: (items) => toBatch(items.map((it) => maskTokens(it.inputIds, masking(maskRng)))),
   });
-  const epochs = opts.epochs ?? 1;
-  const totalSteps = Math.min(epochs * loader.length, opts.maxSteps ?? Infinity);
-  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.06, totalSteps });
-  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs: Math.ceil(totalSteps / loader.length), logEvery: 25 }) : opts.progress;
-  log(`MLM: ${opts.text.length.toLocaleString('en-US')} characters → ${chunks.length} chunks of ≤ ${maxLength} tokens (${evalChunks.length} held out), ` +
-    `vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, BERT ${config.numHiddenLayers}×${H} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${totalSteps} steps × ${batchSize}`);
+  const output = openOutput(opts, model); // checked and locked before training
+  try {
+    const epochs = opts.epochs ?? 1;
+    const accum = opts.gradientAccumulationSteps ?? 1;
+    const totalSteps = Math.min(epochs * Math.ceil(loader.length / accum), opts.maxSteps ?? Infinity);
+    const hp = {
+      lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.06, epochs, batchSize, maxLength,
+      maxSteps: totalSteps, gradientAccumulationSteps: accum, maxGradNorm: opts.maxGradNorm ?? 1.0, mlmProbability: opts.mlmProbability ?? MLM_PROBABILITY,
+      evalChunks: evalChunks.length, evalInterval: opts.evalInterval ?? null, model: config.toJSON(), ...(opts.cliOptions ? { cli: opts.cliOptions } : {}),
+    };
+    const { optimizer, scheduler } = adamWWithWarmup(model, { lr: hp.lr, weightDecay: hp.weightDecay, warmupRatio: hp.warmupRatio, totalSteps });
+    log(`MLM: ${opts.text.length.toLocaleString('en-US')} characters → ${chunks.length} chunks of ≤ ${maxLength} tokens (${evalChunks.length} held out), ` +
+      `vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}, BERT ${config.numHiddenLayers}×${H} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${totalSteps} steps × ${batchSize}`);
 
-  const history: MlmTrainResult['history'] = [];
-  const evals: MlmEvaluation[] = [evaluateMlm(model, evalBatches, 0)];
-  model.train();
-  let step = 0;
-  outer: for (let epoch = 1; ; epoch++) {
-    let stepInEpoch = 0;
-    for (const batch of loader) {
-      if (step >= totalSteps) break outer;
-      // tidy: the step's activations and temporaries go back to the buffer pool at once
-      const l = tidy(() => optimizerStep(mlmLoss(model, batch).loss, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 }));
-      step++;
-      stepInEpoch++;
-      history.push({ step, loss: l });
-      progress?.update({ epoch, stepInEpoch, stepsInEpoch: Math.min(loader.length, totalSteps - (step - stepInEpoch)), loss: l, tokens: batch.attentionMask.sum().item() });
-      if (opts.evalInterval && step % opts.evalInterval === 0 && step < totalSteps) evals.push(evaluateMlm(model, evalBatches, step));
-    }
-    if (step >= totalSteps) break;
+    const loop = trainLoop({
+      model, optimizer, scheduler, data: loader, epochs, maxSteps: totalSteps, gradientAccumulationSteps: accum, maxGradNorm: hp.maxGradNorm,
+      loss: (batch) => ({ loss: mlmLoss(model, batch).loss, tokens: batch.attentionMask.sum().item() }),
+      evaluate: ({ step }) => {
+        const e = evaluateMlm(model, evalBatches, step);
+        return { loss: e.loss, accuracy: e.accuracy };
+      },
+      evalEvery: opts.evalInterval ?? Infinity, evalAtStart: true,
+      describeEval: (e) => `step ${e.step}: held-out masked-token loss ${e.metrics.loss!.toFixed(4)}, accuracy ${(100 * e.metrics.accuracy!).toFixed(1)}%`,
+      generators: { mask: maskRng }, hyperparameters: hp, ...(output ? { output } : {}), resume: opts.resume ?? false,
+      ...(opts.saveEvery !== undefined ? { saveEvery: opts.saveEvery } : {}),
+      ...(opts.progress !== undefined ? { progress: opts.progress } : {}), log,
+    });
+    model.eval();
+    const history = loop.steps.map((s) => ({ step: s.step, loss: s.loss }));
+    const evals: MlmEvaluation[] = loop.evals.map((e) => ({ step: e.step, loss: e.metrics.loss!, accuracy: e.metrics.accuracy! }));
+    const seconds = (performance.now() - t0) / 1000;
+    const files = output
+      ? saveMlm(output, model, tokenizer, {
+        ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
+        history, evals,
+      }, loop.steps.length)
+      : [];
+    return { model, tokenizer, config, history, evals, numChunks: chunks.length, seconds, files };
+  } finally {
+    output?.release();
   }
-  evals.push(evaluateMlm(model, evalBatches, step));
-  model.eval();
-  const seconds = (performance.now() - t0) / 1000;
-  const files = opts.outDir ? saveMlm(opts.outDir, model, tokenizer, { seed, seconds, history, evals }) : [];
-  return { model, tokenizer, config, history, evals, numChunks: chunks.length, seconds, files };
 }
 
-/** Writes a HuggingFace-style folder: config.json, model.safetensors, vocab.txt (+ metrics.json). */
-export function saveMlm(dir: string, model: BertForMaskedLM, tokenizer: BertTokenizer, metrics?: Record<string, unknown>): string[] {
-  mkdirSync(dir, { recursive: true });
-  const f = (n: string) => join(dir, n);
-  saveSafetensors(model.stateDict(), f('model.safetensors'));
-  writeFileSync(f('config.json'), JSON.stringify({ ...model.config.toJSON(), architectures: ['BertForMaskedLM'] }, null, 2));
-  writeFileSync(f('vocab.txt'), tokenizer.convertIdsToTokens(Array.from({ length: tokenizer.vocabSize }, (_, i) => i)).join('\n') + '\n');
-  const files = [f('model.safetensors'), f('config.json'), f('vocab.txt')];
-  if (metrics) {
-    writeFileSync(f('metrics.json'), JSON.stringify(metrics, null, 2));
-    files.push(f('metrics.json'));
+/**
+ * Writes a HuggingFace-style folder, atomically (train/output.ts): config.json, model.safetensors,
+ * vocab.txt + tokenizer_config.json (+ metrics.json and curves.svg). `dir` is a path (checked and
+ * locked here) or the OutputFolder of a running training.
+ */
+export function saveMlm(dir: string | OutputFolder, model: BertForMaskedLM, tokenizer: BertTokenizer, metrics?: Record<string, unknown>, step = 0): string[] {
+  const out = typeof dir === 'string' ? OutputFolder.open(dir, { command: 'saveMlm' }) : dir;
+  try {
+    const files: Record<string, string | Uint8Array> = {
+      'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
+      'config.json': json({ ...model.config.toJSON(), architectures: ['BertForMaskedLM'] }),
+      ...tokenizer.toHFFiles(),
+    };
+    if (metrics) {
+      files['metrics.json'] = json(metrics);
+      const h = (metrics.history ?? []) as { loss: number }[];
+      if (h.length) {
+        files['curves.svg'] = lineChartSvg({
+          title: 'masked-LM pre-training', xLabel: 'step', leftLabel: 'loss',
+          series: [{ name: 'train loss', values: h.map((x) => x.loss), color: '#1f77b4', axis: 'left' }],
+        });
+      }
+    }
+    const written = out.commit(files, step);
+    return Object.keys(written.files).map((f) => out.path(f));
+  } finally {
+    if (typeof dir === 'string') out.release();
   }
-  return files;
 }
 
 /** True when `dir` holds a model folder (config.json + model.safetensors). */

@@ -11,21 +11,17 @@
  *      when it stops improving, restore the best epoch, report on test.
  */
 import type { BertTrainOptions } from '../train/step.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
-import { tidy } from '../tensor/scope.js';
 import { manualSeed } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
-import { EarlyStopping } from '../optim/index.js';
-import { adamWWithWarmup, optimizerStep } from '../train/step.js';
+import { adamWWithWarmup } from '../train/step.js';
+import { trainLoop } from '../train/loop.js';
+import { json, openOutput, runRecord } from '../train/run.js';
 import { alignLabels, LabelMap, type ConllSentence } from '../data/conll.js';
 import type { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics.js';
-import { saveSafetensors } from '../data/safetensors.js';
-import { ProgressBar } from '../utils/progress.js';
+import { safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
 
 export interface NerExample extends SequenceExample {
@@ -117,6 +113,8 @@ export interface NerTrainOptions extends BertTrainOptions {
   test: ConllSentence[];
   tokenizer: BertTokenizer;
   patience?: number;
+  /** Where the data came from, for metrics.json (e.g. the CoNLL folder). */
+  dataSource?: string;
 }
 
 export interface NerTrainResult {
@@ -129,7 +127,16 @@ export interface NerTrainResult {
   files: string[];
 }
 
-/** Fine-tunes a (small, randomly initialised or given) BERT for NER end to end. */
+/**
+ * Fine-tunes a (small, randomly initialised or given) BERT for NER end to end, on the shared
+ * training loop (src/train/loop.ts): dev entity F1 each epoch, early stopping that keeps the best
+ * epoch's weights, checkpoints each epoch (`resume` continues exactly), and the output folder.
+ *
+ * @example
+ * const splits = readConllSplits('data/ner');
+ * const res = trainNer({ ...splits, tokenizer: BertTokenizer.bertBaseUncased(), epochs: 3, outDir: 'out/ner' });
+ * res.test.entities.microAvg.f1;
+ */
 export function trainNer(opts: NerTrainOptions): NerTrainResult {
   const t0 = performance.now();
   const seed = opts.seed ?? 42;
@@ -153,73 +160,78 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     id2label: Object.fromEntries(labelMap.labels.map((l, i) => [i, l])),
   });
   const model = new BertForTokenClassification(config);
-  const epochs = opts.epochs ?? 10;
-  const batchSize = opts.batchSize ?? 16;
-  const loader = new DataLoader(train.examples, { batchSize, shuffle: true, collate: padCollate({ padTokenId: opts.tokenizer.padTokenId }) });
-  const totalSteps = epochs * loader.length;
-  const { optimizer, scheduler } = adamWWithWarmup(model, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, totalSteps });
-  const stopper = new EarlyStopping({ patience: opts.patience ?? 3, mode: 'max' });
-  const progress = opts.progress === undefined ? new ProgressBar({ totalSteps, epochs }) : opts.progress;
-  log(`NER: ${opts.train.length}/${opts.dev.length}/${opts.test.length} sentences (train/dev/test), ${labelMap.labels.length} tags, ` +
-    `BERT ${config.numHiddenLayers}×${config.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${epochs} epochs × ${loader.length} steps`);
+  const output = openOutput(opts, model); // checked and locked before training
+  try {
+    const epochs = opts.epochs ?? 10;
+    const batchSize = opts.batchSize ?? 16;
+    const accum = opts.gradientAccumulationSteps ?? 1;
+    const loader = new DataLoader(train.examples, { batchSize, shuffle: true, collate: padCollate({ padTokenId: opts.tokenizer.padTokenId }) });
+    const totalSteps = epochs * Math.ceil(loader.length / accum);
+    const hp = {
+      lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.1, epochs, batchSize, maxLength,
+      gradientAccumulationSteps: accum, maxGradNorm: opts.maxGradNorm ?? 1.0, patience: opts.patience ?? 3, dropout: opts.dropout ?? 0.1,
+      model: config.toJSON(), ...(opts.cliOptions ? { cli: opts.cliOptions } : {}),
+    };
+    const { optimizer, scheduler } = adamWWithWarmup(model, { lr: hp.lr, weightDecay: hp.weightDecay, warmupRatio: hp.warmupRatio, totalSteps });
+    log(`NER: ${opts.train.length}/${opts.dev.length}/${opts.test.length} sentences (train/dev/test), ${labelMap.labels.length} tags, ` +
+      `BERT ${config.numHiddenLayers}×${config.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters), ${epochs} epochs × ${loader.length} steps`);
 
-  const history: NerTrainResult['history'] = [];
-  let best: Record<string, Tensor> | null = null;
-  let bestEpoch = 0;
-  model.train();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    let lossSum = 0;
-    let step = 0;
-    for (const batch of loader) {
-      // tidy: the step's activations and temporaries go back to the buffer pool at once
-      const loss = tidy(() => {
-        const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-        return optimizerStep(out.loss!, { model, optimizer, scheduler, maxGradNorm: opts.maxGradNorm ?? 1.0 });
-      });
-      lossSum += loss;
-      step++;
-      progress?.update({ epoch, stepInEpoch: step, stepsInEpoch: loader.length, loss, tokens: batch.attentionMask!.sum().item() });
-    }
-    const ev = evaluateNer(model, opts.dev, dev, labelMap);
-    const devF1 = ev.entities.microAvg.f1;
-    history.push({ epoch, trainLoss: lossSum / Math.max(1, step), devLoss: ev.loss, devF1 });
-    log(`epoch ${epoch}: train loss ${(lossSum / step).toFixed(4)}, dev loss ${ev.loss.toFixed(4)}, dev entity F1 ${devF1.toFixed(4)}`);
-    if (best === null || devF1 > (history[bestEpoch - 1]?.devF1 ?? -1)) {
-      best = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, v.clone()]));
-      bestEpoch = epoch;
-    }
-    if (stopper.step(devF1)) {
-      log(`early stopping: dev F1 has not improved for ${opts.patience ?? 3} epochs (best ${stopper.bestValue?.toFixed(4)} at epoch ${bestEpoch})`);
-      break;
-    }
-  }
-  if (best) model.loadStateDict(best);
-  const testEval = evaluateNer(model, opts.test, test, labelMap);
-  const seconds = (performance.now() - t0) / 1000;
-
-  const files: string[] = [];
-  if (opts.outDir) {
-    mkdirSync(opts.outDir, { recursive: true });
-    const f = (n: string) => join(opts.outDir!, n);
-    saveSafetensors(model.stateDict(), f('model.safetensors'));
-    writeFileSync(f('config.json'), JSON.stringify({ ...config.toJSON(), architectures: ['BertForTokenClassification'] }, null, 2));
-    writeFileSync(f('metrics.json'), JSON.stringify({
-      seed, bestEpoch, seconds, history,
-      test: {
-        loss: testEval.loss,
-        entity: { micro: testEval.entities.microAvg, macro: testEval.entities.macroAvg, weighted: testEval.entities.weightedAvg, perType: testEval.entities.classes },
-        tags: { accuracy: testEval.tagReport.accuracy, macro: testEval.tagReport.macroAvg, weighted: testEval.tagReport.weightedAvg, perTag: testEval.tagReport.classes },
+    const loop = trainLoop({
+      model, optimizer, scheduler, data: loader, epochs, gradientAccumulationSteps: accum, maxGradNorm: hp.maxGradNorm,
+      loss: (batch) => ({
+        loss: model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! }).loss!,
+        tokens: batch.attentionMask!.sum().item(),
+      }),
+      evaluate: () => {
+        const ev = evaluateNer(model, opts.dev, dev, labelMap);
+        return { devLoss: ev.loss, devF1: ev.entities.microAvg.f1 };
       },
-    }, null, 2));
-    writeFileSync(f('curves.svg'), lineChartSvg({
-      title: 'BERT NER fine-tuning', xLabel: 'epoch', leftLabel: 'loss', rightLabel: 'entity F1',
-      series: [
-        { name: 'train loss', values: history.map((h) => h.trainLoss), color: '#1f77b4', axis: 'left' },
-        { name: 'dev loss', values: history.map((h) => h.devLoss), color: '#aec7e8', axis: 'left' },
-        { name: 'dev entity F1', values: history.map((h) => h.devF1), color: '#d62728', axis: 'right' },
-      ],
-    }));
-    files.push(f('model.safetensors'), f('config.json'), f('metrics.json'), f('curves.svg'));
+      describeEval: (e, steps) => {
+        const mine = steps.filter((s) => s.epoch === e.epoch);
+        const trainLoss = mine.reduce((a, s) => a + s.loss, 0) / Math.max(1, mine.length);
+        return `epoch ${e.epoch}: train loss ${trainLoss.toFixed(4)}, dev loss ${e.metrics.devLoss!.toFixed(4)}, dev entity F1 ${e.metrics.devF1!.toFixed(4)}`;
+      },
+      earlyStopping: { metric: 'devF1', mode: 'max', patience: hp.patience },
+      hyperparameters: hp, ...(output ? { output } : {}), resume: opts.resume ?? false,
+      ...(opts.saveEvery !== undefined ? { saveEvery: opts.saveEvery } : {}),
+      ...(opts.progress !== undefined ? { progress: opts.progress } : {}), log,
+    });
+    const history = loop.epochs.map((e) => {
+      const ev = loop.evals.find((x) => x.epoch === e.epoch)!;
+      return { epoch: e.epoch, trainLoss: e.trainLoss, devLoss: ev.metrics.devLoss!, devF1: ev.metrics.devF1! };
+    });
+    const bestEpoch = loop.best?.epoch ?? history.length;
+    const testEval = evaluateNer(model, opts.test, test, labelMap);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const files: string[] = [];
+    if (output) {
+      const written = output.commit({
+        'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
+        'config.json': json({ ...config.toJSON(), architectures: ['BertForTokenClassification'] }),
+        ...opts.tokenizer.toHFFiles(),
+        'metrics.json': json({
+          ...runRecord('train-ner', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, train: opts.train.length, dev: opts.dev.length, test: opts.test.length } }, loop, seconds),
+          bestEpoch, history,
+          test: {
+            loss: testEval.loss,
+            entity: { micro: testEval.entities.microAvg, macro: testEval.entities.macroAvg, weighted: testEval.entities.weightedAvg, perType: testEval.entities.classes },
+            tags: { accuracy: testEval.tagReport.accuracy, macro: testEval.tagReport.macroAvg, weighted: testEval.tagReport.weightedAvg, perTag: testEval.tagReport.classes },
+          },
+        }),
+        'curves.svg': lineChartSvg({
+          title: 'BERT NER fine-tuning', xLabel: 'epoch', leftLabel: 'loss', rightLabel: 'entity F1',
+          series: [
+            { name: 'train loss', values: history.map((h) => h.trainLoss), color: '#1f77b4', axis: 'left' },
+            { name: 'dev loss', values: history.map((h) => h.devLoss), color: '#aec7e8', axis: 'left' },
+            { name: 'dev entity F1', values: history.map((h) => h.devF1), color: '#d62728', axis: 'right' },
+          ],
+        }),
+      }, loop.steps.length);
+      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
+    }
+    return { model, labelMap, history, bestEpoch, test: testEval, seconds, files };
+  } finally {
+    output?.release();
   }
-  return { model, labelMap, history, bestEpoch, test: testEval, seconds, files };
 }

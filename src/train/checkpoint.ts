@@ -6,17 +6,24 @@
  *   dir/trainer_state.json      optimizer hyperparameters and scalar state, LR scheduler,
  *                               the global RNG state, and the caller's own fields (epoch, step…)
  *
+ *   dir/manifest.json           written last: each file's size and SHA-256 and the step
+ *
+ * The files are written atomically as one unit (output.ts: temporary names, fsync, rename, the
+ * manifest last) and `loadCheckpoint` verifies the manifest first, so a checkpoint whose model
+ * is from one step and optimizer from another — a run killed while saving — is refused.
  * A run resumed from a checkpoint produces exactly the losses of the uninterrupted run
- * (test/train/checkpoint.test.ts).
+ * (test/train/checkpoint.test.ts, test/train/loop.test.ts).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getRngState, setRngState, type RngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/lr-scheduler.js';
-import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
+import { verifyOutputFolder, writeFilesAtomically } from './output.js';
 
 export interface CheckpointParts {
   model: Module;
@@ -33,10 +40,15 @@ interface TrainerStateFile {
   extra: Record<string, unknown>;
 }
 
-/** Writes a checkpoint folder (created if needed). `extra` is saved as JSON (epoch, step, metrics…). */
-export function saveCheckpoint(dir: string, parts: CheckpointParts, extra: Record<string, unknown> = {}): void {
-  mkdirSync(dir, { recursive: true });
-  saveSafetensors(parts.model.stateDict(), join(dir, 'model.safetensors'));
+/**
+ * Writes a checkpoint folder (created if needed), atomically. `extra` is saved as JSON (epoch,
+ * step, metrics…); `extra.step` (a number) is recorded in the manifest. `files` adds more files
+ * to the same atomic unit (e.g. the best weights so far).
+ */
+export function saveCheckpoint(
+  dir: string, parts: CheckpointParts, extra: Record<string, unknown> = {}, opts: { runId?: string; files?: Record<string, Uint8Array | string> } = {},
+): void {
+  const files: Record<string, Uint8Array | string> = { 'model.safetensors': safetensorsBytes(parts.model.stateDict(), { format: 'pt' }), ...opts.files };
   const state: TrainerStateFile = { format: 'tensorgrad-checkpoint', version: 1, rng: getRngState(), extra };
   if (parts.optimizer) {
     const sd = parts.optimizer.stateDict();
@@ -48,11 +60,12 @@ export function saveCheckpoint(dir: string, parts: CheckpointParts, extra: Recor
         else (scalars[id] ??= {})[k] = v;
       }
     }
-    saveSafetensors(tensors, join(dir, 'optimizer.safetensors'));
+    files['optimizer.safetensors'] = safetensorsBytes(tensors, { format: 'pt' });
     state.optimizer = { paramGroups: sd.paramGroups, scalars };
   }
   if (parts.scheduler) state.scheduler = parts.scheduler.stateDict();
-  writeFileSync(join(dir, 'trainer_state.json'), JSON.stringify(state, null, 2));
+  files['trainer_state.json'] = JSON.stringify(state, null, 2);
+  writeFilesAtomically(dir, files, { step: typeof extra.step === 'number' ? extra.step : 0, runId: opts.runId ?? randomUUID() });
 }
 
 /**
@@ -61,6 +74,7 @@ export function saveCheckpoint(dir: string, parts: CheckpointParts, extra: Recor
  * Returns the `extra` fields.
  */
 export function loadCheckpoint(dir: string, parts: CheckpointParts): Record<string, unknown> {
+  verifyOutputFolder(dir); // all parts from one save, or an OutputFolderError
   const statePath = join(dir, 'trainer_state.json');
   if (!existsSync(statePath)) throw new Error(`loadCheckpoint: ${statePath} does not exist (expected a folder written by saveCheckpoint)`);
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerStateFile;

@@ -1,18 +1,15 @@
 /**
- * The pieces every training loop of src/tasks shares:
+ * AdamW as the BERT and GPT tasks configure it (the loop itself is loop.ts):
  *
  *   decayGroups        AdamW parameter groups: no weight decay on biases and LayerNorm weights
  *                      (as HF's Trainer and BERT's original optimizer)
  *   adamWWithWarmup    AdamW (θ ← θ − η∇L − ηλθ) with linear or cosine warmup/decay of η
- *   optimizerStep      zero the grads, backward, clip ‖∇‖ at maxGradNorm, step, advance the schedule
  */
-import type { Tensor } from '../tensor/tensor.js';
 import { LayerNorm } from '../nn/layers.js';
 import type { Module, Parameter } from '../nn/module.js';
-import { AdamW, clipGradNorm, getCosineScheduleWithWarmup, getLinearScheduleWithWarmup } from '../optim/index.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import { AdamW, getCosineScheduleWithWarmup, getLinearScheduleWithWarmup } from '../optim/index.js';
 import type { LRScheduler } from '../optim/lr-scheduler.js';
-import type { ProgressBar } from '../utils/progress.js';
+import type { RunOptions } from './run.js';
 
 /**
  * Parameter groups for AdamW: decay on weight matrices and embeddings, none on biases and LayerNorm.
@@ -47,18 +44,8 @@ export function adamWWithWarmup(model: Module, o: AdamWScheduleOptions): { optim
   return { optimizer, scheduler };
 }
 
-/** One optimisation step on `loss`; returns its value. */
-export function optimizerStep(loss: Tensor, t: { model: Module; optimizer: Optimizer; scheduler?: LRScheduler; maxGradNorm?: number }): number {
-  t.optimizer.zeroGrad();
-  loss.backward();
-  if (t.maxGradNorm !== undefined && Number.isFinite(t.maxGradNorm)) clipGradNorm(t.model.parameters(), t.maxGradNorm);
-  t.optimizer.step();
-  t.scheduler?.step();
-  return loss.item();
-}
-
-/** Options every BERT training task takes (model size, optimisation, seed, output). */
-export interface BertTrainOptions {
+/** Options every BERT training task takes (model size, optimisation; the run's options from RunOptions). */
+export interface BertTrainOptions extends RunOptions {
   hiddenSize?: number;
   numLayers?: number;
   numHeads?: number;
@@ -74,10 +61,4 @@ export interface BertTrainOptions {
   /** Warmup steps as a fraction of all steps. */
   warmupRatio?: number;
   maxGradNorm?: number;
-  seed?: number;
-  /** Where to write the model and metrics (none when omitted). */
-  outDir?: string;
-  /** Progress output (default: a bar on stderr); pass null to silence. */
-  progress?: ProgressBar | null;
-  log?: (msg: string) => void;
 }

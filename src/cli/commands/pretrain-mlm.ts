@@ -1,7 +1,6 @@
 /** `tensorgrad pretrain-mlm`: masked-language-model pre-training of a small BERT on plain text. */
-import { resolve } from 'node:path';
 import type { CommandSpec, ParsedOptions } from '../args.js';
-import { bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions } from '../options.js';
+import { trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { pretrainMlm } from '../../tasks/mlm.js';
 
@@ -25,16 +24,17 @@ export const pretrainMlmSpec: CommandSpec = {
   examples: ['tensorgrad pretrain-mlm', 'tensorgrad pretrain-mlm --text my-book.txt --max-steps 2000 --hidden 128 --layers 4 --heads 4'],
 };
 
-export async function runPretrainMlm(o: ParsedOptions): Promise<number> {
+export async function runPretrainMlm(o: ParsedOptions, argv: string[] = []): Promise<number> {
+  const run = trainingRun(o, argv);
   useBackend(o.backend);
   checkHeadsDivide(o, 'hidden');
   checkDropout(o);
   const text = readText(o);
-  const outDir = resolve(String(o.out));
+  const outDir = run.outDir;
   const res = pretrainMlm({
     text, compactVocab: !o.fullVocab, hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number,
     maxLength: o.maxLength as number, epochs: o.epochs as number, maxSteps: o.maxSteps as number, lr: o.lr as number,
-    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, outDir,
+    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, ...run, command: `tensorgrad pretrain-mlm`,
   });
   const [first, last] = [res.evals[0]!, res.evals[res.evals.length - 1]!];
   console.log(`\nheld-out masked tokens: loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}, ` +

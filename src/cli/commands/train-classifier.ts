@@ -1,7 +1,7 @@
 /** `tensorgrad train-classifier`: fine-tune a BERT for sentence classification. */
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { asUsage, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, runOptions } from '../options.js';
+import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, runOptions } from '../options.js';
 import { defineCommand, printOutputs, requireFile, requireModelFolder, useBackend } from '../util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/text-classification.js';
 import { BertTokenizer } from '../../data/tokenizer.js';
@@ -35,7 +35,8 @@ export const trainClassifierSpec: CommandSpec = {
   ],
 };
 
-export async function runTrainClassifier(o: ParsedOptions): Promise<number> {
+export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []): Promise<number> {
+  const run = trainingRun(o, argv);
   useBackend(o.backend);
   const src = String(o.data);
   let data: TextExample[];
@@ -53,7 +54,7 @@ export async function runTrainClassifier(o: ParsedOptions): Promise<number> {
   if (init && o.fullVocab) throw new UsageError('--full-vocab cannot be combined with --init (the model keeps the vocabulary it was pre-trained with)');
   checkDropout(o);
   checkHeadsDivide(o, 'hidden');
-  const outDir = resolve(String(o.out));
+  const outDir = run.outDir;
   const labels = new Set(data.map((e) => e.label));
   if (labels.size < 2) throw new UsageError(`--data: need at least two different labels, got ${[...labels].join(', ') || 'none'} in ${data.length} examples`);
   const testSize = o.testSize as number;
@@ -67,7 +68,7 @@ export async function runTrainClassifier(o: ParsedOptions): Promise<number> {
     hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, maxLength: o.maxLength as number,
     epochs: o.epochs as number, lr: o.lr as number, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
     ...(o.dropout !== undefined ? { dropout: o.dropout as number } : {}),
-    seed: o.seed as number, outDir,
+    seed: o.seed as number, ...run, command: `tensorgrad train-classifier`, dataSource: src,
   });
   console.log(`\nTest set (${res.numTest} texts) — classification report:\n`);
   console.log(res.test.report.toString());

@@ -1,7 +1,6 @@
 /** `tensorgrad train-gpt`: a character-level GPT (nanoGPT's shakespeare_char recipe) on plain text. */
-import { resolve } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions } from '../options.js';
+import { checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions, trainingRun } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { trainCharGPT } from '../../tasks/gpt-char.js';
 
@@ -24,17 +23,18 @@ export const trainGptSpec: CommandSpec = {
   examples: ['tensorgrad train-gpt', 'tensorgrad train-gpt --text shakespeare.txt --steps 2000 --layers 4 --embd 128 --out out/shakespeare'],
 };
 
-export async function runTrainGpt(o: ParsedOptions): Promise<number> {
+export async function runTrainGpt(o: ParsedOptions, argv: string[] = []): Promise<number> {
+  const run = trainingRun(o, argv);
   useBackend(o.backend);
   checkHeadsDivide(o, 'embd');
   checkDropout(o);
   const text = readText(o);
   if ([...text].length < (o.blockSize as number) + 2) throw new UsageError(`--text: the text has fewer characters than --block-size + 2 (${(o.blockSize as number) + 2})`);
-  const outDir = resolve(String(o.out));
+  const outDir = run.outDir;
   const res = trainCharGPT({
     text, blockSize: o.blockSize as number, nLayer: o.layers as number, nHead: o.heads as number, nEmbd: o.embd as number,
     dropout: o.dropout as number, maxSteps: o.steps as number, batchSize: o.batchSize as number, lr: o.lr as number,
-    seed: o.seed as number, outDir,
+    seed: o.seed as number, ...run, command: `tensorgrad train-gpt`,
   });
   const [first, last] = [res.evals[0]!, res.evals[res.evals.length - 1]!];
   console.log(`\nvalidation loss ${first.valLoss.toFixed(3)} → ${last.valLoss.toFixed(3)} nats/char   finished in ${res.seconds.toFixed(1)} s`);

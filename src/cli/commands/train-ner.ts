@@ -1,7 +1,6 @@
 /** `tensorgrad train-ner`: fine-tune a BERT for named-entity recognition (the demo). */
-import { resolve } from 'node:path';
 import type { CommandSpec, ParsedOptions } from '../args.js';
-import { bertSizeOptions, optimOptions, runOptions } from '../options.js';
+import { trainingRun, bertSizeOptions, optimOptions, runOptions } from '../options.js';
 import { DEFAULT_NER_DATA, defineCommand, printOutputs, requireDir, tokenizerFrom, useBackend } from '../util.js';
 import { readConllSplits } from '../../data/conll.js';
 import { trainNer } from '../../tasks/ner.js';
@@ -24,16 +23,17 @@ export const trainNerSpec: CommandSpec = {
   examples: ['tensorgrad train-ner', 'tensorgrad train-ner --data ~/conll2003 --epochs 3 --hidden 256 --layers 4 --heads 4'],
 };
 
-export async function runTrainNer(o: ParsedOptions): Promise<number> {
+export async function runTrainNer(o: ParsedOptions, argv: string[] = []): Promise<number> {
+  const run = trainingRun(o, argv);
   useBackend(o.backend as string | undefined);
   const dataDir = o.data ? requireDir('--data', String(o.data)) : DEFAULT_NER_DATA;
   const splits = readConllSplits(dataDir);
-  const outDir = resolve(String(o.out));
+  const outDir = run.outDir;
   const res = trainNer({
     train: splits.train, dev: splits.dev, test: splits.test, tokenizer: tokenizerFrom(o),
     hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, maxLength: o.maxLength as number,
     epochs: o.epochs as number, lr: o.lr as number, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
-    patience: o.patience as number, seed: o.seed as number, outDir,
+    patience: o.patience as number, seed: o.seed as number, ...run, command: `tensorgrad train-ner`, dataSource: dataDir,
   });
   console.log(`\nTest set (${splits.test.length} sentences), best dev epoch ${res.bestEpoch} — per-tag report:\n`);
   console.log(res.test.tagReport.toString());

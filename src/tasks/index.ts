@@ -1,0 +1,12 @@
+/**
+ * The workflows, each on the shared training loop (src/train/loop.ts): NER fine-tuning,
+ * sentence classification, masked-LM pre-training and a character-level GPT.
+ */
+export { trainNer, evaluateNer, encodeNerSentences } from './ner.js';
+export type { NerTrainOptions, NerTrainResult, NerEvaluation, NerExample } from './ner.js';
+export { trainClassifier, evaluateClassifier, encodeTexts, loadInit, loadEncoderWeights, ClassifierError } from './classify.js';
+export type { ClassifierTrainOptions, ClassifierTrainResult, ClassifierEvaluation, ClassifierExample, InitCheckpoint } from './classify.js';
+export { pretrainMlm, saveMlm, loadMobyDick, splitSentences, chunkText, buildCompactVocab, maskTokens, mlmLoss, isModelFolder, MLM_PROBABILITY } from './mlm.js';
+export type { MlmTrainOptions, MlmTrainResult, MlmEvaluation, MlmBatch, MaskingOptions, CompactVocab, LoadMobyDickOptions } from './mlm.js';
+export { trainCharGPT, CharGPT, CharVocab, CharGPTError } from './gpt-char.js';
+export type { CharGPTTrainOptions, CharGPTTrainResult, SampleOptions, CharGPTConfigJSON } from './gpt-char.js';
