@@ -26,5 +26,5 @@ export {
   savePeftAdapter, loadPeftAdapter, adapterStateDict, adapterFiles, adapterConfigJSON, readAdapterConfig, isAdapterDir, adapterBasePath,
   ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME,
 } from './io.js';
-export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, splitList, runModelFiles, PEFT_METHODS } from './setup.js';
-export type { PeftOptions, PeftMethod, PeftSummary, RunFiles } from './setup.js';
+export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, splitList, peftRunFiles, PEFT_METHODS } from './setup.js';
+export type { PeftOptions, PeftMethod, PeftSummary, PeftRunFiles, FileMap } from './setup.js';

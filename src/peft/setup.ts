@@ -17,7 +17,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadSafetensors, safetensorsBytes, saveSafetensors } from '../data/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
 import type { Module, StateDict } from '../nn/module.js';
 import { applyAdapters, applyBitFit } from './adapter.js';
 import { countParameters, freeze, formatTrainableParameters, type ParameterCount } from './freeze.js';
@@ -173,30 +173,38 @@ export function savePeftRun(model: Module, outDir: string, o: {
   return files;
 }
 
-/** The files a training run writes for its model, by folder: '' (the run folder itself), 'base', 'merged'. */
-export type RunFiles = Record<'' | 'base' | 'merged', Record<string, Uint8Array | string>>;
+/** A folder's files by name (text or bytes), as the training loop's atomic writer commits them. */
+export type FileMap = Record<string, Uint8Array | string>;
+
+/** What a PEFT run writes, by folder: the run folder, `base/` (no pretrained base given), `merged/` (on request). */
+export interface PeftRunFiles {
+  /** The run folder: the full model's files without the weights, plus the adapter. */
+  adapter: FileMap;
+  base?: FileMap;
+  /** Merges LoRA into the model (in place) and returns the full model's files: call it last. */
+  merged?: () => FileMap;
+}
 
 /**
- * What a training run writes for its model, as files by subfolder (for an atomic writer such as
- * the training loop's output folder): without a PEFT method, `model.safetensors`; with one, the
- * adapter files pointing at `baseDir` (absolute) or, when null, at `base/` holding
- * `initialStateDict` and `configJson`; with `merge`, `merged/` too (LoRA is merged into the
- * model in place: call this last). `extra` files (config.json, tokenizer files) go beside the
- * model in every folder.
+ * The model files of a training run that used a PEFT method (null when it did not: the run
+ * then writes `modelFiles()` as usual). `modelFiles()` gives the full model's files (weights,
+ * config.json, tokenizer files) for the model as it is now; `baseFiles` are those files taken
+ * before the method was applied, needed when the run had no pretrained base (`baseDir` null):
+ * they become `base/`, and the adapter points at it. With `peft.merge`, `merged()` folds LoRA in.
  */
-export function runModelFiles(model: Module, o: {
-  peft?: PeftOptions | null; baseDir: string | null; initialStateDict: StateDict | null; extra: Record<string, Uint8Array | string>;
-}): Partial<RunFiles> & { '': Record<string, Uint8Array | string> } {
-  if (!savesAdapter(model)) return { '': { 'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }), ...o.extra } };
-  const out: Partial<RunFiles> & { '': Record<string, Uint8Array | string> } = { '': {} };
-  if (!o.baseDir) {
-    if (!o.initialStateDict) throw new Error('runModelFiles: without baseDir the run must pass initialStateDict (its initial weights)');
-    out.base = { 'model.safetensors': safetensorsBytes(o.initialStateDict, { format: 'pt' }), ...o.extra };
-  }
-  out[''] = { ...adapterFiles(model, o.baseDir ? resolve(o.baseDir) : 'base'), ...o.extra };
+export function peftRunFiles(model: Module, o: {
+  peft?: PeftOptions | null; baseDir: string | null; baseFiles: FileMap | null; modelFiles: () => FileMap;
+}): PeftRunFiles | null {
+  if (!savesAdapter(model)) return null;
+  if (!o.baseDir && !o.baseFiles) throw new Error('peftRunFiles: a run without a pretrained base (baseDir) must pass baseFiles (its initial model)');
+  const { 'model.safetensors': _weights, ...rest } = o.modelFiles();
+  const out: PeftRunFiles = { adapter: { ...rest, ...adapterFiles(model, o.baseDir ? resolve(o.baseDir) : 'base') } };
+  if (!o.baseDir) out.base = o.baseFiles!;
   if (o.peft?.merge) {
-    if (peftState(model)?.method === 'lora') mergeAndUnload(model);
-    out.merged = { 'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }), ...o.extra };
+    out.merged = () => {
+      if (peftState(model)?.method === 'lora') mergeAndUnload(model);
+      return o.modelFiles();
+    };
   }
   return out;
 }

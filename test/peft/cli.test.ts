@@ -66,7 +66,7 @@ describe('PEFT from the CLI', () => {
     const p = await run('predict', c, 'win money now');
     expect(p.code, p.err).toBe(0);
     const g = join(TMP, 'gpt-lora');
-    const rg = await run('train-gpt', '--peft', 'lora', '--lora-r', '2', '--max-steps', '5', '--chapters', '1', '--embd', '16', '--layers', '1', '--heads', '2', '--out', g);
+    const rg = await run('train-gpt', '--peft', 'lora', '--lora-r', '2', '--steps', '5', '--chapters', '1', '--embd', '16', '--layers', '1', '--heads', '2', '--out', g);
     expect(rg.code, rg.err).toBe(0);
     const gc = JSON.parse(readFileSync(join(g, 'adapter_config.json'), 'utf8'));
     expect(gc).toMatchObject({ peft_type: 'LORA', target_modules: ['c_attn'], base_model_name_or_path: 'base', fan_in_fan_out: true });
