@@ -2,7 +2,7 @@
  * The README's code blocks run as written (with 'tensorgrad' resolved to this checkout).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,6 +48,16 @@ describe('README code blocks', () => {
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r.ids).toEqual([101, 1045, 2066, 13137, 20968, 102]);
     expect(r.shape).toEqual([1, 6, 30522]);
+  }, 60_000);
+
+  it('"Inference": the pipeline block runs on a tensorgrad NER folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-readme-'));
+    cpSync(join(ROOT, 'test/fixtures/pipelines/ner'), join(dir, 'out/ner'), { recursive: true });
+    const block = blocks.find((b) => b.includes("pipeline('token-classification'"))!;
+    const out = runBlock(block, dir, "console.log(JSON.stringify(ner('Captain Ahab sailed from Nantucket with Starbuck.')));");
+    const ents = JSON.parse(out.trim().split('\n').pop()!) as { word: string; start: number; end: number }[];
+    expect(ents.length).toBeGreaterThan(0);
+    for (const e of ents) expect('Captain Ahab sailed from Nantucket with Starbuck.'.slice(e.start, e.end).toLowerCase()).toBe(e.word);
   }, 60_000);
 
   it('"A training step written for speed": the loss falls and the pool serves the steps', () => {

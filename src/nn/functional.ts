@@ -12,6 +12,7 @@ import { fmtShape, shapesEqual, broadcastShapes } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export { softmax, logSoftmax, gelu, dropout, relu, tanh, sigmoid, embedding } from '../autograd/ops.js';
+export type { GeluOptions } from '../autograd/ops.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -300,9 +300,15 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
       const reason = { 400: 'bad_json', 413: 'body_too_large', 422: 'invalid_input', 503: 'draining' }[err.status as 400 | 413 | 422 | 503];
       if (reason) rejections.inc({ reason });
       if (err.status === 413) {
-        // stop reading the rest of an over-long body: answer, then close the connection
+        // answer at once and close the connection; the rest of the body is read and dropped
+        // (up to 2 s) so that the client, still sending, gets the answer rather than a reset
         send(res, 413, { error: err.message }, { Connection: 'close' });
-        res.on('finish', () => req.destroy());
+        if (!req.complete) {
+          const t = setTimeout(() => req.destroy(), 2000);
+          req.on('end', () => clearTimeout(t));
+          req.on('close', () => clearTimeout(t));
+          req.resume();
+        }
         return;
       }
       send(res, err.status, { error: err.message, ...err.extra }, err.headers);
@@ -320,6 +326,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     draining = true;
+    batcher.flush(); // what is queued runs now, without waiting for company
     server.close(); // no new connections
     server.closeIdleConnections();
     const drained = Promise.all([

@@ -8,6 +8,7 @@
  * `{ type: 'error', id, error }` for a failed batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setCpuPoolLimit } from '../backends/index.js';
 import { loadModelFolder } from '../pipelines/load.js';
 import { pipelineFor, type AnyPipeline } from '../pipelines/index.js';
 import type { EncodedText } from '../pipelines/encoder.js';
@@ -20,12 +21,18 @@ export interface WorkItem {
 export interface WorkerInit {
   dir: string;
   task?: string;
+  /** Free CPU buffers the worker keeps for reuse, MiB (default 32; see main()'s comment). */
+  poolMiB?: number;
 }
 
 function main(): void {
   const port = parentPort;
   if (!port) throw new Error('src/serve/worker.ts must run in a worker thread');
   const init = workerData as WorkerInit;
+  // Batches have every (B, T) shape, so the buffer pool rarely finds an exact size again; with
+  // the library's default limit (512 MiB) it would fill with buffers of sizes never reused and
+  // the server's RSS would climb by hundreds of MiB (measured in the load test's soak).
+  setCpuPoolLimit((init.poolMiB ?? 32) * 2 ** 20);
   let pipe: AnyPipeline;
   try {
     pipe = pipelineFor(loadModelFolder(init.dir, init.task ? { task: init.task } : {}));

@@ -21,7 +21,7 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-export function lineChartSvg(opts: { title: string; xLabel: string; leftLabel: string; rightLabel?: string; series: Series[]; width?: number; height?: number }): string {
+export function lineChartSvg(opts: { title: string; xLabel: string; leftLabel: string; rightLabel?: string; series: Series[]; width?: number; height?: number; /** x tick labels (default 1, 2, …) */ xTicks?: string[] }): string {
   const W = opts.width ?? 640, H = opts.height ?? 360;
   const m = { l: 60, r: 60, t: 40, b: 50 };
   const pw = W - m.l - m.r, ph = H - m.t - m.b;
@@ -40,7 +40,7 @@ export function lineChartSvg(opts: { title: string; xLabel: string; leftLabel: s
     parts.push(`<text x="${m.l - 6}" y="${yy + 4}" text-anchor="end" fill="#555">${+(leftMax * (1 - k / 4)).toPrecision(3)}</text>`);
     if (opts.rightLabel) parts.push(`<text x="${m.l + pw + 6}" y="${yy + 4}" fill="#555">${+(rightMax * (1 - k / 4)).toPrecision(3)}</text>`);
   }
-  for (let i = 0; i < n; i++) parts.push(`<text x="${x(i)}" y="${m.t + ph + 18}" text-anchor="middle" fill="#555">${i + 1}</text>`);
+  for (let i = 0; i < n; i++) parts.push(`<text x="${x(i)}" y="${m.t + ph + 18}" text-anchor="middle" fill="#555">${esc(opts.xTicks?.[i] ?? String(i + 1))}</text>`);
   parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${m.l + pw}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
   parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(opts.leftLabel)}</text>`);

@@ -147,7 +147,7 @@ describe('HTTP API (HF Inference Endpoints wire format)', () => {
 
   it('SIGTERM drains: queued requests are answered, then the process exits 0', async () => {
     const root = join(__dirname, '..', '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', d.ner, '--port', '0', '--max-wait-ms', '300', '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', d.ner, '--port', '0', '--max-wait-ms', '2000', '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
     const url = await new Promise<string>((resolve, reject) => {
@@ -161,7 +161,8 @@ describe('HTTP API (HF Inference Endpoints wire format)', () => {
     });
     const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const inflight = SENTS.map((t) => fetch(url + '/v1/ner', { method: 'POST', body: JSON.stringify({ inputs: t }) }).then((r) => r.status));
-    await new Promise((r) => setTimeout(r, 100)); // they wait in the queue (max-wait 300 ms)
+    // wait until all of them are queued (max-wait 2 s keeps them there), then SIGTERM
+    for (let depth = 0; depth < SENTS.length;) depth = ((await (await fetch(url + '/health')).json()) as { queue_depth: number }).queue_depth;
     child.kill('SIGTERM');
     expect(await Promise.all(inflight)).toEqual(SENTS.map(() => 200));
     expect(await exit).toBe(0);

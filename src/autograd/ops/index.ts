@@ -3,6 +3,8 @@
  * per family. Everything exported here is exported from the package, and every declaration with
  * `method: true` becomes a Tensor method (tensor/methods.ts).
  */
+// the unary elementwise ops declared in ../ops.ts (one opcode + one declaration each)
+export { neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, sin, cos, erf } from '../ops.js';
 export { log1p, expm1, softplus, silu, mish } from './activations.js';
 export { cumsum, cumprod, prod } from './scan.js';
 export { norm, any, all } from './reduce.js';

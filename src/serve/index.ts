@@ -1,0 +1,4 @@
+/** The inference server's parts: `startServer`, the metrics registry, the dynamic batcher. */
+export { startServer, type ServeOptions, type InferenceServer } from './server.js';
+export { MetricsRegistry, Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE, type Labels } from './metrics.js';
+export { DynamicBatcher, QueueFullError, splitByLength, type BatcherOptions, type Job } from './batcher.js';
