@@ -102,7 +102,7 @@ export const opcodeForward = {
  * function.
  *
  * @example
- * import { defineOp, gradcheck, randn } from 'tensorgrad';
+ * import { defineOp, gradcheck, randn, type Tensor } from 'tensorgrad';
  * // y = x³;  ∂L/∂x = g·3x²
  * const cube = defineOp({
  *   name: 'cube',
