@@ -15,7 +15,7 @@
  */
 import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
+import { checkInt32, checkScalarArg, describeValue, isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
 } from '../core/shape.js';
@@ -24,6 +24,7 @@ import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
 import { COMPOSITES, defineOp, OPS, opcodeForward } from './define.js';
+import { disposedError } from '../tensor/scope.js';
 
 // ---- the registry (the op table lives in define.ts) ------------------------------------------
 
@@ -66,15 +67,28 @@ export function checkFloat(op: string, t: Tensor, arg = 'input'): void {
   }
 }
 
+/**
+ * Throws when an argument's storage was freed (by `tidy` or `dispose`), naming the op — instead
+ * of the backend's bare "use of a disposed tensor" somewhere below it.
+ */
+export function checkAlive(op: string, ts: readonly Tensor[]): void {
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    if (t.storage.disposed) throw disposedError(op, t, ts.length > 1 ? `argument ${i}` : 'its input');
+  }
+}
+
 export function checkSameDevice(op: string, ts: Tensor[]): void {
+  checkAlive(op, ts);
   const d = ts[0]!.device;
   for (const t of ts) {
     if (t.device !== d) throw new Error(`${op}: expected all tensors on the same device, got '${d}' and '${t.device}'`);
   }
 }
 
-/** A scalar as a 0-d tensor on `like`'s device with the given dtype. */
-export function scalarTensor(v: number | boolean, dtype: DType, device: string): Tensor {
+/** A scalar as a 0-d tensor on `like`'s device with the given dtype (int32 refuses values it would wrap). */
+export function scalarTensor(v: number | boolean, dtype: DType, device: string, op = 'scalar'): Tensor {
+  if (dtype === 'int32' && typeof v === 'number') checkInt32(op, v);
   const b = getBackend(device);
   const a = allocArray(dtype, 1);
   a[0] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
@@ -104,17 +118,19 @@ export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: strin
 
 /** Converts a scalar operand to a tensor and promotes both operands to a common dtype. */
 export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+  if (!(a instanceof Tensor)) checkScalarArg(opName, 'the first operand', a, true);
+  if (!(b instanceof Tensor)) checkScalarArg(opName, 'the second operand', b, true);
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new Error(`${opName}: expected at least one tensor operand, got ${typeof a} and ${typeof b}`);
   }
   if (!(a instanceof Tensor)) {
     const bt = b as Tensor;
     const dt = promoteWithScalar(bt.dtype, a);
-    return [scalarTensor(a, dt, bt.device), bt.dtype === dt ? bt : cast(bt, dt), dt];
+    return [scalarTensor(a, dt, bt.device, opName), bt.dtype === dt ? bt : cast(bt, dt), dt];
   }
   if (!(b instanceof Tensor)) {
     const dt = promoteWithScalar(a.dtype, b);
-    return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
+    return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device, opName), dt];
   }
   checkSameDevice(opName, [a, b]);
   const dt = resultType(a, b); // torch.result_type: a 0-d tensor does not widen within a category
@@ -127,6 +143,7 @@ export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [T
 // cast: y = x in another dtype;  ∂/∂x = g (cast back by the engine)
 const CAST = recordedOp<undefined>('cast', (_c, g) => [g]);
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkAlive('to', [x]);
   if (x.dtype === dtype) return x;
   // float → int truncates toward zero, like torch; → bool is (x != 0)
   const out = dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
@@ -335,6 +352,8 @@ const CLAMP = recordedOp<{ lo: number; hi: number }>('clamp', (c, g) => {
   return [mul(g, cast(inside, g.dtype))];
 });
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  if (min != null) checkScalarArg('clamp', 'min', min);
+  if (max != null) checkScalarArg('clamp', 'max', max);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (min == null && max == null) throw new Error('clamp: at least one of min and max must be given');
@@ -443,6 +462,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
     throw new Error(`where: condition must be a bool tensor, got ${condition instanceof Tensor ? `dtype ${condition.dtype}` : typeof condition}`);
   }
+  if (!(a instanceof Tensor)) checkScalarArg('where', 'input', a, true);
+  if (!(b instanceof Tensor)) checkScalarArg('where', 'other', b, true);
   const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
   const aT = a instanceof Tensor ? a : null;
   const bT = b instanceof Tensor ? b : null;
@@ -459,6 +480,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** x with `value` wherever mask is true: where(mask, value, x). */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+  checkScalarArg('maskedFill', 'value', value);
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
     throw new Error(`maskedFill: mask must be a bool tensor, got ${mask instanceof Tensor ? `dtype ${mask.dtype}` : typeof mask}`);
   }
@@ -489,6 +511,7 @@ function reductionDims(op: string, dim: number | readonly number[] | null | unde
 }
 
 function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
+  checkAlive(op, [x]);
   const s = x.storage.backend.reduce(op, x, dims, outDtype);
   const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
   return keepdim ? out : new Tensor(out.storage, reducedShape(x.shape, dims, false));
@@ -653,6 +676,7 @@ function canFuseSoftmax(x: Tensor, d: number): boolean {
 
 function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   const name = isLog ? 'logSoftmax' : 'softmax';
+  checkAlive(name, [x]);
   checkFloat(name, x);
   const d = normalizeDim(name, dim, x.ndim);
   if (x.numel() === 0) return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], zerosOn(x.shape, x.dtype, x.device), { dim: d, fused: false, scale: 1 }); // empty in, empty out (as PyTorch)
@@ -988,6 +1012,7 @@ composite('narrow', 'select', 'split', 'chunk');
 // contiguous / clone: a copy with row-major strides;  ∂L/∂x = g
 const CONTIGUOUS = recordedOp<undefined>('contiguous', (_c, g) => [g]);
 export function contiguous(x: Tensor, force = false): Tensor {
+  checkAlive(force ? 'clone' : 'contiguous', [x]);
   if (!force && x.isContiguous()) return x;
   const b = x.storage.backend;
   const out = Tensor.fromStorage(b.full(x.numel(), x.dtype, 0), x.shape);
@@ -999,6 +1024,9 @@ export function contiguous(x: Tensor, force = false): Tensor {
 const CAT = recordedOp<{ dim: number; sizes: number[] }>('cat', (c, g) => split(g, c.attrs.sizes, c.attrs.dim));
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`cat: expected a tensor at position ${i} of the list, got ${describeValue(t)}`);
+  });
   const ref = tensors[0]!;
   const d = normalizeDim('cat', dim, ref.ndim);
   checkSameDevice('cat', [...tensors]);
@@ -1027,6 +1055,9 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`stack: expected a tensor at position ${i} of the list, got ${describeValue(t)}`);
+  });
   const ref = tensors[0]!;
   tensors.forEach((t, i) => {
     if (!shapesEqual(t.shape, ref.shape)) throw new Error(`stack: expects each tensor to be equal size, but got ${fmtShape(ref.shape)} at entry 0 and ${fmtShape(t.shape)} at entry ${i}`);
@@ -1265,13 +1296,14 @@ export function crossEntropyFused(x: Tensor, target: Tensor, ignoreIndex: number
 
 /** Writes `src` (broadcast) into x's elements. Refuses leaves that require grad while recording. */
 export function assign(x: Tensor, src: TensorLike, opName: string): void {
+  if (!(src instanceof Tensor)) checkScalarArg(opName, 'the value', src, true);
   if (isGradEnabled() && x.requiresGrad && x.isLeaf) {
     throw new Error(`${opName}: a leaf tensor that requires grad is being used in an in-place operation; wrap the update in noGrad()`);
   }
   if (isGradEnabled() && x.gradFn) {
     throw new Error(`${opName}: in-place operations on tensors that are part of a recorded graph are not supported; use the out-of-place op`);
   }
-  const s = src instanceof Tensor ? src : scalarTensor(src, x.dtype, x.device);
+  const s = src instanceof Tensor ? src : scalarTensor(src, x.dtype, x.device, opName);
   checkSameDevice(opName, [x, s]);
   const shape = broadcastShapes(opName, x.shape, s.shape);
   if (!shapesEqual(shape, x.shape)) throw new Error(`${opName}: source of shape ${fmtShape(s.shape)} does not broadcast to the destination's shape ${fmtShape(x.shape)}`);
