@@ -132,3 +132,10 @@ export interface AdamScalars {
   bc2Sqrt: number;
   eps: number;
 }
+
+/** The kernels every backend implements (besides memory: fromArray, full, read, readAsync, dispose). */
+export const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
+/** The optional fused kernels: the op layer runs a composite where a backend has none. */
+export const OPTIONAL_KERNELS = [
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep',
+] as const;
