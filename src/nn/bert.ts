@@ -367,7 +367,11 @@ export class BertSelfAttention extends Module {
   }
 }
 
-/** LayerNorm(Dropout(dense(x)) + residual) */
+/**
+ * The attention block's output: LayerNorm(Dropout(dense(x)) + residual) (post-LN, Devlin et al. §3).
+ *
+ * Shape: x (B, T, inSize), residual (B, T, H) → (B, T, H).
+ */
 export class BertSelfOutput extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
@@ -383,6 +387,18 @@ export class BertSelfOutput extends Module {
   }
 }
 
+/**
+ * Self-attention with its output projection and residual (HF's `BertAttention`):
+ *   y = LayerNorm(Dropout(W_o·MultiHead(h) + b_o) + h)
+ * where MultiHead is BertSelfAttention (softmax(QKᵀ/√d_k + M)·V per head, heads concatenated).
+ * With `attentions`, the attention probabilities (B, nh, T, T) are pushed onto it.
+ *
+ * Shape: h (B, T, H), extendedMask (B, 1, 1, T) additive or null → (B, T, H).
+ *
+ * @example
+ * const att = new BertAttention(new BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const y = att.forward(randn([2, 5, 8]), null); // (2, 5, 8)
+ */
 export class BertAttention extends Module {
   self: BertSelfAttention;
   output: BertSelfOutput;
@@ -396,7 +412,7 @@ export class BertAttention extends Module {
   }
 }
 
-/** act(dense(x)), H → intermediateSize */
+/** The feed-forward block's first half: act(dense(x)).  Shape: (B, T, H) → (B, T, intermediateSize). */
 export class BertIntermediate extends Module {
   dense: Linear;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
@@ -408,7 +424,7 @@ export class BertIntermediate extends Module {
   }
 }
 
-/** LayerNorm(Dropout(dense(x)) + residual), intermediateSize → H */
+/** The feed-forward block's second half: LayerNorm(Dropout(dense(x)) + residual).  Shape: (B, T, intermediateSize), residual (B, T, H) → (B, T, H). */
 export class BertOutput extends BertSelfOutput {
   constructor(config: BertConfig, opts: ModelOptions = {}) {
     super(config, opts, config.intermediateSize);
@@ -432,6 +448,16 @@ export class BertLayer extends Module {
   }
 }
 
+/**
+ * The stack of `numHiddenLayers` BertLayers (HF's `BertEncoder`, `encoder.layer.{i}.*` in
+ * checkpoints): h ← BertLayer_i(h, mask) for i = 0 … L−1.
+ *
+ * Shape: h (B, T, H), extendedMask (B, 1, 1, T) additive or null → (B, T, H).
+ *
+ * @example
+ * const enc = new BertEncoder(new BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const h = enc.forward(randn([1, 4, 8]), null); // (1, 4, 8)
+ */
 export class BertEncoder extends Module {
   layer: ModuleList<BertLayer>;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
@@ -747,7 +773,7 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
   }
 }
 
-/** dense → act → LayerNorm */
+/** The MLM head's transform: LayerNorm(act(dense(h))).  Shape: (…, H) → (…, H). */
 export class BertPredictionHeadTransform extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
@@ -761,7 +787,7 @@ export class BertPredictionHeadTransform extends Module {
   }
 }
 
-/** transform → decoder (weights tied to the word embeddings) + bias */
+/** transform → decoder (weights tied to the word embeddings) + bias.  Shape: (…, H) → (…, vocabSize). */
 export class BertLMPredictionHead extends Module {
   transform: BertPredictionHeadTransform;
   decoder: Linear;
@@ -781,6 +807,18 @@ export class BertLMPredictionHead extends Module {
   }
 }
 
+/**
+ * The masked-LM head as HF names it in checkpoints (`cls.predictions.*`): a holder of the
+ * BertLMPredictionHead, whose forward maps hidden states to vocabulary logits,
+ *   logits = W_e·LayerNorm(act(W_t·h + b_t)) + b   (W_e tied to the word embeddings).
+ * BertForMaskedLM calls `cls.predictions.forward(h)`; this class adds no computation of its own.
+ *
+ * Shape: `predictions.forward`: (…, H) → (…, vocabSize).
+ *
+ * @example
+ * const head = new BertOnlyMLMHead(config);
+ * const logits = head.predictions.forward(hidden); // (B, T, vocabSize)
+ */
 export class BertOnlyMLMHead extends Module {
   predictions: BertLMPredictionHead;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
