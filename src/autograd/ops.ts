@@ -25,6 +25,7 @@ import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
 import { COMPOSITES, defineOp, OPS, opcodeForward } from './define.js';
 import { disposedError } from '../tensor/scope.js';
+import { checkAllocation } from '../core/limits.js';
 
 // ---- the registry (the op table lives in define.ts) ------------------------------------------
 
@@ -111,6 +112,7 @@ export function broadcastView(t: Tensor, shape: Shape): View {
 export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
   checkSameDevice(opName, inputs);
   const outShape = broadcastShapes(opName, ...inputs.map((t) => t.shape));
+  checkAllocation(opName, outShape, outDtype, 'the result');
   const backend = inputs[0]!.storage.backend;
   const s = backend.map(op, inputs.map((t) => broadcastView(t, outShape)), outShape, outDtype);
   return Tensor.fromStorage(s, outShape);
@@ -740,6 +742,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
   }
   const dt = promoteTypes(a.dtype, b.dtype);
+  checkAllocation('matmul', [...batch, M, N], dt, 'the result');
   const aa = a.dtype === dt ? a : cast(a, dt);
   const bb = b.dtype === dt ? b : cast(b, dt);
   const s = aa.storage.backend.matmul(broadcastView(aa, [...batch, M, K]), broadcastView(bb, [...batch, K, N]), dt);
@@ -1043,6 +1046,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const ins = tensors.map((t) => (t.dtype === dt ? t : cast(t, dt)));
   const sizes = ins.map((t) => t.shape[d]!);
   const shape = ref.shape.map((s: number, j: number) => (j === d ? sizes.reduce((a, b) => a + b, 0) : s));
+  checkAllocation('cat', shape, dt, 'the result');
   const b = ref.storage.backend;
   const out = Tensor.fromStorage(b.full(numel(shape), dt, 0), shape);
   let off = 0;
