@@ -101,6 +101,24 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** GET /health latencies measured alongside (ms): p50, p99, max. */
   health: { p50: number; p99: number; max: number; n: number };
+  /** Every measured latency (ms), sorted; for pooling rounds (not written to results). */
+  latencies?: number[];
+  healthLatencies?: number[];
+}
+
+/** Pools rounds of the same cell: throughput = total requests / total time, percentiles over all latencies. */
+export function poolRounds(rounds: LoadResult[]): LoadResult {
+  const lat = rounds.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  const health = rounds.flatMap((r) => r.healthLatencies ?? []).sort((a, b) => a - b);
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    concurrency: rounds[0]!.concurrency, requests, seconds, throughput: requests / Math.max(seconds, 1e-9),
+    p50: percentile(lat, 50), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length), statuses,
+    health: { p50: percentile(health, 50), p99: percentile(health, 99), max: health[health.length - 1] ?? NaN, n: health.length },
+  };
 }
 
 /**
@@ -161,6 +179,7 @@ export async function runLoad(url: string, path: string, bodies: string[], o: { 
     concurrency: o.concurrency, requests: measured, seconds, throughput: measured / Math.max(seconds, 1e-9),
     p50: percentile(lat, 50), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length), statuses,
     health: { p50: percentile(health, 50), p99: percentile(health, 99), max: health[health.length - 1] ?? NaN, n: health.length },
+    latencies: lat, healthLatencies: health,
   };
 }
 
