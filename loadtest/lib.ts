@@ -101,6 +101,9 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** GET /health latencies measured alongside (ms): p50, p99, max. */
   health: { p50: number; p99: number; max: number; n: number };
+  /** From the server's metrics: worker milliseconds per text and texts per batch (set by the caller). */
+  workerMsPerText?: number;
+  meanBatch?: number;
   /** Every measured latency (ms), sorted; for pooling rounds (not written to results). */
   latencies?: number[];
   healthLatencies?: number[];
@@ -338,6 +341,15 @@ export async function soak(url: string, path: string, o: SoakOptions): Promise<S
   agent.destroy();
   res.seconds = (performance.now() - t0) / 1000;
   return res;
+}
+
+/** The batcher's counters from /metrics: texts dispatched, batches, seconds the worker spent. */
+export async function workerCounters(url: string): Promise<{ texts: number; batches: number; seconds: number }> {
+  const agent = new http.Agent();
+  const m = (await request(url, agent, 'GET', '/metrics')).body;
+  agent.destroy();
+  const g = (n: string) => Number(new RegExp(`^${n} (\\S+)`, 'm').exec(m)?.[1] ?? 0);
+  return { texts: g('tensorgrad_batch_size_sum'), batches: g('tensorgrad_batch_size_count'), seconds: g('tensorgrad_batch_duration_seconds_sum') };
 }
 
 /** process_resident_memory_bytes from /metrics. */

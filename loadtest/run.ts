@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { readConllSplits } from '../src/data/conll.js';
 import { pipeline } from '../src/pipelines/index.js';
 import { lineChartSvg } from '../src/utils/svg.js';
-import { ROOT, poolRounds, runLoad, serverRss, soak, startServeProcess, type LoadResult, type SoakResult } from './lib.js';
+import { ROOT, poolRounds, runLoad, serverRss, soak, startServeProcess, workerCounters, type LoadResult, type SoakResult } from './lib.js';
 
 const only = process.env.LOADTEST_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const want = (id: string) => !only || only.includes(id);
@@ -87,16 +87,24 @@ async function main(): Promise<void> {
     out.sweep = Object.fromEntries(MODES.map((m) => [m.id, [] as LoadResult[]]));
     for (const c of CONCURRENCY) {
       const rounds: LoadResult[][] = MODES.map(() => []);
+      const work = MODES.map(() => ({ texts: 0, batches: 0, seconds: 0 }));
       for (let k = 0; k < ROUNDS; k++) {
         for (let mi = 0; mi < MODES.length; mi++) {
+          const w0 = await workerCounters(servers[mi]!.url);
           rounds[mi]!.push(await runLoad(servers[mi]!.url, '/v1/ner', bodies, { concurrency: c, durationMs: CELL_MS / ROUNDS, warmupMs: 500 }));
+          const w1 = await workerCounters(servers[mi]!.url);
+          work[mi]!.texts += w1.texts - w0.texts;
+          work[mi]!.batches += w1.batches - w0.batches;
+          work[mi]!.seconds += w1.seconds - w0.seconds;
         }
       }
       MODES.forEach((mode, mi) => {
         const r = poolRounds(rounds[mi]!);
+        r.workerMsPerText = (1000 * work[mi]!.seconds) / Math.max(1, work[mi]!.texts);
+        r.meanBatch = work[mi]!.texts / Math.max(1, work[mi]!.batches);
         out.sweep![mode.id]!.push(r);
         console.log(`${mode.id.padEnd(14)} c=${String(c).padStart(3)}: ${fmt(r.throughput)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ` +
-          `statuses ${JSON.stringify(r.statuses)}, /health p99 ${fmt(r.health.p99)} ms`);
+          `worker ${fmt(r.workerMsPerText, 2)} ms/text, mean batch ${fmt(r.meanBatch)}, statuses ${JSON.stringify(r.statuses)}, /health p99 ${fmt(r.health.p99)} ms`);
       });
     }
     await Promise.all(servers.map((s) => s.stop()));
@@ -135,9 +143,9 @@ function writeResults(out: Results): void {
   const md: string[] = ['# tensorgrad serve — load test', '', `${out.date} · ${out.machine}`, '',
     `Model: the demo's NER BERT (\`${out.model.replace(ROOT + '/', '')}\`), ${out.sentences} CoNLL sample sentences of 10–40 words, POST /v1/ner, keep-alive, closed loop; per cell ${out.cellSeconds} s measured in ${ROUNDS} rounds that alternate with the other mode (0.5 s warm-up each), so that the shared machine's changing load falls on both modes alike.`, ''];
   if (out.sweep) {
-    md.push('| mode | concurrency | req/s | p50 ms | p99 ms | statuses | /health p99 ms |', '| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+    md.push('| mode | concurrency | req/s | p50 ms | p99 ms | worker ms / text | texts / batch | statuses | /health p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
     for (const m of MODES) for (const r of out.sweep[m.id] ?? []) {
-      md.push(`| ${m.label} | ${r.concurrency} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${fmt(r.health.p99)} |`);
+      md.push(`| ${m.label} | ${r.concurrency} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.workerMsPerText ?? NaN, 2)} | ${fmt(r.meanBatch ?? NaN)} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${fmt(r.health.p99)} |`);
     }
     const a = out.sweep['one-at-a-time']?.find((r) => r.concurrency === 32);
     const b = out.sweep.dynamic?.find((r) => r.concurrency === 32);
