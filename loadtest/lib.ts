@@ -23,9 +23,9 @@ export interface ServeProcess {
 }
 
 /** Starts `tensorgrad serve DIR --port 0 …` (from the sources) and waits for "listening on". */
-export function startServeProcess(dir: string, args: string[] = []): Promise<ServeProcess> {
+export function startServeProcess(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', dir, '--port', '0', '--quiet', ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
   });
   let err = '';
   child.stderr!.on('data', (c) => (err += c));
