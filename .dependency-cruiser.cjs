@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '^src/backends/(cpu|gpu)/|^src/backends/(registry|index|info)\\.ts$' },
     },
     {
+      name: 'no-backend-internals-outside-backends',
+      severity: 'error',
+      comment: 'Above backends/, code goes through the contract (backends/index.ts): a CPU or GPU internal would tie it to one backend.',
+      from: { path: '^src/', pathNot: '^src/backends/' },
+      to: { path: '^src/backends/(cpu|gpu)/' },
+    },
+    {
       name: 'nn-never-imports-a-backend',
       severity: 'error',
       comment: 'Layers and models are written against Tensor ops; they run on whichever backend holds the data.',

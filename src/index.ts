@@ -18,12 +18,12 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/en
 export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export {
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, gelu, erf, sin, cos, clamp,
-  maximum, minimum, where, maskedFill, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, isnan,
-  sum, mean, max, min, variance as var, std, logsumexp, softmax, logSoftmax, matmul, addmm, reshape, view, flatten, permute,
-  transpose, expand, squeeze, unsqueeze, slice, narrow, select, split, chunk, contiguous, cat, stack, gather,
-  indexSelect, embedding, dropout, OPS, COMPOSITES,
+  add, sub, mul, div, pow, gelu, clamp, maximum, minimum, where, maskedFill, eq, ne, lt, le, gt, ge, logicalAnd,
+  logicalOr, logicalXor, logicalNot, isnan, sum, mean, max, min, variance as var, std, logsumexp, softmax,
+  logSoftmax, matmul, addmm, reshape, view, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow,
+  select, split, chunk, contiguous, cat, stack, gather, indexSelect, embedding, dropout, OPS, COMPOSITES,
 } from './autograd/ops.js';
+// the op table (src/autograd/ops/index.ts): every declared op is exported from here, a new one included
 export * from './autograd/ops/index.js';
 export { defineOp, defineComposite } from './autograd/define.js';
 export type { OpSpec, CompositeSpec, OpInfo, Op, Composite, ForwardContext, BackwardContext, BackwardFn } from './autograd/define.js';

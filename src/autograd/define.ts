@@ -25,6 +25,7 @@
 import type { UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { disposedError } from '../tensor/scope.js';
 import { isGradEnabled, noGrad, Node, type BackwardContext, type BackwardFn } from './engine.js';
 
 /** What a declared op's forward can use: keep tensors and values for the backward. */
@@ -128,6 +129,7 @@ export function defineOp<Args extends unknown[], A = undefined>(spec: OpSpec<Arg
     })(spec.forward) as unknown as (ctx: ForwardContext<A>, ...args: Args) => Tensor
     : spec.forward;
   const op = (...args: Args): Tensor => {
+    for (const t of tensorArgs(args)) if (t.storage.disposed) throw disposedError(name, t, 'an argument'); // freed by tidy/dispose
     const saved: Tensor[] = [];
     const ctx: ForwardContext<A> = { save: (...ts) => { saved.push(...ts); }, attrs: undefined as A };
     const out = noGrad(() => forward(ctx, ...args));

@@ -2,21 +2,20 @@
  * Differentiable operations (tier 2): each op's forward and its backward, side by side.
  *
  * Forward passes call backend kernels (tier 1) on strided views; backward passes are written
- * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in
- * the `OPS` registry via `defineOp`, which the test suite enumerates to make sure each op has
- * a gradient property test. Composites (mean, var, std, logsumexp, …) are built from these and
- * are listed in `COMPOSITES`.
+ * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in the op
+ * table (`OPS`, define.ts) — declared with `defineOp` (the unary ops here, everything in ops/), or,
+ * where the forward records its node itself after promoting dtypes or choosing a fused kernel,
+ * with `recordedOp` + `record` — and the test suite enumerates the table to make sure each op has
+ * a gradient property test. Composites (mean, var, logsumexp, …) are built from these and are
+ * listed in `COMPOSITES`.
  *
  * Notation in the comments: y is the output, g = ∂L/∂y the incoming gradient, and the
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
  * the backward pass sums them back to each input's shape (backward.ts), never the op.
  */
 import { getBackend, getDefaultDevice, type Storage, type View } from '../backends/index.js';
-import { cpuBackend, CpuStorage } from '../backends/cpu/index.js';
-import { cpuPool } from '../backends/cpu/pool.js';
-import { dropoutWasm } from '../backends/cpu/elementwise.js';
 import type { BinaryOp, MapOp, UnaryOp } from '../backends/opcodes.js';
-import { isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
+import { checkInt32, checkScalarArg, describeValue, isFloatingDType, promoteTypes, promoteWithScalar, resultType, allocArray, type DType } from '../core/dtype.js';
 import {
   broadcastShapes, checkShape, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapesEqual, type Shape,
 } from '../core/shape.js';
@@ -24,7 +23,8 @@ import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
-import { COMPOSITES, OPS, opcodeForward } from './define.js';
+import { COMPOSITES, defineOp, OPS, opcodeForward } from './define.js';
+import { disposedError } from '../tensor/scope.js';
 
 // ---- the registry (the op table lives in define.ts) ------------------------------------------
 
@@ -35,8 +35,12 @@ interface OpDef<A = unknown> {
   readonly backward: BackwardFn<A>;
 }
 
-/** Enters a primitive whose forward is written below (with `record`) in the op table. */
-function defineOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
+/**
+ * Enters in the op table a primitive whose forward below records its node itself with `record`
+ * (after dtype promotion, for fused kernels and views, where the recorded inputs are not simply the
+ * arguments). Ops without such needs are declared with `defineOp` (the unary ones below).
+ */
+function recordedOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
   if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
   const op = { name, backward };
   OPS.set(name, { name, backward, forward: () => { throw new Error(`${name}: call the exported function`); } });
@@ -63,15 +67,28 @@ export function checkFloat(op: string, t: Tensor, arg = 'input'): void {
   }
 }
 
+/**
+ * Throws when an argument's storage was freed (by `tidy` or `dispose`), naming the op — instead
+ * of the backend's bare "use of a disposed tensor" somewhere below it.
+ */
+export function checkAlive(op: string, ts: readonly Tensor[]): void {
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    if (t.storage.disposed) throw disposedError(op, t, ts.length > 1 ? `argument ${i}` : 'its input');
+  }
+}
+
 export function checkSameDevice(op: string, ts: Tensor[]): void {
+  checkAlive(op, ts);
   const d = ts[0]!.device;
   for (const t of ts) {
     if (t.device !== d) throw new Error(`${op}: expected all tensors on the same device, got '${d}' and '${t.device}'`);
   }
 }
 
-/** A scalar as a 0-d tensor on `like`'s device with the given dtype. */
-export function scalarTensor(v: number | boolean, dtype: DType, device: string): Tensor {
+/** A scalar as a 0-d tensor on `like`'s device with the given dtype (int32 refuses values it would wrap). */
+export function scalarTensor(v: number | boolean, dtype: DType, device: string, op = 'scalar'): Tensor {
+  if (dtype === 'int32' && typeof v === 'number') checkInt32(op, v);
   const b = getBackend(device);
   const a = allocArray(dtype, 1);
   a[0] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
@@ -101,17 +118,19 @@ export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: strin
 
 /** Converts a scalar operand to a tensor and promotes both operands to a common dtype. */
 export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+  if (!(a instanceof Tensor)) checkScalarArg(opName, 'the first operand', a, true);
+  if (!(b instanceof Tensor)) checkScalarArg(opName, 'the second operand', b, true);
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new Error(`${opName}: expected at least one tensor operand, got ${typeof a} and ${typeof b}`);
   }
   if (!(a instanceof Tensor)) {
     const bt = b as Tensor;
     const dt = promoteWithScalar(bt.dtype, a);
-    return [scalarTensor(a, dt, bt.device), bt.dtype === dt ? bt : cast(bt, dt), dt];
+    return [scalarTensor(a, dt, bt.device, opName), bt.dtype === dt ? bt : cast(bt, dt), dt];
   }
   if (!(b instanceof Tensor)) {
     const dt = promoteWithScalar(a.dtype, b);
-    return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device), dt];
+    return [a.dtype === dt ? a : cast(a, dt), scalarTensor(b, dt, a.device, opName), dt];
   }
   checkSameDevice(opName, [a, b]);
   const dt = resultType(a, b); // torch.result_type: a 0-d tensor does not widen within a category
@@ -122,8 +141,9 @@ export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [T
 // ---- dtype and device -----------------------------------------------------------------------
 
 // cast: y = x in another dtype;  ∂/∂x = g (cast back by the engine)
-const CAST = defineOp<undefined>('cast', (_c, g) => [g]);
+const CAST = recordedOp<undefined>('cast', (_c, g) => [g]);
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkAlive('to', [x]);
   if (x.dtype === dtype) return x;
   // float → int truncates toward zero, like torch; → bool is (x != 0)
   const out = dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
@@ -131,7 +151,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 }
 
 // toDevice: the same values on another backend;  ∂/∂x = g moved back
-const TO_DEVICE = defineOp<{ from: string }>('toDevice', (c, g) => [toDevice(g, c.attrs.from)]);
+const TO_DEVICE = recordedOp<{ from: string }>('toDevice', (c, g) => [toDevice(g, c.attrs.from)]);
 export function toDevice(x: Tensor, device: string): Tensor {
   if (x.device === device) return x;
   const target = getBackend(device);
@@ -141,68 +161,160 @@ export function toDevice(x: Tensor, device: string): Tensor {
   return record(TO_DEVICE, [x], out, { from: x.device });
 }
 
-// ---- unary elementwise ------------------------------------------------------------------------
-
-type UnaryGrad = (x: Tensor, y: Tensor, g: Tensor) => Tensor;
-
-function unaryOp(opcode: UnaryOp, grad: UnaryGrad): (x: Tensor) => Tensor {
-  const def = defineOp<undefined>(opcode, (c, g) => [grad(c.inputs[0]!, c.output, g)]);
-  return (x: Tensor) => {
-    checkFloat(opcode, x);
-    return record(def, [x], mapK(opcode, [x], x.dtype), undefined);
-  };
-}
+// ---- unary elementwise: one declaration each (the op table, define.ts) ----------------------------
+// An elementwise op of one tensor is its opcode (backends/opcodes.ts: the scalar formula every
+// backend compiles) plus the declaration below: forward = the opcode, the gradient as maths and as
+// code, `method: true` for x.exp() — docs/ARCHITECTURE.md walks through adding one.
 
 const mapUnary = (op: UnaryOp, x: Tensor) => mapK(op, [x], x.dtype);
 
-/** y = −x;  ∂y/∂x = −1. A bool tensor is refused, as PyTorch does (invert a mask with logicalNot). */
-export const neg = (x: Tensor): Tensor => {
-  if (x.dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; to invert a mask use logicalNot()');
-  return isFloatingDType(x.dtype) ? negF(x) : mapK('neg', [x], x.dtype);
-};
-const negF = unaryOp('neg', (_x, _y, g) => neg(g));
-/** y = eˣ;  ∂y/∂x = y */
-export const exp = unaryOp('exp', (_x, y, g) => mul(g, y));
-/** y = ln x;  ∂y/∂x = 1/x */
-export const log = unaryOp('log', (x, _y, g) => div(g, x));
-/** y = √x;  ∂y/∂x = 1/(2y) */
-export const sqrt = unaryOp('sqrt', (_x, y, g) => div(g, mul(y, 2)));
-/** y = 1/√x;  ∂y/∂x = −½·y³ */
-export const rsqrt = unaryOp('rsqrt', (_x, y, g) => mul(g, mul(mul(mul(y, y), y), -0.5)));
-/** y = |x|;  ∂y/∂x = sign(x) (0 at 0, as PyTorch) */
-export const abs = (x: Tensor): Tensor => (isFloatingDType(x.dtype) ? absF(x) : mapK('abs', [x], x.dtype));
-const absF = unaryOp('abs', (x, _y, g) => mul(g, mapUnary('sign', x)));
-/** y = sign(x) — piecewise constant: ∂y/∂x = 0 */
-export const sign = unaryOp('sign', (x, _y, g) => mul(g, 0));
-/** y = tanh x;  ∂y/∂x = 1 − y² */
-export const tanh = unaryOp('tanh', (_x, y, g) => mul(g, sub(1, mul(y, y))));
-/** y = σ(x) = 1/(1 + e⁻ˣ);  ∂y/∂x = y(1 − y) */
-export const sigmoid = unaryOp('sigmoid', (_x, y, g) => mul(g, mul(y, sub(1, y))));
-/**
- * y = max(x, 0), NaN stays NaN (as PyTorch: a diverging run is not hidden);
- * ∂y/∂x = [¬(x ≤ 0)]: 1 for x > 0 and for NaN (the gradient passes, as torch's threshold_backward), 0 for x ≤ 0
- */
-export const relu = unaryOp('relu', (x, _y, g) => where(le(x, 0), 0, g));
-/** y = sin x;  ∂y/∂x = cos x */
-export const sin = unaryOp('sin', (x, _y, g) => mul(g, mapUnary('cos', x)));
-/** y = cos x;  ∂y/∂x = −sin x */
-export const cos = unaryOp('cos', (x, _y, g) => mul(g, neg(mapUnary('sin', x))));
-/** y = erf x;  ∂y/∂x = (2/√π)·e^(−x²) */
+/** −x (integers stay integers; bool is refused, as PyTorch: invert a mask with logicalNot). */
+export const neg = defineOp({
+  name: 'neg', method: true, doc: '−x',
+  gradient: 'y = −x;  ∂L/∂x = −g',
+  forward: (_c, x: Tensor): Tensor => {
+    if (!(x instanceof Tensor)) throw new Error(`neg: expected a tensor, got ${typeof x}`);
+    if (x.dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; to invert a mask use logicalNot()');
+    return mapK('neg', [x], x.dtype, 'neg');
+  },
+  backward: (_c, g): Tensor[] => [neg(g)],
+});
+/** eˣ */
+export const exp = defineOp({
+  name: 'exp', method: true, doc: 'eˣ', forward: 'exp',
+  gradient: 'y = eˣ;  ∂L/∂x = g·y',
+  backward: ({ output: y }, g): Tensor[] => [mul(g, y)],
+});
+/** ln x */
+export const log = defineOp({
+  name: 'log', method: true, doc: 'ln x', forward: 'log',
+  gradient: 'y = ln x;  ∂L/∂x = g/x',
+  backward: ({ inputs: [x] }, g): Tensor[] => [div(g, x!)],
+});
+/** √x */
+export const sqrt = defineOp({
+  name: 'sqrt', method: true, doc: '√x', forward: 'sqrt',
+  gradient: 'y = √x;  ∂L/∂x = g/(2y)',
+  backward: ({ output: y }, g): Tensor[] => [div(g, mul(y, 2))],
+});
+/** 1/√x */
+export const rsqrt = defineOp({
+  name: 'rsqrt', method: true, doc: '1/√x', forward: 'rsqrt',
+  gradient: 'y = 1/√x;  ∂L/∂x = −½·g·y³',
+  backward: ({ output: y }, g): Tensor[] => [mul(g, mul(mul(mul(y, y), y), -0.5))],
+});
+/** |x| (integers stay integers) */
+export const abs = defineOp({
+  name: 'abs', method: true, doc: '|x|',
+  gradient: 'y = |x|;  ∂L/∂x = g·sign(x) (0 at 0, as PyTorch)',
+  forward: (_c, x: Tensor): Tensor => {
+    if (!(x instanceof Tensor)) throw new Error(`abs: expected a tensor, got ${typeof x}`);
+    return mapK('abs', [x], x.dtype, 'abs');
+  },
+  backward: ({ inputs: [x] }, g): Tensor[] => [mul(g, mapUnary('sign', x!))],
+});
+/** sign(x) ∈ {−1, 0, 1} (NaN stays NaN) */
+export const sign = defineOp({
+  name: 'sign', method: true, doc: 'sign(x): −1, 0 or 1', forward: 'sign',
+  gradient: 'piecewise constant: ∂L/∂x = 0',
+  backward: (_c, g): Tensor[] => [mul(g, 0)],
+});
+/** tanh x */
+export const tanh = defineOp({
+  name: 'tanh', method: true, doc: 'tanh x', forward: 'tanh',
+  gradient: 'y = tanh x;  ∂L/∂x = g·(1 − y²)',
+  backward: ({ output: y }, g): Tensor[] => [mul(g, sub(1, mul(y, y)))],
+});
+/** σ(x) = 1/(1 + e⁻ˣ) */
+export const sigmoid = defineOp({
+  name: 'sigmoid', method: true, doc: 'σ(x) = 1/(1 + e⁻ˣ)', forward: 'sigmoid',
+  gradient: 'y = σ(x);  ∂L/∂x = g·y(1 − y)',
+  backward: ({ output: y }, g): Tensor[] => [mul(g, mul(y, sub(1, y)))],
+});
+/** max(x, 0); NaN stays NaN (as PyTorch: a diverging run is not hidden). */
+export const relu = defineOp({
+  name: 'relu', method: true, doc: 'max(x, 0)', forward: 'relu',
+  // 1 for x > 0 and for NaN (the gradient passes, as torch's threshold_backward), 0 for x ≤ 0
+  gradient: 'y = max(x, 0);  ∂L/∂x = g·[¬(x ≤ 0)]',
+  backward: ({ inputs: [x] }, g): Tensor[] => [where(le(x!, 0), 0, g)],
+});
+/** sin x */
+export const sin = defineOp({
+  name: 'sin', method: true, doc: 'sin x', forward: 'sin',
+  gradient: 'y = sin x;  ∂L/∂x = g·cos x',
+  backward: ({ inputs: [x] }, g): Tensor[] => [mul(g, mapUnary('cos', x!))],
+});
+/** cos x */
+export const cos = defineOp({
+  name: 'cos', method: true, doc: 'cos x', forward: 'cos',
+  gradient: 'y = cos x;  ∂L/∂x = −g·sin x',
+  backward: ({ inputs: [x] }, g): Tensor[] => [mul(g, neg(mapUnary('sin', x!)))],
+});
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-export const erf = unaryOp('erf', (x, _y, g) => mul(g, mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI)));
-/** y = GELU(x) = x·Φ(x) (exact erf form);  ∂y/∂x = Φ(x) + x·φ(x) */
-const geluErf = unaryOp('gelu', (x, _y, g) => mapK('geluBackward', [x, g], g.dtype)); // one fused pass
-/** y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)));  derivative in opcodes.ts */
-const geluTanh = unaryOp('geluTanh', (x, _y, g) => mapK('geluTanhBackward', [x, g], g.dtype));
-/** GELU (Hendrycks & Gimpel 2016): exact (`'none'`, BERT's) or the tanh approximation (GPT-2's). */
-export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+/** The error function erf x = (2/√π)∫₀ˣ e^(−t²) dt */
+export const erf = defineOp({
+  name: 'erf', method: true, doc: 'the error function', forward: 'erf',
+  gradient: 'y = erf x;  ∂L/∂x = g·(2/√π)·e^(−x²)',
+  backward: ({ inputs: [x] }, g): Tensor[] => [mul(g, mul(exp(neg(mul(x!, x!))), TWO_OVER_SQRT_PI))],
+});
+/** GELU = x·Φ(x), exact erf form (BERT's) */
+const geluErf = defineOp({
+  name: 'gelu', forward: 'gelu',
+  gradient: 'y = x·Φ(x);  ∂L/∂x = g·(Φ(x) + x·φ(x)) (one fused pass: the geluBackward opcode)',
+  backward: ({ inputs: [x] }, g): Tensor[] => [mapK('geluBackward', [x!, g], g.dtype)],
+});
+/** tanh-approximate GELU (GPT-2's) */
+const geluTanh = defineOp({
+  name: 'geluTanh', forward: 'geluTanh',
+  gradient: 'y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)));  ∂L/∂x: the geluTanhBackward opcode',
+  backward: ({ inputs: [x] }, g): Tensor[] => [mapK('geluTanhBackward', [x!, g], g.dtype)],
+});
+/** Options of {@link gelu}, as `torch.nn.functional.gelu(x, approximate=…)`. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact erf form, BERT's; `'tanh'`: the tanh approximation, GPT-2's. */
+  approximate?: 'none' | 'tanh';
+}
+
+let geluStringWarned = false;
+
+/**
+ * GELU (Hendrycks & Gimpel 2016): exact (`approximate: 'none'`, BERT's) or the tanh
+ * approximation (`approximate: 'tanh'`, GPT-2's), with the option object every other
+ * functional op uses. The older bare string (`gelu(x, 'tanh')`) still works but is
+ * deprecated (one `DeprecationWarning`, code `TENSORGRAD_GELU_STRING`); any other second
+ * argument throws.
+ *
+ * @example
+ * ```ts
+ * F.gelu(x);                           // exact
+ * F.gelu(x, { approximate: 'tanh' });  // GPT-2's
+ * ```
+ */
+export function gelu(x: Tensor, opts: GeluOptions | 'none' | 'tanh' = {}): Tensor {
+  let approximate: unknown;
+  if (typeof opts === 'string') {
+    approximate = opts;
+    if (!geluStringWarned && (opts === 'none' || opts === 'tanh')) {
+      geluStringWarned = true;
+      if (typeof process !== 'undefined' && typeof process.emitWarning === 'function') {
+        process.emitWarning(`gelu(x, '${opts}') is deprecated; write gelu(x, { approximate: '${opts}' })`, { type: 'DeprecationWarning', code: 'TENSORGRAD_GELU_STRING' });
+      }
+    }
+  } else if (opts !== null && typeof opts === 'object' && !Array.isArray(opts)) {
+    for (const k of Object.keys(opts)) {
+      if (k !== 'approximate') throw new Error(`gelu: unknown option '${k}' (the only option is approximate: 'none' | 'tanh')`);
+    }
+    approximate = opts.approximate ?? 'none';
+  } else {
+    throw new Error(`gelu: the second argument must be { approximate: 'none' | 'tanh' }, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : `${typeof opts} ${String(opts)}`}`);
+  }
   if (approximate === 'none') return geluErf(x);
   if (approximate === 'tanh') return geluTanh(x);
   throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
 }
 
 // pow with a scalar exponent: y = xᵖ;  ∂y/∂x = p·xᵖ⁻¹ (0 for p = 0, even at x = 0)
-const POW_SCALAR = defineOp<{ p: number }>('powScalar', (c, g) => {
+const POW_SCALAR = recordedOp<{ p: number }>('powScalar', (c, g) => {
   const p = c.attrs.p;
   return [p === 0 ? mul(g, 0) : mul(g, mul(pow(c.inputs[0]!, p - 1), p))];
 });
@@ -210,7 +322,7 @@ const POW_SCALAR = defineOp<{ p: number }>('powScalar', (c, g) => {
 // (pow_backward_self / pow_backward_exponent): ∂y/∂a = 0 where b = 0 (also at a = 0, where
 // b·aᵇ⁻¹ = 0·∞), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (the limit of aᵇ·ln a), while a = 0 with
 // b < 0 keeps ∞·(−∞) = −∞.
-const POW = defineOp<undefined>('pow', (c, g) => {
+const POW = recordedOp<undefined>('pow', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   return [
     c.needsGrad[0] ? where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))) : null,
@@ -234,12 +346,14 @@ export function pow(x: TensorLike, exponent: TensorLike): Tensor {
 
 // clamp: y = min(max(x, lo), hi);  ∂y/∂x = [lo ≤ x ≤ hi]
 // With lo > hi every element is hi and every gradient 0, as torch.clamp.
-const CLAMP = defineOp<{ lo: number; hi: number }>('clamp', (c, g) => {
+const CLAMP = recordedOp<{ lo: number; hi: number }>('clamp', (c, g) => {
   const x = c.inputs[0]!;
   const inside = logicalAnd(ge(x, c.attrs.lo), le(x, c.attrs.hi));
   return [mul(g, cast(inside, g.dtype))];
 });
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  if (min != null) checkScalarArg('clamp', 'min', min);
+  if (max != null) checkScalarArg('clamp', 'max', max);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (min == null && max == null) throw new Error('clamp: at least one of min and max must be given');
@@ -255,7 +369,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 /** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
 function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
-  const def = defineOp<undefined>(opcode, backward);
+  const def = recordedOp<undefined>(opcode, backward);
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
     if (dt === 'bool' && onBool) return onBool(x, y);
@@ -340,7 +454,7 @@ export function allclose(a: Tensor, b: Tensor, rtol: number, atol: number): bool
 }
 
 // where: y = cond ? a : b;  ∂y/∂a = [cond], ∂y/∂b = [¬cond]
-const WHERE = defineOp<undefined>('where', (c, g) => {
+const WHERE = recordedOp<undefined>('where', (c, g) => {
   const cond = c.inputs[0]!;
   return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
 });
@@ -348,6 +462,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
     throw new Error(`where: condition must be a bool tensor, got ${condition instanceof Tensor ? `dtype ${condition.dtype}` : typeof condition}`);
   }
+  if (!(a instanceof Tensor)) checkScalarArg('where', 'input', a, true);
+  if (!(b instanceof Tensor)) checkScalarArg('where', 'other', b, true);
   const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
   const aT = a instanceof Tensor ? a : null;
   const bT = b instanceof Tensor ? b : null;
@@ -364,6 +480,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** x with `value` wherever mask is true: where(mask, value, x). */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+  checkScalarArg('maskedFill', 'value', value);
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
     throw new Error(`maskedFill: mask must be a bool tensor, got ${mask instanceof Tensor ? `dtype ${mask.dtype}` : typeof mask}`);
   }
@@ -394,13 +511,14 @@ function reductionDims(op: string, dim: number | readonly number[] | null | unde
 }
 
 function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
+  checkAlive(op, [x]);
   const s = x.storage.backend.reduce(op, x, dims, outDtype);
   const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
   return keepdim ? out : new Tensor(out.storage, reducedShape(x.shape, dims, false));
 }
 
 // sum: y = Σ_dims x;  ∂y/∂x = 1 broadcast back
-const SUM = defineOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
+const SUM = recordedOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   const dims = reductionDims('sum', dim, x.ndim);
   const odt = x.dtype === 'bool' ? 'int32' : x.dtype;
@@ -420,8 +538,8 @@ function extremumGrad(c: { inputs: readonly Tensor[]; output: Tensor; attrs: Red
   const count = sum(hit, dims, true);
   return [div(mul(hit, expandReduced(g, x.shape, dims)), count)];
 }
-const MAX = defineOp<ReduceAttrs>('max', extremumGrad);
-const MIN = defineOp<ReduceAttrs>('min', extremumGrad);
+const MAX = recordedOp<ReduceAttrs>('max', extremumGrad);
+const MIN = recordedOp<ReduceAttrs>('min', extremumGrad);
 function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
   const dims = reductionDims(op, dim, x.ndim);
   for (const d of dims) {
@@ -454,7 +572,7 @@ export function variance(x: Tensor, dim?: number | readonly number[] | null, opt
 // std: y = √(Σ(x − x̄)²/(n − c));  ∂y/∂x = (x − x̄)/((n − c)·y), and 0 where y = 0: a constant
 // row (or a size-1 dim with correction 0) sits at the kink of √, where PyTorch's std_backward
 // masks the gradient to 0 rather than giving 0·∞ = NaN.
-const STD = defineOp<ReduceAttrs & { divisor: number }>('std', (c, g) => {
+const STD = recordedOp<ReduceAttrs & { divisor: number }>('std', (c, g) => {
   const x = c.inputs[0]!;
   const { dims, divisor } = c.attrs;
   const kept = reducedShape(x.shape, dims, true);
@@ -510,12 +628,12 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | unde
 // are one pass each (`fused`); otherwise these composites of ops. test/nn/fused.test.ts checks
 // that both agree.
 type SoftmaxAttrs = { dim: number; fused: boolean; scale: number };
-const SOFTMAX = defineOp<SoftmaxAttrs>('softmax', (c, g) => {
+const SOFTMAX = recordedOp<SoftmaxAttrs>('softmax', (c, g) => {
   const y = c.output;
   if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false, c.attrs.scale)];
   return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
 });
-const LOG_SOFTMAX = defineOp<SoftmaxAttrs>('logSoftmax', (c, g) => {
+const LOG_SOFTMAX = recordedOp<SoftmaxAttrs>('logSoftmax', (c, g) => {
   if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true, c.attrs.scale)];
   return [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))];
 });
@@ -558,6 +676,7 @@ function canFuseSoftmax(x: Tensor, d: number): boolean {
 
 function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   const name = isLog ? 'logSoftmax' : 'softmax';
+  checkAlive(name, [x]);
   checkFloat(name, x);
   const d = normalizeDim(name, dim, x.ndim);
   if (x.numel() === 0) return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], zerosOn(x.shape, x.dtype, x.device), { dim: d, fused: false, scale: 1 }); // empty in, empty out (as PyTorch)
@@ -583,7 +702,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 // ---- matmul -------------------------------------------------------------------------------------
 
 // C = A·B (batched, batch dims broadcast);  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed by the engine)
-const MATMUL = defineOp<undefined>('matmul', (c, g) => {
+const MATMUL = recordedOp<undefined>('matmul', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   return [
     c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
@@ -630,7 +749,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 // addmm: Y = bias + A·B, i.e. Y[i, j] = bias[j] + Σₖ A[i, k]·B[k, j]  (bias: [N], A: [M, K], B: [K, N])
 //   ∂L/∂bias = Σᵢ G[i, :],  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G
-const ADDMM = defineOp<undefined>('addmm', (c, g) => {
+const ADDMM = recordedOp<undefined>('addmm', (c, g) => {
   const [, a, b] = c.inputs as [Tensor, Tensor, Tensor];
   return [
     c.needsGrad[0] ? sum(g, 0) : null,
@@ -735,7 +854,7 @@ function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shap
 }
 
 // reshape/view: same elements, new shape;  ∂L/∂x = g reshaped back
-const RESHAPE = defineOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)]);
+const RESHAPE = recordedOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)]);
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
@@ -772,7 +891,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 composite('view', 'flatten', 'squeeze', 'unsqueeze');
 
 // permute: y = x with dims reordered;  ∂L/∂x = g permuted by the inverse permutation
-const PERMUTE = defineOp<{ dims: number[] }>('permute', (c, g) => {
+const PERMUTE = recordedOp<{ dims: number[] }>('permute', (c, g) => {
   const inv = new Array<number>(c.attrs.dims.length);
   c.attrs.dims.forEach((d, i) => (inv[d] = i));
   return [permute(g, inv)];
@@ -797,7 +916,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 composite('transpose');
 
 // expand: broadcast to a bigger shape (stride 0);  ∂L/∂x = g summed back (done by the engine)
-const EXPAND = defineOp<undefined>('expand', (_c, g) => [g]);
+const EXPAND = recordedOp<undefined>('expand', (_c, g) => [g]);
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.ndim) {
     throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the input's ${fmtShape(x.shape)}`);
@@ -817,7 +936,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 // slice: y = x[start:end:step] along dim (a view);  ∂L/∂x = zeros with g written into that window
-const SLICE = defineOp<{ dim: number; start: number; step: number }>('slice', (c, g) => {
+const SLICE = recordedOp<{ dim: number; start: number; step: number }>('slice', (c, g) => {
   const x = c.inputs[0]!;
   const gx = zerosOn(x.shape, g.dtype, g.device);
   const { dim, start, step } = c.attrs;
@@ -891,8 +1010,9 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 composite('narrow', 'select', 'split', 'chunk');
 
 // contiguous / clone: a copy with row-major strides;  ∂L/∂x = g
-const CONTIGUOUS = defineOp<undefined>('contiguous', (_c, g) => [g]);
+const CONTIGUOUS = recordedOp<undefined>('contiguous', (_c, g) => [g]);
 export function contiguous(x: Tensor, force = false): Tensor {
+  checkAlive(force ? 'clone' : 'contiguous', [x]);
   if (!force && x.isContiguous()) return x;
   const b = x.storage.backend;
   const out = Tensor.fromStorage(b.full(x.numel(), x.dtype, 0), x.shape);
@@ -901,9 +1021,12 @@ export function contiguous(x: Tensor, force = false): Tensor {
 }
 
 // cat: y = [x₀; x₁; …] along dim;  ∂L/∂xᵢ = the matching slice of g
-const CAT = defineOp<{ dim: number; sizes: number[] }>('cat', (c, g) => split(g, c.attrs.sizes, c.attrs.dim));
+const CAT = recordedOp<{ dim: number; sizes: number[] }>('cat', (c, g) => split(g, c.attrs.sizes, c.attrs.dim));
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`cat: expected a tensor at position ${i} of the list, got ${describeValue(t)}`);
+  });
   const ref = tensors[0]!;
   const d = normalizeDim('cat', dim, ref.ndim);
   checkSameDevice('cat', [...tensors]);
@@ -932,6 +1055,9 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`stack: expected a tensor at position ${i} of the list, got ${describeValue(t)}`);
+  });
   const ref = tensors[0]!;
   tensors.forEach((t, i) => {
     if (!shapesEqual(t.shape, ref.shape)) throw new Error(`stack: expects each tensor to be equal size, but got ${fmtShape(ref.shape)} at entry 0 and ${fmtShape(t.shape)} at entry ${i}`);
@@ -957,7 +1083,7 @@ export function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor
 }
 
 // gather: y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)
-const GATHER = defineOp<{ dim: number; index: Tensor }>('gather', (c, g) => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)]);
+const GATHER = recordedOp<{ dim: number; index: Tensor }>('gather', (c, g) => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)]);
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);
@@ -979,7 +1105,7 @@ function sliceIndex(x: Tensor, dim: number, index: Tensor): View {
 }
 
 // indexSelect: y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g
-const INDEX_SELECT = defineOp<{ dim: number; index: Tensor }>('indexSelect', (c, g) => {
+const INDEX_SELECT = recordedOp<{ dim: number; index: Tensor }>('indexSelect', (c, g) => {
   const x = c.inputs[0]!;
   return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
 });
@@ -1000,7 +1126,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 }
 
 // embedding: y[..., :] = W[ids[...], :];  ∂L/∂W = Σ over positions of g rows, rows of paddingIdx get none
-const EMBEDDING = defineOp<{ ids: Tensor; paddingIdx: number | null }>('embedding', (c, g) => {
+const EMBEDDING = recordedOp<{ ids: Tensor; paddingIdx: number | null }>('embedding', (c, g) => {
   const w = c.inputs[0]!;
   const { ids, paddingIdx } = c.attrs;
   const n = ids.numel();
@@ -1029,25 +1155,23 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null
 }
 
 // dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)
-const DROPOUT = defineOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)]);
+const DROPOUT = recordedOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)]);
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   checkFloat('dropout', x);
   if (!training || p === 0) return x;
   const n = x.numel();
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  if (x.storage instanceof CpuStorage && x.isContiguous()) {
-    // CPU: mask and x·mask in one pass, into pooled buffers owned by the new storages; large
-    // float32 tensors in wasm SIMD on both threads (the same bits as bernoulliFill)
-    const m = cpuPool.alloc(x.dtype, n, false), o = cpuPool.alloc(x.dtype, n, false);
-    const xd = cpuBackend.read(x.storage);
+  const backend = x.storage.backend;
+  if (backend.dropout && x.isContiguous()) {
+    // a backend with the fused kernel (the CPU's): mask and x·mask in one pass, same bits
     const { k1, k2 } = defaultGenerator.streamKeys();
-    const wasm = x.dtype === 'float32' && n >= 4096 && p < 1;
-    if (!(wasm && dropoutWasm(xd as Float32Array, x.offset, n, p, scale, k1, k2, m as Float32Array, o as Float32Array))) {
-      defaultGenerator.fillFromKeys(m, p, scale, k1, k2, { src: xd, srcOffset: x.offset, dst: o });
-    }
-    const mask = Tensor.fromStorage(cpuBackend.wrap(m, x.dtype), x.shape);
-    return record(DROPOUT, [x], Tensor.fromStorage(cpuBackend.wrap(o, x.dtype), x.shape), undefined, [mask]);
+    const r = backend.dropout(x, p, scale, { k1, k2 });
+    if (r) return record(DROPOUT, [x], Tensor.fromStorage(r.out, x.shape), undefined, [Tensor.fromStorage(r.mask, x.shape)]);
+    const m = allocArray(x.dtype, n);
+    defaultGenerator.fillFromKeys(m, p, scale, k1, k2); // the same mask from the keys already drawn
+    const mask = Tensor.fromStorage(backend.fromArray(m, x.dtype), x.shape);
+    return record(DROPOUT, [x], mapK('mul', [x, mask], x.dtype), undefined, [mask]);
   }
   const m = allocArray(x.dtype, n);
   defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
@@ -1063,7 +1187,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 //   ∂ℓ/∂x = w·(L·σ(x) − p·y)   (= w·(σ(x) − y) without posWeight)
 //   ∂ℓ/∂y = w·((p − 1)·sp(−x) − x),   ∂ℓ/∂w = ℓ/w (the unweighted loss),   ∂ℓ/∂p = w·y·sp(−x)
 type BceAttrs = { hasW: boolean; hasP: boolean };
-const BCE_WITH_LOGITS = defineOp<BceAttrs>('binaryCrossEntropyWithLogits', (c, g) => {
+const BCE_WITH_LOGITS = recordedOp<BceAttrs>('binaryCrossEntropyWithLogits', (c, g) => {
   const [x, y] = c.inputs as [Tensor, Tensor];
   const w = c.attrs.hasW ? c.inputs[2]! : null;
   const p = c.attrs.hasP ? c.inputs[c.attrs.hasW ? 3 : 2]! : null;
@@ -1108,7 +1232,7 @@ export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, weight: Tenso
 // pass where the backend has one (CPU). With x̂ = (x − μ)·r and ĝ = g·w:
 //   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
 // The composite twin is nn.functional's layerNorm path; test/nn/fused.test.ts checks they agree.
-const LAYER_NORM = defineOp<{ n: number; stats: Storage; hasW: boolean; hasB: boolean }>('layerNorm', (c, g) => {
+const LAYER_NORM = recordedOp<{ n: number; stats: Storage; hasW: boolean; hasB: boolean }>('layerNorm', (c, g) => {
   const { n, stats, hasW, hasB } = c.attrs;
   const x = c.inputs[0]!;
   const w = hasW ? c.inputs[1]! : null;
@@ -1142,7 +1266,7 @@ export function layerNormFused(x: Tensor, n: number, weight: Tensor | null, bias
 // softmax cross-entropy with class indices (fused): ℓ = Σ_valid (log Σⱼ e^(x_rj) − x_{r,t_r}), summed
 // or averaged over the valid rows; ∂ℓ/∂x_rj = s·(p_rj − [j = t_r]), s = g (sum) or g/count (mean).
 // The composite twin is nn.functional's logSoftmax + nllLoss; test/nn/fused.test.ts compares them.
-const CROSS_ENTROPY = defineOp<{ n: number; ignoreIndex: number; divisor: number }>('crossEntropyFused', (c, g) => {
+const CROSS_ENTROPY = recordedOp<{ n: number; ignoreIndex: number; divisor: number }>('crossEntropyFused', (c, g) => {
   const [probs, target] = c.saved as [Tensor, Tensor];
   const scale = g.item() / c.attrs.divisor;
   const be = probs.storage.backend;
@@ -1172,13 +1296,14 @@ export function crossEntropyFused(x: Tensor, target: Tensor, ignoreIndex: number
 
 /** Writes `src` (broadcast) into x's elements. Refuses leaves that require grad while recording. */
 export function assign(x: Tensor, src: TensorLike, opName: string): void {
+  if (!(src instanceof Tensor)) checkScalarArg(opName, 'the value', src, true);
   if (isGradEnabled() && x.requiresGrad && x.isLeaf) {
     throw new Error(`${opName}: a leaf tensor that requires grad is being used in an in-place operation; wrap the update in noGrad()`);
   }
   if (isGradEnabled() && x.gradFn) {
     throw new Error(`${opName}: in-place operations on tensors that are part of a recorded graph are not supported; use the out-of-place op`);
   }
-  const s = src instanceof Tensor ? src : scalarTensor(src, x.dtype, x.device);
+  const s = src instanceof Tensor ? src : scalarTensor(src, x.dtype, x.device, opName);
   checkSameDevice(opName, [x, s]);
   const shape = broadcastShapes(opName, x.shape, s.shape);
   if (!shapesEqual(shape, x.shape)) throw new Error(`${opName}: source of shape ${fmtShape(s.shape)} does not broadcast to the destination's shape ${fmtShape(x.shape)}`);

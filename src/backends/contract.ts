@@ -20,6 +20,8 @@
  *   layerNormForward / layerNormBackward   layer norm and its gradients in one pass
  *   softmaxForward / softmaxBackward       (log)softmax over rows and its gradient in one pass
  *   crossEntropyForward / crossEntropyBackward   softmax cross-entropy with class indices in one pass
+ *   dropout     mask and x·mask in one pass, the mask from the counter-based stream of core/random-bits.ts
+ *   adamStep    the Adam/AdamW update of one parameter in place (optim/adam.ts is the composite)
  *
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
@@ -108,4 +110,32 @@ export interface Backend {
   layerNormBackward?(
     g: View, x: View, stats: Storage, w: View | null, n: number, needs: { x: boolean; w: boolean; b: boolean },
   ): { dx: Storage | null; dw: Storage | null; db: Storage | null };
+  /**
+   * Dropout of a contiguous x in one pass: mask[i] = scale where bernoulliBits(i, k₁, k₂) ≥ p·2³²
+   * (core/random-bits.ts), else 0, and out = x·mask. Returns null where it cannot (the op then runs
+   * the composite: the same mask from the same keys, then a multiply).
+   */
+  dropout?(x: View, p: number, scale: number, keys: { k1: number; k2: number }): { out: Storage; mask: Storage } | null;
+  /**
+   * The Adam/AdamW update in place on contiguous θ, m, v (one float dtype, with g) — the same bits
+   * as the composite in optim/adam.ts. Returns false (changing nothing) where it cannot.
+   */
+  adamStep?(param: View, grad: View, expAvg: View, expAvgSq: View, s: AdamScalars): boolean;
 }
+
+/** The scalars of one Adam/AdamW update: θ·decay, then the moments, then θ − stepSize·m/(√v/bc2Sqrt + eps). */
+export interface AdamScalars {
+  decay: number;
+  beta1: number;
+  beta2: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  eps: number;
+}
+
+/** The kernels every backend implements (besides memory: fromArray, full, read, readAsync, dispose). */
+export const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
+/** The optional fused kernels: the op layer runs a composite where a backend has none. */
+export const OPTIONAL_KERNELS = [
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep',
+] as const;

@@ -4,7 +4,7 @@
  * (info.ts), and the CPU backend's tuning knobs. Every layer above imports backends through
  * this module; only this layer knows its implementations (enforced by `npm run lint:deps`).
  */
-export type { Backend, Storage, View } from './contract.js';
+export type { Backend, Storage, View, AdamScalars } from './contract.js';
 export { registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, registerGpuBackend } from './registry.js';
 export { backendInfo } from './info.js';
 export type { BackendInfo } from './info.js';

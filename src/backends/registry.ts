@@ -6,7 +6,7 @@
  * exports, on first use.
  */
 import { isProfiling, timed } from '../core/profile.js';
-import type { Backend } from './contract.js';
+import { KERNELS, OPTIONAL_KERNELS, type Backend } from './contract.js';
 import { cpuBackend } from './cpu/index.js';
 import { gpuBackendFactory, type GpuBackendOptions } from './gpu/index.js';
 
@@ -32,9 +32,6 @@ export function getBackend(name: string): Backend {
   return entry;
 }
 
-const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
-/** Optional fused kernels, timed like KERNELS where the backend has them. */
-const OPTIONAL_KERNELS = ['addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward'] as const;
 const instrumented = new WeakSet<Backend>();
 
 /**

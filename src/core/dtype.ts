@@ -77,3 +77,34 @@ export function promoteWithScalar(t: DType, scalar: number | boolean): DType {
 export function assertNever(x: never, what: string): never {
   throw new Error(`unhandled ${what}: ${String(x)}`);
 }
+
+// ---- argument checks shared by creation functions and ops (issue #11 item 17) --------------------
+
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** A short description of a value for error messages: `string 'a'`, `undefined`, `an array [1,2]`, … */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `string '${v.length > 20 ? `${v.slice(0, 20)}…` : v}'`;
+  if (Array.isArray(v)) return `an array (length ${v.length}; wrap it with tensor(...))`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Throws a TypeError unless `v` is a number or a boolean (a scalar argument). */
+export function checkScalarArg(op: string, arg: string, v: unknown, alsoTensor = false): void {
+  if (typeof v === 'number' || typeof v === 'boolean') return;
+  throw new TypeError(`${op}: expected ${alsoTensor ? 'a tensor, a number or a boolean' : 'a number or a boolean'} as ${arg}, got ${describeValue(v)}`);
+}
+
+/**
+ * Throws a RangeError when `v` cannot be stored in int32 without overflow (PyTorch: "value
+ * cannot be converted to type int32 without overflow"); a typed-array store would wrap it.
+ */
+export function checkInt32(op: string, v: number, where = ''): void {
+  if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+    throw new RangeError(`${op}: value ${v}${where} cannot be converted to int32 without overflow (int32 holds ${INT32_MIN} … ${INT32_MAX}; there is no int64)`);
+  }
+}

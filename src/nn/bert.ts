@@ -13,6 +13,7 @@
  * additive attention mask (1 − mask)·min(dtype), the pooler tanh(dense(h[CLS])), post-LN
  * residual blocks, init N(0, 0.02) with zero biases and the padding row zeroed.
  */
+import { totalmem } from 'node:os';
 import { noGrad } from '../autograd/engine.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { arange, zeros } from '../tensor/creation.js';
@@ -22,7 +23,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import * as init from './init.js';
 import { Dropout, Embedding, LayerNorm, Linear, ModuleList } from './layers.js';
-import { Module, Parameter, type LoadStateDictResult, type StateDict } from './module.js';
+import { checkStateDictArg, Module, Parameter, StateDictError, type LoadStateDictResult, type StateDict } from './module.js';
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'tanh';
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
@@ -50,6 +51,62 @@ export interface HFBertConfig {
   [k: string]: unknown;
 }
 
+/** HF config.json names of the size fields, for error messages. */
+const HF_NAMES: Partial<Record<keyof BertConfig, string>> = {
+  vocabSize: 'vocab_size', hiddenSize: 'hidden_size', numHiddenLayers: 'num_hidden_layers',
+  numAttentionHeads: 'num_attention_heads', intermediateSize: 'intermediate_size',
+  maxPositionEmbeddings: 'max_position_embeddings', typeVocabSize: 'type_vocab_size', numLabels: 'num_labels',
+};
+
+/** bert-base sizes: the yardstick for which field made a config too large. */
+const BASE_SIZES: Partial<Record<keyof BertConfig, number>> = {
+  vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072,
+  maxPositionEmbeddings: 512, typeVocabSize: 2, numLabels: 2,
+};
+
+function fieldName(k: keyof BertConfig): string {
+  return HF_NAMES[k] ? `${k} (${HF_NAMES[k]})` : k;
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (Array.isArray(v)) return `[${v.slice(0, 6).map((x) => JSON.stringify(x)).join(', ')}${v.length > 6 ? ', …' : ''}]`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Checks an id2label map (HF: string keys "0", "1", …; here also numbers) and returns the
+ * labels in index order. Keys must be exactly 0 … n − 1, values strings.
+ */
+function checkId2label(m: unknown): string[] {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+    throw new Error(`BertConfig: id2label must be an object of class index → label name (e.g. {"0": "O", "1": "B-PER"}), got ${describeValue(m)}`);
+  }
+  const entries = Object.entries(m as Record<string, unknown>);
+  const labels: string[] = new Array<string>(entries.length);
+  for (const [k, v] of entries) {
+    const i = Number(k);
+    if (!/^(0|[1-9][0-9]*)$/.test(k) || i >= entries.length) {
+      throw new Error(`BertConfig: id2label keys must be the class indices 0 … ${entries.length - 1}, got the key ${JSON.stringify(k)}`);
+    }
+    if (typeof v !== 'string') throw new Error(`BertConfig: id2label[${k}] must be a label name (a string), got ${describeValue(v)}`);
+    labels[i] = v;
+  }
+  return labels;
+}
+
 /** BERT hyperparameters; defaults are bert-base-uncased's. */
 export class BertConfig {
   vocabSize = 30522;
@@ -71,8 +128,9 @@ export class BertConfig {
   problemType: ProblemType | null = null;
 
   constructor(opts: Partial<Omit<BertConfig, 'toJSON' | 'validate' | 'headDim'>> = {}) {
+    if (opts === null || typeof opts !== 'object') throw new Error(`BertConfig: opts must be an object, got ${describeValue(opts)}`);
     Object.assign(this, opts);
-    if (opts.id2label && opts.numLabels === undefined) this.numLabels = Object.keys(opts.id2label).length;
+    if (opts.id2label && typeof opts.id2label === 'object' && opts.numLabels === undefined) this.numLabels = Object.keys(opts.id2label).length;
     this.validate();
   }
 
@@ -80,15 +138,51 @@ export class BertConfig {
     return this.hiddenSize / this.numAttentionHeads;
   }
 
+  /**
+   * Checks every field up front, so that a bad config fails here with a message naming
+   * the field (as in this class and in HF's config.json), its value and the limit, and
+   * never later as an out-of-memory abort inside the model's constructor:
+   *   - size fields are positive integers, the hidden size a multiple of the heads;
+   *   - the estimated parameter memory (float32; see {@link BertConfig.estimateParameters})
+   *     is at most {@link BertConfig.maxParameterBytes} (default: half the physical memory);
+   *   - `id2label` maps 0 … numLabels − 1 to strings, and agrees with `numLabels`.
+   *
+   * @example
+   * ```ts
+   * BertConfig.fromJSON({ num_hidden_layers: 1e9 });
+   * // Error: BertConfig: numHiddenLayers (num_hidden_layers) = 1000000000 gives about 28.3 TB of parameters …
+   * ```
+   */
   validate(): void {
-    const ints: [string, number][] = [
+    const ints: [keyof BertConfig, number][] = [
       ['vocabSize', this.vocabSize], ['hiddenSize', this.hiddenSize], ['numHiddenLayers', this.numHiddenLayers],
       ['numAttentionHeads', this.numAttentionHeads], ['intermediateSize', this.intermediateSize],
       ['maxPositionEmbeddings', this.maxPositionEmbeddings], ['typeVocabSize', this.typeVocabSize], ['numLabels', this.numLabels],
     ];
-    for (const [k, v] of ints) if (!Number.isInteger(v) || v <= 0) throw new Error(`BertConfig: ${k} must be a positive integer, got ${v}`);
+    for (const [k, v] of ints) {
+      if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`BertConfig: ${fieldName(k)} must be a positive integer, got ${describeValue(v)}`);
+    }
     if (this.hiddenSize % this.numAttentionHeads !== 0) {
-      throw new Error(`BertConfig: the hidden size (${this.hiddenSize}) is not a multiple of the number of attention heads (${this.numAttentionHeads})`);
+      throw new Error(
+        `BertConfig: hiddenSize (hidden_size) = ${this.hiddenSize} is not a multiple of numAttentionHeads (num_attention_heads) = ${this.numAttentionHeads}`,
+      );
+    }
+    const limit = BertConfig.maxParameterBytes;
+    const bytes = 4 * BertConfig.estimateParameters(this);
+    if (!(bytes <= limit)) {
+      // The field furthest above its bert-base default is the one to blame.
+      let worst: keyof BertConfig = 'numHiddenLayers';
+      let ratio = 0;
+      for (const [k, v] of ints) {
+        const r = v / (BASE_SIZES[k] ?? 1);
+        if (r > ratio) [worst, ratio] = [k, r];
+      }
+      throw new Error(
+        `BertConfig: ${fieldName(worst)} = ${this[worst] as number} gives about ${formatBytes(bytes)} (${bytes.toExponential(3)} bytes) of float32 parameters, ` +
+          `over the limit of ${formatBytes(limit)} (${limit} bytes, BertConfig.maxParameterBytes; default half the physical memory). ` +
+          `Sizes: vocab_size ${this.vocabSize}, hidden_size ${this.hiddenSize}, num_hidden_layers ${this.numHiddenLayers}, ` +
+          `intermediate_size ${this.intermediateSize}, max_position_embeddings ${this.maxPositionEmbeddings}`,
+      );
     }
     if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'tanh'].includes(this.hiddenAct)) {
       throw new Error(`BertConfig: hiddenAct '${this.hiddenAct}' is not supported (expected gelu, gelu_new, gelu_pytorch_tanh, relu or tanh)`);
@@ -96,10 +190,62 @@ export class BertConfig {
     for (const [k, v] of [['hiddenDropoutProb', this.hiddenDropoutProb], ['attentionProbsDropoutProb', this.attentionProbsDropoutProb]] as const) {
       if (!(v >= 0 && v <= 1)) throw new Error(`BertConfig: ${k} must be in [0, 1], got ${v}`);
     }
+    if (this.id2label !== null) {
+      const labels = checkId2label(this.id2label);
+      if (labels.length !== this.numLabels) {
+        throw new Error(
+          `BertConfig: numLabels (num_labels) = ${this.numLabels} disagrees with id2label, which names ${labels.length} label(s) ` +
+            `(${describeValue(labels)}); give one of them, or make them agree`,
+        );
+      }
+    }
   }
 
-  /** Reads a HuggingFace config.json object. */
+  /**
+   * Number of parameters of a BERT with these sizes: embeddings (V + P + T)·H + 2H, per
+   * layer 4(H² + H) + H·I + I + I·H + H + 4H, the pooler H² + H, and the larger of the
+   * task heads (classifier H·L + L, MLM head H² + 3H + V).
+   */
+  static estimateParameters(c: Pick<BertConfig, 'vocabSize' | 'hiddenSize' | 'numHiddenLayers' | 'intermediateSize' | 'maxPositionEmbeddings' | 'typeVocabSize' | 'numLabels'>): number {
+    const { vocabSize: V, hiddenSize: H, numHiddenLayers: N, intermediateSize: I, maxPositionEmbeddings: P, typeVocabSize: T, numLabels: L } = c;
+    const embeddings = (V + P + T) * H + 2 * H;
+    const layer = 4 * (H * H + H) + H * I + I + I * H + H + 4 * H;
+    const pooler = H * H + H;
+    const head = Math.max(H * L + L, H * H + 3 * H + V);
+    return embeddings + N * layer + pooler + head;
+  }
+
+  private static maxParameterBytesSet: number | undefined;
+
+  /**
+   * The most parameter memory (bytes, float32) a config may ask for; checked by
+   * {@link BertConfig.validate}. Default: half the physical memory (`os.totalmem() / 2`).
+   * Set a number to change it, `undefined` to restore the default.
+   *
+   * @example
+   * ```ts
+   * BertConfig.maxParameterBytes = 2 ** 30; // refuse models over 1 GiB
+   * ```
+   */
+  static get maxParameterBytes(): number {
+    return BertConfig.maxParameterBytesSet ?? Math.floor(totalmem() / 2);
+  }
+
+  static set maxParameterBytes(v: number | undefined) {
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
+      throw new Error(`BertConfig.maxParameterBytes must be a positive finite number of bytes (or undefined for the default), got ${describeValue(v)}`);
+    }
+    BertConfig.maxParameterBytesSet = v;
+  }
+
+  /**
+   * Reads a HuggingFace config.json object; validated as {@link BertConfig.validate}
+   * (every size, `id2label`, `num_labels`) before anything is allocated.
+   */
   static fromJSON(hf: HFBertConfig): BertConfig {
+    if (hf === null || typeof hf !== 'object' || Array.isArray(hf)) {
+      throw new Error(`BertConfig.fromJSON: expected a config.json object, got ${describeValue(hf)}`);
+    }
     const c: Partial<BertConfig> = {};
     const map: [keyof HFBertConfig, keyof BertConfig][] = [
       ['vocab_size', 'vocabSize'], ['hidden_size', 'hiddenSize'], ['num_hidden_layers', 'numHiddenLayers'],
@@ -110,9 +256,10 @@ export class BertConfig {
       ['num_labels', 'numLabels'], ['classifier_dropout', 'classifierDropout'], ['problem_type', 'problemType'],
     ];
     for (const [h, k] of map) if (hf[h] !== undefined) (c as Record<string, unknown>)[k] = hf[h];
-    if (hf.id2label) {
-      c.id2label = Object.fromEntries(Object.entries(hf.id2label).map(([k, v]) => [Number(k), v]));
-      if (hf.num_labels === undefined) c.numLabels = Object.keys(hf.id2label).length;
+    if (hf.id2label !== undefined && hf.id2label !== null) {
+      const labels = checkId2label(hf.id2label);
+      c.id2label = Object.fromEntries(labels.map((v, i) => [i, v]));
+      if (hf.num_labels === undefined) c.numLabels = labels.length;
     }
     return new BertConfig(c);
   }
@@ -143,9 +290,9 @@ export interface ModelOptions {
 
 function activation(act: HiddenAct, x: Tensor): Tensor {
   switch (act) {
-    case 'gelu': return F.gelu(x, 'none');
+    case 'gelu': return F.gelu(x);
     case 'gelu_new':
-    case 'gelu_pytorch_tanh': return F.gelu(x, 'tanh');
+    case 'gelu_pytorch_tanh': return F.gelu(x, { approximate: 'tanh' });
     case 'relu': return x.relu();
     case 'tanh': return x.tanh();
   }
@@ -401,7 +548,7 @@ export abstract class BertPreTrainedModel extends Module {
    * Use `loadPretrained` to also adapt the `bert.` prefix and tolerate a fresh task head.
    */
   override loadStateDict(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
-    const src = sd instanceof Map ? Object.fromEntries(sd) : sd;
+    const src = checkStateDictArg(`${this.constructor.name}.loadStateDict`, sd);
     const fixed: StateDict = {};
     for (const [k, v] of Object.entries(src)) {
       if (/(^|\.)position_ids$/.test(k)) continue;
@@ -415,11 +562,31 @@ export abstract class BertPreTrainedModel extends Module {
    * Loads a HuggingFace BERT state dict: maps legacy TF names (`LayerNorm.gamma/beta`),
    * adds or strips the `bert.` prefix to fit this model, ignores keys HF ignores (position_ids,
    * an unused pooler, another task's head such as `cls.*` in a sequence classifier), and allows
-   * the task head and an absent pooler to be missing (they keep their fresh init, as
-   * `from_pretrained` does). Every other missing/unexpected key or shape mismatch is an error.
+   * a task model's head and absent pooler to be missing (they keep their fresh init, as
+   * `from_pretrained` does).
+   *
+   * `strict` (default true, as PyTorch's `load_state_dict`): every other missing or
+   * unexpected key is an error. `strict: false` (as `load_state_dict(strict=False)` and HF's
+   * `from_pretrained`): whatever is missing keeps its fresh initialisation (e.g. the pooler
+   * of a `BertModel` loaded from an MLM checkpoint, which has none), unexpected keys are
+   * skipped, and a warning lists both (`process.emitWarning`, code
+   * `TENSORGRAD_PARTIAL_LOAD`). A shape mismatch is an error either way.
+   *
+   * @returns `{ missingKeys, unexpectedKeys }`: the model's keys left at their init, and the
+   *   checkpoint's keys not used (ignored task heads included), in checkpoint naming.
+   * @example
+   * ```ts
+   * const bert = new BertModel(config);
+   * const { missingKeys } = bert.loadPretrained(loadSafetensors('mlm/model.safetensors'), { strict: false });
+   * missingKeys; // ['pooler.dense.weight', 'pooler.dense.bias']
+   * ```
    */
-  loadPretrained(sd: StateDict | Map<string, Tensor>): LoadStateDictResult {
-    const src = sd instanceof Map ? Object.fromEntries(sd) : { ...sd };
+  loadPretrained(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const where = `${this.constructor.name}.loadPretrained`;
+    const src = { ...checkStateDictArg(where, sd) };
+    if (opts === null || typeof opts !== 'object') throw new StateDictError(`${where}: opts must be an object such as { strict: false }, got ${String(opts)}`);
+    if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new StateDictError(`${where}: opts.strict must be a boolean, got ${String(opts.strict)}`);
+    const strict = opts.strict ?? true;
     const own = this.stateDict();
     const wantsPrefix = Object.keys(own).some((k) => k.startsWith('bert.'));
     const fixed: StateDict = {};
@@ -432,7 +599,7 @@ export abstract class BertPreTrainedModel extends Module {
         continue;
       }
       // another task's head (cls.* of a pre-training checkpoint in a sequence classifier, cls.seq_relationship in an MLM): not used (as HF)
-      if (wantsPrefix && /^(cls|classifier|qa_outputs)\./.test(k) && !(k in own)) {
+      if (wantsPrefix && /^(cls|classifier|qa_outputs)\./.test(k) && !Object.hasOwn(own, k)) {
         ignoredHeadKeys.push(k);
         continue;
       }
@@ -440,22 +607,32 @@ export abstract class BertPreTrainedModel extends Module {
       if (!wantsPrefix && k.startsWith('bert.')) k = k.slice(5);
       fixed[k] = v;
     }
-    for (const k of Object.keys(fixed)) if (!(k in own) && IGNORABLE.some((r) => r.test(k))) delete fixed[k];
+    for (const k of Object.keys(fixed)) if (!Object.hasOwn(own, k) && IGNORABLE.some((r) => r.test(k))) delete fixed[k];
     this.completeTiedKeys(fixed);
     // a pooler that the checkpoint lacks altogether (BertForMaskedLM has none) keeps its fresh init, as HF
     const poolerMissing = !Object.keys(fixed).some((k) => k.startsWith('bert.pooler.'));
-    const headMissing = Object.keys(own).filter((k) => !(k in fixed) && wantsPrefix && (!k.startsWith('bert.') || (poolerMissing && k.startsWith('bert.pooler.'))));
+    const headMissing = Object.keys(own).filter((k) => !Object.hasOwn(fixed, k) && wantsPrefix && (!k.startsWith('bert.') || (poolerMissing && k.startsWith('bert.pooler.'))));
     const res = this.loadStateDict(fixed, { strict: false });
     const missing = res.missingKeys.filter((k) => !headMissing.includes(k));
-    if (missing.length || res.unexpectedKeys.length) {
-      throw new Error(
-        `${this.constructor.name}.loadPretrained: ` +
+    if (strict && (missing.length || res.unexpectedKeys.length)) {
+      throw new StateDictError(
+        `${where}: ` +
           (missing.length ? `missing keys ${missing.map((k) => `"${k}"`).join(', ')}` : '') +
           (missing.length && res.unexpectedKeys.length ? '; ' : '') +
-          (res.unexpectedKeys.length ? `unexpected keys ${res.unexpectedKeys.map((k) => `"${k}"`).join(', ')}` : ''),
+          (res.unexpectedKeys.length ? `unexpected keys ${res.unexpectedKeys.map((k) => `"${k}"`).join(', ')}` : '') +
+          ' (pass { strict: false } to keep missing weights at their initialisation and skip unexpected ones, as HF from_pretrained does)',
       );
     }
-    return { missingKeys: res.missingKeys, unexpectedKeys: ignoredHeadKeys };
+    const unexpectedKeys = [...ignoredHeadKeys, ...res.unexpectedKeys];
+    if (!strict && (missing.length || res.unexpectedKeys.length)) {
+      const msg =
+        `${where}: ` +
+        (missing.length ? `some weights were not in the checkpoint and keep their fresh initialisation: ${missing.join(', ')}` : '') +
+        (missing.length && res.unexpectedKeys.length ? '; ' : '') +
+        (res.unexpectedKeys.length ? `some checkpoint weights were not used: ${res.unexpectedKeys.join(', ')}` : '');
+      if (typeof process !== 'undefined' && typeof process.emitWarning === 'function') process.emitWarning(msg, { code: 'TENSORGRAD_PARTIAL_LOAD' });
+    }
+    return { missingKeys: res.missingKeys, unexpectedKeys };
   }
 
   /** Fills keys of tied weights that a checkpoint stored once (safetensors drops duplicates). */

@@ -12,6 +12,9 @@ import { fmtShape, shapesEqual, broadcastShapes } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export { softmax, logSoftmax, gelu, dropout, relu, tanh, sigmoid, embedding } from '../autograd/ops.js';
+export type { GeluOptions } from '../autograd/ops.js';
+// the toolkit ops PyTorch keeps in torch.nn.functional (F.softplus, F.pad, F.one_hot, F.conv1d, …)
+export { softplus, silu, mish, pad, oneHot, conv1d, maxPool1d, avgPool1d } from '../autograd/ops/index.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

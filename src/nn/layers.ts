@@ -148,7 +148,7 @@ export class GELU extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    return F.gelu(x, this.approximate);
+    return F.gelu(x, { approximate: this.approximate });
   }
 }
 /** ReLU: max(x, 0).  Shape: any → same. */

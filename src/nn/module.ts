@@ -33,6 +33,19 @@ export interface LoadStateDictResult {
 export class StateDictError extends Error {}
 
 /**
+ * Checks a state-dict argument: a plain object (any prototype, null included) or a Map of
+ * name → Tensor. Throws a {@link StateDictError} naming `where` and what it got otherwise.
+ */
+export function checkStateDictArg(where: string, sd: unknown): Record<string, Tensor> {
+  if (sd instanceof Map) return Object.fromEntries(sd) as Record<string, Tensor>;
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || sd instanceof Tensor) {
+    const got = sd === null ? 'null' : Array.isArray(sd) ? `an array of length ${sd.length}` : sd instanceof Tensor ? 'a Tensor' : `${typeof sd} ${String(sd)}`;
+    throw new StateDictError(`${where}: the state dict must be an object (or a Map) of name → Tensor, e.g. loadSafetensors(path) or model.stateDict(), got ${got}`);
+  }
+  return sd as Record<string, Tensor>;
+}
+
+/**
  * A forward hook (`module.registerForwardHook`): called after each `forward` with the module, the
  * arguments and the output; returning a value other than undefined replaces the output.
  */
@@ -188,14 +201,14 @@ export abstract class Module {
    * error; a shape mismatch is always an error. All problems are reported at once.
    */
   loadStateDict(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const src = checkStateDictArg(`${this.constructor.name}.loadStateDict`, sd);
     const strict = opts.strict ?? true;
-    const src = sd instanceof Map ? Object.fromEntries(sd) : sd;
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in src));
-    const unexpectedKeys = Object.keys(src).filter((k) => !(k in own));
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(src, k));
+    const unexpectedKeys = Object.keys(src).filter((k) => !Object.hasOwn(own, k));
     const mismatched: string[] = [];
     for (const [k, t] of Object.entries(own)) {
-      const s = src[k];
+      const s = Object.hasOwn(src, k) ? src[k] : undefined;
       if (s === undefined) continue;
       if (!(s instanceof Tensor)) mismatched.push(`${k}: expected a Tensor, got ${typeof s}`);
       else if (!shapesEqual(s.shape, t.shape)) mismatched.push(`${k}: copying a param with shape ${fmtShape(s.shape)} from checkpoint, the shape in the current model is ${fmtShape(t.shape)}`);
@@ -207,7 +220,7 @@ export abstract class Module {
     if (problems.length) throw new StateDictError(`Error(s) in loading state_dict for ${this.constructor.name}:\n  ${problems.join('\n  ')}`);
     noGrad(() => {
       for (const [k, t] of Object.entries(own)) {
-        const s = src[k];
+        const s = Object.hasOwn(src, k) ? src[k] : undefined;
         if (s) t.copy_(s.to({ dtype: t.dtype, device: t.device }));
       }
     });

@@ -32,7 +32,7 @@
  *   correction (PyTorch's implementation; Reddi et al. use no bias correction at all).
  * - `maximize` negates the gradient.
  */
-import { fusedAdamStep } from './fused-cpu.js';
+import { fusedAdamStep } from './fused.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -95,7 +95,7 @@ export const ADAM_STATE: Readonly<Record<string, StateEntrySpec>> = Object.freez
  * The part of the update Adam and AdamW share: the moment updates and the bias-corrected step
  * θ ← θ − (γ/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε), with the same operation order as PyTorch.
  * `g` is the (possibly negated, possibly L2-decayed) gradient; `decay` is AdamW's factor 1 − γλ
- * applied to θ first. Contiguous CPU tensors take the fused kernel of fused-cpu.ts.
+ * applied to θ first. A backend with the fused kernel (the CPU's) takes it, see fused.ts.
  */
 export function adamMomentStep(param: Tensor, g: Tensor, state: ParamState, group: AdamHyperparameters, decay = 1): void {
   const { lr, eps, amsgrad } = group;

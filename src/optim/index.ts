@@ -29,4 +29,4 @@ export { LRScheduler, LambdaLR, StepLR, getLinearScheduleWithWarmup, getCosineSc
 export type { LRSchedulerStateDict, LrLambda } from './lr-scheduler.js';
 export { EarlyStopping } from './early-stopping.js';
 export type { EarlyStoppingOptions, EarlyStoppingStateDict } from './early-stopping.js';
-export { setFusedOptimizers } from './fused-cpu.js';
+export { setFusedOptimizers } from './fused.js';

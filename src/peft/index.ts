@@ -23,8 +23,8 @@ export type { AdapterConfig, AdapterActivation, BitFitConfig } from './adapter.j
 export { peftState } from './inject.js';
 export type { PeftState } from './inject.js';
 export {
-  savePeftAdapter, loadPeftAdapter, adapterStateDict, adapterConfigJSON, readAdapterConfig, isAdapterDir, adapterBasePath,
+  savePeftAdapter, loadPeftAdapter, adapterStateDict, adapterFiles, adapterConfigJSON, readAdapterConfig, isAdapterDir, adapterBasePath,
   ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME,
 } from './io.js';
-export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, splitList, PEFT_METHODS } from './setup.js';
-export type { PeftOptions, PeftMethod, PeftSummary } from './setup.js';
+export { applyPeft, checkPeftOptions, savePeftRun, loadWithAdapter, resolveAdapterBase, savesAdapter, splitList, peftRunFiles, PEFT_METHODS } from './setup.js';
+export type { PeftOptions, PeftMethod, PeftSummary, PeftRunFiles, FileMap } from './setup.js';

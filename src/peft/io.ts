@@ -26,7 +26,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
-import { loadSafetensors, saveSafetensors } from '../data/safetensors.js';
+import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
 import { GPT } from '../nn/gpt.js';
 import { LayerNorm } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
@@ -118,14 +118,21 @@ export function adapterConfigJSON(model: Module, baseModelNameOrPath: string | n
  * // Python: PeftModel.from_pretrained(AutoModelForTokenClassification.from_pretrained('out/base'), 'out/lora')
  */
 export function savePeftAdapter(model: Module, dir: string, opts: { baseModelNameOrPath?: string | null } = {}): { config: string; weights: string } {
-  const config = adapterConfigJSON(model, opts.baseModelNameOrPath ?? null);
-  const tensors = adapterStateDict(model);
+  const files = adapterFiles(model, opts.baseModelNameOrPath ?? null);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, ADAPTER_CONFIG_NAME);
   const weightsPath = join(dir, ADAPTER_WEIGHTS_NAME);
-  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-  saveSafetensors(tensors, weightsPath, { format: 'pt' });
+  writeFileSync(configPath, files[ADAPTER_CONFIG_NAME]!);
+  writeFileSync(weightsPath, files[ADAPTER_WEIGHTS_NAME]!);
   return { config: configPath, weights: weightsPath };
+}
+
+/** The two files of an adapter folder as bytes/text, by name (for writers that commit files atomically). */
+export function adapterFiles(model: Module, baseModelNameOrPath: string | null = null): Record<string, Uint8Array | string> {
+  return {
+    [ADAPTER_CONFIG_NAME]: JSON.stringify(adapterConfigJSON(model, baseModelNameOrPath), null, 2) + '\n',
+    [ADAPTER_WEIGHTS_NAME]: safetensorsBytes(adapterStateDict(model), { format: 'pt' }),
+  };
 }
 
 /** Reads and checks `<dir>/adapter_config.json`. */

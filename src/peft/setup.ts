@@ -22,7 +22,7 @@ import type { Module, StateDict } from '../nn/module.js';
 import { applyAdapters, applyBitFit } from './adapter.js';
 import { countParameters, freeze, formatTrainableParameters, type ParameterCount } from './freeze.js';
 import { peftState } from './inject.js';
-import { adapterBasePath, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
+import { adapterBasePath, adapterFiles, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
 import { applyLora, mergeAndUnload } from './lora.js';
 
 export type PeftMethod = 'none' | 'bitfit' | 'lora' | 'adapter';
@@ -171,6 +171,42 @@ export function savePeftRun(model: Module, outDir: string, o: {
     files.push(join(m, 'model.safetensors'), join(m, 'config.json'));
   }
   return files;
+}
+
+/** A folder's files by name (text or bytes), as the training loop's atomic writer commits them. */
+export type FileMap = Record<string, Uint8Array | string>;
+
+/** What a PEFT run writes, by folder: the run folder, `base/` (no pretrained base given), `merged/` (on request). */
+export interface PeftRunFiles {
+  /** The run folder: the full model's files without the weights, plus the adapter. */
+  adapter: FileMap;
+  base?: FileMap;
+  /** Merges LoRA into the model (in place) and returns the full model's files: call it last. */
+  merged?: () => FileMap;
+}
+
+/**
+ * The model files of a training run that used a PEFT method (null when it did not: the run
+ * then writes `modelFiles()` as usual). `modelFiles()` gives the full model's files (weights,
+ * config.json, tokenizer files) for the model as it is now; `baseFiles` are those files taken
+ * before the method was applied, needed when the run had no pretrained base (`baseDir` null):
+ * they become `base/`, and the adapter points at it. With `peft.merge`, `merged()` folds LoRA in.
+ */
+export function peftRunFiles(model: Module, o: {
+  peft?: PeftOptions | null; baseDir: string | null; baseFiles: FileMap | null; modelFiles: () => FileMap;
+}): PeftRunFiles | null {
+  if (!savesAdapter(model)) return null;
+  if (!o.baseDir && !o.baseFiles) throw new Error('peftRunFiles: a run without a pretrained base (baseDir) must pass baseFiles (its initial model)');
+  const { 'model.safetensors': _weights, ...rest } = o.modelFiles();
+  const out: PeftRunFiles = { adapter: { ...rest, ...adapterFiles(model, o.baseDir ? resolve(o.baseDir) : 'base') } };
+  if (!o.baseDir) out.base = o.baseFiles!;
+  if (o.peft?.merge) {
+    out.merged = () => {
+      if (peftState(model)?.method === 'lora') mergeAndUnload(model);
+      return o.modelFiles();
+    };
+  }
+  return out;
 }
 
 /** The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory). */

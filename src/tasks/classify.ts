@@ -33,6 +33,7 @@ import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
 import { trainTestSplit, type TextExample } from '../data/text-classification.js';
 import { lineChartSvg } from '../utils/svg.js';
 import { buildCompactVocab } from './mlm.js';
+import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
 
 /** Thrown for an unusable `init` folder or inconsistent options. */
 export class ClassifierError extends Error {
@@ -154,6 +155,8 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
   compactVocab?: boolean;
   /** A folder with config.json + model.safetensors (+ vocab.txt) to start from, e.g. from pretrainMlm. */
   init?: string;
+  /** Parameter-efficient fine-tuning (src/peft): the output folder then holds the adapter and a pointer to the base. */
+  peft?: PeftOptions;
   /** Where the data came from, for metrics.json (e.g. 'spam' or a file path). */
   dataSource?: string;
 }
@@ -218,6 +221,13 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
   }
   const model = new BertForSequenceClassification(config);
   const freshParameters = init ? loadEncoderWeights(model, init.stateDict) : Object.keys(model.stateDict());
+  const modelFiles = () => ({
+    'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
+    'config.json': json({ ...config.toJSON(), architectures: ['BertForSequenceClassification'] }),
+    ...tokenizer.toHFFiles(),
+  });
+  const baseFiles = opts.peft && !init ? modelFiles() : null; // the random initialisation, base of the adapter
+  if (opts.peft) log(applyPeft(model, opts.peft, { head: ['classifier'], taskType: 'SEQ_CLS' }).line);
 
   const trainEx = encodeTexts(train, tokenizer, labels, maxLength);
   const testEx = encodeTexts(test, tokenizer, labels, maxLength);
@@ -256,10 +266,10 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
 
     const files: string[] = [];
     if (output) {
+      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
+      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
       const written = output.commit({
-        'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
-        'config.json': json({ ...config.toJSON(), architectures: ['BertForSequenceClassification'] }),
-        ...tokenizer.toHFFiles(),
+        ...(pf ? pf.adapter : modelFiles()),
         'metrics.json': json({
           ...runRecord('train-classifier', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, numTrain: train.length, numTest: test.length } }, loop, seconds),
           init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
@@ -274,6 +284,7 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
+      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
     }
     return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
   } finally {

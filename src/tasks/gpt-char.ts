@@ -30,6 +30,7 @@ import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
+import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
 import { OutputFolder, verifyOutputFolder } from '../train/output.js';
 import { json, openOutput, runRecord, type RunOptions } from '../train/run.js';
 import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
@@ -224,6 +225,8 @@ export class CharGPT {
 
 export interface CharGPTTrainOptions extends RunOptions {
   text: string;
+  /** Parameter-efficient fine-tuning (src/peft; LoRA targets c_attn by default): the output folder holds the adapter and base/. */
+  peft?: PeftOptions;
   /** Context length T (default 64). */
   blockSize?: number;
   nLayer?: number;
@@ -305,6 +308,8 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     dropout: opts.dropout ?? 0, bias: true,
   });
   const model = new GPT(config);
+  const baseFiles = opts.peft ? new CharGPT(model, vocab).files() : null; // the random initialisation, base of the adapter
+  if (opts.peft) log(applyPeft(model, opts.peft, { head: [], taskType: 'CAUSAL_LM' }).line);
   const output = openOutput(opts, model); // checked and locked before training
   try {
     const maxSteps = opts.maxSteps ?? 200;
@@ -338,8 +343,10 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     const seconds = (performance.now() - t0) / 1000;
     const files: string[] = [];
     if (output) {
+      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => new CharGPT(model, vocab).files() });
+      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
       const written = output.commit({
-        ...charModel.files(),
+        ...(pf ? pf.adapter : charModel.files()),
         'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
         'curves.svg': lineChartSvg({
           title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
@@ -350,6 +357,7 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
+      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
     }
     return { model: charModel, history, evals, seconds, files };
   } finally {

@@ -10,6 +10,7 @@
  *   4. evaluate on dev each epoch (entity-level F1, seqeval/conlleval semantics), stop early
  *      when it stops improving, restore the best epoch, report on test.
  */
+import { join } from 'node:path';
 import type { BertTrainOptions } from '../train/step.js';
 import { noGrad } from '../autograd/engine.js';
 import { manualSeed } from '../tensor/random.js';
@@ -23,6 +24,8 @@ import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader
 import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics.js';
 import { safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
+import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
+import { loadInit } from './classify.js';
 
 export interface NerExample extends SequenceExample {
   inputIds: number[];
@@ -115,6 +118,10 @@ export interface NerTrainOptions extends BertTrainOptions {
   patience?: number;
   /** Where the data came from, for metrics.json (e.g. the CoNLL folder). */
   dataSource?: string;
+  /** A pretrained BERT folder (config.json + model.safetensors) to start from; the tag head is fresh. */
+  init?: string;
+  /** Parameter-efficient fine-tuning (src/peft): the output folder then holds the adapter and a pointer to the base. */
+  peft?: PeftOptions;
 }
 
 export interface NerTrainResult {
@@ -143,11 +150,14 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
   manualSeed(seed);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const labelMap = LabelMap.fromSentences([...opts.train, ...opts.dev, ...opts.test]);
-  const maxLength = opts.maxLength ?? 64;
+  const init = opts.init ? loadInit(opts.init) : null;
+  let maxLength = opts.maxLength ?? 64;
+  if (init && maxLength > init.config.max_position_embeddings!) maxLength = init.config.max_position_embeddings!;
   const enc = (s: ConllSentence[]) => encodeNerSentences(s, opts.tokenizer, labelMap, { maxLength });
   const train = enc(opts.train), dev = enc(opts.dev), test = enc(opts.test);
 
-  const config = new BertConfig({
+  const id2label = Object.fromEntries(labelMap.labels.map((l, i) => [i, l]));
+  const config = init ? BertConfig.fromJSON({ ...init.config, num_labels: labelMap.labels.length, id2label }) : new BertConfig({
     vocabSize: opts.tokenizer.vocabSize,
     hiddenSize: opts.hiddenSize ?? 128,
     numHiddenLayers: opts.numLayers ?? 2,
@@ -157,9 +167,20 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     hiddenDropoutProb: opts.dropout ?? 0.1,
     attentionProbsDropoutProb: opts.dropout ?? 0.1,
     numLabels: labelMap.labels.length,
-    id2label: Object.fromEntries(labelMap.labels.map((l, i) => [i, l])),
+    id2label,
   });
+  if (config.vocabSize !== opts.tokenizer.vocabSize) {
+    throw new Error(`trainNer: the tokenizer has ${opts.tokenizer.vocabSize} tokens but the model's vocabSize is ${config.vocabSize}${init ? ` (${opts.init}/config.json)` : ''}; use the vocabulary the model was trained with`);
+  }
   const model = new BertForTokenClassification(config);
+  if (init) model.loadPretrained(Object.fromEntries(Object.entries(init.stateDict).filter(([k]) => !k.startsWith('classifier.')))); // the tag head is fresh
+  const modelFiles = () => ({
+    'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
+    'config.json': json({ ...config.toJSON(), architectures: ['BertForTokenClassification'] }),
+    ...opts.tokenizer.toHFFiles(),
+  });
+  const baseFiles = opts.peft && !init ? modelFiles() : null; // the random initialisation, base of the adapter
+  if (opts.peft) log(applyPeft(model, opts.peft, { head: ['classifier'], taskType: 'TOKEN_CLS' }).line);
   const output = openOutput(opts, model); // checked and locked before training
   try {
     const epochs = opts.epochs ?? 10;
@@ -206,10 +227,10 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
 
     const files: string[] = [];
     if (output) {
+      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
+      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
       const written = output.commit({
-        'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
-        'config.json': json({ ...config.toJSON(), architectures: ['BertForTokenClassification'] }),
-        ...opts.tokenizer.toHFFiles(),
+        ...(pf ? pf.adapter : modelFiles()),
         'metrics.json': json({
           ...runRecord('train-ner', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, train: opts.train.length, dev: opts.dev.length, test: opts.test.length } }, loop, seconds),
           bestEpoch, history,
@@ -229,6 +250,7 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
+      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
     }
     return { model, labelMap, history, bestEpoch, test: testEval, seconds, files };
   } finally {

@@ -4,7 +4,7 @@
  * generator (see random.ts), so `manualSeed(n)` makes them reproducible.
  */
 import { getBackend, getDefaultDevice } from '../backends/index.js';
-import { allocArray, dtypeOfArray, isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
+import { allocArray, checkInt32, checkScalarArg, dtypeOfArray, INT32_MAX, INT32_MIN, isDType, isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { checkShape, fmtShape, numel } from '../core/shape.js';
 import { defaultGenerator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
@@ -54,7 +54,11 @@ function inferNested(data: unknown): { shape: number[]; flat: (number | boolean)
     if (x.length !== shape[d]) {
       throw new Error(`tensor: ragged nested array: expected a list of length ${shape[d]} at ${path || 'the top level'} (like its siblings), got length ${x.length}`);
     }
-    x.forEach((v, i) => walk(v, d + 1, `${path}[${i}]`));
+    for (let i = 0; i < x.length; i++) {
+      // a sparse array ([1, , 3]) has a hole that forEach would skip, shifting later values
+      if (!(i in x)) throw new TypeError(`tensor: the nested array has a hole (a sparse array) at ${path}[${i}]; every element must be a number or a boolean`);
+      walk(x[i], d + 1, `${path}[${i}]`);
+    }
   };
   walk(data, 0, '');
   return { shape, flat };
@@ -79,6 +83,7 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
       throw new Error(`tensor: unsupported typed array ${(data as object).constructor.name} (expected Float32Array, Float64Array, Int32Array or Uint8Array)`);
     }
     const dtype = opts.dtype ?? dtypeOfArray(arr);
+    if (dtype === 'int32' && !(arr instanceof Int32Array) && !(arr instanceof Uint8Array)) checkInt32Array('tensor', arr);
     const out = allocArray(dtype, arr.length);
     out.set(src);
     return make('tensor', out, [arr.length], dtype, opts);
@@ -93,6 +98,7 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
     if (dtype === 'int32' && !Number.isInteger(num)) {
       throw new Error(`tensor: dtype int32 needs integer values, got ${num} at flat index ${i}`);
     }
+    if (dtype === 'int32') checkInt32('tensor', num, ` at flat index ${i}`);
     if (dtype === 'bool') out[i] = num !== 0 ? 1 : 0;
     else out[i] = num;
   }
@@ -111,6 +117,8 @@ function filled(op: string, shape: readonly number[], value: number, opts: Tenso
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('zeros', shape, 0, opts);
 export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('ones', shape, 1, opts);
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
+  checkScalarArg('full', 'the fill value', value);
+  if (opts?.dtype === 'int32') checkInt32('full', Number(value));
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   return filled('full', shape, Number(value), { ...opts, dtype });
 }
@@ -135,6 +143,10 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  if (dtype === 'int32' && n > 0) {
+    checkInt32('arange', start, ' (start)');
+    checkInt32('arange', start + (n - 1) * step, ' (the last value)');
+  }
   const a = allocArray(dtype, n);
   for (let i = 0; i < n; i++) a[i] = start + i * step;
   return make('arange', a, [n], dtype, opts);
@@ -183,6 +195,10 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got low ${low}, high ${high}`);
   }
+  if (opts.dtype === undefined || opts.dtype === 'int32') {
+    checkInt32('randint', low, ' (low)');
+    checkInt32('randint', high - 1, ' (high − 1)');
+  }
   const s = checkShape('randint', shape);
   const dtype = opts.dtype ?? 'int32';
   const a = allocArray(dtype, numel(s));
@@ -195,7 +211,16 @@ export function fromTypedArray(data: TypedArray, shape: readonly number[], opts:
   const s = checkShape('fromTypedArray', shape);
   if (numel(s) !== data.length) throw new Error(`fromTypedArray: shape ${fmtShape(s)} holds ${numel(s)} elements but the array has ${data.length}`);
   const dtype = opts.dtype ?? dtypeOfArray(data);
+  if (dtype === 'int32' && !(data instanceof Int32Array) && !(data instanceof Uint8Array)) checkInt32Array('fromTypedArray', data);
   const a = allocArray(dtype, data.length);
   a.set(data);
   return make('fromTypedArray', a, s, dtype, opts);
+}
+
+/** Every value of a float array must fit int32 (truncated toward zero on the store, as torch's conversion). */
+function checkInt32Array(op: string, a: TypedArray): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (!(v > INT32_MIN - 1 && v < INT32_MAX + 1)) checkInt32(op, v, ` at index ${i}`);
+  }
 }

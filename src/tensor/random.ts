@@ -15,6 +15,7 @@
  * mask: manualSeed / getRngState / setRngState reproduce masks as everything else.
  */
 import seedrandom from 'seedrandom';
+import { fillBernoulliFromKeys } from '../core/random-bits.js';
 
 export type RngState = { seed: string; arc4: unknown; spare: number | null };
 
@@ -79,21 +80,12 @@ export class Generator {
     this.fillFromKeys(out, p, value, k1, k2, times);
   }
 
-  /** bernoulliFill with keys already drawn (by `streamKeys`). */
+  /** bernoulliFill with keys already drawn (by `streamKeys`); see core/random-bits.ts. */
   fillFromKeys(
     out: { length: number; [i: number]: number }, p: number, value: number, k1: number, k2: number,
     times?: { src: ArrayLike<number>; srcOffset: number; dst: { [i: number]: number } },
   ): void {
-    // u = x / 2³² for a 32-bit x, so u ≥ p ⇔ x ≥ p·2³² (exact for p = 0 and p = 1)
-    const threshold = p * 4294967296;
-    const n = out.length;
-    const { src, srcOffset: so, dst } = times ?? { src: out, srcOffset: 0, dst: null };
-    for (let i = 0; i < n; i++) {
-      const v = bernoulliBits(i, k1, k2) >= threshold ? value : 0;
-      out[i] = v;
-      // dropout's forward in the same pass: dst[i] = src[i]·mask[i]
-      if (dst !== null) dst[i] = src[so + i]! * out[i]!; // the stored (dtype-rounded) mask value, as backward uses
-    }
+    fillBernoulliFromKeys(out, p, value, k1, k2, times);
   }
 
   /** A uniform integer in [low, high). */
@@ -123,24 +115,7 @@ export class Generator {
   }
 }
 
-/** Wellons' lowbias32 integer hash (a bijection of 32-bit integers with near-ideal avalanche). */
-function lowbias32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x21f0aaad);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x735a2d97);
-  return x ^ (x >>> 15);
-}
-
-/**
- * The counter-based stream behind dropout masks: element i of the stream keyed (k₁, k₂) is
- * h(h(i + k₁) ⊕ k₂) as an unsigned 32-bit integer, h = lowbias32. Any element can be computed
- * on its own, so the wasm kernel (cpu/wasm-elementwise.ts) computes four lanes at a time on
- * both threads and gets the same bits.
- */
-export function bernoulliBits(i: number, k1: number, k2: number): number {
-  return lowbias32(lowbias32((i + k1) | 0) ^ k2) >>> 0;
-}
+export { bernoulliBits } from '../core/random-bits.js';
 
 /** The default generator behind every random function. */
 export const defaultGenerator = new Generator(0);

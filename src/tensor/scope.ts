@@ -82,3 +82,16 @@ export function keep<T extends HasStorage>(x: T): T {
   for (const scope of scopes) scope.delete(x.storage);
   return x;
 }
+
+/**
+ * The error for the use of a tensor whose storage is gone (issue #11 item 20): names the op and
+ * points at tidy()/keep(), the usual cause.
+ */
+export function disposedError(op: string, t: { shape: readonly number[]; storage: Storage }, which: string): Error {
+  return new Error(
+    `${op}: ${which} (shape [${t.shape.join(',')}], ${t.storage.dtype}) was disposed — its storage was freed by tidy(), which ` +
+      'frees every tensor created inside it that is not part of its return value (a module built inside tidy, a tensor kept ' +
+      'from an async function passed to tidy), or by dispose(). Return the tensor from the tidy function, wrap it with ' +
+      'keep(), or create it outside tidy.',
+  );
+}

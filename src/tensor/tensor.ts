@@ -13,7 +13,7 @@ import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import { isFloatingDType, type DType, type TypedArray } from '../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, normalizeDim } from '../core/shape.js';
 import { formatTensor } from './print.js';
-import { trackStorage } from './scope.js';
+import { disposedError, trackStorage } from './scope.js';
 import { versionOf } from '../autograd/version.js';
 
 export type Scalar = number | boolean;
@@ -160,6 +160,7 @@ export class Tensor {
   // ---- reading data ------------------------------------------------------------------------
   /** The elements in row-major order, as a new typed array (synchronous). */
   toTypedArray(): TypedArray {
+    if (this.storage.disposed) throw disposedError('toTypedArray', this, 'the tensor');
     if (this.isContiguous()) return this.storage.backend.read(this.storage).slice(this.offset, this.offset + this.numel()) as TypedArray;
     const s = this.denseCopy();
     try {
@@ -170,6 +171,7 @@ export class Tensor {
   }
   /** The elements as a typed array, asynchronously (works on every backend). */
   async data(): Promise<TypedArray> {
+    if (this.storage.disposed) throw disposedError('data', this, 'the tensor');
     if (this.isContiguous()) return (await this.storage.backend.readAsync(this.storage)).slice(this.offset, this.offset + this.numel()) as TypedArray;
     const s = this.denseCopy();
     try {

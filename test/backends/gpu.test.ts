@@ -40,6 +40,7 @@ const TOLERANCE: Partial<Record<MapOp, { rtol: number; atol: number }>> = {
   exp: TRANSCENDENTAL, log: TRANSCENDENTAL, sqrt: TRANSCENDENTAL, rsqrt: TRANSCENDENTAL, sigmoid: TRANSCENDENTAL,
   tanh: TRANSCENDENTAL, sin: TRANSCENDENTAL, cos: TRANSCENDENTAL, erf: TRANSCENDENTAL, gelu: TRANSCENDENTAL,
   geluBackward: TRANSCENDENTAL, geluTanh: TRANSCENDENTAL, geluTanhBackward: TRANSCENDENTAL, pow: { rtol: 1e-5, atol: 1e-6 },
+  log1p: TRANSCENDENTAL, expm1: TRANSCENDENTAL, softplus: TRANSCENDENTAL, silu: TRANSCENDENTAL, mish: TRANSCENDENTAL,
 };
 const tol = (op: MapOp) => TOLERANCE[op] ?? { rtol: 0, atol: 0 };
 

@@ -94,6 +94,14 @@ describe('examples (TINY=1)', () => {
     for (const l of losses(r.stdout)) expect(l.last).toBeLessThan(l.first);
   });
 
+  it('09 paper formulas: RMSNorm, SwiGLU, RoPE and focal loss match the hand values and pass gradcheck', () => {
+    const r = runTs('examples/09-paper-formulas.ts');
+    expectOk(r);
+    expect(r.stdout).not.toMatch(/✗/);
+    for (const f of ['RMSNorm', 'SwiGLU', 'RoPE', 'focal loss']) expect(r.stdout).toMatch(new RegExp(`✓ ${f}: gradcheck passed`));
+    expect(r.stdout).toMatch(/all formulas reproduced/);
+  });
+
   it('08 HF checkpoint: written, loaded by name and run; the round trip is exact', () => {
     const r = runTs('examples/08-load-hf-checkpoint.ts', { OUT: join(TMP, 'bert-hf') });
     expectOk(r);

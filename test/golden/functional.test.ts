@@ -39,7 +39,7 @@ function apply(c: Case, x: Tensor): Tensor {
   switch (c.op) {
     case 'softmax': return softmax(x, c.params.dim as number);
     case 'log_softmax': return logSoftmax(x, c.params.dim as number);
-    case 'gelu': return gelu(x, c.params.approximate!);
+    case 'gelu': return gelu(x, { approximate: c.params.approximate! });
     case 'logsumexp': return logsumexp(x, c.params.dim as number[], c.params.keepdim!);
   }
 }

@@ -73,7 +73,7 @@ describe('BertConfig', () => {
     expect(nn.BertConfig.fromJSON({ num_labels: 5 }).numLabels).toBe(5);
     expect(new nn.BertConfig().numLabels).toBe(2);
     expect(errorOf(() => nn.BertConfig.fromJSON({ hidden_act: 'swish' }))).toMatch(/hiddenAct 'swish' is not supported/);
-    expect(errorOf(() => nn.BertConfig.fromJSON({ num_hidden_layers: 0 }))).toMatch(/numHiddenLayers must be a positive integer, got 0/);
+    expect(errorOf(() => nn.BertConfig.fromJSON({ num_hidden_layers: 0 }))).toMatch(/numHiddenLayers \(num_hidden_layers\) must be a positive integer, got number 0/);
     expect(errorOf(() => nn.BertConfig.fromJSON({ hidden_dropout_prob: 2 }))).toMatch(/hiddenDropoutProb must be in \[0, 1\], got 2/);
   });
 });
@@ -279,5 +279,115 @@ describe('training a tiny BERT', () => {
     expect(losses.at(-1)!, `losses ${losses.map((l) => l.toFixed(3)).join(' ')}`).toBeLessThan(0.5 * losses[0]!);
     // the same seed gives the same trajectory (dropout masks included)
     expect(train(3, 0.1)).toEqual(losses.slice(0, 3));
+  });
+});
+
+describe('loadPretrained / loadStateDict with strict: false (issue #11 item 11)', () => {
+  it('BertModel from an MLM checkpoint (no pooler): strict (default) names the pooler and the fix; strict: false loads, keeps a fresh pooler, reports and warns', () => {
+    manualSeed(21);
+    const mlm = new nn.BertForMaskedLM(tinyConfig(), { dtype: 'float64' });
+    const sd = mlm.stateDict(); // bert.embeddings…, bert.encoder…, cls.predictions…; no pooler
+    expect(Object.keys(sd).some((k) => k.includes('pooler'))).toBe(false);
+    manualSeed(22);
+    const bert = new nn.BertModel(tinyConfig(), { dtype: 'float64' });
+    const poolerBefore = bert.pooler!.dense.weight.clone();
+    const msg = errorOf(() => bert.loadPretrained(sd));
+    expect(msg).toMatch(/BertModel\.loadPretrained: missing keys "pooler\.dense\.weight", "pooler\.dense\.bias"/);
+    expect(msg).toMatch(/pass \{ strict: false \}/);
+
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => {
+      if (w.code === 'TENSORGRAD_PARTIAL_LOAD') warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    let res: { missingKeys: string[]; unexpectedKeys: string[] };
+    try {
+      res = bert.loadPretrained(sd, { strict: false });
+      // process 'warning' events are delivered on the next tick
+    } finally {
+      setTimeout(() => process.off('warning', onWarning), 0);
+    }
+    expect(res.missingKeys).toEqual(['pooler.dense.weight', 'pooler.dense.bias']);
+    expect(res.unexpectedKeys.every((k) => k.startsWith('cls.'))).toBe(true);
+    expect(res.unexpectedKeys.length).toBeGreaterThan(0);
+    expectEqual(bert.pooler!.dense.weight, poolerBefore, 'pooler keeps its fresh init');
+    expectEqual(bert.embeddings.word_embeddings.weight, mlm.bert.embeddings.word_embeddings.weight, 'embeddings loaded');
+    const inp = { inputIds: ids([[2, 5, 9, 3]]), attentionMask: ids([[1, 1, 1, 1]]) };
+    expectEqual(bert.forward(inp).lastHiddenState, mlm.bert.forward(inp).lastHiddenState, 'encoder output identical');
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        expect(warnings.length).toBe(1);
+        expect(warnings[0]).toMatch(/keep their fresh initialisation: pooler\.dense\.weight, pooler\.dense\.bias/);
+        resolve();
+      }, 5),
+    );
+  });
+
+  it('strict: false also skips unexpected keys and keeps missing encoder weights; shapes must still match', () => {
+    const bare = new nn.BertModel(tinyConfig());
+    const sd = bare.stateDict();
+    delete sd['encoder.layer.1.output.dense.bias'];
+    sd['encoder.layer.1.extra'] = tensor([1]);
+    const m = new nn.BertForTokenClassification(tinyConfig());
+    const res = m.loadPretrained(sd, { strict: false });
+    expect(res.missingKeys).toContain('bert.encoder.layer.1.output.dense.bias');
+    expect(res.unexpectedKeys).toEqual(['bert.encoder.layer.1.extra']);
+    sd['encoder.layer.0.output.dense.bias'] = tensor([1, 2]);
+    expect(errorOf(() => m.loadPretrained(sd, { strict: false }))).toMatch(/Size mismatch: bert\.encoder\.layer\.0\.output\.dense\.bias/);
+    expect(errorOf(() => m.loadPretrained(sd, { strict: 'no' as unknown as boolean }))).toMatch(/opts\.strict must be a boolean/);
+  });
+});
+
+describe('state-dict and config arguments (issue #11 items 18 and 20)', () => {
+  it('loadStateDict(null) / loadPretrained(null) say what a state dict is', () => {
+    const m = new nn.BertModel(tinyConfig());
+    for (const bad of [null, undefined, 'model.safetensors', 3, [tensor([1])]]) {
+      expect(errorOf(() => m.loadStateDict(bad as never))).toMatch(/BertModel\.loadStateDict: the state dict must be an object \(or a Map\) of name → Tensor/);
+      expect(errorOf(() => m.loadPretrained(bad as never))).toMatch(/BertModel\.loadPretrained: the state dict must be an object/);
+      expect(errorOf(() => new nn.Linear(2, 2).loadStateDict(bad as never))).toMatch(/Linear\.loadStateDict: the state dict must be an object/);
+    }
+    expect(errorOf(() => m.loadStateDict(null as never))).toMatch(/got null$/);
+    // a null-prototype state dict (as loadSafetensors returns) is fine; a 'constructor' key is unexpected, not inherited
+    const lin = new nn.Linear(2, 1);
+    const sd = Object.assign(Object.create(null) as Record<string, Tensor>, lin.stateDict());
+    expect(lin.loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(errorOf(() => lin.loadStateDict({ ...lin.stateDict(), constructor: tensor([1]) } as never))).toMatch(/Unexpected key\(s\) in state_dict: "constructor"/);
+  });
+
+  it("BertConfig rejects id2label 'abc' and a num_labels that disagrees with id2label", () => {
+    expect(errorOf(() => nn.BertConfig.fromJSON({ id2label: 'abc' as never }))).toMatch(/id2label must be an object of class index → label name .*got the string "abc"/);
+    expect(errorOf(() => new nn.BertConfig({ id2label: 'abc' as never }))).toMatch(/id2label must be an object/);
+    expect(errorOf(() => nn.BertConfig.fromJSON({ num_labels: 3, id2label: { 0: 'O', 1: 'B-PER' } }))).toMatch(
+      /numLabels \(num_labels\) = 3 disagrees with id2label, which names 2 label\(s\)/,
+    );
+    expect(errorOf(() => new nn.BertConfig({ numLabels: 5, id2label: { 0: 'a' } }))).toMatch(/numLabels \(num_labels\) = 5 disagrees with id2label/);
+    expect(errorOf(() => nn.BertConfig.fromJSON({ id2label: { 0: 'O', 2: 'B-PER' } as never }))).toMatch(/id2label keys must be the class indices 0 … 1, got the key "2"/);
+    expect(errorOf(() => nn.BertConfig.fromJSON({ id2label: { 0: 'O', 1: 7 } as never }))).toMatch(/id2label\[1\] must be a label name \(a string\), got number 7/);
+    expect(nn.BertConfig.fromJSON({ num_labels: 2, id2label: { 0: 'O', 1: 'B-PER' } }).numLabels).toBe(2);
+    expect(errorOf(() => nn.BertConfig.fromJSON(null as never))).toMatch(/expected a config\.json object, got null/);
+  });
+
+  it('BertConfig validates every size up front: field, value, estimated bytes and the limit (no allocation)', () => {
+    const big = (hf: nn.HFBertConfig) => errorOf(() => nn.BertConfig.fromJSON(hf));
+    const layers = big({ num_hidden_layers: 1e9 });
+    expect(layers).toMatch(/numHiddenLayers \(num_hidden_layers\) = 1000000000 gives about [\d.]+ [TPE]B \([\d.e+]+ bytes\) of float32 parameters, over the limit of/);
+    expect(layers).toMatch(/BertConfig\.maxParameterBytes/);
+    expect(big({ vocab_size: 1e12 })).toMatch(/vocabSize \(vocab_size\) = 1000000000000 gives about/);
+    expect(big({ hidden_size: 1e6, num_attention_heads: 1 })).toMatch(/hiddenSize \(hidden_size\) = 1000000 gives about/);
+    expect(big({ intermediate_size: 1e11 })).toMatch(/intermediateSize \(intermediate_size\) = 100000000000 gives about/);
+    expect(big({ max_position_embeddings: 1e12 })).toMatch(/maxPositionEmbeddings \(max_position_embeddings\) = 1000000000000 gives about/);
+    expect(big({ hidden_size: 100, num_attention_heads: 3 })).toMatch(/hiddenSize \(hidden_size\) = 100 is not a multiple of numAttentionHeads \(num_attention_heads\) = 3/);
+    expect(big({ vocab_size: 1.5 })).toMatch(/vocabSize \(vocab_size\) must be a positive integer, got number 1\.5/);
+    expect(big({ vocab_size: '30522' as never })).toMatch(/vocabSize \(vocab_size\) must be a positive integer, got the string "30522"/);
+    // the limit is settable; bert-base (110 M parameters, 440 MB) passes the default
+    expect(nn.BertConfig.estimateParameters(new nn.BertConfig())).toBeGreaterThan(109e6);
+    nn.BertConfig.maxParameterBytes = 1e6;
+    try {
+      expect(errorOf(() => new nn.BertConfig())).toMatch(/over the limit of 1\.0 MB \(1000000 bytes/);
+      expect(new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 }).hiddenSize).toBe(16);
+    } finally {
+      nn.BertConfig.maxParameterBytes = undefined;
+    }
+    expect(errorOf(() => (nn.BertConfig.maxParameterBytes = -1))).toMatch(/maxParameterBytes must be a positive finite number/);
   });
 });

@@ -413,7 +413,7 @@ describe('TransformerEncoder', () => {
     const x = f64([-1, 0.5, 2]);
     expectClose(new nn.Tanh().forward(x), x.tanh(), { what: 'tanh' });
     expectClose(new nn.ReLU().forward(x), [0, 0.5, 2], { what: 'relu' });
-    expectClose(new nn.GELU('tanh').forward(x), F.gelu(x, 'tanh'), { what: 'gelu tanh' });
+    expectClose(new nn.GELU('tanh').forward(x), F.gelu(x, { approximate: 'tanh' }), { what: 'gelu tanh' });
     expect(new nn.Embedding(5, 3, { paddingIdx: 1 }).toString()).toBe('Embedding(5, 3, paddingIdx=1)');
   });
 });
@@ -422,6 +422,41 @@ describe('TransformerEncoder', () => {
 
 describe('hidden size not divisible by heads', () => {
   it('BertConfig names both numbers', () => {
-    expect(errorOf(() => new nn.BertConfig({ hiddenSize: 10, numAttentionHeads: 4 }))).toMatch(/hidden size \(10\) is not a multiple of the number of attention heads \(4\)/);
+    expect(errorOf(() => new nn.BertConfig({ hiddenSize: 10, numAttentionHeads: 4 }))).toMatch(/hiddenSize \(hidden_size\) = 10 is not a multiple of numAttentionHeads \(num_attention_heads\) = 4/);
+  });
+});
+
+describe("F.gelu(x, { approximate }) (issue #11 item 10)", () => {
+  const x = tensor([-3, -1, -0.5, 0, 0.5, 1, 3], { dtype: 'float64' });
+  // torch.nn.functional.gelu(x, approximate='tanh') and the exact form, float64
+  const tanhRef = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+
+  it('takes the option object of every other functional op; default exact', () => {
+    expectClose(F.gelu(x, { approximate: 'tanh' }), [-3, -1, -0.5, 0, 0.5, 1, 3].map(tanhRef), { rtol: 1e-14, atol: 1e-15 });
+    expectClose(F.gelu(x, {}), F.gelu(x), { rtol: 0, atol: 0 });
+    expectClose(F.gelu(x, { approximate: 'none' }), F.gelu(x), { rtol: 0, atol: 0 });
+    expectClose(x.gelu({ approximate: 'tanh' }), F.gelu(x, { approximate: 'tanh' }), { rtol: 0, atol: 0 });
+  });
+
+  it('a bare string still works, with one DeprecationWarning; anything else throws naming the argument', async () => {
+    const seen: string[] = [];
+    const on = (w: Error & { code?: string }) => {
+      if (w.code === 'TENSORGRAD_GELU_STRING') seen.push(w.message);
+    };
+    process.on('warning', on);
+    try {
+      expectClose(F.gelu(x, 'tanh'), F.gelu(x, { approximate: 'tanh' }), { rtol: 0, atol: 0 });
+      F.gelu(x, 'none');
+      await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      process.off('warning', on);
+    }
+    // at most once per process (another test file may have triggered it first in this worker)
+    expect(seen.length).toBeLessThanOrEqual(1);
+    if (seen.length) expect(seen[0]).toMatch(/gelu\(x, 'tanh'\) is deprecated; write gelu\(x, \{ approximate: 'tanh' \}\)/);
+    expect(errorOf(() => F.gelu(x, { approximate: 'fast' as 'tanh' }))).toBe("gelu: approximate must be 'none' or 'tanh', got 'fast'");
+    expect(errorOf(() => F.gelu(x, { approx: 'tanh' } as never))).toMatch(/gelu: unknown option 'approx'/);
+    expect(errorOf(() => F.gelu(x, 1 as never))).toMatch(/gelu: the second argument must be \{ approximate: 'none' \| 'tanh' \}, got number 1/);
+    expect(errorOf(() => F.gelu(x, null as never))).toMatch(/got null/);
   });
 });

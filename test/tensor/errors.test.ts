@@ -141,10 +141,11 @@ describe('other misuse', () => {
     const v = t.reshape([1, 1]);
     t.dispose();
     expect(v.isDisposed).toBe(true); // views share the storage
-    expect(errorOf(() => t.add(1))).toBe('cpu backend: use of a disposed tensor');
-    expect(errorOf(() => t.item())).toBe('cpu backend: use of a disposed tensor');
-    expect(errorOf(() => v.toArray())).toBe('cpu backend: use of a disposed tensor');
-    expect(errorOf(() => matmul(v, zeros([1, 1])))).toBe('cpu backend: use of a disposed tensor');
+    // the op is named, and the message points at tidy/keep (issue #11 item 20)
+    expect(errorOf(() => t.add(1))).toMatch(/^add: argument 0 \(shape \[1\], float32\) was disposed — .*tidy\(\).*keep\(\)/);
+    expect(errorOf(() => t.item())).toMatch(/^toTypedArray: the tensor \(shape \[1\], float32\) was disposed/);
+    expect(errorOf(() => v.toArray())).toMatch(/^toTypedArray: the tensor \(shape \[1,1\], float32\) was disposed/);
+    expect(errorOf(() => matmul(v, zeros([1, 1])))).toMatch(/^matmul: argument 0 \(shape \[1,1\], float32\) was disposed/);
   });
 
   it('invalid arguments', () => {

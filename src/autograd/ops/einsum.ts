@@ -46,7 +46,7 @@ function parseTerm(term: string, which: string): { labels: string[]; ellipsisAt:
 }
 
 /** Parses an equation against the operands' ranks into per-operand labels and output labels. */
-export function parseEinsum(equation: string, ranks: readonly number[]): Plan {
+function parseEinsum(equation: string, ranks: readonly number[]): Plan {
   if (typeof equation !== 'string') throw new Error(`einsum: equation must be a string, got ${typeof equation}`);
   const eq = equation.replace(/\s+/g, '');
   const arrows = eq.split('->');

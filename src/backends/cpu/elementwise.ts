@@ -84,7 +84,7 @@ export function elementwiseKernels(): ElementwiseKernels | null {
 
 type AdamFn = (p: number, g: number, m: number, v: number, n: number, decay: number, b1: number, c1: number, b2: number, c2: number, negStep: number, bc2: number, eps: number) => void;
 
-/** The scalars of one Adam/AdamW update, already rounded to float32 (see src/optim/fused-cpu.ts). */
+/** The scalars of one Adam/AdamW update, already rounded to float32 (see adam.ts). */
 export interface AdamScalars32 {
   decay: number; b1: number; c1: number; b2: number; c2: number; negStep: number; bc2: number; eps: number;
 }

@@ -7,8 +7,10 @@
  * accumulate in float64 and round once on the way out.
  */
 import { isFloatingDType, type DType, type TypedArray } from '../../core/dtype.js';
-import { contiguousStrides, numel, type Shape } from '../../core/shape.js';
-import type { Backend, Storage, View } from '../contract.js';
+import { contiguousStrides, isContiguous, numel, type Shape } from '../../core/shape.js';
+import type { AdamScalars, Backend, Storage, View } from '../contract.js';
+import { fillBernoulliFromKeys } from '../../core/random-bits.js';
+import { adamStep } from './adam.js';
 import { erf } from '../erf.js';
 import { erf32, exp32 } from './math32.js';
 import { mapOpArity, mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
@@ -16,7 +18,7 @@ import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
-import { elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
+import { dropoutWasm, elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
 export class CpuStorage implements Storage {
   disposed = false;
@@ -409,6 +411,29 @@ export class CpuBackend implements Backend {
   softmaxBackward(g: View, y: View, n: number, log: boolean, scale = 1): Storage {
     const dt = y.storage.dtype;
     return new CpuStorage(this, dt, softmaxBackward(contiguousData(g), contiguousData(y), n, log, dt, expFor(dt), scale));
+  }
+
+  dropout(x: View, p: number, scale: number, keys: { k1: number; k2: number }): { out: Storage; mask: Storage } | null {
+    if (!(x.storage instanceof CpuStorage) || !isContiguous(x.shape, x.strides)) return null;
+    // mask and x·mask in one pass, into pooled buffers owned by the new storages; large float32
+    // tensors in wasm SIMD (the same bits as the JS loop)
+    const dt = x.storage.dtype, n = numel(x.shape);
+    const m = cpuPool.alloc(dt, n, false), o = cpuPool.alloc(dt, n, false);
+    const xd = x.storage.data;
+    const wasm = dt === 'float32' && n >= 4096 && p < 1;
+    if (!(wasm && dropoutWasm(xd as Float32Array, x.offset, n, p, scale, keys.k1, keys.k2, m as Float32Array, o as Float32Array))) {
+      fillBernoulliFromKeys(m, p, scale, keys.k1, keys.k2, { src: xd, srcOffset: x.offset, dst: o });
+    }
+    return { out: new CpuStorage(this, dt, o), mask: new CpuStorage(this, dt, m) };
+  }
+
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, s: AdamScalars): boolean {
+    const views = [param, grad, expAvg, expAvgSq];
+    const dt = param.storage.dtype;
+    if ((dt !== 'float32' && dt !== 'float64') || views.some((v) => !(v.storage instanceof CpuStorage) || v.storage.dtype !== dt || !isContiguous(v.shape, v.strides))) return false;
+    const a = views.map((v) => (v.storage as CpuStorage).data as Float32Array | Float64Array);
+    adamStep(a[0]!, param.offset, a[1]!, grad.offset, a[2]!, expAvg.offset, a[3]!, expAvgSq.offset, numel(param.shape), dt === 'float32', s);
+    return true;
   }
 }
 

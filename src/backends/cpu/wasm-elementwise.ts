@@ -7,7 +7,7 @@
  *   gelu, geluBackward        GELU (Hendrycks & Gimpel 2016) and its gradient, f64x2
  *   add, sub, mul, div        f32x4
  *   dropout                   counter-based Bernoulli mask (src/tensor/random.ts) and product, i32x4/f32x4
- *   adam                      the Adam/AdamW update of src/optim/fused-cpu.ts, f32x4
+ *   adam                      the Adam/AdamW update of cpu/adam.ts, f32x4
  *   layerNormForward/Backward layer norm rows (Ba et al. 2016), f64x2
  *   softmaxForward/Backward   softmax(scale·x + mask) rows and its gradient, f64x2
  *
@@ -136,7 +136,7 @@ export function geluBackwardBody(): Code {
 
 /**
  * `adam(p, g, m, v, n, decay, b1, c1, b2, c2, negStep, bc2, eps)`: the Adam/AdamW update of
- * src/optim/fused-cpu.ts on float32 arrays at byte addresses p, g, m, v (n a multiple of 4),
+ * cpu/adam.ts on float32 arrays at byte addresses p, g, m, v (n a multiple of 4),
  * in f32x4 — every operation an IEEE single-precision one, as the JS loop's Math.fround after
  * each operation makes it, so both give the same bits:
  *   θ ← θ·decay;  m ← m·b₁ + g·c₁;  v ← v·b₂ + (g·c₂)·g;  θ ← θ + (m·negStep) / (√v / bc₂ + ε)

@@ -1,7 +1,7 @@
 /** `tensorgrad train-classifier`: fine-tune a BERT for sentence classification. */
 import { extname } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, runOptions } from '../options.js';
+import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
 import { defineCommand, printOutputs, requireFile, requireModelFolder, useBackend } from '../util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/text-classification.js';
 import { BertTokenizer } from '../../data/tokenizer.js';
@@ -26,6 +26,7 @@ export const trainClassifierSpec: CommandSpec = {
       seed: { default: 42, help: 'random seed (split, initialisation, shuffling)' },
     }),
     { name: 'dropout', type: 'number', min: 0, help: 'dropout probability (default 0.1, or the --init config\'s)' },
+    ...peftOptions,
     ...runOptions('out/classifier', 'the model, vocab.txt and metrics.json'),
   ],
   examples: [
@@ -37,6 +38,7 @@ export const trainClassifierSpec: CommandSpec = {
 
 export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []): Promise<number> {
   const run = trainingRun(o, argv);
+  const peft = peftFromOptions(o);
   useBackend(o.backend);
   const src = String(o.data);
   let data: TextExample[];
@@ -68,7 +70,7 @@ export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []):
     hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, maxLength: o.maxLength as number,
     epochs: o.epochs as number, lr: o.lr as number, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
     ...(o.dropout !== undefined ? { dropout: o.dropout as number } : {}),
-    seed: o.seed as number, ...run, command: `tensorgrad train-classifier`, dataSource: src,
+    seed: o.seed as number, ...run, command: `tensorgrad train-classifier`, dataSource: src, ...(peft ? { peft } : {}),
   });
   console.log(`\nTest set (${res.numTest} texts) — classification report:\n`);
   console.log(res.test.report.toString());

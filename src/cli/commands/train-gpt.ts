@@ -1,8 +1,13 @@
 /** `tensorgrad train-gpt`: a character-level GPT (nanoGPT's shakespeare_char recipe) on plain text. */
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions, trainingRun } from '../options.js';
+import { checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, readText, runOptions, textOptions, trainingRun } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { trainCharGPT } from '../../tasks/gpt-char.js';
+
+const withPeft = (o: ParsedOptions) => {
+  const peft = peftFromOptions(o);
+  return peft ? { peft } : {};
+};
 
 export const trainGptSpec: CommandSpec = {
   name: 'train-gpt',
@@ -18,6 +23,7 @@ export const trainGptSpec: CommandSpec = {
     { name: 'steps', type: 'int', default: 300, min: 1, help: 'optimisation steps' },
     ...optimOptions({ lr: 6e-3, batchSize: { default: 16, help: 'windows per batch' }, seed: { default: 1337, help: 'random seed' } }),
     { name: 'sample', type: 'int', default: 200, min: 0, help: 'characters to sample after training (0: none)' },
+    ...peftOptions,
     ...runOptions('out/gpt-char', 'config.json and model.safetensors'),
   ],
   examples: ['tensorgrad train-gpt', 'tensorgrad train-gpt --text shakespeare.txt --steps 2000 --layers 4 --embd 128 --out out/shakespeare'],
@@ -34,7 +40,7 @@ export async function runTrainGpt(o: ParsedOptions, argv: string[] = []): Promis
   const res = trainCharGPT({
     text, blockSize: o.blockSize as number, nLayer: o.layers as number, nHead: o.heads as number, nEmbd: o.embd as number,
     dropout: o.dropout as number, maxSteps: o.steps as number, batchSize: o.batchSize as number, lr: o.lr as number,
-    seed: o.seed as number, ...run, command: `tensorgrad train-gpt`,
+    seed: o.seed as number, ...run, command: `tensorgrad train-gpt`, ...withPeft(o),
   });
   const [first, last] = [res.evals[0]!, res.evals[res.evals.length - 1]!];
   console.log(`\nvalidation loss ${first.valLoss.toFixed(3)} → ${last.valLoss.toFixed(3)} nats/char   finished in ${res.seconds.toFixed(1)} s`);
