@@ -3,11 +3,12 @@
  *
  * Each workload is a `Section` (bench/harness.ts): it times itself (warm-up, then the median
  * of ≥ 5 runs) and returns a table with notes. This file runs the sections in order, prints
- * each table as markdown, and writes bench/results.json and bench/results.md.
+ * each table as markdown, and writes results.json and results.md to out/bench/ (untracked), or,
+ * with BENCH_SAVE=1, to bench/ (the committed results the README quotes).
  *
  * Run one section: BENCH_ONLY=matmul npm run bench   (comma-separated ids)
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,10 +56,13 @@ async function main(): Promise<void> {
   }
   const totalS = (performance.now() - t0) / 1000;
 
-  const dir = path.dirname(fileURLToPath(import.meta.url));
+  const benchDir = path.dirname(fileURLToPath(import.meta.url));
+  // the committed results change only when asked: BENCH_SAVE=1; otherwise out/bench/ (git-ignored)
+  const dir = process.env.BENCH_SAVE === '1' ? benchDir : path.join(benchDir, '..', 'out', 'bench');
+  mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ machine, totalSeconds: totalS, sections: results }, null, 2) + '\n');
   writeFileSync(path.join(dir, 'results.md'), [header, ...results.map(sectionMarkdown), `_Total ${totalS.toFixed(0)} s._`, ''].join('\n'));
-  console.error(`[bench] done in ${totalS.toFixed(1)} s; wrote bench/results.json and bench/results.md`);
+  console.error(`[bench] done in ${totalS.toFixed(1)} s; wrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and results.md`);
   // tfjs and worker handles must not keep the process alive
   process.exit(0);
 }

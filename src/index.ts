@@ -33,6 +33,7 @@ export {
   setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,
 } from './backends/index.js';
 export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, PoolStats } from './backends/index.js';
+export { setMaxAllocationBytes, getMaxAllocationBytes } from './core/limits.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';

@@ -25,6 +25,7 @@ import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
 import { COMPOSITES, defineOp, OPS, opcodeForward } from './define.js';
 import { disposedError } from '../tensor/scope.js';
+import { checkAllocation } from '../core/limits.js';
 
 // ---- the registry (the op table lives in define.ts) ------------------------------------------
 
@@ -111,6 +112,7 @@ export function broadcastView(t: Tensor, shape: Shape): View {
 export function mapK(op: MapOp, inputs: Tensor[], outDtype: DType, opName: string = op): Tensor {
   checkSameDevice(opName, inputs);
   const outShape = broadcastShapes(opName, ...inputs.map((t) => t.shape));
+  checkAllocation(opName, outShape, outDtype, 'the result');
   const backend = inputs[0]!.storage.backend;
   const s = backend.map(op, inputs.map((t) => broadcastView(t, outShape)), outShape, outDtype);
   return Tensor.fromStorage(s, outShape);
@@ -368,30 +370,36 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 // ---- binary elementwise ------------------------------------------------------------------------
 
 /** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
-function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
-  const def = recordedOp<undefined>(opcode, backward);
+/**
+ * A binary elementwise op: its declaration (the opcode on two operands of one dtype, the gradient)
+ * in the op table, behind the public function that turns numbers into 0-d tensors and promotes
+ * both operands to one dtype first (so the recorded inputs are the promoted tensors).
+ */
+function binaryOp(opcode: BinaryOp, gradient: string, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
+  const op = defineOp({
+    name: opcode, gradient, backward,
+    forward: (_c, x: Tensor, y: Tensor): Tensor => mapK(opcode, [x, y], x.dtype),
+  });
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
     if (dt === 'bool' && onBool) return onBool(x, y);
-    const odt = dt;
-    const out = mapK(opcode, [x, y], odt);
-    return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
+    return op(x, y);
   };
 }
 
 /** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1. bool + bool is bool (a ∨ b), as PyTorch. */
-export const add = binaryOp('add', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
+export const add = binaryOp('add', 'y = a + b;  ∂L/∂a = g, ∂L/∂b = g', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
 /** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1. bool − bool is refused, as PyTorch. */
-export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
+export const sub = binaryOp('sub', 'y = a − b;  ∂L/∂a = g, ∂L/∂b = −g', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
   throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor() (or logicalNot() to invert a mask)');
 });
 /** y = a·b (int32 × int32 wraps modulo 2³² like C's int32);  ∂y/∂a = b, ∂y/∂b = a. bool × bool is bool (a ∧ b). */
-export const mul = binaryOp('mul', (c, g) => [
+export const mul = binaryOp('mul', 'y = a·b;  ∂L/∂a = g·b, ∂L/∂b = g·a', (c, g) => [
   c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
 ], (x, y) => logicalAnd(x, y));
 /** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
-const divF = binaryOp('div', (c, g) => [
+const divF = binaryOp('div', 'y = a/b;  ∂L/∂a = g/b, ∂L/∂b = −g·y/b', (c, g) => [
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? neg(div(mul(g, c.output), c.inputs[1]!)) : null,
 ]);
@@ -406,13 +414,13 @@ function tieSplit(win: Tensor, tie: Tensor, g: Tensor): Tensor {
   return mul(g, add(cast(win, g.dtype), mul(cast(tie, g.dtype), 0.5)));
 }
 /** y = max(a, b);  ∂y/∂a = [a > b] + ½[a = b] */
-export const maximum = binaryOp('maximum', (c, g) => {
+export const maximum = binaryOp('maximum', 'y = max(a, b);  ∂L/∂a = g·([a > b] + ½[a = b]), ∂L/∂b = g·([b > a] + ½[a = b])', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   const tie = eq(a, b);
   return [c.needsGrad[0] ? tieSplit(gt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(lt(a, b), tie, g) : null];
 });
 /** y = min(a, b);  ∂y/∂a = [a < b] + ½[a = b] */
-export const minimum = binaryOp('minimum', (c, g) => {
+export const minimum = binaryOp('minimum', 'y = min(a, b);  ∂L/∂a = g·([a < b] + ½[a = b]), ∂L/∂b = g·([b < a] + ½[a = b])', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   const tie = eq(a, b);
   return [c.needsGrad[0] ? tieSplit(lt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(gt(a, b), tie, g) : null];
@@ -740,6 +748,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
   }
   const dt = promoteTypes(a.dtype, b.dtype);
+  checkAllocation('matmul', [...batch, M, N], dt, 'the result');
   const aa = a.dtype === dt ? a : cast(a, dt);
   const bb = b.dtype === dt ? b : cast(b, dt);
   const s = aa.storage.backend.matmul(broadcastView(aa, [...batch, M, K]), broadcastView(bb, [...batch, K, N]), dt);
@@ -1043,6 +1052,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const ins = tensors.map((t) => (t.dtype === dt ? t : cast(t, dt)));
   const sizes = ins.map((t) => t.shape[d]!);
   const shape = ref.shape.map((s: number, j: number) => (j === d ? sizes.reduce((a, b) => a + b, 0) : s));
+  checkAllocation('cat', shape, dt, 'the result');
   const b = ref.storage.backend;
   const out = Tensor.fromStorage(b.full(numel(shape), dt, 0), shape);
   let off = 0;

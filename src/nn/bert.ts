@@ -13,8 +13,8 @@
  * additive attention mask (1 − mask)·min(dtype), the pooler tanh(dense(h[CLS])), post-LN
  * residual blocks, init N(0, 0.02) with zero biases and the padding row zeroed.
  */
-import { totalmem } from 'node:os';
 import { noGrad } from '../autograd/engine.js';
+import { getMaxAllocationBytes } from '../core/limits.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { arange, zeros } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
@@ -144,7 +144,8 @@ export class BertConfig {
    * never later as an out-of-memory abort inside the model's constructor:
    *   - size fields are positive integers, the hidden size a multiple of the heads;
    *   - the estimated parameter memory (float32; see {@link BertConfig.estimateParameters})
-   *     is at most {@link BertConfig.maxParameterBytes} (default: half the physical memory);
+   *     is at most {@link BertConfig.maxParameterBytes} (default: the shared allocation
+   *     limit, `setMaxAllocationBytes`, half the physical memory);
    *   - `id2label` maps 0 … numLabels − 1 to strings, and agrees with `numLabels`.
    *
    * @example
@@ -179,7 +180,7 @@ export class BertConfig {
       }
       throw new Error(
         `BertConfig: ${fieldName(worst)} = ${this[worst] as number} gives about ${formatBytes(bytes)} (${bytes.toExponential(3)} bytes) of float32 parameters, ` +
-          `over the limit of ${formatBytes(limit)} (${limit} bytes, BertConfig.maxParameterBytes; default half the physical memory). ` +
+          `over the limit of ${formatBytes(limit)} (${limit} bytes, BertConfig.maxParameterBytes; by default the allocation limit of setMaxAllocationBytes, half the physical memory). ` +
           `Sizes: vocab_size ${this.vocabSize}, hidden_size ${this.hiddenSize}, num_hidden_layers ${this.numHiddenLayers}, ` +
           `intermediate_size ${this.intermediateSize}, max_position_embeddings ${this.maxPositionEmbeddings}`,
       );
@@ -219,8 +220,10 @@ export class BertConfig {
 
   /**
    * The most parameter memory (bytes, float32) a config may ask for; checked by
-   * {@link BertConfig.validate}. Default: half the physical memory (`os.totalmem() / 2`).
-   * Set a number to change it, `undefined` to restore the default.
+   * {@link BertConfig.validate}. Default: the tensor layer's per-allocation limit
+   * (`getMaxAllocationBytes()`, src/core/limits.ts: half the physical memory unless changed
+   * with `setMaxAllocationBytes`). Set a number to change it for configs only, `undefined`
+   * to follow the shared limit again.
    *
    * @example
    * ```ts
@@ -228,7 +231,7 @@ export class BertConfig {
    * ```
    */
   static get maxParameterBytes(): number {
-    return BertConfig.maxParameterBytesSet ?? Math.floor(totalmem() / 2);
+    return BertConfig.maxParameterBytesSet ?? getMaxAllocationBytes();
   }
 
   static set maxParameterBytes(v: number | undefined) {
@@ -367,7 +370,11 @@ export class BertSelfAttention extends Module {
   }
 }
 
-/** LayerNorm(Dropout(dense(x)) + residual) */
+/**
+ * The attention block's output: LayerNorm(Dropout(dense(x)) + residual) (post-LN, Devlin et al. §3).
+ *
+ * Shape: x (B, T, inSize), residual (B, T, H) → (B, T, H).
+ */
 export class BertSelfOutput extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
@@ -383,6 +390,18 @@ export class BertSelfOutput extends Module {
   }
 }
 
+/**
+ * Self-attention with its output projection and residual (HF's `BertAttention`):
+ *   y = LayerNorm(Dropout(W_o·MultiHead(h) + b_o) + h)
+ * where MultiHead is BertSelfAttention (softmax(QKᵀ/√d_k + M)·V per head, heads concatenated).
+ * With `attentions`, the attention probabilities (B, nh, T, T) are pushed onto it.
+ *
+ * Shape: h (B, T, H), extendedMask (B, 1, 1, T) additive or null → (B, T, H).
+ *
+ * @example
+ * const att = new BertAttention(new BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const y = att.forward(randn([2, 5, 8]), null); // (2, 5, 8)
+ */
 export class BertAttention extends Module {
   self: BertSelfAttention;
   output: BertSelfOutput;
@@ -396,7 +415,7 @@ export class BertAttention extends Module {
   }
 }
 
-/** act(dense(x)), H → intermediateSize */
+/** The feed-forward block's first half: act(dense(x)).  Shape: (B, T, H) → (B, T, intermediateSize). */
 export class BertIntermediate extends Module {
   dense: Linear;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
@@ -408,7 +427,7 @@ export class BertIntermediate extends Module {
   }
 }
 
-/** LayerNorm(Dropout(dense(x)) + residual), intermediateSize → H */
+/** The feed-forward block's second half: LayerNorm(Dropout(dense(x)) + residual).  Shape: (B, T, intermediateSize), residual (B, T, H) → (B, T, H). */
 export class BertOutput extends BertSelfOutput {
   constructor(config: BertConfig, opts: ModelOptions = {}) {
     super(config, opts, config.intermediateSize);
@@ -432,6 +451,16 @@ export class BertLayer extends Module {
   }
 }
 
+/**
+ * The stack of `numHiddenLayers` BertLayers (HF's `BertEncoder`, `encoder.layer.{i}.*` in
+ * checkpoints): h ← BertLayer_i(h, mask) for i = 0 … L−1.
+ *
+ * Shape: h (B, T, H), extendedMask (B, 1, 1, T) additive or null → (B, T, H).
+ *
+ * @example
+ * const enc = new BertEncoder(new BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const h = enc.forward(randn([1, 4, 8]), null); // (1, 4, 8)
+ */
 export class BertEncoder extends Module {
   layer: ModuleList<BertLayer>;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
@@ -747,7 +776,7 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
   }
 }
 
-/** dense → act → LayerNorm */
+/** The MLM head's transform: LayerNorm(act(dense(h))).  Shape: (…, H) → (…, H). */
 export class BertPredictionHeadTransform extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
@@ -761,7 +790,7 @@ export class BertPredictionHeadTransform extends Module {
   }
 }
 
-/** transform → decoder (weights tied to the word embeddings) + bias */
+/** transform → decoder (weights tied to the word embeddings) + bias.  Shape: (…, H) → (…, vocabSize). */
 export class BertLMPredictionHead extends Module {
   transform: BertPredictionHeadTransform;
   decoder: Linear;
@@ -781,6 +810,18 @@ export class BertLMPredictionHead extends Module {
   }
 }
 
+/**
+ * The masked-LM head as HF names it in checkpoints (`cls.predictions.*`): a holder of the
+ * BertLMPredictionHead, whose forward maps hidden states to vocabulary logits,
+ *   logits = W_e·LayerNorm(act(W_t·h + b_t)) + b   (W_e tied to the word embeddings).
+ * BertForMaskedLM calls `cls.predictions.forward(h)`; this class adds no computation of its own.
+ *
+ * Shape: `predictions.forward`: (…, H) → (…, vocabSize).
+ *
+ * @example
+ * const head = new BertOnlyMLMHead(config);
+ * const logits = head.predictions.forward(hidden); // (B, T, vocabSize)
+ */
 export class BertOnlyMLMHead extends Module {
   predictions: BertLMPredictionHead;
   constructor(config: BertConfig, opts: ModelOptions = {}) {

@@ -410,3 +410,93 @@ export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reducti
   return reduce(loss, reduction as Reduction);
 }
 
+
+export interface DistillationLossOptions {
+  /** T > 0: the softmax temperature of the soft-target term (Hinton et al. use 1–20; 2–4 is common). Default 2. */
+  temperature?: number;
+  /** α ∈ [0, 1]: the weight of the soft-target term; 1 − α weighs the hard-label cross-entropy. Default 0.5. */
+  alpha?: number;
+  /** Target value whose positions count in neither term (padding, non-first sub-words). Default −100. */
+  ignoreIndex?: number;
+  /** 'mean' (default): averaged over the non-ignored positions; 'sum'; 'none': per position, 0 where ignored. */
+  reduction?: Reduction;
+}
+
+/**
+ * Knowledge-distillation loss (Hinton, Vinyals & Dean 2015, "Distilling the Knowledge in a Neural
+ * Network", §2), for sequence classification (one prediction per example) and token classification
+ * (one per token, padding / sub-word positions ignored):
+ *
+ *   ℓᵢ = α·T²·KL(p_t ‖ p_s)ᵢ + (1 − α)·CE(z_s, y)ᵢ
+ *   KL(p_t ‖ p_s)ᵢ = Σ_c p_t,c·(log p_t,c − log p_s,c),   p_t = softmax(z_t/T),  p_s = softmax(z_s/T)
+ *   CE(z_s, y)ᵢ   = −log softmax(z_s)_{yᵢ}            (at temperature 1, as Hinton et al.)
+ *
+ * **Averaging.** With reduction 'mean' both terms are averaged over the same set: the positions
+ * i whose target is not `ignoreIndex` (loss = Σᵢ valid ℓᵢ / #valid). For (N, C) logits without
+ * ignored targets the KL term is therefore torch's `kl_div(log p_s, p_t, reduction='batchmean')`
+ * (the true per-example KL), not the per-element 'mean' that divides by N·C as well. For token
+ * classification the teacher's predictions at ignored positions (padding) are not distilled. With
+ * every position ignored, 'mean' is NaN with zero gradients (as crossEntropy, PyTorch's rule).
+ *
+ * **Why T².** ∂KLᵢ/∂z_s = (p_s − p_t)/T. For T large compared with the logits,
+ * p ≈ (1 + z/T − mean(z)/T)/C, so that gradient ≈ ((z_s − z̄_s) − (z_t − z̄_t))/(C·T²): the soft
+ * term's gradients shrink as 1/T². Multiplying by T² keeps their magnitude the same whatever T is,
+ * so changing the temperature does not silently re-weigh the soft against the hard term and α
+ * keeps its meaning (the test checks the large-T limit T²·∂KL/∂z_s → the centred logit gap / C).
+ *
+ * The teacher gets no gradient (its logits are detached); teacher probabilities that are exactly 0
+ * (logit −∞) contribute 0·log 0 := 0. A term whose weight is 0 (α = 0 or α = 1) is not computed, so
+ * it cannot turn the loss into NaN.
+ *
+ * Shape: studentLogits, teacherLogits (*, C) with the class dim last (HF logits: (N, C) for
+ * sequence classification, (B, L, C) for token classification); target (*) int32 class indices.
+ * Returns a scalar, or (*) with reduction 'none'.
+ * @example
+ * const loss = F.distillationLoss(student(x), teacher(x), labels, { temperature: 4, alpha: 0.9 });
+ * loss.backward(); // gradients reach the student only
+ */
+export function distillationLoss(studentLogits: Tensor, teacherLogits: Tensor, target: Tensor, opts: DistillationLossOptions = {}): Tensor {
+  const op = 'distillationLoss';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const T = opts.temperature ?? 2;
+  const alpha = opts.alpha ?? 0.5;
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  if (!(T > 0 && Number.isFinite(T))) throw new Error(`${op}: temperature must be a finite number > 0, got ${T}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`${op}: alpha must be in [0, 1], got ${alpha}`);
+  if (!isFloatingDType(studentLogits.dtype)) throw new Error(`${op}: studentLogits must be floating-point, got ${studentLogits.dtype}`);
+  if (studentLogits.ndim < 1 || studentLogits.shape[studentLogits.ndim - 1] === 0) {
+    throw new Error(`${op}: studentLogits must have shape (*, C) with C ≥ 1 classes last, got ${fmtShape(studentLogits.shape)}`);
+  }
+  if (!shapesEqual(teacherLogits.shape, studentLogits.shape)) {
+    throw new Error(`${op}: teacherLogits must have the student's shape ${fmtShape(studentLogits.shape)} (*, C), got ${fmtShape(teacherLogits.shape)}`);
+  }
+  if (target.dtype !== 'int32') throw new Error(`${op}: target must be int32 class indices, got ${target.dtype}`);
+  const lead = studentLogits.shape.slice(0, -1);
+  if (!shapesEqual(target.shape, lead)) {
+    throw new Error(`${op}: target must have shape ${fmtShape(lead)} (the logits' shape without the class dim), got ${fmtShape(target.shape)}`);
+  }
+  const C = studentLogits.shape[studentLogits.ndim - 1]!;
+  checkTargets(op, target, C, ignoreIndex);
+  const t = target.reshape([-1]); // (M), M = ∏ leading dims
+  const valid = t.ne(ignoreIndex); // (M) bool
+  const keep = valid.unsqueeze(1); // (M, 1)
+  // ignored rows (padding) read logits 0, so NaN / ±∞ there reach neither the loss nor the gradient
+  const zs = ops.where(keep, studentLogits.reshape([-1, C]), 0); // (M, C)
+  const zt = ops.where(keep, teacherLogits.detach().to(studentLogits.dtype).reshape([-1, C]), 0); // (M, C), a constant
+  let perPos: Tensor | null = null; // (M)
+  if (alpha > 0) {
+    const logPs = zs.div(T).logSoftmax(-1); // (M, C)
+    const pt = zt.div(T).softmax(-1); // (M, C)
+    const logPt = zt.div(T).logSoftmax(-1); // (M, C)
+    const terms = ops.where(pt.gt(0), pt.mul(logPt.sub(logPs)), 0); // 0·log 0 := 0
+    perPos = terms.sum(-1).mul(alpha * T * T); // (M)
+  }
+  if (alpha < 1) {
+    const ce = crossEntropy(zs, ops.where(valid, t, 0), { reduction: 'none' }).mul(1 - alpha); // (M); ignored rows read class 0, dropped below
+    perPos = perPos ? perPos.add(ce) : ce;
+  }
+  const loss = ops.where(valid, perPos!, 0); // (M): ignored positions are exactly 0, whatever their logits
+  if (reduction === 'none') return loss.reshape(lead);
+  if (reduction === 'sum') return loss.sum();
+  return meanOverTargets(loss.sum(), valid.sum().to(loss.dtype));
+}

@@ -12,6 +12,7 @@ import * as F from './functional.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
 import type { DType } from '../core/dtype.js';
+import { checkAllocation } from '../core/limits.js';
 
 export interface FactoryOptions {
   dtype?: DType;
@@ -19,7 +20,8 @@ export interface FactoryOptions {
 }
 
 /** Storage for a parameter that an initialiser fills right after (zeros; PyTorch leaves it uninitialised). */
-function empty(shape: number[], opts: FactoryOptions): Tensor {
+function empty(shape: number[], opts: FactoryOptions, owner: string, name: string): Tensor {
+  checkAllocation(owner, shape, opts.dtype ?? 'float32', `the parameter ${name}`); // before anything is allocated (the size limit, core/limits.ts)
   return zeros(shape, { dtype: opts.dtype, device: opts.device });
 }
 
@@ -43,8 +45,8 @@ export class Linear extends Module {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
-    this.weight = new Parameter(empty([outFeatures, inFeatures], opts));
-    this.bias = opts.bias === false ? null : new Parameter(empty([outFeatures], opts));
+    this.weight = new Parameter(empty([outFeatures, inFeatures], opts, 'Linear', 'weight'));
+    this.bias = opts.bias === false ? null : new Parameter(empty([outFeatures], opts, 'Linear', 'bias'));
     init.kaimingUniform_(this.weight, Math.sqrt(5));
     if (this.bias) {
       const bound = 1 / Math.sqrt(inFeatures);
@@ -77,7 +79,7 @@ export class Embedding extends Module {
       if (p < 0) p += numEmbeddings;
     }
     this.paddingIdx = p;
-    this.weight = new Parameter(empty([numEmbeddings, embeddingDim], opts));
+    this.weight = new Parameter(empty([numEmbeddings, embeddingDim], opts, 'Embedding', 'weight'));
     init.normal_(this.weight);
     if (p !== null) this.weight.detach().select(0, p).zero_();
   }
@@ -239,7 +241,7 @@ export class MultiheadAttention extends Module {
     if (embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
     this.headDim = embedDim / numHeads;
     this.dropout = opts.dropout ?? 0;
-    this.in_proj_weight = new Parameter(empty([3 * embedDim, embedDim], opts));
+    this.in_proj_weight = new Parameter(empty([3 * embedDim, embedDim], opts, 'MultiheadAttention', 'in_proj_weight'));
     init.xavierUniform_(this.in_proj_weight);
     this.in_proj_bias = opts.bias === false ? null : new Parameter(zeros([3 * embedDim], { dtype: opts.dtype, device: opts.device }));
     this.out_proj = new Linear(embedDim, embedDim, { ...opts, bias: opts.bias !== false });

@@ -10,6 +10,7 @@ import { defaultGenerator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
 // every tensor a user can create has its methods: attach them (tensor/methods.ts)
 import './methods.js';
+import { checkAllocation } from '../core/limits.js';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -109,6 +110,7 @@ function filled(op: string, shape: readonly number[], value: number, opts: Tenso
   const s = checkShape(op, shape);
   const o = checkOptions(op, opts);
   const dtype = o.dtype ?? 'float32';
+  checkAllocation(op, s, dtype);
   const t = Tensor.fromStorage(getBackend(o.device).full(numel(s), dtype, dtype === 'bool' ? (value ? 1 : 0) : value), s);
   if (o.requiresGrad) t.requiresGrad = true;
   return t;
@@ -143,6 +145,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  checkAllocation('arange', [n], dtype);
   if (dtype === 'int32' && n > 0) {
     checkInt32('arange', start, ' (start)');
     checkInt32('arange', start + (n - 1) * step, ' (the last value)');
@@ -156,6 +159,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = opts.dtype ?? 'float32';
+  checkAllocation('linspace', [steps], dtype);
   const a = allocArray(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // symmetric evaluation as torch does: first half from start, second half from end
@@ -169,6 +173,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
   checkShape('eye', [n, m], 'size');
   const dtype = opts.dtype ?? 'float32';
+  checkAllocation('eye', [n, m], dtype);
   const a = allocArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1;
   return make('eye', a, [n, m], dtype, opts);
@@ -178,6 +183,7 @@ function randomFill(op: string, shape: readonly number[], opts: TensorOptions, d
   const s = checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   if (!isFloatingDType(dtype)) throw new Error(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  checkAllocation(op, s, dtype);
   const a = allocArray(dtype, numel(s));
   for (let i = 0; i < a.length; i++) a[i] = draw();
   return make(op, a, s, dtype, opts);
@@ -201,6 +207,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   }
   const s = checkShape('randint', shape);
   const dtype = opts.dtype ?? 'int32';
+  checkAllocation('randint', s, dtype);
   const a = allocArray(dtype, numel(s));
   for (let i = 0; i < a.length; i++) a[i] = defaultGenerator.randint(low, high);
   return make('randint', a, s, dtype, opts);

@@ -362,14 +362,43 @@ describe('klDiv', () => {
   }));
 });
 
+// ---- distillationLoss -------------------------------------------------------------------------------
+
+describe('distillationLoss', () => {
+  const arb = fc.record({
+    lead: shapeArb(1, 2),
+    C: dimArb(1, 4),
+    T: fc.constantFrom(0.5, 1, 2, 5),
+    alpha: fc.constantFrom(0, 0.3, 1),
+    reduction: reductionArb,
+  }).chain((s) => fc.record({
+    s: fc.constant(s),
+    zs: valuesArb(numelOf(s.lead) * s.C, -3, 3),
+    zt: valuesArb(numelOf(s.lead) * s.C, -3, 3),
+    y: fc.array(fc.integer({ min: -1, max: s.C - 1 }), { minLength: numelOf(s.lead), maxLength: numelOf(s.lead) }),
+  }));
+
+  it('∂/∂student of α·T²·KL + (1−α)·CE with some positions ignored (−1 → ignoreIndex); no gradient to the teacher', property(arb, ({ s, zs, zt, y }) => {
+    if (s.reduction === 'mean' && y.every((v) => v < 0)) y[0] = 0; // 'mean' over zero positions is NaN (tested elsewhere)
+    const shape = [...s.lead, s.C];
+    const target = i32(y.map((v) => (v < 0 ? -100 : v)), s.lead);
+    const teacher = f64(zt, shape);
+    const opts = { temperature: s.T, alpha: s.alpha, reduction: s.reduction };
+    check(`distillationLoss ${JSON.stringify(s)}`, (a) => F.distillationLoss(a!, teacher, target, opts), [f64(zs, shape)]);
+    expect(teacher.grad).toBeNull();
+  }));
+});
+
 // ---- coverage of the module ---------------------------------------------------------------------------
 
 describe('coverage', () => {
   it('every differentiable function defined in functional.ts has a gradient property in this file', () => {
-    const reExportedPrimitives = ['softmax', 'logSoftmax', 'gelu', 'dropout', 'relu', 'tanh', 'sigmoid', 'embedding'];
+    const reExportedPrimitives = ['softmax', 'logSoftmax', 'gelu', 'dropout', 'relu', 'tanh', 'sigmoid', 'embedding',
+      // the toolkit's ops re-exported as F.* (their properties are in test/autograd/toolkit.properties.ts)
+      'softplus', 'silu', 'mish', 'pad', 'oneHot', 'conv1d', 'maxPool1d', 'avgPool1d'];
     const covered = [
       'linear', 'layerNorm', 'scaledDotProductAttention', 'attentionWithWeights', 'crossEntropy', 'nllLoss',
-      'binaryCrossEntropyWithLogits', 'mseLoss', 'klDiv',
+      'binaryCrossEntropyWithLogits', 'mseLoss', 'klDiv', 'distillationLoss',
     ];
     const fns = Object.entries(F).filter(([, v]) => typeof v === 'function').map(([k]) => k);
     const missing = fns.filter((k) => !reExportedPrimitives.includes(k) && !covered.includes(k));

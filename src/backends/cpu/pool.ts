@@ -15,6 +15,7 @@
  * when an array would exceed it the pool is emptied first, so varying sizes cannot pin memory.
  */
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { checkAllocation } from '../../core/limits.js';
 
 /** Arrays smaller than this (bytes) are not pooled: V8 allocates small ones cheaply. */
 export const POOL_MIN_BYTES = 16 * 1024;
@@ -43,6 +44,8 @@ export class ArrayPool {
 
   /** An array of `n` elements of `dtype`; zero-filled only when `zero` (kernels that overwrite every element pass false). */
   alloc(dtype: DType, n: number, zero: boolean): TypedArray {
+    // the safety net of the size limit (core/limits.ts): ops check their outputs by name first
+    checkAllocation('cpu backend', n, dtype, 'a buffer');
     const nbytes = n * BYTES[dtype];
     if (nbytes < POOL_MIN_BYTES || this.limitBytes === 0) return allocArray(dtype, n);
     const list = this.free.get(key(dtype, n));
