@@ -207,6 +207,24 @@ export class LLMEngine {
     return true;
   }
 
+  /**
+   * Ends one sample of a request now (a stop string matched on the decoded text): its blocks
+   * go back to the pool; the request finishes when its last sample does. False when unknown.
+   */
+  finishSample(id: number, index: number, reason: FinishReason = 'stop'): boolean {
+    const req = this.requests.get(id);
+    if (!req) return false;
+    if (!req.forked) {
+      if (index !== 0 || req.params.n !== 1) return false; // the samples do not exist yet
+    }
+    const seq = req.seqs[index];
+    if (!seq || seq.finishReason !== null) return false;
+    seq.finishReason = reason;
+    this.cache.free(seq.table);
+    if (req.live().length === 0) this.finish(req);
+    return true;
+  }
+
   stats(): EngineStats {
     let running = 0;
     for (const r of this.requests.values()) if (r.holdsBlocks()) running++;

@@ -4,3 +4,4 @@ export { FCFSScheduler, MLFQScheduler, type Scheduler, type SchedRequest, type M
 export { GPTRunner, type RunChunk } from './runner.js';
 export { sampleToken, sampleGenerator, type SamplingOptions } from './sampling.js';
 export { LLMEngine, type EngineOptions, type GenerationParams, type TokenEvent, type FinishReason, type EngineStats } from './engine.js';
+export { startLLMServer, isTextGenerationFolder, parseCompletion, type LLMServeOptions, type LLMServer } from './http.js';
