@@ -8,6 +8,7 @@
  *                                                   checkpoint of issue #14, or pretrain-mlm's)
  *   npm run bench:peft -- --seeds 3 --epochs 8      the issue's configuration (3 seeds)
  *   npm run bench:peft -- --quick                   1 seed, few epochs, a base made on the spot
+ *   options: --tasks ner,spam  --only full,lora8  --lr 0.01  --spam-examples 300  --base-note TEXT
  *
  * Without --base the script first makes a small base with `pretrain-mlm` (labelled as such in the
  * results). Each run is a separate process (`tensorgrad train-ner|train-classifier --init BASE
@@ -26,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backwardMarkdown, measureBackward, type BackwardConfig } from './peft-backward.js';
 import { machineInfo } from './harness.js';
+import { loadSafetensors } from '../src/data/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const argv = process.argv.slice(2);
@@ -40,6 +42,7 @@ const epochs = Number(arg('epochs', quick ? '3' : '8'));
 const tasks = (arg('tasks', 'ner,spam') ?? '').split(',');
 const maxExamples = Number(arg('spam-examples', quick ? '300' : '1000'));
 const only = arg('only')?.split(',');
+const lr = arg('lr');
 const tmp = mkdtempSync(join(tmpdir(), 'tg-peft-bench-'));
 
 interface ChildReport { status: number | null; seconds: number; maxRssMiB: number; stepMs: number | null; steps: number; stderr: string; stdout: string }
@@ -60,7 +63,7 @@ let baseNote: string;
 if (base) {
   base = resolve(base);
   for (const f of ['config.json', 'model.safetensors']) if (!existsSync(join(base, f))) throw new Error(`--base: ${join(base, f)} is missing (expected a pretrained BERT folder)`);
-  baseNote = `base checkpoint: ${base}`;
+  baseNote = `base checkpoint: ${arg('base-note') ?? base}`;
 } else {
   base = join(tmp, 'base');
   const steps = quick ? '150' : '600';
@@ -104,7 +107,7 @@ for (const task of tasks) {
   for (const s of STRATEGIES) {
     for (let seed = 1; seed <= seeds; seed++) {
       const out = join(tmp, `${task}-${s.id}-${seed}`);
-      const common = ['--init', base, '--epochs', String(epochs), '--seed', String(seed), '--out', out, ...s.args];
+      const common = ['--init', base, '--epochs', String(epochs), '--seed', String(seed), '--out', out, ...(lr ? ['--lr', lr] : []), ...s.args];
       const args = task === 'ner' ? ['train-ner', '--patience', String(epochs), ...common] : ['train-classifier', '--data', 'spam', '--max-examples', String(maxExamples), ...common];
       const r = runCli(args);
       if (r.status !== 0) {
@@ -115,6 +118,12 @@ for (const task of tasks) {
       const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
       const f1 = task === 'ner' ? Number(metrics.test?.entity?.micro?.f1) : Number(metrics.test?.macroF1);
       const counts = parseTrainable(r.stdout + r.stderr);
+      if (s.id === 'full') {
+        // full fine-tuning prints no peft line: every parameter trains; count them in the saved model
+        const sd = loadSafetensors(join(out, 'model.safetensors'));
+        const total = Object.values(sd).reduce((n, t) => n + t.numel(), 0);
+        Object.assign(counts, { trainable: total, total, percent: 100 });
+      }
       const row: RunResult = { task, strategy: s.name, seed, ...counts, f1, stepMs: r.stepMs, maxRssMiB: r.maxRssMiB, savedBytes: savedBytes(out), seconds: r.seconds };
       results.push(row);
       console.error(`${task} ${s.id} seed ${seed}: F1 ${f1.toFixed(4)}, ${counts.trainable} trainable (${counts.percent}%), ${r.stepMs?.toFixed(1)} ms/step, ${r.maxRssMiB.toFixed(0)} MiB, saved ${row.savedBytes} B`);
@@ -138,7 +147,7 @@ const md: string[] = [
   `${machine.date} · Node ${machine.node} · ${machine.cpu} · ${machine.logicalCores} logical cores (shared machine: times vary ±20 %)`,
   '',
   `- ${baseNote}`,
-  `- ${seeds} seed(s) (mean${seeds > 1 ? ' ± sd' : ''}), ${epochs} epochs; NER: the shipped CoNLL-format sample (data/ner), entity F1 (micro) on its test split; spam: SpamAssassin, ${maxExamples} examples, macro F1 on a 20 % test split`,
+  `- ${seeds} seed(s) (mean${seeds > 1 ? ' ± sd' : ''}), ${epochs} epochs${lr ? `, lr ${lr}` : ' (each command\'s default lr)'}; NER: the shipped CoNLL-format sample (data/ner), entity F1 (micro) on its test split; spam: SpamAssassin, ${maxExamples} examples, macro F1 on a 20 % test split`,
   `- time per step: median interval between optimiser steps; peak memory: the run's max RSS (whole process); saved: what the run writes as its model (adapter_model.safetensors + adapter_config.json, or model.safetensors + config.json)`,
   quick ? '- **SMALL configuration (--quick)**: a sanity run, not the issue\'s 3-seed measurement from the shipped checkpoint' : '',
   '',

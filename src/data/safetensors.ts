@@ -20,7 +20,13 @@ export { SafetensorsError };
 function toTensors(parsed: ParsedSafetensors, device?: string): Record<string, Tensor> {
   const out = Object.create(null) as Record<string, Tensor>;
   for (const [name, raw] of Object.entries(parsed.tensors)) {
-    const value = fromTypedArray(raw.data, raw.shape, { dtype: raw.dtype, device });
+    let value: Tensor;
+    try {
+      value = fromTypedArray(raw.data, raw.shape, { dtype: raw.dtype, device });
+    } catch (cause) {
+      // e.g. an unknown device: still only a SafetensorsError leaves this module
+      throw new SafetensorsError('INVALID_ARGUMENT', `loadSafetensors: cannot make tensor ${JSON.stringify(name)}: ${(cause as Error).message}`, { cause });
+    }
     Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;

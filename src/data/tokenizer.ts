@@ -190,6 +190,13 @@ interface Unit {
    * stays (cased tokenizers) does (`'Cafe\u0301'` → (0, 5)).
    */
   base?: [number, number];
+  /**
+   * For a composed character: its source characters, each with its own span (conjoining
+   * Hangul jamo L + V + T → a syllable). Accent stripping decomposes it again and, when the
+   * pieces are exactly these sources, gives each its own span, as fast (which never
+   * composed them) does.
+   */
+  parts?: { c: string; s: number; e: number }[];
 }
 
 /** A pre-tokenized word: its code points, and whether it is a special token taken whole. */
@@ -261,6 +268,12 @@ const MAX_PREFIX_CLUSTER = 64;
  * so the tokens stay exact and only offsets coarsen.
  */
 function transform(units: Unit[], fn: (s: string) => string, mode: 'compose' | 'strip' | 'plain' = 'plain'): Unit[] {
+  if (mode === 'strip') {
+    // Undo a composition whose pieces strip to exactly what the composed character strips to.
+    units = units.flatMap((u) =>
+      u.parts !== undefined && u.parts.map((p) => fn(p.c)).join('') === fn(u.c) ? u.parts.map((p) => ({ c: p.c, s: p.s, e: p.e })) : [u],
+    );
+  }
   const whole = fn(joinUnits(units));
   const out: Unit[] = [];
   let concat = '';
@@ -316,9 +329,18 @@ function transform(units: Unit[], fn: (s: string) => string, mode: 'compose' | '
       } else if (mode === 'compose') {
         const s = Math.min(u.s, unionS[j] ?? u.s);
         const e = Math.max(u.e, unionE[j] ?? u.e);
-        out.push(s === u.s && e === u.e ? { c, s, e } : { c, s, e, base: u.base ?? [u.s, u.e] });
+        if (s === u.s && e === u.e) {
+          out.push({ c, s, e });
+        } else {
+          const parts = group.flatMap((g, k) => (owner[k] === j ? (g.parts ?? [{ c: g.c, s: g.s, e: g.e }]) : []));
+          out.push({ c, s, e, base: u.base ?? [u.s, u.e], parts });
+        }
       } else {
-        out.push(u.base === undefined ? { c, s: u.s, e: u.e } : { c, s: u.s, e: u.e, base: u.base });
+        const v: Unit = { c, s: u.s, e: u.e };
+        if (u.base !== undefined) v.base = u.base;
+        // (lower-casing) the pieces of a composed character change as it does
+        if (u.parts !== undefined) v.parts = u.parts.map((p) => ({ c: fn(p.c), s: p.s, e: p.e }));
+        out.push(v);
       }
       j++;
     }

@@ -13,8 +13,8 @@
  * additive attention mask (1 − mask)·min(dtype), the pooler tanh(dense(h[CLS])), post-LN
  * residual blocks, init N(0, 0.02) with zero biases and the padding row zeroed.
  */
-import { totalmem } from 'node:os';
 import { noGrad } from '../autograd/engine.js';
+import { getMaxAllocationBytes } from '../core/limits.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { arange, zeros } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
@@ -144,7 +144,8 @@ export class BertConfig {
    * never later as an out-of-memory abort inside the model's constructor:
    *   - size fields are positive integers, the hidden size a multiple of the heads;
    *   - the estimated parameter memory (float32; see {@link BertConfig.estimateParameters})
-   *     is at most {@link BertConfig.maxParameterBytes} (default: half the physical memory);
+   *     is at most {@link BertConfig.maxParameterBytes} (default: the shared allocation
+   *     limit, `setMaxAllocationBytes`, half the physical memory);
    *   - `id2label` maps 0 … numLabels − 1 to strings, and agrees with `numLabels`.
    *
    * @example
@@ -179,7 +180,7 @@ export class BertConfig {
       }
       throw new Error(
         `BertConfig: ${fieldName(worst)} = ${this[worst] as number} gives about ${formatBytes(bytes)} (${bytes.toExponential(3)} bytes) of float32 parameters, ` +
-          `over the limit of ${formatBytes(limit)} (${limit} bytes, BertConfig.maxParameterBytes; default half the physical memory). ` +
+          `over the limit of ${formatBytes(limit)} (${limit} bytes, BertConfig.maxParameterBytes; by default the allocation limit of setMaxAllocationBytes, half the physical memory). ` +
           `Sizes: vocab_size ${this.vocabSize}, hidden_size ${this.hiddenSize}, num_hidden_layers ${this.numHiddenLayers}, ` +
           `intermediate_size ${this.intermediateSize}, max_position_embeddings ${this.maxPositionEmbeddings}`,
       );
@@ -219,8 +220,10 @@ export class BertConfig {
 
   /**
    * The most parameter memory (bytes, float32) a config may ask for; checked by
-   * {@link BertConfig.validate}. Default: half the physical memory (`os.totalmem() / 2`).
-   * Set a number to change it, `undefined` to restore the default.
+   * {@link BertConfig.validate}. Default: the tensor layer's per-allocation limit
+   * (`getMaxAllocationBytes()`, src/core/limits.ts: half the physical memory unless changed
+   * with `setMaxAllocationBytes`). Set a number to change it for configs only, `undefined`
+   * to follow the shared limit again.
    *
    * @example
    * ```ts
@@ -228,7 +231,7 @@ export class BertConfig {
    * ```
    */
   static get maxParameterBytes(): number {
-    return BertConfig.maxParameterBytesSet ?? Math.floor(totalmem() / 2);
+    return BertConfig.maxParameterBytesSet ?? getMaxAllocationBytes();
   }
 
   static set maxParameterBytes(v: number | undefined) {

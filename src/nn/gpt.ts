@@ -26,9 +26,9 @@
  * - `generate` keeps a key/value cache (nanoGPT recomputes the whole window every step); the
  *   result is the same, see `generate`.
  */
-import { noGrad } from '../autograd/engine.js';
+import { isGradEnabled, noGrad } from '../autograd/engine.js';
 import { cat, ge, unsqueeze } from '../autograd/ops.js';
-import { arange } from '../tensor/creation.js';
+import { arange, fromTypedArray } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { fmtShape } from '../core/shape.js';
@@ -37,6 +37,7 @@ import * as F from './functional.js';
 import * as init from './init.js';
 import { Dropout, Embedding, GELU, LayerNorm, Linear, ModuleList } from './layers.js';
 import { Module, type LoadStateDictResult, type StateDict } from './module.js';
+import { causalAttentionContiguous } from './row-attention.js';
 
 /** nanoGPT / GPT-2 initializer range: weights ~ N(0, 0.02²). */
 const INIT_STD = 0.02;
@@ -250,6 +251,17 @@ export class CausalSelfAttention extends Module {
       }
       cache.k = kh;
       cache.v = vh;
+    }
+    if (!attentions && !isGradEnabled() && (!this.training || this.attn_dropout.p === 0) && (x.dtype === 'float32' || x.dtype === 'float64')) {
+      // inference (noGrad, no dropout): every query row through the one-reduction-order kernel
+      // that the serving engine's PagedAttention also uses (row-attention.ts), so prefill, decode
+      // and any batch composition give bit-identical outputs for the same positions
+      const out = x.dtype === 'float32' ? new Float32Array(B * T * C) : new Float64Array(B * T * C);
+      causalAttentionContiguous(
+        qh.toTypedArray() as Float32Array, kh.toTypedArray() as Float32Array, vh.toTypedArray() as Float32Array, B, nh, T, hs, past, out,
+      );
+      const merged = fromTypedArray(out, [B, T, C], { dtype: x.dtype, device: x.device }); // (B, T, C): heads side by side
+      return this.resid_dropout.forward(this.c_proj.forward(merged));
     }
     const sdpaOpts = { dropoutP: this.attn_dropout.p, training: this.training };
     // outputAttentions: the path that materialises the probabilities (attentionWithWeights)

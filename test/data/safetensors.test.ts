@@ -118,6 +118,12 @@ describe('loadSafetensors: error contract and big files (issue #11 item 19)', ()
     }
   });
 
+  it('only SafetensorsError leaves loadSafetensors: an unknown device is one too', () => {
+    const err = thrown(() => loadSafetensors(safetensorsBytes({ a: tensor([1]) }), { device: 'tpu' }));
+    expect(err).toBeInstanceOf(SafetensorsError);
+    expect((err as Error).message).toMatch(/cannot make tensor "a": unknown device 'tpu'/);
+  });
+
   it('a tensor named __proto__ is just a key: null-prototype results', () => {
     const bytes = fileOf('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"constructor":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(new Float32Array([7, 8]).buffer));
     const r = loadSafetensors(bytes);

@@ -558,10 +558,9 @@ describe('matches the HF fast tokenizer (golden-fast.json)', () => {
   /**
    * Offsets are compared wherever the tokens agree (the tokens follow the slow tokenizer,
    * which NFC-normalizes and keeps a cleaned "[CL\u200bS]" whole; fast does neither).
-   * Known offset departures: a decomposed Hangul syllable (conjoining jamo: NFC composes
-   * them and accent stripping decomposes them again, so the three pieces share the first
-   * jamo's span), and a stripped mark right before a CJK ideograph or at the start of a
-   * word in a random string (fast attributes the inserted space to it).
+   * Known offset departures (2 random strings, cause not pinned down): a word-initial
+   * Arabic mark (U+08E0, U+08CA) where fast's span starts at the mark and ours after it;
+   * the same pattern with U+0301 agrees.
    */
   function compare(cases: OffsetCase[], pick: (c: OffsetCase) => BertTokenizer): { sameTokens: number; offsetDiffs: string[] } {
     let sameTokens = 0;
@@ -579,7 +578,7 @@ describe('matches the HF fast tokenizer (golden-fast.json)', () => {
   it('offsets equal fast on the handcrafted and Moby Dick texts (uncased and cased)', () => {
     const u = compare(fast.offsets, () => tok);
     expect(u.sameTokens).toBe(fast.offsets.length);
-    expect(u.offsetDiffs).toEqual(['\u1100\u1161\u11a8 \uac01']);
+    expect(u.offsetDiffs).toEqual([]); // decomposed Hangul jamo included: each jamo keeps its own span
     const c = compare(fast.offsetsCased, () => cased);
     expect(c.sameTokens).toBe(fast.offsetsCased.length - 2); // the Hangul jamo and "[CL\u200bS]" tokens differ
     expect(c.offsetDiffs).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { F, manualSeed, nn, noGrad, randn, tensor, Tensor } from '../../src/index.js';
+import { F, manualSeed, nn, noGrad, randn, setMaxAllocationBytes, tensor, Tensor } from '../../src/index.js';
 import { errorOf, expectClose, expectEqual } from '../helpers.js';
 
 const ids = (rows: number[][] | number[]): Tensor => tensor(rows, { dtype: 'int32' });
@@ -389,5 +389,13 @@ describe('state-dict and config arguments (issue #11 items 18 and 20)', () => {
       nn.BertConfig.maxParameterBytes = undefined;
     }
     expect(errorOf(() => (nn.BertConfig.maxParameterBytes = -1))).toMatch(/maxParameterBytes must be a positive finite number/);
+    // by default the config follows the tensor layer's allocation limit (setMaxAllocationBytes)
+    setMaxAllocationBytes(2e6);
+    try {
+      expect(nn.BertConfig.maxParameterBytes).toBe(2e6);
+      expect(errorOf(() => nn.BertConfig.fromJSON({}))).toMatch(/over the limit of 2\.0 MB \(2000000 bytes, BertConfig\.maxParameterBytes; by default the allocation limit of setMaxAllocationBytes/);
+    } finally {
+      setMaxAllocationBytes(null);
+    }
   });
 });
