@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { requireFile } from './util.js';
-import { loadMobyDick } from '../tasks/mlm.js';
+import { loadMobyDick } from '../data/datasets/moby-dick.js';
 import { CHECKPOINT_DIR } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
 import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, type PeftMethod, type PeftOptions } from '../peft/setup.js';

