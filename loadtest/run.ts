@@ -24,6 +24,7 @@ import { readConllSplits } from '../src/data/conll.js';
 import { pipeline } from '../src/pipelines/index.js';
 import { lineChartSvg } from '../src/utils/svg.js';
 import { ROOT, poolRounds, runLoad, serverRss, soak, startServeProcess, workerCounters, type LoadResult, type SoakResult } from './lib.js';
+import { runLLMLoadtest } from './llm.js';
 
 const only = process.env.LOADTEST_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const want = (id: string) => !only || only.includes(id);
@@ -70,6 +71,8 @@ const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  if (want('llm')) await runLLMLoadtest(); // issue #18: loadtest/llm.ts, its own results files
+  if (only && only.every((s) => s === 'llm')) return;
   const dir = modelDir();
   const texts = sentences();
   console.log(`model ${dir}; ${texts.length} sentences of 10–40 words (CoNLL tokens)`);
