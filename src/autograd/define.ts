@@ -102,7 +102,7 @@ export const opcodeForward = {
  * function.
  *
  * @example
- * import { defineOp, gradcheck, randn } from 'tensorgrad';
+ * import { defineOp, gradcheck, randn, type Tensor } from 'tensorgrad';
  * // y = x³;  ∂L/∂x = g·3x²
  * const cube = defineOp({
  *   name: 'cube',
@@ -129,7 +129,10 @@ export function defineOp<Args extends unknown[], A = undefined>(spec: OpSpec<Arg
     })(spec.forward) as unknown as (ctx: ForwardContext<A>, ...args: Args) => Tensor
     : spec.forward;
   const op = (...args: Args): Tensor => {
-    for (const t of tensorArgs(args)) if (t.storage.disposed) throw disposedError(name, t, 'an argument'); // freed by tidy/dispose
+    const targs = tensorArgs(args);
+    targs.forEach((t, i) => { // freed by tidy/dispose: name the op and which argument
+      if (t.storage.disposed) throw disposedError(name, t, targs.length > 1 ? `argument ${i}` : 'its input');
+    });
     const saved: Tensor[] = [];
     const ctx: ForwardContext<A> = { save: (...ts) => { saved.push(...ts); }, attrs: undefined as A };
     const out = noGrad(() => forward(ctx, ...args));

@@ -370,30 +370,36 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 // ---- binary elementwise ------------------------------------------------------------------------
 
 /** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
-function binaryOp(opcode: BinaryOp, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
-  const def = recordedOp<undefined>(opcode, backward);
+/**
+ * A binary elementwise op: its declaration (the opcode on two operands of one dtype, the gradient)
+ * in the op table, behind the public function that turns numbers into 0-d tensors and promotes
+ * both operands to one dtype first (so the recorded inputs are the promoted tensors).
+ */
+function binaryOp(opcode: BinaryOp, gradient: string, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
+  const op = defineOp({
+    name: opcode, gradient, backward,
+    forward: (_c, x: Tensor, y: Tensor): Tensor => mapK(opcode, [x, y], x.dtype),
+  });
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y, dt] = binaryOperands(opcode, a, b);
     if (dt === 'bool' && onBool) return onBool(x, y);
-    const odt = dt;
-    const out = mapK(opcode, [x, y], odt);
-    return isFloatingDType(odt) ? record(def, [x, y], out, undefined) : out;
+    return op(x, y);
   };
 }
 
 /** y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1. bool + bool is bool (a ∨ b), as PyTorch. */
-export const add = binaryOp('add', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
+export const add = binaryOp('add', 'y = a + b;  ∂L/∂a = g, ∂L/∂b = g', (_c, g) => [g, g], (x, y) => logicalOr(x, y));
 /** y = a − b;  ∂y/∂a = 1, ∂y/∂b = −1. bool − bool is refused, as PyTorch. */
-export const sub = binaryOp('sub', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
+export const sub = binaryOp('sub', 'y = a − b;  ∂L/∂a = g, ∂L/∂b = −g', (c, g) => [g, c.needsGrad[1] ? neg(g) : null], () => {
   throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor() (or logicalNot() to invert a mask)');
 });
 /** y = a·b (int32 × int32 wraps modulo 2³² like C's int32);  ∂y/∂a = b, ∂y/∂b = a. bool × bool is bool (a ∧ b). */
-export const mul = binaryOp('mul', (c, g) => [
+export const mul = binaryOp('mul', 'y = a·b;  ∂L/∂a = g·b, ∂L/∂b = g·a', (c, g) => [
   c.needsGrad[0] ? mul(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? mul(g, c.inputs[0]!) : null,
 ], (x, y) => logicalAnd(x, y));
 /** y = a/b (true division: integers give float32);  ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b */
-const divF = binaryOp('div', (c, g) => [
+const divF = binaryOp('div', 'y = a/b;  ∂L/∂a = g/b, ∂L/∂b = −g·y/b', (c, g) => [
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? neg(div(mul(g, c.output), c.inputs[1]!)) : null,
 ]);
@@ -408,13 +414,13 @@ function tieSplit(win: Tensor, tie: Tensor, g: Tensor): Tensor {
   return mul(g, add(cast(win, g.dtype), mul(cast(tie, g.dtype), 0.5)));
 }
 /** y = max(a, b);  ∂y/∂a = [a > b] + ½[a = b] */
-export const maximum = binaryOp('maximum', (c, g) => {
+export const maximum = binaryOp('maximum', 'y = max(a, b);  ∂L/∂a = g·([a > b] + ½[a = b]), ∂L/∂b = g·([b > a] + ½[a = b])', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   const tie = eq(a, b);
   return [c.needsGrad[0] ? tieSplit(gt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(lt(a, b), tie, g) : null];
 });
 /** y = min(a, b);  ∂y/∂a = [a < b] + ½[a = b] */
-export const minimum = binaryOp('minimum', (c, g) => {
+export const minimum = binaryOp('minimum', 'y = min(a, b);  ∂L/∂a = g·([a < b] + ½[a = b]), ∂L/∂b = g·([b < a] + ½[a = b])', (c, g) => {
   const [a, b] = c.inputs as [Tensor, Tensor];
   const tie = eq(a, b);
   return [c.needsGrad[0] ? tieSplit(lt(a, b), tie, g) : null, c.needsGrad[1] ? tieSplit(gt(a, b), tie, g) : null];

@@ -158,7 +158,13 @@ export function attentionWithWeights(
     if (m) checkMaskShape(m, [...q.shape.slice(0, -1), S]);
     // rows whose additive mask is −∞ everywhere: softmax over them is 0/0; they get a mask of 0
     // (a finite, uniform softmax) and their probabilities are then zeroed (PyTorch ≥ 2.5)
-    const dead = m ? deadRows(ops.eq(m, -Infinity)) : null; // (*, L|1, 1) bool, or null when none
+    // (*, L|1, 1) bool, or null when none; a mask already seen without such rows (BERT passes one
+    // extended mask to every layer) is not scanned again until it is written in place
+    let dead: Tensor | null = null;
+    if (m && NO_DEAD_ROWS.get(m) !== m._version) {
+      dead = deadRows(ops.eq(m, -Infinity));
+      if (!dead) NO_DEAD_ROWS.set(m, m._version);
+    }
     const mm = m && dead ? ops.where(dead, 0, m) : m;
     // softmax(QKᵀ·scale + M) in one fused pass where the backend has it
     let weights = ops.scaledMaskedSoftmax(q.matmul(k.transpose(-2, -1)), scale, mm ?? null); // (*, L, S)
@@ -188,6 +194,9 @@ export function attentionWithWeights(
   weights = dropout(weights);
   return { output: weights.matmul(v), weights };
 }
+
+/** Additive masks known to have no row of all −∞, with their version (autograd/version.ts) at the time. */
+const NO_DEAD_ROWS = new WeakMap<Tensor, number>();
 
 /**
  * The rows of a mask (true = masked out) that mask every key: (*, L|1, 1) bool, or null when

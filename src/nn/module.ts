@@ -71,9 +71,11 @@ export abstract class Module {
    * `register_forward_hook`): `fn(module, args, output)` may inspect the output (activations for
    * a probe, statistics) or return a replacement. Returns a handle whose `remove()` unregisters it.
    * @example
+   * import { nn, randn, type Tensor } from 'tensorgrad';
+   * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
    * const acts: Tensor[] = [];
-   * const h = model.bert.encoder.layer.at(0).registerForwardHook((_m, _args, out) => { acts.push(out.detach()); });
-   * model.forward(ids); // acts[0]: the first layer's output
+   * const h = [...model.children()][1]!.registerForwardHook((_m, _args, out: Tensor) => { acts.push(out.detach()); });
+   * model.forward(randn([3, 4])); // acts[0]: the ReLU's output, shape [3, 8]
    * h.remove();
    */
   registerForwardHook(fn: ForwardHook<this>): { remove(): void } {

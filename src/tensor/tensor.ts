@@ -134,6 +134,7 @@ export class Tensor {
    * `.grad` for a leaf, in what flows on for a non-leaf. Returns a handle whose `remove()`
    * unregisters it.
    * @example
+   * import { randn } from 'tensorgrad';
    * const w = randn([3], { requiresGrad: true });
    * const h = w.registerHook((g) => g.clamp(-1, 1)); // clip this parameter's gradient
    * w.mul(10).sum().backward(); // w.grad = [1, 1, 1]

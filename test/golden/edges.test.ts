@@ -148,6 +148,15 @@ describe('edge points: the same rules in float32 and on the composite paths', ()
     expect((yHF.toArray() as number[][][])[0]![0]).toEqual([2, 3]);
   });
 
+  it('an additive mask reused across calls is rescanned after an in-place write (the no-dead-rows cache follows _version)', () => {
+    const q = tensor([[[1, 0], [0, 1]]]);
+    const v = tensor([[[1, 2], [3, 4]]]);
+    const m = tensor([[[0, 0], [0, 0]]]);
+    expect((F.scaledDotProductAttention(q, q, v, { attnMask: m }).toArray() as number[][][])[0]![0]![0]).toBeGreaterThan(1);
+    m.select(1, 0).fill_(-Infinity); // row 0 now masks every key
+    expect((F.scaledDotProductAttention(q, q, v, { attnMask: m }).toArray() as number[][][])[0]![0]).toEqual([0, 0]);
+  });
+
   it('max()/min() over all elements put the gradient on the NaN (item 6)', () => {
     const x = tensor([1, NaN, 3], { requiresGrad: true });
     const y = x.max();
