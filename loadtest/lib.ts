@@ -23,9 +23,9 @@ export interface ServeProcess {
 }
 
 /** Starts `tensorgrad serve DIR --port 0 …` (from the sources) and waits for "listening on". */
-export function startServeProcess(dir: string, args: string[] = []): Promise<ServeProcess> {
+export function startServeProcess(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', dir, '--port', '0', '--quiet', ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
   });
   let err = '';
   child.stderr!.on('data', (c) => (err += c));
@@ -101,6 +101,27 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** GET /health latencies measured alongside (ms): p50, p99, max. */
   health: { p50: number; p99: number; max: number; n: number };
+  /** From the server's metrics: worker milliseconds per text and texts per batch (set by the caller). */
+  workerMsPerText?: number;
+  meanBatch?: number;
+  /** Every measured latency (ms), sorted; for pooling rounds (not written to results). */
+  latencies?: number[];
+  healthLatencies?: number[];
+}
+
+/** Pools rounds of the same cell: throughput = total requests / total time, percentiles over all latencies. */
+export function poolRounds(rounds: LoadResult[]): LoadResult {
+  const lat = rounds.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  const health = rounds.flatMap((r) => r.healthLatencies ?? []).sort((a, b) => a - b);
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    concurrency: rounds[0]!.concurrency, requests, seconds, throughput: requests / Math.max(seconds, 1e-9),
+    p50: percentile(lat, 50), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length), statuses,
+    health: { p50: percentile(health, 50), p99: percentile(health, 99), max: health[health.length - 1] ?? NaN, n: health.length },
+  };
 }
 
 /**
@@ -161,6 +182,7 @@ export async function runLoad(url: string, path: string, bodies: string[], o: { 
     concurrency: o.concurrency, requests: measured, seconds, throughput: measured / Math.max(seconds, 1e-9),
     p50: percentile(lat, 50), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length), statuses,
     health: { p50: percentile(health, 50), p99: percentile(health, 99), max: health[health.length - 1] ?? NaN, n: health.length },
+    latencies: lat, healthLatencies: health,
   };
 }
 
@@ -319,6 +341,15 @@ export async function soak(url: string, path: string, o: SoakOptions): Promise<S
   agent.destroy();
   res.seconds = (performance.now() - t0) / 1000;
   return res;
+}
+
+/** The batcher's counters from /metrics: texts dispatched, batches, seconds the worker spent. */
+export async function workerCounters(url: string): Promise<{ texts: number; batches: number; seconds: number }> {
+  const agent = new http.Agent();
+  const m = (await request(url, agent, 'GET', '/metrics')).body;
+  agent.destroy();
+  const g = (n: string) => Number(new RegExp(`^${n} (\\S+)`, 'm').exec(m)?.[1] ?? 0);
+  return { texts: g('tensorgrad_batch_size_sum'), batches: g('tensorgrad_batch_size_count'), seconds: g('tensorgrad_batch_duration_seconds_sum') };
 }
 
 /** process_resident_memory_bytes from /metrics. */

@@ -11,7 +11,8 @@
  *
  * The model: LOADTEST_MODEL, else out/ner (`npm run demo`); trained quickly (2 epochs) into
  * out/ner-loadtest when neither exists. Writes loadtest/results.json, loadtest/results.md and
- * loadtest/throughput.svg. LOADTEST_SECONDS (default 4) sets each sweep cell's measured time.
+ * loadtest/throughput.svg. LOADTEST_SECONDS (default 6) sets each sweep cell's measured time
+ * (in 3 rounds alternating with the other mode).
  *
  * The generation-engine issue adds its sections here (same server, same metrics registry).
  */
@@ -22,11 +23,14 @@ import { join } from 'node:path';
 import { readConllSplits } from '../src/data/conll.js';
 import { pipeline } from '../src/pipelines/index.js';
 import { lineChartSvg } from '../src/utils/svg.js';
-import { ROOT, runLoad, serverRss, soak, startServeProcess, type LoadResult, type SoakResult } from './lib.js';
+import { ROOT, poolRounds, runLoad, serverRss, soak, startServeProcess, workerCounters, type LoadResult, type SoakResult } from './lib.js';
+import { runLLMLoadtest } from './llm.js';
 
 const only = process.env.LOADTEST_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const want = (id: string) => !only || only.includes(id);
-const CELL_MS = Number(process.env.LOADTEST_SECONDS ?? 4) * 1000;
+const CELL_MS = Number(process.env.LOADTEST_SECONDS ?? 6) * 1000;
+/** Alternating rounds per cell. */
+const ROUNDS = 3;
 const CONCURRENCY = [1, 8, 32, 128];
 const MODES: { id: string; label: string; args: string[] }[] = [
   { id: 'one-at-a-time', label: 'one at a time (--max-batch 1)', args: ['--max-batch', '1', '--max-wait-ms', '0', '--max-queue', '1024'] },
@@ -67,10 +71,11 @@ const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  if (want('llm')) await runLLMLoadtest(); // issue #18: loadtest/llm.ts, its own results files
+  if (only && only.every((s) => s === 'llm')) return;
   const dir = modelDir();
   const texts = sentences();
-  const words = texts.map((t) => t.split(/\s+/).length);
-  console.log(`model ${dir}; ${texts.length} sentences of ${Math.min(...words)}–${Math.max(...words)} words (mean ${fmt(words.reduce((a, b) => a + b) / words.length)})`);
+  console.log(`model ${dir}; ${texts.length} sentences of 10–40 words (CoNLL tokens)`);
   const bodies = texts.map((t) => JSON.stringify({ inputs: t, parameters: { truncation: true } }));
   const out: Results = {
     date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} logical cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`,
@@ -78,18 +83,34 @@ async function main(): Promise<void> {
   };
 
   if (want('sweep')) {
-    out.sweep = {};
-    for (const mode of MODES) {
-      const srv = await startServeProcess(dir, mode.args);
-      out.sweep[mode.id] = [];
-      for (const c of CONCURRENCY) {
-        const r = await runLoad(srv.url, '/v1/ner', bodies, { concurrency: c, durationMs: CELL_MS, warmupMs: 1000 });
-        out.sweep[mode.id]!.push(r);
-        console.log(`${mode.id.padEnd(14)} c=${String(c).padStart(3)}: ${fmt(r.throughput)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ` +
-          `statuses ${JSON.stringify(r.statuses)}, /health p99 ${fmt(r.health.p99)} ms`);
+    // Both servers run side by side (an idle one costs nothing) and the modes alternate in
+    // short rounds for each concurrency, so that the machine's changing load (it is shared)
+    // falls on both alike; each cell pools its rounds.
+    const servers = await Promise.all(MODES.map((m) => startServeProcess(dir, m.args)));
+    out.sweep = Object.fromEntries(MODES.map((m) => [m.id, [] as LoadResult[]]));
+    for (const c of CONCURRENCY) {
+      const rounds: LoadResult[][] = MODES.map(() => []);
+      const work = MODES.map(() => ({ texts: 0, batches: 0, seconds: 0 }));
+      for (let k = 0; k < ROUNDS; k++) {
+        for (let mi = 0; mi < MODES.length; mi++) {
+          const w0 = await workerCounters(servers[mi]!.url);
+          rounds[mi]!.push(await runLoad(servers[mi]!.url, '/v1/ner', bodies, { concurrency: c, durationMs: CELL_MS / ROUNDS, warmupMs: 500 }));
+          const w1 = await workerCounters(servers[mi]!.url);
+          work[mi]!.texts += w1.texts - w0.texts;
+          work[mi]!.batches += w1.batches - w0.batches;
+          work[mi]!.seconds += w1.seconds - w0.seconds;
+        }
       }
-      await srv.stop();
+      MODES.forEach((mode, mi) => {
+        const r = poolRounds(rounds[mi]!);
+        r.workerMsPerText = (1000 * work[mi]!.seconds) / Math.max(1, work[mi]!.texts);
+        r.meanBatch = work[mi]!.texts / Math.max(1, work[mi]!.batches);
+        out.sweep![mode.id]!.push(r);
+        console.log(`${mode.id.padEnd(14)} c=${String(c).padStart(3)}: ${fmt(r.throughput)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ` +
+          `worker ${fmt(r.workerMsPerText, 2)} ms/text, mean batch ${fmt(r.meanBatch)}, statuses ${JSON.stringify(r.statuses)}, /health p99 ${fmt(r.health.p99)} ms`);
+      });
     }
+    await Promise.all(servers.map((s) => s.stop()));
   }
 
   if (want('soak')) {
@@ -121,13 +142,13 @@ async function main(): Promise<void> {
 
 function writeResults(out: Results): void {
   const dirOut = join(ROOT, 'loadtest');
-  writeFileSync(join(dirOut, 'results.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(dirOut, 'results.json'), JSON.stringify(out, (k, v) => (k === 'latencies' || k === 'healthLatencies' ? undefined : v), 2) + '\n');
   const md: string[] = ['# tensorgrad serve — load test', '', `${out.date} · ${out.machine}`, '',
-    `Model: the demo's NER BERT (\`${out.model.replace(ROOT + '/', '')}\`), ${out.sentences} CoNLL sample sentences of 10–40 words, POST /v1/ner, keep-alive, closed loop; ${out.cellSeconds} s measured per cell after 1 s of warm-up.`, ''];
+    `Model: the demo's NER BERT (\`${out.model.replace(ROOT + '/', '')}\`), ${out.sentences} CoNLL sample sentences of 10–40 words, POST /v1/ner, keep-alive, closed loop; per cell ${out.cellSeconds} s measured in ${ROUNDS} rounds that alternate with the other mode (0.5 s warm-up each), so that the shared machine's changing load falls on both modes alike.`, ''];
   if (out.sweep) {
-    md.push('| mode | concurrency | req/s | p50 ms | p99 ms | statuses | /health p99 ms |', '| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+    md.push('| mode | concurrency | req/s | p50 ms | p99 ms | worker ms / text | texts / batch | statuses | /health p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
     for (const m of MODES) for (const r of out.sweep[m.id] ?? []) {
-      md.push(`| ${m.label} | ${r.concurrency} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${fmt(r.health.p99)} |`);
+      md.push(`| ${m.label} | ${r.concurrency} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.workerMsPerText ?? NaN, 2)} | ${fmt(r.meanBatch ?? NaN)} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${fmt(r.health.p99)} |`);
     }
     const a = out.sweep['one-at-a-time']?.find((r) => r.concurrency === 32);
     const b = out.sweep.dynamic?.find((r) => r.concurrency === 32);

@@ -3,6 +3,7 @@
  */
 export { Module, Parameter, StateDictError } from './module.js';
 export type { StateDict, LoadStateDictResult, ForwardHook } from './module.js';
+export { Conv1d, MaxPool1d, AvgPool1d } from './conv.js';
 export {
   Linear, Embedding, LayerNorm, Dropout, GELU, ReLU, Tanh, Sequential, ModuleList, MultiheadAttention,
   TransformerEncoderLayer, TransformerEncoder,

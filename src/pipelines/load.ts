@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, type HFBertConfig } from '../nn/bert.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
-import { BertTokenizer } from '../data/tokenizer.js';
+import { BertTokenizer, type BertTokenizerOptions } from '../data/tokenizer.js';
 import { loadSafetensors } from '../data/safetensors.js';
 import { CharVocab } from '../tasks/gpt-char.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -140,11 +140,22 @@ export function loadBertTokenizer(dir: string, vocabSize: number): { tokenizer: 
   const lower = typeof tc.do_lower_case === 'boolean' ? tc.do_lower_case : true;
   const mml = typeof tc.model_max_length === 'number' && Number.isInteger(tc.model_max_length) && tc.model_max_length > 0 && tc.model_max_length < 1e9
     ? tc.model_max_length : undefined;
+  // the settings HF's BertTokenizer reads from tokenizer_config.json (toHFFiles writes them)
+  const opts: BertTokenizerOptions = { doLowerCase: lower, ...(mml ? { modelMaxLength: mml } : {}) };
+  if (typeof tc.strip_accents === 'boolean') opts.stripAccents = tc.strip_accents;
+  if (typeof tc.tokenize_chinese_chars === 'boolean') opts.tokenizeChineseChars = tc.tokenize_chinese_chars;
+  for (const [key, opt] of [['unk_token', 'unkToken'], ['sep_token', 'sepToken'], ['pad_token', 'padToken'], ['cls_token', 'clsToken'], ['mask_token', 'maskToken']] as const) {
+    if (typeof tc[key] === 'string') opts[opt] = tc[key] as string;
+  }
   const vocabPath = join(dir, 'vocab.txt');
   let tokenizer: BertTokenizer;
   let source: LoadedEncoder['vocabSource'];
   if (existsSync(vocabPath)) {
-    tokenizer = BertTokenizer.fromVocabFile(vocabPath, { doLowerCase: lower, ...(mml ? { modelMaxLength: mml } : {}) });
+    try {
+      tokenizer = BertTokenizer.fromVocabFile(vocabPath, opts);
+    } catch (e) {
+      throw new PipelineError(`${vocabPath} with ${tcPath}: ${(e as Error).message}`);
+    }
     source = 'folder';
   } else {
     const base = BertTokenizer.bertBaseUncased();

@@ -41,7 +41,7 @@ export interface BatcherOptions<I, R> {
   maxQueue?: number;
   /**
    * Fixed cost of a forward pass in tokens, for the sub-batch split (default 256: measured on the
-   * demo's NER BERT, one pass costs ≈ 4 ms + 0.02 ms per padded token on 2 cores).
+   * demo's NER BERT, one pass costs roughly 4 ms + 0.02 ms per padded token on 2 cores).
    */
   callCostTokens?: number;
   /** Runs the sub-batches of one dispatch in order; resolves with one result (or Error) per item. */

@@ -134,6 +134,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
     task, model_type: 'bert', dir: loaded.dir, vocab: loaded.vocabSource, max_tokens: pipe.maxTokens, num_parameters: loaded.model.numParameters(),
   });
   reg.gauge('process_resident_memory_bytes', 'Resident memory of the server process.', [], (g) => g.set(process.memoryUsage().rss));
+  reg.gauge('nodejs_heap_used_bytes', 'V8 heap in use on the HTTP thread (the model worker has its own).', [], (g) => g.set(process.memoryUsage().heapUsed));
   reg.gauge('tensorgrad_max_batch', 'The --max-batch setting.').set(opts.maxBatch ?? 32);
 
   const engine = new WorkerEngine({ dir: loaded.dir, task });

@@ -12,6 +12,10 @@ import { noGrad } from '../../src/autograd/engine.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/creation.js';
 import { makeTinyFolders } from './tiny.js';
+import { readConllSplits } from '../../src/data/conll.js';
+import { trainNer } from '../../src/tasks/ner.js';
+import { trainClassifier } from '../../src/tasks/classify.js';
+import { buildCompactVocab } from '../../src/tasks/mlm.js';
 import { BertConfig, BertForTokenClassification } from '../../src/nn/bert.js';
 import { saveSafetensors } from '../../src/data/safetensors.js';
 
@@ -120,6 +124,25 @@ describe('loading folders', () => {
     expect(m.kind === 'encoder' && m.vocabSource).toBe('bundled bert-base-uncased');
     const toks = m.kind === 'encoder' ? m.tokenizer.tokenize('Ishmael went to sea') : [];
     expect(pipeline('ner', join(root, 'base'))('Ishmael went to sea', { aggregationStrategy: 'none', ignoreLabels: [] }).map((e) => e.word)).toEqual(toks);
+  });
+
+  it('loads what train-ner and train-classifier write (vocab.txt + tokenizer_config.json) — the task, labels and vocabulary from the folder', () => {
+    const s = readConllSplits('data/ner');
+    const sents = [...s.train.slice(0, 16), ...s.dev.slice(0, 4), ...s.test.slice(0, 4)];
+    const tokenizer = buildCompactVocab(sents.map((x) => x.tokens.join(' '))).tokenizer;
+    const root = mkdtempSync(join(tmpdir(), 'tg-trained-'));
+    const quiet = { progress: null, log: () => {} };
+    trainNer({ train: s.train.slice(0, 16), dev: s.dev.slice(0, 4), test: s.test.slice(0, 4), tokenizer, hiddenSize: 16, numLayers: 1, numHeads: 2, epochs: 1, batchSize: 8, outDir: join(root, 'ner'), ...quiet });
+    const m = loadModelFolder(join(root, 'ner'));
+    expect(m.task).toBe('token-classification');
+    expect(m.kind === 'encoder' && m.vocabSource).toBe('folder');
+    const text = s.test.map((x) => x.tokens.join(' ')).find((t) => t.split(' ').length < 20)!;
+    const ents = pipeline('ner', join(root, 'ner'))(text, { aggregationStrategy: 'none', ignoreLabels: [] }) as TokenEntity[];
+    expect(ents.map((e) => e.word)).toEqual(tokenizer.tokenize(text));
+    const data = Array.from({ length: 16 }, (_, i) => ({ text: i % 2 ? `win money now offer ${i}` : `meeting notes for the project ${i}`, label: i % 2 ? 'spam' : 'ham' }));
+    trainClassifier({ data, hiddenSize: 16, numLayers: 1, numHeads: 2, epochs: 1, batchSize: 8, outDir: join(root, 'clf'), ...quiet });
+    const labels = pipeline('text-classification', join(root, 'clf'))('win money now', { topK: null }).map((l) => l.label).sort();
+    expect(labels).toEqual(['ham', 'spam']);
   });
 
   it('detects the task from architectures or weight names, and refuses a folder without the head', () => {

@@ -107,6 +107,8 @@ class RequestState implements SchedRequest {
 export interface EngineStats {
   blocksUsed: number;
   blocksFree: number;
+  /** Token positions stored in the cache, summed over sequences (a shared prefix counts once per sample). */
+  kvSlotsUsed: number;
   /** Requests holding KV blocks. */
   running: number;
   /** Unfinished requests holding none. */
@@ -227,9 +229,13 @@ export class LLMEngine {
 
   stats(): EngineStats {
     let running = 0;
-    for (const r of this.requests.values()) if (r.holdsBlocks()) running++;
+    let kvSlotsUsed = 0;
+    for (const r of this.requests.values()) {
+      if (r.holdsBlocks()) running++;
+      for (const s of r.seqs) kvSlotsUsed += s.table.length;
+    }
     return {
-      blocksUsed: this.cache.numUsed, blocksFree: this.cache.numFree, running, waiting: this.requests.size - running,
+      blocksUsed: this.cache.numUsed, blocksFree: this.cache.numFree, kvSlotsUsed, running, waiting: this.requests.size - running,
       preemptions: this.preemptions, generatedTokens: this.generatedTokens, steps: this.steps,
     };
   }
