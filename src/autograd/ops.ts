@@ -546,19 +546,27 @@ function reductionDims(op: string, dim: number | readonly number[] | null | unde
   return normalizeDims(op, Array.isArray(dim) && dim.length === 0 ? null : dim, rank);
 }
 
+/** The backend's reduction (its declaration has checked that x is alive). */
 function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
-  checkAlive(op, [x]);
   const s = x.storage.backend.reduce(op, x, dims, outDtype);
   const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
   return keepdim ? out : new Tensor(out.storage, reducedShape(x.shape, dims, false));
 }
 
-// sum: y = Σ_dims x;  ∂y/∂x = 1 broadcast back
-const SUM = recordedOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
+// The reductions are declared over normalised dims; the public functions normalise them first.
+
+/** Σ over dims (bool counts as int32). */
+const sumOp = defineOp({
+  name: 'sum', doc: 'Σ over dims',
+  gradient: 'y = Σ_dims x;  ∂L/∂x = g broadcast back over the reduced dims',
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('sum', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
+  },
+  backward: (c, g): Tensor[] => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)],
+});
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
-  const dims = reductionDims('sum', dim, x.ndim);
-  const odt = x.dtype === 'bool' ? 'int32' : x.dtype;
-  return record(SUM, [x], reduceK('sum', x, dims, keepdim, odt), { dims, keepdim });
+  return sumOp(x, reductionDims('sum', dim, x.ndim), keepdim);
 }
 
 /**
@@ -574,16 +582,32 @@ function extremumGrad(c: { inputs: readonly Tensor[]; output: Tensor; attrs: Red
   const count = sum(hit, dims, true);
   return [div(mul(hit, expandReduced(g, x.shape, dims)), count)];
 }
-const MAX = recordedOp<ReduceAttrs>('max', extremumGrad);
-const MIN = recordedOp<ReduceAttrs>('min', extremumGrad);
+const EXTREMUM_GRADIENT = '∂L/∂x = g·[x attains y]/#(elements attaining y) (ties share; NaNs attain a NaN result)';
+const maxOp = defineOp({
+  name: 'max', doc: 'max over dims (torch.amax)',
+  gradient: `y = max_dims x;  ${EXTREMUM_GRADIENT}`,
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('max', x, dims, keepdim, x.dtype);
+  },
+  backward: extremumGrad,
+});
+const minOp = defineOp({
+  name: 'min', doc: 'min over dims (torch.amin)',
+  gradient: `y = min_dims x;  ${EXTREMUM_GRADIENT}`,
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('min', x, dims, keepdim, x.dtype);
+  },
+  backward: extremumGrad,
+});
 function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
   const dims = reductionDims(op, dim, x.ndim);
   for (const d of dims) {
     if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce over dim ${d} of size 0 (shape ${fmtShape(x.shape)}); the ${op} of nothing is undefined`);
   }
   if (x.numel() === 0 && dims.length === 0 && x.ndim === 0) throw new Error(`${op}: empty tensor`);
-  const out = reduceK(op, x, dims, keepdim, x.dtype);
-  return isFloatingDType(x.dtype) ? record(op === 'max' ? MAX : MIN, [x], out, { dims, keepdim }) : out;
+  return op === 'max' ? maxOp(x, dims, keepdim) : minOp(x, dims, keepdim);
 }
 export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('max', x, dim, keepdim);
 export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
@@ -608,23 +632,28 @@ export function variance(x: Tensor, dim?: number | readonly number[] | null, opt
 // std: y = √(Σ(x − x̄)²/(n − c));  ∂y/∂x = (x − x̄)/((n − c)·y), and 0 where y = 0: a constant
 // row (or a size-1 dim with correction 0) sits at the kink of √, where PyTorch's std_backward
 // masks the gradient to 0 rather than giving 0·∞ = NaN.
-const STD = recordedOp<ReduceAttrs & { divisor: number }>('std', (c, g) => {
-  const x = c.inputs[0]!;
-  const { dims, divisor } = c.attrs;
-  const kept = reducedShape(x.shape, dims, true);
-  const yk = reshape(c.output, kept);
-  const gk = reshape(g, kept);
-  const scale = where(eq(yk, 0), 0, div(gk, mul(yk, divisor))); // g/((n − c)·y), masked at y = 0
-  return [mul(sub(x, mean(x, dims, true)), scale)];
+const stdOp = defineOp({
+  name: 'std', doc: '√var over dims',
+  gradient: 'y = √(Σ(x − x̄)²/(n − c));  ∂L/∂x = g·(x − x̄)/((n − c)·y), 0 where y = 0',
+  forward: (c: ForwardContext<ReduceAttrs & { divisor: number }>, x: Tensor, dims: number[], opts: { correction?: number; keepdim?: boolean }): Tensor => {
+    const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+    c.attrs = { dims, keepdim: opts.keepdim ?? false, divisor: Math.max(0, n - (opts.correction ?? 1)) };
+    return sqrt(variance(x, dims, opts)); // recording is off in a forward
+  },
+  backward: (c, g): Tensor[] => {
+    const x = c.inputs[0]!;
+    const { dims, divisor } = c.attrs;
+    const kept = reducedShape(x.shape, dims, true);
+    const yk = reshape(c.output, kept);
+    const gk = reshape(g, kept);
+    const scale = where(eq(yk, 0), 0, div(gk, mul(yk, divisor))); // g/((n − c)·y), masked at y = 0
+    return [mul(sub(x, mean(x, dims, true)), scale)];
+  },
 });
 /** std = √var (Bessel's correction by default, as torch.std). */
 export function std(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
   checkFloat('std', x);
-  const dims = reductionDims('std', dim, x.ndim);
-  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
-  const divisor = Math.max(0, n - (opts.correction ?? 1));
-  const out = noGrad(() => sqrt(variance(x, dims, opts)));
-  return record(STD, [x], out, { dims, keepdim: opts.keepdim ?? false, divisor });
+  return stdOp(x, reductionDims('std', dim, x.ndim), opts);
 }
 
 /** logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it). */
