@@ -187,164 +187,19 @@ function splitSentences(tokens: Token[]): Token[][] {
 type EntityType = 'PER' | 'LOC' | 'ORG' | 'MISC';
 type Source = 'md' | 'austen' | 'kjv';
 
-/** Entries separated by `|`; multi-word entries are matched token by token. */
-const GAZETTEER: Record<Source, Record<EntityType, string>> = {
-  md: {
-    PER: `Ahab|Stubb|Queequeg|Starbuck|Flask|Moby Dick|Jonah|Peleg|Bildad|Pip|Tashtego|Daggoo|Steelkilt|Fedallah|Radney|
-      Ishmael|Perth|Yojo|Gabriel|Hussey|Elijah|Derick De Deer|Derick|Bunger|Fleece|Dough-Boy|Mapple|Peter Coffin|
-      Coffin|Bulkington|Scoresby|Cuvier|Perseus|Jove|Sebastian|Mayhew|Macey|Noah|Solomon|Adam|Pliny|Vishnoo|Hercules|
-      Prometheus|Linnaeus|Owen|Beale|Tranquo|George Washington|Washington|Cook|Archy|Cabaco|Belshazzar|Lazarus|Hosea|
-      Andromeda|Jupiter|Garnery|Langsdorff|Edmund Burke|Burke|Charley|Boomer|Jack Bunger|Gardiner|Charlemagne|
-      Shakespeare|Cooke|Banks|Solander|Ezekiel|Job|Plato|Pyrrho|Locke|Kant|Bacon|Saint George|St. George|Goethe|
-      Blackstone|Hosea Hussey|Tistig|Harry|Nathan Swain|Charity`,
-    LOC: `Nantucket|New Bedford|Greenland|Pacific|Atlantic|England|Cape Horn|America|London|Japan|Lima|Mediterranean|
-      China|Java|Sumatra|Tahiti|Africa|New Zealand|Zealand|Equator|Andes|Holland|France|Rome|Joppa|Tarshish|Nineveh|
-      Manilla|Virginia|Peru|Spain|India|Asia|Europe|Thames|Sag Harbor|Sag-Harbor|Martha's Vineyard|Cape Cod|
-      Lake Erie|Erie|Buffalo|Straits of Sunda|Indian Ocean|Indian ocean|Arctic|Antarctic|Guinea|Brazil|Patagonia|
-      Spouter-Inn|Spouter Inn|Try Pots|Kokovoko|Gay Head|Hull|Cape of Good Hope|New York|Manhattoes|Broadway|Tophet|
-      Canaan|Hudson|Mississippi|Ohio|Ontario|Huron|Michigan|Superior|Canada|Norway|Iceland|Ireland|Scotland|Sweden|
-      Denmark|Russia|Siberia|Egypt|Persia|Babylon|Jerusalem|Palestine|Judea|Galilee|Hawaii|Sandwich Islands|
-      Philippine Islands|Madagascar|Mozambique|Bengal|Ceylon|Borneo|Malacca|Formosa|Lima|Chili|Chile|Mexico|
-      California|Texas|Illinois|Kentucky|Tennessee|Alleghanies|Rocky Mountains|Vermont|Connecticut|Rhode Island|
-      Cape Town|Plymouth|Nantucket Island|Pacific Ocean|Atlantic Ocean|Sunda|Bashee Isles|Japanese coast|
-      Straits of Gibraltar|Gibraltar|Hindostan|Madeira|Azores|Cape Verde|Cape de Verdes|St. Helena|Galapagos|
-      Encantadas|Tierra del Fuego|Magellan|Brazil Banks|Line|Cape|Nor' West Coast|Sea of Japan|Japanese Sea|
-      Yellow Sea|Red Sea|Black Sea|Baltic|Bay of Biscay|Spitzbergen|Davis Straits|Hudson's Bay|Newfoundland|Labrador|
-      Quebec|Greenland Sea|Polar Sea|Rokovoko|Heidelburgh|Lakes|Great Lakes`,
-    ORG: `Society for the Suppression of Cruelty to Ganders|London Geological Society|Academy of Sciences|
-      Temperance Society|Samuel Enderby & Sons|Enderby & Sons|House of Commons|Yale|Harvard|Yale College|Parliament|
-      Royal Society|Chinese Society for the Suppression of Meddling with other People's Business`,
-    MISC: `English|American|Americans|Dutch|French|Nantucketer|Nantucketers|Indian|Indians|Parsee|Christian|Christians|
-      Quaker|Quakers|Pagan|Pagans|Roman|Romans|German|Germans|Spanish|Spaniard|Spaniards|Greek|Greeks|Egyptian|
-      Egyptians|Persian|Japanese|Chinese|Turkish|Turk|Turks|Hindoo|Hindoos|Oriental|Manxman|Englishman|Englishmen|
-      Frenchman|Frenchmen|Yankee|Yankees|Guernsey-man|Malay|Malays|Tartar|Tartars|Russian|Russians|Italian|Venetian|
-      Patagonian|Pequod|Jeroboam|Rachel|Samuel Enderby|Town-Ho|Bachelor|Jungfrau|Virgin|Rose-bud|Bouton de Rose|
-      Delight|Goney|Albatross|Bible|Ramadan|Christmas|Nantucket-born|Catholic|Catholics|Protestant|Mohammedan|
-      Mohammedans|Jew|Jews|Hebrew|Hebrews|Scandinavian|Danish|Dane|Danes|Norwegian|Swede|Icelandic|Portuguese|Lascar|
-      Lascars|Maltese|Sicilian|Tahitian|Islanders|Polynesian|Polynesians|Arsacidean|Arsacides|Lakeman|Canaller|
-      Canallers|Gay-Header|Kentuckian|Vermonters|Southern|Ottoman|Asiatic|African|European|Europeans|Lapland|Scotch|
-      Irish|Irishman|Latin|Hebrew|Dutchman|Dutchmen|Presbyterian|Methodist|Baptist|Congregational|Fish-Hunters|
-      Right Whalemen|Mogul|Crusaders|Philistine|Philistines|Gothic`,
-  },
-  austen: {
-    PER: `Fanny|Emma|Jane|Elizabeth|Elinor|Marianne|Catherine|Harriet|Anne|Edmund|Thomas|John|Edward|Henry|Mary|William|
-      Isabella|Frank|Lucy|Charles|Lydia|Walter|Maria|Julia|Louisa|Charlotte|James|Lizzy|Tom|Eleanor|Henrietta|Robert|
-      Kitty|Susan|Margaret|Frederick|Eliza|Betsey|Rebecca|George|Georgiana|Caroline|Amelia|Patty|Richard|Sophia|
-      Augusta|Selina|Nancy|Sally|Harry|Sam|Penelope|Crawford|Weston|Darcy|Elton|Knightley|Bennet|Woodhouse|Elliot|
-      Bingley|Bertram|Dashwood|Fairfax|Jennings|Churchill|Tilney|Rushworth|Wentworth|Norris|Willoughby|Smith|Collins|
-      Wickham|Bates|Russell|Grant|Morland|Brandon|Allen|Thorpe|Ferrars|Musgrove|Price|Middleton|Gardiner|Martin|
-      Palmer|Harville|Perry|Lucas|Benwick|Clay|Yates|Cole|Goddard|Croft|Campbell|Taylor|Forster|de Bourgh|Steele|
-      Hayter|Wallis|Fitzwilliam|Hurst|Phillips|Shepherd|Dalrymple|Dixon|Hawkins|Hughes|Suckling|Nash|Larkins|
-      Carteret|Denny|Pratt|Harris|Reynolds|Jenkinson|Cox|Jackson|Anderson|Maddox|Chapman|Hodges|Bragge|Rooke|Jones|
-      Bartlett|Gilbert|Otway|Younge|Stokes|Wright|Baldwin|Sneyd|Owen|Cowper|Shakespeare|Scott|Radcliffe|Crabbe|
-      Johnson|Richardson|Burney|Musgroves|Dashwoods|Steeles|Bertrams|Crofts|Eltons|Middletons|Harvilles|Churchills|
-      Crawfords|Tilneys|Lucases|Westons|Coles|Martins|Thorpes|Grants|Palmers|Bennets|Allens|Knightleys|Gardiners|
-      Rushworths|Bingleys|Collinses|Bateses|Coxes|Hayters|Elliots|Morlands|Campbells|Dixons|Prices|Dalrymples|
-      Ferrarses|Sucklings|Perrys|Otways|Hill|Baddeley|Lee|Sophy|Dick|Edgar|Agatha|Anhalt|Amelia|Cassel|Emily|Laura|
-      Mitchell|Brown|Morris|Atkinson|Bickerton|Robinson|Hannah|Rebecca|Nicholls|Serle|James|Mackenzie|Ford|Elliott|
-      Fraser|Frasers|Grey|Ellison|Wingfield|Sir William Lucas|Mary King|King|Wilcox|Saunders|Tupman|Cooper`,
-    LOC: `London|Bath|Mansfield|Mansfield Park|Hartfield|Highbury|Randalls|Barton|Barton Park|Barton Cottage|Longbourn|
-      Netherfield|Netherfield Park|Uppercross|Kellynch|Kellynch Hall|Lyme|Meryton|Norland|Norland Park|Pemberley|
-      Sotherton|Rosings|Rosings Park|Portsmouth|Donwell|Donwell Abbey|Hertfordshire|England|Enscombe|Northanger|
-      Northanger Abbey|Oxford|Brighton|Delaford|Cleveland|Fullerton|Devonshire|Derbyshire|Hunsford|Weymouth|Woodston|
-      Thornton Lacey|Allenham|Norfolk|Ireland|Richmond|Exeter|Combe Magna|Combe|Berkeley Street|Harley Street|
-      Northamptonshire|Milsom Street|Pulteney Street|Everingham|West Indies|East Indies|Indies|Kent|Cobb|the Cobb|
-      Plymouth|Northampton|Clifton|Somersetshire|Scotland|Bristol|Brunswick Square|Wimpole Street|Lambton|Ecclesford|
-      Sussex|Antigua|Spithead|Longstaple|Marlborough|Yorkshire|Kingston|Monkford|Gracechurch Street|Abbey-Mill Farm|
-      Abbey-Mill|Abbey Mill|Surry|Whitwell|Dorsetshire|Taunton|Dawlish|Lansdown|Gloucestershire|Westgate|Twickenham|
-      Ramsgate|Clapham|Newcastle|Gibraltar|Windsor|York|Crown|Box Hill|Maple Grove|Camden Place|Laura Place|
-      Gay Street|Rivers Street|Octagon Room|Upper Rooms|Lower Rooms|Upper Cross|Bond Street|Conduit Street|
-      Hill Street|Blaize Castle|Westminster|Mediterranean|France|Switzerland|Swisserland|Italy|Spain|America|Wales|
-      Scarborough|Stoke|Cheltenham|Lakes|Matlock|Dovedale|Chatsworth|Blenheim|Warwick|Kenilworth|Birmingham|Derby|
-      Sanditon|Hampshire|Wiltshire|Dorset|Somerset|Cornwall|Liverpool|Ely|Essex|Cambridge|Winchester|Barnet|Hatfield|
-      Hammersmith|Holborn|Bedford Square|Portman Square|Berkeley|Bath Street|Union Street|Belmont|Crewkherne|
-      Charmouth|Pinny|Up Lyme|Leatherhead|Cobham|Sotherton Court|Pump-room|Pump-Room|Pump Room|Kingsweston|Bedford|
-      Hyde Park|Kensington Gardens|St. James's|Kympton|Stanwix Lodge|Thornton|Lacey|Donwell Lane|Vicarage Lane|
-      Broadway Lane|Langham|Maple|Grove|Tunbridge|Bristol Channel|Antwerp|Minehead|Lyme Regis|Avon|Cornhill|
-      Fleet Street|Tattersall's|Drury Lane|Covent Garden|Vauxhall|Astley's|Charing Cross|Piccadilly|Pall Mall|
-      Sackville Street|Portugal|Lisbon|Madeira|Gibraltar|East India|Bengal|Madras|Cuddalore|St. Ives|Cape|Deal|
-      Baltic|Mansfield Parsonage|Barton Valley|Park Street|Old Bailey|Bermuda|Bermudas|Persia|Hanover Square|
-      Pall-Mall|Great Woodhouse`,
-    ORG: `Parliament|Admiralty|House of Commons|Church of England|The Times|Times|Courier|The Courier|Eton|
-      Merchant Taylors'|Navy|Royal Navy|Church|Lloyd's`,
-    MISC: `English|French|Irish|Italian|Christian|Christians|Christmas|Easter|Michaelmas|Midsummer|Udolpho|
-      Mysteries of Udolpho|Lovers' Vows|Cecilia|Camilla|Belinda|Navy List|Baronetage|Spectator|Gothic|Englishman|
-      Englishwoman|Frenchman|Frenchwoman|Irishman|Scotch|Welsh|German|Germans|Dutch|Spanish|Portuguese|Roman|Romans|
-      Lady Day|Whitsuntide|Shrovetide|Lent|Red Book|Vicar of Wakefield|Romance of the Forest|Children of the Abbey|
-      Elegant Extracts|Marmion|Lady of the Lake|Giaour|Bride of Abydos|Corsair|Laconia|Asp|Thrush|Grappler|
-      Henry the Eighth|Sir Charles Grandison|Fordyce|Fordyce's Sermons|Clarissa|Quarterly Reviews|Quarterly Review|
-      Bluebeard|Catholic|Methodist|Methodists|Protestant|Jew|Jews|Mahometan|Hindoo|Latin|Greek|Hebrew|Olympic|
-      New Year`,
-  },
-  kjv: {
-    PER: `Jesus|Christ|Jesus Christ|David|Moses|Saul|Jacob|Pharaoh|Joseph|Abraham|Joshua|Peter|Samuel|Paul|Aaron|John|
-      Isaac|Joab|Absalom|Jonathan|Esau|Simon|Abimelech|Abner|Abram|Laban|Mary|Herod|Pilate|Noah|Rachel|Gideon|Samson|
-      Sarah|James|Eli|Lot|Leah|Jesse|Judas|Rebekah|Philip|Jephthah|Caesar|Elias|Amnon|Barnabas|Uriah|Nabal|Micah|
-      Adam|Abishai|Tamar|Achish|Satan|Sisera|Manoah|Abiathar|Ahithophel|Sarai|Caleb|Michal|Cain|Nahor|Eleazar|Ziba|
-      Esaias|Mephibosheth|Lazarus|Abel|Shem|Phinehas|Abigail|Nathan|Solomon|Ephron|Hamor|Barak|Hannah|Ahimelech|
-      Zadok|Andrew|Silas|Festus|Hagar|Dagon|Hushai|Zebedee|Jonas|Mary Magdalene|Magdalene|Agrippa|Lamech|Thomas|
-      Judas Iscariot|Iscariot|Zacharias|Martha|Ananias|Enoch|Japheth|Deborah|Jethro|Barabbas|Cornelius|Bethuel|
-      Bilhah|Elkanah|Joash|Araunah|Caiaphas|Elisabeth|Felix|Seth|Dinah|Ehud|Jonadab|Goliath|Delilah|Stephen|
-      Timotheus|Alexander|Matthew|Bartholomew|Nathanael|Jason|Augustus|Caesar Augustus|Tiberius Caesar|Baal|
-      Beelzebub|Diana|Gamaliel|Nicodemus|Zacchaeus|Joses|Herodias|Salome|Jairus|Bartimaeus|Cleopas|Theophilus|
-      Tabitha|Dorcas|Aeneas|Simon Peter|Ishbosheth|Asahel|Amasa|Ahimaaz|Shimei|Barzillai|Ittai|Hiram|Bathsheba|Abiah|
-      Joel|Hophni|Kish|Agag|Doeg|Nahash|Uzzah|Obededom|Benaiah|Jehoiada|Toi|Hadadezer|Hanun|Shobach|Zeruiah|Ner|
-      Abinadab|Eliab|Shammah|Ahinoam|Rizpah|Aiah|Rechab|Baanah|Sheba|Bichri|Cushi|Chimham|Merab|Hezekiah|Elijah|
-      Elisha|Isaiah|Jeremias|Jeremy|Abia|Jochebed|Zipporah|Gershom|Eliezer|Miriam|Hur|Bezaleel|Aholiab|Nadab|Abihu|
-      Reuel|Amram|Korah|Nun|Pashur|Levi|Alphaeus|Lebbaeus|Thaddaeus|Annas|Malchus|Joanna|Susanna|Chuza|Zaccheus|
-      Eutychus|Lydia|Priscilla|Aquila|Apollos|Crispus|Sosthenes|Gallio|Demetrius|Tertullus|Drusilla|Bernice|Publius|
-      Julius|Claudius|Claudius Lysias|Lysias|Sergius Paulus|Elymas|Simeon|Anna|Phanuel|Aser|Sapphira|Mark|John Mark|
-      Saul of Tarsus|Judas Barsabas|Barsabas|Matthias|Joseph of Arimathaea|Nicanor|Timon|Parmenas|Nicolas|Prochorus|
-      Blastus|Rhoda|Mnason|Trophimus|Aristarchus|Gaius|Sopater|Secundus|Tychicus|Erastus|Jezebel|Ahab`,
-    LOC: `Israel|Egypt|Jerusalem|Jordan|Galilee|Canaan|Hebron|Gilead|Judaea|Jericho|Bethel|Gilgal|Nazareth|Sodom|
-      Gomorrah|Shiloh|Mizpeh|Bethlehem|Beersheba|Ramah|Damascus|Gath|Caesarea|Antioch|Goshen|Bashan|Keilah|Tyre|
-      Sidon|Capernaum|Asia|Sinai|Samaria|Syria|Ziklag|Ekron|Bethany|Gaza|Joppa|Macedonia|Ephesus|Cyprus|Rome|Tarsus|
-      Iconium|Lystra|Athens|Crete|Philippi|Cyrene|Arimathaea|Cana|Derbe|Troas|Thessalonica|Babylon|Euphrates|Red sea|
-      Lebanon|Carmel|Jezreel|Ashdod|Hermon|Tabor|Gilboa|Mesopotamia|Ur|Mahanaim|Moab|Ammon|Edom|Seir|Judah|Bethsaida|
-      Chorazin|Emmaus|Decapolis|Idumaea|Pamphylia|Cilicia|Phrygia|Galatia|Bithynia|Mysia|Pontus|Cappadocia|Libya|
-      Arabia|Ethiopia|Salamis|Paphos|Perga|Pisidia|Seleucia|Samothracia|Neapolis|Amphipolis|Apollonia|Berea|Corinth|
-      Cenchrea|Achaia|Melita|Syracuse|Rhegium|Puteoli|Italy|Sion|Zion|Siloam|Gethsemane|Golgotha|Calvary|Olivet|
-      Jebus|Beth-el|Tekoah|Gibeah|Gibeon|Rabbah|Adullam|Bethshemesh|Kirjathjearim|Ebenezer|Aphek|Michmash|Geba|
-      Jabesh|Jabeshgilead|Nob|Engedi|Maon|Ziph|Hachilah|Endor|Shunem|Bahurim|Mount of Olives|Olives|Tiberias|
-      sea of Tiberias|sea of Galilee|Gennesaret|Magdala|Nain|Sychar|Aenon|Salim|Ephraim|Bethphage|Gadara|Gergesenes|
-      Gadarenes|Dalmanutha|Caesarea Philippi|Tyrus|Trachonitis|Abilene|Ituraea|Pisgah|Horeb|Midian|Succoth|Etham|
-      Pihahiroth|Migdol|Baalzephon|Marah|Elim|Rephidim|Meribah|Massah|Massah|Zin|Shur|Pithom|Raamses|Rameses|Nile|
-      Geshur|Lodebar|Hamath|Zobah|Helam|Lydda|Saron|Azotus|Patara|Phenice|Ptolemais|Miletus|Coos|Rhodes|Assos|
-      Mitylene|Chios|Samos|Trogyllium|Myra|Cnidus|Salmone|Lasea|Clauda|Adria|Three taverns|Appii forum|Phenicia|
-      Parthia|Media|Elam|Cretes|Pergamos|Sheol|Kidron|Cedron|Gabbatha|Bethabara|Solomon's porch|Kedron|Lycaonia|
-      Attalia|Dan|Beer-sheba`,
-    ORG: `Pharisees|Sadducees|Herodians|Libertines|synagogue of the Libertines`,
-    MISC: `Jews|Jew|Egyptians|Egyptian|Philistines|Philistine|Canaanites|Canaanite|Amorites|Amorite|Hittite|Hittites|
-      Hebrews|Hebrew|Levites|Levite|Amalekites|Amalekite|Midianites|Syrians|Syrian|Jebusites|Jebusite|Perizzites|
-      Hivites|Hivite|Israelites|Israelite|Ishmeelites|Gentiles|Gentile|Greeks|Greek|Romans|Roman|Samaritans|
-      Samaritan|Galilaeans|Galilaean|Nazarene|Passover|Pentecost|Christian|Christians|Epicureans|Stoicks|Cretes|
-      Arabians|Parthians|Medes|Elamites|Benjamites|Benjamite|Gileadite|Gittite|Gittites|Kenites|Kenite|Ammonites|
-      Ammonite|Moabites|Moabitess|Moabite|Edomite|Edomites|Ephrathite|Bethlehemite|Jezreelitess|Carmelite|Ziphites|
-      Archite|Cherethites|Pelethites|Gibeonites|Beerothite|Tekoite|Hachmonite|Ephraimites|Ephraimite|Grecians|
-      Hellenists|Cyrenians|Alexandrians|Asiatics|Athenians|Ephesians|Macedonians|Corinthians|Thessalonians|Bereans|
-      Latin|Syriack|Chaldees|Chaldeans|Assyrians|Libertine|Nazarenes|Galilean|Galileans`,
-  },
-};
-
 /**
- * Capitalised words that are not entities under these guidelines (titles, forms of
- * address, the deity's titles, days, months, interjections, personified abstractions).
+ * The pre-annotation tables, in scripts/ner-sample-tables.json: per source and entity type the
+ * gazetteer entries (multi-word entries are matched token by token), and the capitalised words
+ * that are not entities under these guidelines (titles, forms of address, the deity's titles,
+ * days, months, interjections, personified abstractions).
  */
-const NOT_ENTITIES = new Set(
-  `I|I'm|I'll|I've|I'd|God|GOD|Lord|LORD|Lord's|Mr.|Mrs.|Mr|Mrs|Miss|Misses|Sir|Sirs|Lady|Ladies|Captain|Captains|Colonel|
-  Admiral|General|Dr.|Dr|Doctor|King|Kings|Queen|Prince|Princess|Duke|Duchess|Father|Mother|Aunt|Uncle|Don|Monsieur|
-  Madam|Madame|Ma'am|Commodore|Bishop|Czar|Emperor|Emperors|Pope|Baronet|Esq.|Lieutenant|Mate|Chief|Mamma|Mama|Papa|
-  Rabbi|Master|Saviour|Almighty|Holy|Ghost|Spirit|Son|Heaven|Heavens|Providence|Nature|Fate|Fates|Death|Time|Truth|Life|
-  Hell|Oh|O|Ah|Aye|Ay|Nay|Yea|Lo|Behold|Amen|Hosanna|Alas|Hurrah|Huzza|Sperm|Whale|Whales|Right|Leviathan|Leviathans|
-  Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|January|February|March|April|May|June|July|August|September|
-  October|November|December|Sabbath|Mister|Messrs.|Honourable|Viscountess|Dowager|Baronetess|Grace|Ladyship|
-  Majesty|Highness|Excellency|Worship|Reverend|Governor|Judge|Magistrate|Steward|Shipmates|Shipmate|Harpooneer|
-  Sailor|SAILOR|Whaleman|Whalemen|Fishery|Fin-Back|Narwhale|Killer|Grampus|Porpoise|Folio|Octavo|Duodecimo|BOOK|
-  CHAPTER|Cetology|Fast-Fish|Loose-Fish|White|Whale's|Man|Men|Woman|Sirrah|Friend|Brother|Sister|Cousin|Mistress|
-  Centurion|Apostle|Apostles|Prophet|Priest|Priests|Elders|Scribes|Scribe|Lawyers|Publican|Publicans|Tetrarch|
-  Governor|Deputy|Chamberlain|Baptist|Messiah|Messias|Christ's|Son's|Most|High|Highest|Word|Light|Comforter|Lamb|
-  Spirit's|Scripture|Scriptures|Gospel|Kingdom`.split('|').map((s) => s.trim()),
-);
+const TABLES = JSON.parse(readFileSync(join(import.meta.dirname, 'ner-sample-tables.json'), 'utf8')) as {
+  gazetteer: Record<Source, Record<EntityType, string[]>>;
+  notEntities: string[];
+};
+const GAZETTEER = TABLES.gazetteer;
+
+const NOT_ENTITIES = new Set(TABLES.notEntities);
 
 // ---------------------------------------------------------------------------------------
 // Pre-annotation
@@ -360,7 +215,7 @@ const TYPES: EntityType[] = ['PER', 'LOC', 'ORG', 'MISC'];
 function buildGazetteer(source: Source): Map<string, Phrase[]> {
   const byFirst = new Map<string, Phrase[]>();
   for (const type of TYPES) {
-    for (const entry of GAZETTEER[source][type].split('|')) {
+    for (const entry of GAZETTEER[source][type] ?? []) {
       const text = entry.trim();
       if (!text) continue;
       const tokens = tokenize(text).map((t) => t.text);

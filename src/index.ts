@@ -55,3 +55,4 @@ export type {
   GeneratedText, TextGenerationParams,
 } from './pipelines/index.js';
 export * as serve from './serve/index.js';
+export * as compress from './compress/index.js';

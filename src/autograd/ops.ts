@@ -23,7 +23,7 @@ import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
-import { COMPOSITES, defineOp, OPS, opcodeForward } from './define.js';
+import { COMPOSITES, defineOp, OPS, opcodeForward, type ForwardContext } from './define.js';
 import { disposedError } from '../tensor/scope.js';
 import { checkAllocation } from '../core/limits.js';
 
@@ -315,21 +315,37 @@ export function gelu(x: Tensor, opts: GeluOptions | 'none' | 'tanh' = {}): Tenso
   throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
 }
 
-// pow with a scalar exponent: y = xᵖ;  ∂y/∂x = p·xᵖ⁻¹ (0 for p = 0, even at x = 0)
-const POW_SCALAR = recordedOp<{ p: number }>('powScalar', (c, g) => {
-  const p = c.attrs.p;
-  return [p === 0 ? mul(g, 0) : mul(g, mul(pow(c.inputs[0]!, p - 1), p))];
+// pow and clamp: the public functions promote dtypes (and turn the bounds into kernel scalars),
+// then call the declarations below, whose recorded input is the promoted tensor.
+
+/** xᵖ for a number p (declaration; the public `pow` promotes x first). */
+const powScalar = defineOp({
+  name: 'powScalar', doc: 'xᵖ for a number p',
+  gradient: 'y = xᵖ;  ∂L/∂x = g·p·xᵖ⁻¹ (0 for p = 0, even at x = 0)',
+  forward: (c: ForwardContext<{ p: number }>, x: Tensor, p: number): Tensor => {
+    c.attrs = { p };
+    return mapK('pow', [x, scalarTensor(p, x.dtype, x.device)], x.dtype, 'pow');
+  },
+  backward: (c, g): Tensor[] => {
+    const p = c.attrs.p;
+    return [p === 0 ? mul(g, 0) : mul(g, mul(pow(c.inputs[0]!, p - 1), p))];
+  },
 });
-// pow of two tensors: y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = aᵇ·ln a, with PyTorch's values at the edges
-// (pow_backward_self / pow_backward_exponent): ∂y/∂a = 0 where b = 0 (also at a = 0, where
-// b·aᵇ⁻¹ = 0·∞), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (the limit of aᵇ·ln a), while a = 0 with
-// b < 0 keeps ∞·(−∞) = −∞.
-const POW = recordedOp<undefined>('pow', (c, g) => {
-  const [a, b] = c.inputs as [Tensor, Tensor];
-  return [
-    c.needsGrad[0] ? where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))) : null,
-    c.needsGrad[1] ? where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(g, mul(c.output, log(a)))) : null,
-  ];
+// pow of two tensors, with PyTorch's values at the edges (pow_backward_self /
+// pow_backward_exponent): ∂y/∂a = 0 where b = 0 (also at a = 0, where b·aᵇ⁻¹ = 0·∞), and
+// ∂y/∂b = 0 where a = 0 and b ≥ 0 (the limit of aᵇ·ln a), while a = 0 with b < 0 keeps
+// ∞·(−∞) = −∞.
+const powTensor = defineOp({
+  name: 'pow', doc: 'aᵇ of two tensors (one dtype)',
+  gradient: 'y = aᵇ;  ∂L/∂a = g·b·aᵇ⁻¹ (0 where b = 0), ∂L/∂b = g·y·ln a (0 where a = 0 ∧ b ≥ 0)',
+  forward: (_c, a: Tensor, b: Tensor): Tensor => mapK('pow', [a, b], a.dtype),
+  backward: (c, g) => {
+    const [a, b] = c.inputs as [Tensor, Tensor];
+    return [
+      c.needsGrad[0] ? where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))) : null,
+      c.needsGrad[1] ? where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(g, mul(c.output, log(a)))) : null,
+    ];
+  },
 });
 export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   if (x instanceof Tensor && typeof exponent === 'number') {
@@ -338,20 +354,29 @@ export function pow(x: TensorLike, exponent: TensorLike): Tensor {
     }
     const dt = promoteWithScalar(x.dtype, exponent);
     const xx = x.dtype === dt ? x : cast(x, dt);
-    const out = mapK('pow', [xx, scalarTensor(exponent, dt, x.device)], dt, 'pow');
-    return isFloatingDType(dt) ? record(POW_SCALAR, [xx], out, { p: exponent }) : out;
+    if (xx.storage.disposed) throw disposedError('pow', xx, 'argument 0'); // the kernel's name for it
+    return powScalar(xx, exponent);
   }
-  const [a, b, dt] = binaryOperands('pow', x, exponent);
-  const out = mapK('pow', [a, b], dt);
-  return isFloatingDType(dt) ? record(POW, [a, b], out, undefined) : out;
+  const [a, b] = binaryOperands('pow', x, exponent);
+  return powTensor(a, b);
 }
 
-// clamp: y = min(max(x, lo), hi);  ∂y/∂x = [lo ≤ x ≤ hi]
-// With lo > hi every element is hi and every gradient 0, as torch.clamp.
-const CLAMP = recordedOp<{ lo: number; hi: number }>('clamp', (c, g) => {
-  const x = c.inputs[0]!;
-  const inside = logicalAnd(ge(x, c.attrs.lo), le(x, c.attrs.hi));
-  return [mul(g, cast(inside, g.dtype))];
+/** min(max(x, lo), hi) (declaration; the public `clamp` checks the bounds and promotes x first). */
+const clampOp = defineOp({
+  name: 'clamp', doc: 'min(max(x, lo), hi)',
+  // With lo > hi every element is hi and every gradient 0, as torch.clamp.
+  gradient: 'y = min(max(x, lo), hi);  ∂L/∂x = g·[lo ≤ x ≤ hi]',
+  forward: (c: ForwardContext<{ lo: number; hi: number }>, x: Tensor, lo: number, hi: number): Tensor => {
+    c.attrs = { lo, hi };
+    const kdt = isFloatingDType(x.dtype) ? x.dtype : 'float64';
+    const kLo = Math.min(lo, hi); // the kernel computes lo ≤ x ≤ hi ? x : …; lo > hi collapses to hi
+    return mapK('clamp', [x, scalarTensor(kLo, kdt, x.device), scalarTensor(hi, kdt, x.device)], x.dtype);
+  },
+  backward: (c, g): Tensor[] => {
+    const x = c.inputs[0]!;
+    const inside = logicalAnd(ge(x, c.attrs.lo), le(x, c.attrs.hi));
+    return [mul(g, cast(inside, g.dtype))];
+  },
 });
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   if (min != null) checkScalarArg('clamp', 'min', min);
@@ -362,9 +387,8 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   if (Number.isNaN(lo) || Number.isNaN(hi)) throw new Error(`clamp: min and max must not be NaN, got ${lo}, ${hi}`);
   const dt = promoteWithScalar(promoteWithScalar(x.dtype, lo === -Infinity ? 0 : lo), hi === Infinity ? 0 : hi);
   const xx = x.dtype === dt ? x : cast(x, dt);
-  const kLo = Math.min(lo, hi); // the kernel computes lo ≤ x ≤ hi ? x : …; lo > hi collapses to hi
-  const out = mapK('clamp', [xx, scalarTensor(kLo, isFloatingDType(dt) ? dt : 'float64', x.device), scalarTensor(hi, isFloatingDType(dt) ? dt : 'float64', x.device)], dt);
-  return isFloatingDType(dt) ? record(CLAMP, [xx], out, { lo, hi }) : out;
+  if (xx.storage.disposed) throw disposedError('clamp', xx, 'argument 0'); // the kernel's name for it
+  return clampOp(xx, lo, hi);
 }
 
 // ---- binary elementwise ------------------------------------------------------------------------
@@ -461,10 +485,15 @@ export function allclose(a: Tensor, b: Tensor, rtol: number, atol: number): bool
   return true;
 }
 
-// where: y = cond ? a : b;  ∂y/∂a = [cond], ∂y/∂b = [¬cond]
-const WHERE = recordedOp<undefined>('where', (c, g) => {
-  const cond = c.inputs[0]!;
-  return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
+/** cond ? a : b of a bool condition and two tensors of one dtype (declaration; the public `where` promotes). */
+const whereOp = defineOp({
+  name: 'where', doc: 'cond ? a : b',
+  gradient: 'y = cond ? a : b;  ∂L/∂a = g·[cond], ∂L/∂b = g·[¬cond]',
+  forward: (_c, condition: Tensor, x: Tensor, y: Tensor): Tensor => mapK('where', [condition, x, y], x.dtype, 'where'),
+  backward: (c, g) => {
+    const cond = c.inputs[0]!;
+    return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
+  },
 });
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
@@ -482,8 +511,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
   const x = aT ? (aT.dtype === dt ? aT : cast(aT, dt)) : scalarTensor(a as number, dt, ref.device);
   const y = bT ? (bT.dtype === dt ? bT : cast(bT, dt)) : scalarTensor(b as number, dt, ref.device);
-  const out = mapK('where', [condition, x, y], dt, 'where');
-  return isFloatingDType(dt) ? record(WHERE, [condition, x, y], out, undefined) : out;
+  return whereOp(condition, x, y);
 }
 
 /** x with `value` wherever mask is true: where(mask, value, x). */

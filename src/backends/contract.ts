@@ -22,6 +22,8 @@
  *   crossEntropyForward / crossEntropyBackward   softmax cross-entropy with class indices in one pass
  *   dropout     mask and x·mask in one pass, the mask from the counter-based stream of core/random-bits.ts
  *   adamStep    the Adam/AdamW update of one parameter in place (optim/adam.ts is the composite)
+ *   int8Gemm    int8 × int8 → int32 matrix product on host arrays (compress/quantize.ts's
+ *               QuantizedLinear; its plain-JS fallback is int8GemmReference)
  *
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
@@ -121,6 +123,12 @@ export interface Backend {
    * as the composite in optim/adam.ts. Returns false (changing nothing) where it cannot.
    */
   adamStep?(param: View, grad: View, expAvg: View, expAvgSq: View, s: AdamScalars): boolean;
+  /**
+   * C = A·Bᵀ in exact integer arithmetic: a (M, K) and b (N, K) int8, row-major (b is a Linear
+   * weight, one output channel per row) → (M, N) int32, C[i, j] = Σₖ a[i, k]·b[j, k]. On host
+   * arrays, since tensors have no int8 dtype. K ≤ 131071 (no int32 overflow); the caller checks.
+   */
+  int8Gemm?(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array;
 }
 
 /** The scalars of one Adam/AdamW update: θ·decay, then the moments, then θ − stepSize·m/(√v/bc2Sqrt + eps). */
@@ -137,5 +145,5 @@ export interface AdamScalars {
 export const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
 /** The optional fused kernels: the op layer runs a composite where a backend has none. */
 export const OPTIONAL_KERNELS = [
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
 ] as const;

@@ -30,7 +30,8 @@ import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
-import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, peftRunFiles, resolveAdapterBase, type PeftOptions } from '../peft/setup.js';
+import { isAdapterDir, loadPeftAdapter } from '../peft/io.js';
 import { OutputFolder, verifyOutputFolder } from '../train/output.js';
 import { json, openOutput, runRecord, type RunOptions } from '../train/run.js';
 import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
@@ -187,7 +188,16 @@ export class CharGPT {
   /** Reads a folder written by `save` (or `trainCharGPT({ outDir })`). */
   static load(dir: string): CharGPT {
     const cfgPath = join(dir, 'config.json');
-    const wPath = join(dir, 'model.safetensors');
+    // a `train-gpt --peft` folder: the weights are the base's (adapter_config.json points at it), then the adapter
+    const adapter = !existsSync(join(dir, 'model.safetensors')) && isAdapterDir(dir);
+    let wPath = join(dir, 'model.safetensors');
+    if (adapter) {
+      try {
+        wPath = join(resolveAdapterBase(dir), 'model.safetensors');
+      } catch (e) {
+        throw new CharGPTError((e as Error).message);
+      }
+    }
     for (const p of [cfgPath, wPath]) if (!existsSync(p)) throw new CharGPTError(`${p} is missing (expected a folder written by train-gpt / CharGPT.save)`);
     try {
       verifyOutputFolder(dir); // a folder torn by a killed run is refused, not half-loaded
@@ -218,6 +228,13 @@ export class CharGPT {
     } else {
       if (!sd['lm_head.weight'] && sd['transformer.wte.weight']) sd['lm_head.weight'] = sd['transformer.wte.weight']; // tied, may be stored once
       model.loadStateDict(sd); // nanoGPT layout (earlier versions, or bias: false)
+    }
+    if (adapter) {
+      try {
+        loadPeftAdapter(model, dir);
+      } catch (e) {
+        throw new CharGPTError((e as Error).message);
+      }
     }
     return new CharGPT(model.eval(), vocab);
   }

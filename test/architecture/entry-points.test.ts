@@ -4,7 +4,8 @@
  * imported as the very first module of a fresh Node process. An import cycle makes some of these
  * throw ("Cannot access 'x' before initialization") depending on which module comes first.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,7 +45,8 @@ describe('every public module can be imported first, in a fresh process', () => 
     for (const m of modules) expect(existsSync(m), m).toBe(true);
   });
 
-  it.each(modules.map((m) => [relative(ROOT, m), m]))('%s', (_name, file) => {
+  // concurrent: each import is its own process, so they can overlap
+  it.concurrent.each(modules.map((m) => [relative(ROOT, m), m]))('%s', async (_name, file) => {
     // Import the module, then touch every export (a binding in TDZ throws on access), then make
     // and read a tensor through the package, so a half-initialised registry would show.
     const script = `
@@ -55,10 +57,9 @@ describe('every public module can be imported first, in a fresh process', () => 
       if (y !== 12) throw new Error('got ' + y);
       console.log('ok ' + Object.keys(m).length);
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TENSORGRAD_BACKEND: '' },
-    });
-    expect(r.stderr + r.stdout).toMatch(/^ok \d+/m);
-    expect(r.status).toBe(0);
-  }, 60_000);
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT, encoding: 'utf8', timeout: 90_000, env: { ...process.env, TENSORGRAD_BACKEND: '' },
+    }).catch((e: { stdout?: string; stderr?: string; message: string }) => ({ stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}\n${e.message}` }));
+    expect(r.stderr + r.stdout).toMatch(/^ok \d+/m); // a throw on import fails here, with its message
+  }, 120_000);
 });

@@ -28,7 +28,7 @@ const BACKENDS: { name: string; available: boolean; reason?: string; tol: { rtol
 /** The entry points this suite tests (must be every kernel the contract lists). */
 const COVERED = new Set<string>([
   'fromArray', 'full', 'read', 'readAsync', 'dispose', 'map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd',
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
 ]);
 
 it('the suite covers every kernel of the contract', () => {
@@ -304,6 +304,20 @@ for (const B of BACKENDS) {
       const ps = up(Float32Array.from([1, 2, 3, 4]));
       expect(be().adamStep!(view(ps, [2], [2]), view(up(new Float32Array(2)), [2]), view(up(new Float32Array(2)), [2]), view(up(new Float32Array(2)), [2]), { decay: 1, beta1: 0.9, beta2: 0.9, stepSize: 1, bc2Sqrt: 1, eps: 1 })).toBe(false);
       expect(read(ps)).toEqual([1, 2, 3, 4]);
+    });
+
+    opt('int8Gemm', 'a·bᵀ of int8 matrices in exact int32 (the extremes −128·−128 included, odd sizes)', () => {
+      for (const [m, n, k] of [[1, 1, 1], [3, 5, 17], [7, 6, 40]] as const) {
+        const a = Int8Array.from({ length: m * k }, (_, i) => (i === 0 ? -128 : Math.round(values(1, i + m)[0]! * 63)));
+        const b = Int8Array.from({ length: n * k }, (_, i) => (i === 0 ? -128 : Math.round(values(1, i + 99)[0]! * 63)));
+        const c = be().int8Gemm!(a, b, m, n, k);
+        const want = Array.from({ length: m * n }, (_, p) => {
+          let s = 0;
+          for (let t = 0; t < k; t++) s += a[Math.floor(p / n) * k + t]! * b[(p % n) * k + t]!;
+          return s;
+        });
+        expect([...c], `int8Gemm ${m}×${n}×${k}`).toEqual(want);
+      }
     });
   });
 }

@@ -73,6 +73,8 @@ describe('PEFT from the CLI', () => {
     expect(existsSync(join(g, 'base', 'model.safetensors'))).toBe(true);
     const pg = await run('predict', g, 'Call me', '--max-new-tokens', '5');
     expect(pg.code, pg.err).toBe(0);
+    const gen = await run('generate', '--model', g, '--prompt', 'Call me', '--max-new-tokens', '5');
+    expect(gen.code, gen.err).toBe(0);
   }, 180_000);
 
   it('adapters without --init: base/ holds the initial weights; bad combinations name the option', async () => {

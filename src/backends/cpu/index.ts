@@ -18,6 +18,7 @@ import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
+import { int8Gemm } from './int8-gemm.js';
 import { dropoutWasm, elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
 export class CpuStorage implements Storage {
@@ -434,6 +435,10 @@ export class CpuBackend implements Backend {
     const a = views.map((v) => (v.storage as CpuStorage).data as Float32Array | Float64Array);
     adamStep(a[0]!, param.offset, a[1]!, grad.offset, a[2]!, expAvg.offset, a[3]!, expAvgSq.offset, numel(param.shape), dt === 'float32', s);
     return true;
+  }
+
+  int8Gemm(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array {
+    return int8Gemm(a, b, m, n, k);
   }
 }
 

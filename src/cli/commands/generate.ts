@@ -1,4 +1,7 @@
 /** `tensorgrad generate`: sample text from a character-level GPT trained by train-gpt. */
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAdapterDir } from '../../peft/io.js';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { asUsage } from '../options.js';
 import { defineCommand, requireModelFolder } from '../util.js';
@@ -20,7 +23,9 @@ export const generateSpec: CommandSpec = {
 };
 
 export async function runGenerate(o: ParsedOptions): Promise<number> {
-  const dir = requireModelFolder('--model', String(o.model), 'train-gpt');
+  const folder = resolve(String(o.model));
+  // a `train-gpt --peft` folder (adapter + pointer to its base) loads through CharGPT.load too
+  const dir = isAdapterDir(folder) && !existsSync(join(folder, 'model.safetensors')) ? folder : requireModelFolder('--model', String(o.model), 'train-gpt');
   const gpt = asUsage('--model', () => CharGPT.load(dir));
   const prompt = String(o.prompt);
   const unknown = gpt.vocab.unknownChars(prompt);

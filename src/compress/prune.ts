@@ -1,0 +1,187 @@
+/**
+ * Magnitude pruning (Han, Pool, Tran & Dally 2015, "Learning both Weights and Connections for
+ * Efficient Neural Networks"): the weights of smallest |w| are set to zero and kept there while the
+ * rest is fine-tuned.
+ *
+ *   per layer ('layer'): in each selected weight W, zero the ⌊s·numel(W)⌋ entries of smallest |w|
+ *   global   ('global'): over all selected weights together, zero the ⌊s·Σ numel⌋ smallest |w|
+ *
+ * Ties at the threshold are broken by position (first in the layer order, then row-major), so the
+ * count is exact and the masks are deterministic. Only Linear weights are pruned by default
+ * (biases, LayerNorm and embeddings are left dense, as Han et al. prune connections).
+ *
+ * Keeping masks fixed during fine-tuning (PruningMasks): a gradient hook multiplies ∂L/∂W by the
+ * mask (so clipping and logs see the masked gradient), and `attach(optimizer)` re-applies the mask
+ * after every `step()` — needed because Adam's moments from before pruning would otherwise move a
+ * pruned weight even with a zero gradient. With both, pruned weights stay exactly 0 through AdamW
+ * with weight decay (test/compress/prune.test.ts).
+ *
+ * What unstructured sparsity buys on a CPU: nothing in speed here — the dense GEMM multiplies the
+ * zeros too, and a sparse kernel only wins at sparsities far above 80 % for these matrix sizes (none
+ * is provided). It buys size after generic compression: a float32 tensor with 80 % zeros gzips to
+ * roughly a third of its size (`gzipSizes`), while dense float32 weights barely compress.
+ */
+import { gzipSync } from 'node:zlib';
+
+import { noGrad } from '../autograd/engine.js';
+import { Linear } from '../nn/layers.js';
+import type { Module, Parameter } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { matchesTarget } from '../peft/inject.js';
+import { fromTypedArray } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface PruneOptions {
+  /** Fraction of the selected weights to zero, in [0, 1). */
+  sparsity: number;
+  /** 'global' (default; one threshold over all selected weights) or 'layer' (the same sparsity in each). */
+  scope?: 'global' | 'layer';
+  /** Linear layers to prune: names / name suffixes, or a regular expression string (default: every nn.Linear). */
+  modules?: string | readonly string[];
+}
+
+/** One row of the sparsity report. */
+export interface LayerSparsity {
+  name: string;
+  numel: number;
+  zeros: number;
+  sparsity: number;
+}
+
+interface Entry {
+  name: string;
+  param: Parameter;
+  mask: Tensor;
+  hook: { remove(): void };
+}
+
+/** The fixed masks of a pruned model (see the file header). */
+export class PruningMasks {
+  private readonly entries: Entry[];
+
+  constructor(masks: { name: string; param: Parameter; mask: Tensor }[]) {
+    this.entries = masks.map((m) => ({ ...m, hook: m.param.registerHook((g) => g.mul(m.mask)) }));
+    this.apply();
+  }
+
+  /** The pruned weights' names (`<layer>.weight`). */
+  get names(): string[] {
+    return this.entries.map((e) => e.name);
+  }
+
+  /** The 0/1 mask of a weight, by name. */
+  mask(name: string): Tensor {
+    const e = this.entries.find((x) => x.name === name);
+    if (!e) throw new Error(`PruningMasks.mask: no pruned weight '${name}'; pruned: ${this.names.join(', ')}`);
+    return e.mask;
+  }
+
+  /** Zeroes the pruned weights in place (W ← W ⊙ M). */
+  apply(): void {
+    noGrad(() => { for (const e of this.entries) e.param.mul_(e.mask); });
+  }
+
+  /**
+   * Makes `optimizer.step()` re-apply the masks after every update, so that momentum from before
+   * pruning cannot revive a pruned weight. Returns the optimizer.
+   */
+  attach<O extends Optimizer<any>>(optimizer: O): O {
+    const step = optimizer.step.bind(optimizer);
+    (optimizer as { step: () => void }).step = () => {
+      step();
+      this.apply();
+    };
+    return optimizer;
+  }
+
+  /** Removes the gradient hooks (the weights keep their zeros; further training may revive them). */
+  remove(): void {
+    for (const e of this.entries) e.hook.remove();
+  }
+
+  /** Per-layer and total sparsity, counted on the weights now (exact zeros). */
+  report(): { layers: LayerSparsity[]; total: LayerSparsity } {
+    const layers = this.entries.map((e) => {
+      const w = e.param.toTypedArray();
+      let zeros = 0;
+      for (let i = 0; i < w.length; i++) if (w[i] === 0) zeros++;
+      return { name: e.name, numel: w.length, zeros, sparsity: w.length ? zeros / w.length : 0 };
+    });
+    const numel = layers.reduce((a, l) => a + l.numel, 0);
+    const zeros = layers.reduce((a, l) => a + l.zeros, 0);
+    return { layers, total: { name: 'total', numel, zeros, sparsity: numel ? zeros / numel : 0 } };
+  }
+
+  /** The report as an aligned text table. */
+  formatReport(): string {
+    const { layers, total } = this.report();
+    const w = Math.max(...[...layers, total].map((l) => l.name.length));
+    return [...layers, total].map((l) => `${l.name.padEnd(w)}  ${String(l.zeros).padStart(9)} / ${String(l.numel).padStart(9)}  ${(100 * l.sparsity).toFixed(1).padStart(5)} %`).join('\n');
+  }
+}
+
+/**
+ * Magnitude-prunes the Linear weights of a model in place to a target sparsity and returns the
+ * fixed masks (gradient hooks installed; call `masks.attach(optimizer)` before fine-tuning).
+ * @example
+ * const masks = compress.magnitudePrune(model, { sparsity: 0.8, scope: 'global' });
+ * const opt = masks.attach(new optim.AdamW(model.parameters(), { lr: 2e-5, weightDecay: 0.01 }));
+ * console.log(masks.formatReport());
+ */
+export function magnitudePrune(model: Module, opts: PruneOptions): PruningMasks {
+  const s = opts.sparsity;
+  if (!(typeof s === 'number' && s >= 0 && s < 1)) throw new Error(`magnitudePrune: sparsity must be a number in [0, 1), got ${s}`);
+  const scope = opts.scope ?? 'global';
+  if (scope !== 'global' && scope !== 'layer') throw new Error(`magnitudePrune: scope must be 'global' or 'layer', got '${scope as string}'`);
+  const layers: { name: string; param: Parameter }[] = [];
+  for (const [name, m] of model.namedModules()) {
+    if (!name || !(m instanceof Linear)) continue;
+    if (opts.modules !== undefined && !matchesTarget(opts.modules, name)) continue;
+    layers.push({ name: `${name}.weight`, param: m.weight });
+  }
+  if (layers.length === 0) throw new Error(`magnitudePrune: ${opts.modules === undefined ? `${model.constructor.name} has no nn.Linear layer` : `modules ${JSON.stringify(opts.modules)} matches no nn.Linear layer`}`);
+  const values = layers.map((l) => l.param.detach().contiguous().toTypedArray());
+  const keep = values.map((v) => new Uint8Array(v.length).fill(1));
+  /** Zeroes the `count` smallest |w| of the given layers; ties at the threshold by position (layer order, then row-major). */
+  const prune = (ls: number[], count: number) => {
+    if (count === 0) return;
+    const n = ls.reduce((a, l) => a + values[l]!.length, 0);
+    const mags = new Float64Array(n);
+    let o = 0;
+    for (const l of ls) for (const v of values[l]!) mags[o++] = Math.abs(v);
+    mags.sort();
+    const t = mags[count - 1]!; // the count-th smallest magnitude
+    let below = 0;
+    for (let j = 0; j < count; j++) if (mags[j]! < t) below++;
+    let atT = count - below; // how many entries equal to t are pruned
+    for (const l of ls) {
+      const v = values[l]!;
+      const k = keep[l]!;
+      for (let i = 0; i < v.length; i++) {
+        const a = Math.abs(v[i]!);
+        if (a < t) k[i] = 0;
+        else if (a === t && atT > 0) { k[i] = 0; atT--; }
+      }
+    }
+  };
+  if (scope === 'layer') values.forEach((v, l) => prune([l], Math.floor(s * v.length)));
+  else prune(values.map((_, l) => l), Math.floor(s * values.reduce((a, v) => a + v.length, 0)));
+  return new PruningMasks(layers.map((l, k) => ({
+    name: l.name,
+    param: l.param,
+    mask: fromTypedArray(keep[k]!, l.param.shape, { dtype: 'bool' }).to({ dtype: l.param.dtype, device: l.param.device }),
+  })));
+}
+
+/** Raw float32 bytes and gzip'd bytes of the given tensors (what unstructured sparsity buys in size). */
+export function gzipSizes(tensors: readonly Tensor[]): { raw: number; gzip: number } {
+  const parts = tensors.map((t) => {
+    const f = Float32Array.from(t.detach().contiguous().toTypedArray());
+    return new Uint8Array(f.buffer);
+  });
+  const raw = parts.reduce((a, p) => a + p.length, 0);
+  const all = new Uint8Array(raw);
+  let o = 0;
+  for (const p of parts) { all.set(p, o); o += p.length; }
+  return { raw, gzip: gzipSync(all, { level: 6 }).length };
+}
