@@ -1,6 +1,5 @@
 /** Model compression (issue #16): int8 dynamic quantization and magnitude pruning (distillation is F.distillationLoss). */
 export { quantize, quantizedLayers, QuantizedLinear, quantizeRows, roundHalfEven, type QuantizeOptions } from './quantize.js';
 export { saveQuantized, loadQuantized, quantizedSafetensorsBytes, QUANTIZATION_SCHEME } from './quantize-io.js';
-export { int8GemmReference, INT8_GEMM_MAX_K } from '../backends/cpu/wasm-int8-gemm.js';
-export { int8Gemm } from '../backends/cpu/int8-gemm.js';
+export { int8Gemm, int8GemmReference, INT8_GEMM_MAX_K } from '../backends/index.js';
 export { magnitudePrune, PruningMasks, gzipSizes, type PruneOptions, type LayerSparsity } from './prune.js';

@@ -25,7 +25,7 @@
  * QuantizedLinear is inference only: backward through it throws.
  */
 import { isGradEnabled, Node } from '../autograd/engine.js';
-import { INT8_GEMM_MAX_K, int8GemmReference } from '../backends/cpu/wasm-int8-gemm.js';
+import { INT8_GEMM_MAX_K, int8GemmReference } from '../backends/index.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { fmtShape } from '../core/shape.js';
 import { Linear } from '../nn/layers.js';

@@ -287,6 +287,15 @@ for (const B of BACKENDS) {
         close(read(r.out), mask.map((m, i) => Math.fround(x[i]! * m)), `dropout out n=${n}`);
       }
     });
+    opt('int8Gemm', 'C = A·Bᵀ in exact integer arithmetic, including the extremes −128 and 127', () => {
+      const m = 3, n = 5, k = 37;
+      const a = Int8Array.from({ length: m * k }, (_, i) => (i === 0 ? -128 : i === 1 ? 127 : ((i * 37) % 255) - 127));
+      const b = Int8Array.from({ length: n * k }, (_, i) => (i === 0 ? -128 : ((i * 91) % 255) - 127));
+      const want: number[] = [];
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) { let s = 0; for (let q = 0; q < k; q++) s += a[i * k + q]! * b[j * k + q]!; want.push(s); }
+      expect(Array.from(be().int8Gemm!(a, b, m, n, k))).toEqual(want);
+    });
+
     opt('adamStep', 'θ, m, v in place as the Adam/AdamW formulas (small and large tensors)', () => {
       for (const n of [7, 5000]) {
         const p = values(n, 24), g = values(n, 25), m = values(n, 26), v = values(n, 27, 0, 1);
