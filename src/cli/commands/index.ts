@@ -14,9 +14,11 @@ import { trainGptCommand } from './train-gpt.js';
 import { generateCommand } from './generate.js';
 import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
+import { quantizeCommand } from './quantize.js';
+import { pruneCommand } from './prune.js';
 
 export type { Command } from '../util.js';
 
 export const COMMANDS: Command[] = [
-  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand, predictCommand, serveCommand,
+  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand, predictCommand, serveCommand, quantizeCommand, pruneCommand,
 ];
