@@ -142,25 +142,39 @@ export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [T
 
 // ---- dtype and device -----------------------------------------------------------------------
 
-// cast: y = x in another dtype;  ∂/∂x = g (cast back by the engine)
-const CAST = recordedOp<undefined>('cast', (_c, g) => [g]);
+/** x in another dtype (declaration; the public `cast` returns x itself for its own dtype). */
+const castOp = defineOp({
+  name: 'cast', doc: 'x in another dtype',
+  // recorded between float dtypes only (an integer or bool tensor never requires grad)
+  gradient: 'y = x as dtype;  ∂L/∂x = g (cast back to x\'s dtype by the engine)',
+  forward: (_c, x: Tensor, dtype: DType): Tensor => {
+    // float → int truncates toward zero, like torch; → bool is (x != 0)
+    return dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
+  },
+  backward: (_c, g): Tensor[] => [g],
+});
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkAlive('to', [x]);
   if (x.dtype === dtype) return x;
-  // float → int truncates toward zero, like torch; → bool is (x != 0)
-  const out = dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
-  return isFloatingDType(x.dtype) && isFloatingDType(dtype) ? record(CAST, [x], out, undefined) : out;
+  return castOp(x, dtype);
 }
 
-// toDevice: the same values on another backend;  ∂/∂x = g moved back
-const TO_DEVICE = recordedOp<{ from: string }>('toDevice', (c, g) => [toDevice(g, c.attrs.from)]);
+/** x's values on another backend (declaration; the public `toDevice` returns x itself on its own device). */
+const toDeviceOp = defineOp({
+  name: 'toDevice', doc: 'the same values on another device',
+  gradient: 'y = x on another device;  ∂L/∂x = g moved back to x\'s device',
+  forward: (c: ForwardContext<{ from: string }>, x: Tensor, device: string): Tensor => {
+    const target = getBackend(device);
+    c.attrs = { from: x.device };
+    const xc = contiguous(x.detach());
+    const host = xc.storage.backend.read(xc.storage).subarray(xc.offset, xc.offset + xc.numel());
+    return Tensor.fromStorage(target.fromArray(host, x.dtype), x.shape);
+  },
+  backward: (c, g): Tensor[] => [toDevice(g, c.attrs.from)],
+});
 export function toDevice(x: Tensor, device: string): Tensor {
   if (x.device === device) return x;
-  const target = getBackend(device);
-  const c = contiguous(x.detach());
-  const host = c.storage.backend.read(c.storage).subarray(c.offset, c.offset + c.numel());
-  const out = Tensor.fromStorage(target.fromArray(host, x.dtype), x.shape);
-  return record(TO_DEVICE, [x], out, { from: x.device });
+  return toDeviceOp(x, device);
 }
 
 // ---- unary elementwise: one declaration each (the op table, define.ts) ----------------------------
