@@ -1163,8 +1163,19 @@ export function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor
   return out;
 }
 
-// gather: y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)
-const GATHER = recordedOp<{ dim: number; index: Tensor }>('gather', (c, g) => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)]);
+// The indexing ops are declared as op(x, attrs): the int32 index travels in the attrs object
+// (the only input is the tensor gathered from), and the public functions check the arguments first.
+type IndexAttrs = { dim: number; index: Tensor };
+
+const gatherOp = defineOp({
+  name: 'gather', doc: 'x[p with p[dim] := index[p]]',
+  gradient: 'y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)',
+  forward: (c: ForwardContext<IndexAttrs>, x: Tensor, attrs: IndexAttrs): Tensor => {
+    c.attrs = attrs;
+    return Tensor.fromStorage(x.storage.backend.gather(x, attrs.dim, attrs.index), attrs.index.shape);
+  },
+  backward: (c, g): Tensor[] => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)],
+});
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);
@@ -1173,8 +1184,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     if (i !== d && s > x.shape[i]!) throw new Error(`gather: index shape ${fmtShape(index.shape)} exceeds the input shape ${fmtShape(x.shape)} at dim ${i}`);
   });
   checkSameDevice('gather', [x, index]);
-  const out = Tensor.fromStorage(x.storage.backend.gather(x, d, index), index.shape);
-  return isFloatingDType(x.dtype) ? record(GATHER, [x], out, { dim: d, index }) : out;
+  return gatherOp(x, { dim: d, index });
 }
 
 /** A view of a 1-D index shaped to pick whole slices of x along dim. */
@@ -1185,10 +1195,22 @@ function sliceIndex(x: Tensor, dim: number, index: Tensor): View {
   return { storage: index.storage, shape, strides, offset: index.offset };
 }
 
-// indexSelect: y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g
-const INDEX_SELECT = recordedOp<{ dim: number; index: Tensor }>('indexSelect', (c, g) => {
-  const x = c.inputs[0]!;
-  return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
+const indexSelectOp = defineOp({
+  name: 'indexSelect', doc: 'x[..., index, ...] along dim',
+  gradient: 'y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g along dim',
+  forward: (c: ForwardContext<IndexAttrs>, x: Tensor, attrs: IndexAttrs): Tensor => {
+    c.attrs = attrs;
+    const iv = sliceIndex(x, attrs.dim, attrs.index);
+    try {
+      return Tensor.fromStorage(x.storage.backend.gather(x, attrs.dim, iv), iv.shape);
+    } catch (e) {
+      throw new Error(`indexSelect: ${(e as Error).message.replace(/^gather: /, '')}`);
+    }
+  },
+  backward: (c, g): Tensor[] => {
+    const x = c.inputs[0]!;
+    return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
+  },
 });
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', index);
@@ -1196,43 +1218,44 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const idx = index.ndim === 0 ? reshape(index, [1]) : index;
   const d = normalizeDim('indexSelect', dim, x.ndim);
   checkSameDevice('indexSelect', [x, idx]);
-  const iv = sliceIndex(x, d, idx);
-  let out: Tensor;
-  try {
-    out = Tensor.fromStorage(x.storage.backend.gather(x, d, iv), iv.shape);
-  } catch (e) {
-    throw new Error(`indexSelect: ${(e as Error).message.replace(/^gather: /, '')}`);
-  }
-  return isFloatingDType(x.dtype) ? record(INDEX_SELECT, [x], out, { dim: d, index: idx }) : out;
+  return indexSelectOp(x, { dim: d, index: idx });
 }
 
-// embedding: y[..., :] = W[ids[...], :];  ∂L/∂W = Σ over positions of g rows, rows of paddingIdx get none
-const EMBEDDING = recordedOp<{ ids: Tensor; paddingIdx: number | null }>('embedding', (c, g) => {
-  const w = c.inputs[0]!;
-  const { ids, paddingIdx } = c.attrs;
-  const n = ids.numel();
-  const H = w.shape[1]!;
-  let g2 = reshape(g, [n, H]); // (N, H)
-  const flatIds = reshape(ids, [n]);
-  if (paddingIdx !== null) g2 = mul(g2, cast(unsqueeze(ne(flatIds, paddingIdx), 1), g.dtype));
-  return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
+type EmbeddingAttrs = { ids: Tensor; paddingIdx: number | null };
+const embeddingOp = defineOp({
+  name: 'embedding', doc: 'rows of a table W [V, H] for integer ids',
+  gradient: 'y[..., :] = W[ids[...], :];  ∂L/∂W[v] = Σ_{positions with id v} g rows (none for paddingIdx)',
+  forward: (c: ForwardContext<EmbeddingAttrs>, weight: Tensor, attrs: EmbeddingAttrs): Tensor => {
+    c.attrs = attrs;
+    const { ids } = attrs;
+    const n = ids.numel();
+    const flat = contiguous(reshape(ids, [n]));
+    const iv = sliceIndex(weight, 0, flat);
+    let out: Tensor;
+    try {
+      out = Tensor.fromStorage(weight.storage.backend.gather(weight, 0, iv), iv.shape);
+    } catch (e) {
+      throw new Error(`embedding: ${(e as Error).message.replace(/^gather: /, '')} (the table has ${weight.shape[0]} rows)`);
+    }
+    return new Tensor(out.storage, [...ids.shape, weight.shape[1]!]); // (N, H) → (...ids.shape, H)
+  },
+  backward: (c, g): Tensor[] => {
+    const w = c.inputs[0]!;
+    const { ids, paddingIdx } = c.attrs;
+    const n = ids.numel();
+    const H = w.shape[1]!;
+    let g2 = reshape(g, [n, H]); // (N, H)
+    const flatIds = reshape(ids, [n]);
+    if (paddingIdx !== null) g2 = mul(g2, cast(unsqueeze(ne(flatIds, paddingIdx), 1), g.dtype));
+    return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
+  },
 });
 /** Looks up rows of `weight` [V, H] for integer ids of any shape → [...ids.shape, H]. */
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
   checkIndex('embedding', ids);
   if (weight.ndim !== 2) throw new Error(`embedding: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);
   checkSameDevice('embedding', [ids, weight]);
-  const n = ids.numel();
-  const flat = contiguous(reshape(ids, [n]));
-  const iv = sliceIndex(weight, 0, flat);
-  let out: Tensor;
-  try {
-    out = Tensor.fromStorage(weight.storage.backend.gather(weight, 0, iv), iv.shape);
-  } catch (e) {
-    throw new Error(`embedding: ${(e as Error).message.replace(/^gather: /, '')} (the table has ${weight.shape[0]} rows)`);
-  }
-  out = new Tensor(out.storage, [...ids.shape, weight.shape[1]!]);
-  return record(EMBEDDING, [weight], out, { ids, paddingIdx });
+  return embeddingOp(weight, { ids, paddingIdx });
 }
 
 // dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)
