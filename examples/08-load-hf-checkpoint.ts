@@ -26,7 +26,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, nn, noGrad, tensor } from '../src/index.js';
 import { loadSafetensors, saveSafetensors } from '../src/data/safetensors.js';
-import { BertTokenizer } from '../src/data/tokenizer.js';
+import { BertTokenizer } from '../src/data/tokenizer/index.js';
 
 const SENTENCE = process.env.SENTENCE ?? 'the captain ordered the men to lower the [MASK] .';
 let dir = process.env.MODEL_DIR;

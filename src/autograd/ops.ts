@@ -142,25 +142,39 @@ export function binaryOperands(opName: string, a: TensorLike, b: TensorLike): [T
 
 // ---- dtype and device -----------------------------------------------------------------------
 
-// cast: y = x in another dtype;  ∂/∂x = g (cast back by the engine)
-const CAST = recordedOp<undefined>('cast', (_c, g) => [g]);
+/** x in another dtype (declaration; the public `cast` returns x itself for its own dtype). */
+const castOp = defineOp({
+  name: 'cast', doc: 'x in another dtype',
+  // recorded between float dtypes only (an integer or bool tensor never requires grad)
+  gradient: 'y = x as dtype;  ∂L/∂x = g (cast back to x\'s dtype by the engine)',
+  forward: (_c, x: Tensor, dtype: DType): Tensor => {
+    // float → int truncates toward zero, like torch; → bool is (x != 0)
+    return dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
+  },
+  backward: (_c, g): Tensor[] => [g],
+});
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkAlive('to', [x]);
   if (x.dtype === dtype) return x;
-  // float → int truncates toward zero, like torch; → bool is (x != 0)
-  const out = dtype === 'bool' ? mapK('ne', [x, scalarTensor(0, x.dtype, x.device)], 'bool', 'to') : mapK('identity', [x], dtype, 'to');
-  return isFloatingDType(x.dtype) && isFloatingDType(dtype) ? record(CAST, [x], out, undefined) : out;
+  return castOp(x, dtype);
 }
 
-// toDevice: the same values on another backend;  ∂/∂x = g moved back
-const TO_DEVICE = recordedOp<{ from: string }>('toDevice', (c, g) => [toDevice(g, c.attrs.from)]);
+/** x's values on another backend (declaration; the public `toDevice` returns x itself on its own device). */
+const toDeviceOp = defineOp({
+  name: 'toDevice', doc: 'the same values on another device',
+  gradient: 'y = x on another device;  ∂L/∂x = g moved back to x\'s device',
+  forward: (c: ForwardContext<{ from: string }>, x: Tensor, device: string): Tensor => {
+    const target = getBackend(device);
+    c.attrs = { from: x.device };
+    const xc = contiguous(x.detach());
+    const host = xc.storage.backend.read(xc.storage).subarray(xc.offset, xc.offset + xc.numel());
+    return Tensor.fromStorage(target.fromArray(host, x.dtype), x.shape);
+  },
+  backward: (c, g): Tensor[] => [toDevice(g, c.attrs.from)],
+});
 export function toDevice(x: Tensor, device: string): Tensor {
   if (x.device === device) return x;
-  const target = getBackend(device);
-  const c = contiguous(x.detach());
-  const host = c.storage.backend.read(c.storage).subarray(c.offset, c.offset + c.numel());
-  const out = Tensor.fromStorage(target.fromArray(host, x.dtype), x.shape);
-  return record(TO_DEVICE, [x], out, { from: x.device });
+  return toDeviceOp(x, device);
 }
 
 // ---- unary elementwise: one declaration each (the op table, define.ts) ----------------------------
@@ -546,19 +560,27 @@ function reductionDims(op: string, dim: number | readonly number[] | null | unde
   return normalizeDims(op, Array.isArray(dim) && dim.length === 0 ? null : dim, rank);
 }
 
+/** The backend's reduction (its declaration has checked that x is alive). */
 function reduceK(op: 'sum' | 'max' | 'min', x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
-  checkAlive(op, [x]);
   const s = x.storage.backend.reduce(op, x, dims, outDtype);
   const out = Tensor.fromStorage(s, reducedShape(x.shape, dims, true));
   return keepdim ? out : new Tensor(out.storage, reducedShape(x.shape, dims, false));
 }
 
-// sum: y = Σ_dims x;  ∂y/∂x = 1 broadcast back
-const SUM = recordedOp<ReduceAttrs>('sum', (c, g) => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)]);
+// The reductions are declared over normalised dims; the public functions normalise them first.
+
+/** Σ over dims (bool counts as int32). */
+const sumOp = defineOp({
+  name: 'sum', doc: 'Σ over dims',
+  gradient: 'y = Σ_dims x;  ∂L/∂x = g broadcast back over the reduced dims',
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('sum', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
+  },
+  backward: (c, g): Tensor[] => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)],
+});
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
-  const dims = reductionDims('sum', dim, x.ndim);
-  const odt = x.dtype === 'bool' ? 'int32' : x.dtype;
-  return record(SUM, [x], reduceK('sum', x, dims, keepdim, odt), { dims, keepdim });
+  return sumOp(x, reductionDims('sum', dim, x.ndim), keepdim);
 }
 
 /**
@@ -574,16 +596,32 @@ function extremumGrad(c: { inputs: readonly Tensor[]; output: Tensor; attrs: Red
   const count = sum(hit, dims, true);
   return [div(mul(hit, expandReduced(g, x.shape, dims)), count)];
 }
-const MAX = recordedOp<ReduceAttrs>('max', extremumGrad);
-const MIN = recordedOp<ReduceAttrs>('min', extremumGrad);
+const EXTREMUM_GRADIENT = '∂L/∂x = g·[x attains y]/#(elements attaining y) (ties share; NaNs attain a NaN result)';
+const maxOp = defineOp({
+  name: 'max', doc: 'max over dims (torch.amax)',
+  gradient: `y = max_dims x;  ${EXTREMUM_GRADIENT}`,
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('max', x, dims, keepdim, x.dtype);
+  },
+  backward: extremumGrad,
+});
+const minOp = defineOp({
+  name: 'min', doc: 'min over dims (torch.amin)',
+  gradient: `y = min_dims x;  ${EXTREMUM_GRADIENT}`,
+  forward: (c: ForwardContext<ReduceAttrs>, x: Tensor, dims: number[], keepdim: boolean): Tensor => {
+    c.attrs = { dims, keepdim };
+    return reduceK('min', x, dims, keepdim, x.dtype);
+  },
+  backward: extremumGrad,
+});
 function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
   const dims = reductionDims(op, dim, x.ndim);
   for (const d of dims) {
     if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce over dim ${d} of size 0 (shape ${fmtShape(x.shape)}); the ${op} of nothing is undefined`);
   }
   if (x.numel() === 0 && dims.length === 0 && x.ndim === 0) throw new Error(`${op}: empty tensor`);
-  const out = reduceK(op, x, dims, keepdim, x.dtype);
-  return isFloatingDType(x.dtype) ? record(op === 'max' ? MAX : MIN, [x], out, { dims, keepdim }) : out;
+  return op === 'max' ? maxOp(x, dims, keepdim) : minOp(x, dims, keepdim);
 }
 export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('max', x, dim, keepdim);
 export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
@@ -608,23 +646,28 @@ export function variance(x: Tensor, dim?: number | readonly number[] | null, opt
 // std: y = √(Σ(x − x̄)²/(n − c));  ∂y/∂x = (x − x̄)/((n − c)·y), and 0 where y = 0: a constant
 // row (or a size-1 dim with correction 0) sits at the kink of √, where PyTorch's std_backward
 // masks the gradient to 0 rather than giving 0·∞ = NaN.
-const STD = recordedOp<ReduceAttrs & { divisor: number }>('std', (c, g) => {
-  const x = c.inputs[0]!;
-  const { dims, divisor } = c.attrs;
-  const kept = reducedShape(x.shape, dims, true);
-  const yk = reshape(c.output, kept);
-  const gk = reshape(g, kept);
-  const scale = where(eq(yk, 0), 0, div(gk, mul(yk, divisor))); // g/((n − c)·y), masked at y = 0
-  return [mul(sub(x, mean(x, dims, true)), scale)];
+const stdOp = defineOp({
+  name: 'std', doc: '√var over dims',
+  gradient: 'y = √(Σ(x − x̄)²/(n − c));  ∂L/∂x = g·(x − x̄)/((n − c)·y), 0 where y = 0',
+  forward: (c: ForwardContext<ReduceAttrs & { divisor: number }>, x: Tensor, dims: number[], opts: { correction?: number; keepdim?: boolean }): Tensor => {
+    const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+    c.attrs = { dims, keepdim: opts.keepdim ?? false, divisor: Math.max(0, n - (opts.correction ?? 1)) };
+    return sqrt(variance(x, dims, opts)); // recording is off in a forward
+  },
+  backward: (c, g): Tensor[] => {
+    const x = c.inputs[0]!;
+    const { dims, divisor } = c.attrs;
+    const kept = reducedShape(x.shape, dims, true);
+    const yk = reshape(c.output, kept);
+    const gk = reshape(g, kept);
+    const scale = where(eq(yk, 0), 0, div(gk, mul(yk, divisor))); // g/((n − c)·y), masked at y = 0
+    return [mul(sub(x, mean(x, dims, true)), scale)];
+  },
 });
 /** std = √var (Bessel's correction by default, as torch.std). */
 export function std(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
   checkFloat('std', x);
-  const dims = reductionDims('std', dim, x.ndim);
-  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
-  const divisor = Math.max(0, n - (opts.correction ?? 1));
-  const out = noGrad(() => sqrt(variance(x, dims, opts)));
-  return record(STD, [x], out, { dims, keepdim: opts.keepdim ?? false, divisor });
+  return stdOp(x, reductionDims('std', dim, x.ndim), opts);
 }
 
 /** logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it). */
@@ -1120,8 +1163,19 @@ export function scatterAddInto(shape: Shape, dim: number, index: View, g: Tensor
   return out;
 }
 
-// gather: y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)
-const GATHER = recordedOp<{ dim: number; index: Tensor }>('gather', (c, g) => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)]);
+// The indexing ops are declared as op(x, attrs): the int32 index travels in the attrs object
+// (the only input is the tensor gathered from), and the public functions check the arguments first.
+type IndexAttrs = { dim: number; index: Tensor };
+
+const gatherOp = defineOp({
+  name: 'gather', doc: 'x[p with p[dim] := index[p]]',
+  gradient: 'y[p] = x[p with p[dim] := index[p]];  ∂L/∂x = scatterAdd(zeros, dim, index, g)',
+  forward: (c: ForwardContext<IndexAttrs>, x: Tensor, attrs: IndexAttrs): Tensor => {
+    c.attrs = attrs;
+    return Tensor.fromStorage(x.storage.backend.gather(x, attrs.dim, attrs.index), attrs.index.shape);
+  },
+  backward: (c, g): Tensor[] => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)],
+});
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);
@@ -1130,8 +1184,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     if (i !== d && s > x.shape[i]!) throw new Error(`gather: index shape ${fmtShape(index.shape)} exceeds the input shape ${fmtShape(x.shape)} at dim ${i}`);
   });
   checkSameDevice('gather', [x, index]);
-  const out = Tensor.fromStorage(x.storage.backend.gather(x, d, index), index.shape);
-  return isFloatingDType(x.dtype) ? record(GATHER, [x], out, { dim: d, index }) : out;
+  return gatherOp(x, { dim: d, index });
 }
 
 /** A view of a 1-D index shaped to pick whole slices of x along dim. */
@@ -1142,10 +1195,22 @@ function sliceIndex(x: Tensor, dim: number, index: Tensor): View {
   return { storage: index.storage, shape, strides, offset: index.offset };
 }
 
-// indexSelect: y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g
-const INDEX_SELECT = recordedOp<{ dim: number; index: Tensor }>('indexSelect', (c, g) => {
-  const x = c.inputs[0]!;
-  return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
+const indexSelectOp = defineOp({
+  name: 'indexSelect', doc: 'x[..., index, ...] along dim',
+  gradient: 'y = x[..., index, ...] along dim;  ∂L/∂x = index-add of g along dim',
+  forward: (c: ForwardContext<IndexAttrs>, x: Tensor, attrs: IndexAttrs): Tensor => {
+    c.attrs = attrs;
+    const iv = sliceIndex(x, attrs.dim, attrs.index);
+    try {
+      return Tensor.fromStorage(x.storage.backend.gather(x, attrs.dim, iv), iv.shape);
+    } catch (e) {
+      throw new Error(`indexSelect: ${(e as Error).message.replace(/^gather: /, '')}`);
+    }
+  },
+  backward: (c, g): Tensor[] => {
+    const x = c.inputs[0]!;
+    return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
+  },
 });
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', index);
@@ -1153,43 +1218,44 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const idx = index.ndim === 0 ? reshape(index, [1]) : index;
   const d = normalizeDim('indexSelect', dim, x.ndim);
   checkSameDevice('indexSelect', [x, idx]);
-  const iv = sliceIndex(x, d, idx);
-  let out: Tensor;
-  try {
-    out = Tensor.fromStorage(x.storage.backend.gather(x, d, iv), iv.shape);
-  } catch (e) {
-    throw new Error(`indexSelect: ${(e as Error).message.replace(/^gather: /, '')}`);
-  }
-  return isFloatingDType(x.dtype) ? record(INDEX_SELECT, [x], out, { dim: d, index: idx }) : out;
+  return indexSelectOp(x, { dim: d, index: idx });
 }
 
-// embedding: y[..., :] = W[ids[...], :];  ∂L/∂W = Σ over positions of g rows, rows of paddingIdx get none
-const EMBEDDING = recordedOp<{ ids: Tensor; paddingIdx: number | null }>('embedding', (c, g) => {
-  const w = c.inputs[0]!;
-  const { ids, paddingIdx } = c.attrs;
-  const n = ids.numel();
-  const H = w.shape[1]!;
-  let g2 = reshape(g, [n, H]); // (N, H)
-  const flatIds = reshape(ids, [n]);
-  if (paddingIdx !== null) g2 = mul(g2, cast(unsqueeze(ne(flatIds, paddingIdx), 1), g.dtype));
-  return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
+type EmbeddingAttrs = { ids: Tensor; paddingIdx: number | null };
+const embeddingOp = defineOp({
+  name: 'embedding', doc: 'rows of a table W [V, H] for integer ids',
+  gradient: 'y[..., :] = W[ids[...], :];  ∂L/∂W[v] = Σ_{positions with id v} g rows (none for paddingIdx)',
+  forward: (c: ForwardContext<EmbeddingAttrs>, weight: Tensor, attrs: EmbeddingAttrs): Tensor => {
+    c.attrs = attrs;
+    const { ids } = attrs;
+    const n = ids.numel();
+    const flat = contiguous(reshape(ids, [n]));
+    const iv = sliceIndex(weight, 0, flat);
+    let out: Tensor;
+    try {
+      out = Tensor.fromStorage(weight.storage.backend.gather(weight, 0, iv), iv.shape);
+    } catch (e) {
+      throw new Error(`embedding: ${(e as Error).message.replace(/^gather: /, '')} (the table has ${weight.shape[0]} rows)`);
+    }
+    return new Tensor(out.storage, [...ids.shape, weight.shape[1]!]); // (N, H) → (...ids.shape, H)
+  },
+  backward: (c, g): Tensor[] => {
+    const w = c.inputs[0]!;
+    const { ids, paddingIdx } = c.attrs;
+    const n = ids.numel();
+    const H = w.shape[1]!;
+    let g2 = reshape(g, [n, H]); // (N, H)
+    const flatIds = reshape(ids, [n]);
+    if (paddingIdx !== null) g2 = mul(g2, cast(unsqueeze(ne(flatIds, paddingIdx), 1), g.dtype));
+    return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
+  },
 });
 /** Looks up rows of `weight` [V, H] for integer ids of any shape → [...ids.shape, H]. */
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
   checkIndex('embedding', ids);
   if (weight.ndim !== 2) throw new Error(`embedding: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);
   checkSameDevice('embedding', [ids, weight]);
-  const n = ids.numel();
-  const flat = contiguous(reshape(ids, [n]));
-  const iv = sliceIndex(weight, 0, flat);
-  let out: Tensor;
-  try {
-    out = Tensor.fromStorage(weight.storage.backend.gather(weight, 0, iv), iv.shape);
-  } catch (e) {
-    throw new Error(`embedding: ${(e as Error).message.replace(/^gather: /, '')} (the table has ${weight.shape[0]} rows)`);
-  }
-  out = new Tensor(out.storage, [...ids.shape, weight.shape[1]!]);
-  return record(EMBEDDING, [weight], out, { ids, paddingIdx });
+  return embeddingOp(weight, { ids, paddingIdx });
 }
 
 // dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)

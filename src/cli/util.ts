@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
 import { listBackends, setDefaultDevice } from '../backends/index.js';
-import { BertTokenizer } from '../data/tokenizer.js';
+import { BertTokenizer } from '../data/tokenizer/index.js';
 import { NER_SAMPLE_DIR } from '../data/datasets/ner-sample.js';
 import { verifyOutputFolder } from '../train/output.js';
 

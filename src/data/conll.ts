@@ -28,6 +28,7 @@ import { existsSync, statSync } from 'node:fs';
 import { checkEncoding, readTextFile, TextFileError, type TextEncodingName } from './text-file.js';
 import { join } from 'node:path';
 import { describeArg as describe } from './describe.js';
+import { matchTag, type ParsedTag } from './metrics/tags.js';
 
 /** One sentence of a CoNLL corpus: its tokens and one tag per token. */
 export interface ConllSentence {
@@ -284,18 +285,13 @@ export function readConllSplits(dir: string, options: Omit<ReadConllOptions, 'so
   };
 }
 
-/** A parsed `O` / `B-TYPE` / `I-TYPE` tag. */
-interface IobTag {
-  prefix: 'O' | 'B' | 'I';
-  type: string;
-}
+/** A parsed `O` / `B-TYPE` / `I-TYPE` tag (the metrics' tag grammar, IOB prefixes only). */
+type IobTag = ParsedTag;
 
 function parseIobTag(tag: unknown, where: string): IobTag {
-  if (tag === 'O') return { prefix: 'O', type: '' };
-  if (typeof tag === 'string' && tag.length > 2 && (tag[0] === 'B' || tag[0] === 'I') && tag[1] === '-') {
-    return { prefix: tag[0], type: tag.slice(2) };
-  }
-  throw new ConllError(`${where}: expected 'O', 'B-TYPE' or 'I-TYPE', got ${describe(tag)}`);
+  const parsed = matchTag(tag, 'BI');
+  if (parsed === null) throw new ConllError(`${where}: expected 'O', 'B-TYPE' or 'I-TYPE', got ${describe(tag)}`);
+  return parsed;
 }
 
 function checkTagArray(tags: unknown, fn: string, arg: string): asserts tags is unknown[] {
@@ -324,7 +320,7 @@ function checkTagArray(tags: unknown, fn: string, arg: string): asserts tags is 
 export function iob1ToIob2(tags: readonly string[]): string[] {
   checkTagArray(tags, 'iob1ToIob2', 'tags');
   const out: string[] = [];
-  let prev: IobTag = { prefix: 'O', type: '' };
+  let prev: IobTag = { prefix: 'O', type: '_' };
   tags.forEach((tag, i) => {
     const t = parseIobTag(tag, `iob1ToIob2: tags[${i}]`);
     if (t.prefix === 'I' && (prev.prefix === 'O' || prev.type !== t.type)) {
@@ -362,7 +358,7 @@ export function detectTagScheme(sequences: readonly (readonly string[] | ConllSe
   sequences.forEach((seq, s) => {
     const tags: unknown = Array.isArray(seq) ? seq : (seq as ConllSentence | null)?.tags;
     checkTagArray(tags, 'detectTagScheme', `sequences[${s}]`);
-    let prev: IobTag = { prefix: 'O', type: '' };
+    let prev: IobTag = { prefix: 'O', type: '_' };
     tags.forEach((tag, i) => {
       const t = parseIobTag(tag, `detectTagScheme: sequences[${s}][${i}]`);
       const continuesSameType = prev.prefix !== 'O' && prev.type === t.type;

@@ -2,8 +2,8 @@
  * tensorgrad/data — from raw text to batches and back: the WordPiece tokenizer, safetensors,
  * CoNLL-2003 NER data, text-classification corpora, DataLoader and evaluation metrics.
  */
-export { BertTokenizer, TokenizerError } from './tokenizer.js';
-export type { BertTokenizerOptions, EncodeOptions, Encoding, DecodeOptions, TruncationStrategy } from './tokenizer.js';
+export { BertTokenizer, TokenizerError } from './tokenizer/index.js';
+export type { BertTokenizerOptions, EncodeOptions, Encoding, DecodeOptions, TruncationStrategy } from './tokenizer/index.js';
 export { loadSafetensors, loadSafetensorsWithMetadata, saveSafetensors, safetensorsBytes, SafetensorsError } from './safetensors.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, openSafetensorsFile } from './safetensors-format.js';
 export type { SafetensorsFile, SafetensorsTensorInfo } from './safetensors-format.js';

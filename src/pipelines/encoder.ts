@@ -19,7 +19,7 @@
 import { noGrad } from '../autograd/engine.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
-import type { BertTokenizer } from '../data/tokenizer.js';
+import type { BertTokenizer } from '../data/tokenizer/index.js';
 import { BertForSequenceClassification } from '../nn/bert.js';
 import type { EncoderModel, LoadedEncoder } from './load.js';
 

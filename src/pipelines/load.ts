@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, type HFBertConfig } from '../nn/bert.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
-import { BertTokenizer, type BertTokenizerOptions } from '../data/tokenizer.js';
+import { BertTokenizer, type BertTokenizerOptions } from '../data/tokenizer/index.js';
 import { loadSafetensors } from '../data/safetensors.js';
 import { CharVocab } from '../tasks/gpt-char.js';
 import type { Tensor } from '../tensor/tensor.js';

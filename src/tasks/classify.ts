@@ -26,7 +26,7 @@ import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
 import { json, openOutput, runRecord } from '../train/run.js';
-import { BertTokenizer } from '../data/tokenizer.js';
+import { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, type ClassificationReport } from '../data/metrics/index.js';
 import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';

@@ -49,7 +49,7 @@ import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
 import { OutputFolder } from '../train/output.js';
 import { json, openOutput, runRecord } from '../train/run.js';
-import { BertTokenizer } from '../data/tokenizer.js';
+import { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate } from '../data/dataloader.js';
 export { loadMobyDick, type LoadMobyDickOptions } from '../data/datasets/moby-dick.js';
 import { safetensorsBytes } from '../data/safetensors.js';

@@ -19,7 +19,7 @@ import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
 import { json, openOutput, runRecord } from '../train/run.js';
 import { alignLabels, LabelMap, type ConllSentence } from '../data/conll.js';
-import type { BertTokenizer } from '../data/tokenizer.js';
+import type { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics/index.js';
 import { safetensorsBytes } from '../data/safetensors.js';

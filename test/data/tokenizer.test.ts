@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BertTokenizer, TokenizerError, type Encoding } from '../../src/data/tokenizer.js';
+import { BertTokenizer, TokenizerError, type Encoding } from '../../src/data/tokenizer/index.js';
 
 const tok = BertTokenizer.bertBaseUncased();
 const VOCAB = fileURLToPath(new URL('../../assets/vocab.txt', import.meta.url));

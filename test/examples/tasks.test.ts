@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, manualSeed, nn, noGrad, tensor } from '../../src/index.js';
-import { BertTokenizer } from '../../src/data/tokenizer.js';
+import { BertTokenizer } from '../../src/data/tokenizer/index.js';
 import { buildCompactVocab, chunkText, maskTokens, mlmLoss, splitSentences } from '../../src/tasks/mlm.js';
 import { loadEncoderWeights } from '../../src/tasks/classify.js';
 import { CharGPT, CharGPTError, CharVocab, trainCharGPT } from '../../src/tasks/gpt-char.js';

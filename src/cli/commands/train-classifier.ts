@@ -4,7 +4,7 @@ import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
 import { defineCommand, printOutputs, requireFile, requireModelFolder, useBackend } from '../util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/index.js';
-import { BertTokenizer } from '../../data/tokenizer.js';
+import { BertTokenizer } from '../../data/tokenizer/index.js';
 import { trainClassifier } from '../../tasks/classify.js';
 
 export const trainClassifierSpec: CommandSpec = {

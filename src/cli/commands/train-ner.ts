@@ -2,7 +2,7 @@
 import type { CommandSpec, ParsedOptions } from '../args.js';
 import { asUsage, trainingRun, bertSizeOptions, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
 import { DEFAULT_NER_DATA, defineCommand, printOutputs, requireDir, requireModelFolder, tokenizerFrom, useBackend } from '../util.js';
-import { BertTokenizer } from '../../data/tokenizer.js';
+import { BertTokenizer } from '../../data/tokenizer/index.js';
 import { loadInit } from '../../tasks/classify.js';
 import { readConllSplits } from '../../data/conll.js';
 import { trainNer } from '../../tasks/ner.js';

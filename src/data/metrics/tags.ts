@@ -14,14 +14,24 @@ export interface ParsedTag {
 
 export const TAG_PATTERN = /^([BIES])-(.+)$/s;
 
-export function parseTag(tag: unknown, where: string, allowed: string): ParsedTag {
+/**
+ * `'O'` or `P-TYPE` with P one of the prefixes in `allowed` (e.g. `'BI'` for IOB, `'BIES'`
+ * for IOBES), parsed; null for anything else. The one tag grammar of the metrics and the
+ * CoNLL reader (each throws its own error for a null).
+ */
+export function matchTag(tag: unknown, allowed: string): ParsedTag | null {
   if (tag === 'O') return { prefix: 'O', type: '_' };
   const m = typeof tag === 'string' ? TAG_PATTERN.exec(tag) : null;
-  if (m === null || !allowed.includes(m[1]!)) {
+  return m === null || !allowed.includes(m[1]!) ? null : { prefix: m[1]!, type: m[2]! };
+}
+
+export function parseTag(tag: unknown, where: string, allowed: string): ParsedTag {
+  const parsed = matchTag(tag, allowed);
+  if (parsed === null) {
     const forms = [...allowed].map((p) => `'${p}-TYPE'`).join(', ');
     throw new MetricsError(`${where}: expected 'O' or ${forms}, got ${describe(tag)}`);
   }
-  return { prefix: m[1]!, type: m[2]! };
+  return parsed;
 }
 
 /** seqeval `end_of_chunk`: did a chunk end between the previous and the current tag? */

@@ -27,6 +27,9 @@
  *      pieces prefixed `##`; a word that cannot be covered, or has more than
  *      `maxInputCharsPerWord` code points, becomes `[UNK]` as a whole.
  *
+ * Files: unicode.ts (character classes, spans), basic.ts (steps 0–4), wordpiece.ts (step 5),
+ * this file (vocabulary, special tokens, pairs, truncation, padding, decoding).
+ *
  * Every character carries its [start, end) span in the original string (UTF-16 indices,
  * so `text.slice(start, end)` works) through all the steps, which gives the offsets and
  * word ids that HF computes only in its fast (Rust) tokenizer, aligned as fast aligns
@@ -43,7 +46,10 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeArg as describe } from './describe.js';
+import { describeArg as describe } from '../describe.js';
+import { BasicTokenizer } from './basic.js';
+import { joinUnits, spanOf, type Piece, type Word } from './unicode.js';
+import { WordpieceTokenizer } from './wordpiece.js';
 
 /** Thrown for every invalid argument, vocabulary or request this module receives. */
 export class TokenizerError extends Error {
@@ -126,238 +132,6 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
   /** Apply HF's `clean_up_tokenization` (" ." → "." …). Default true, as for bert-base-uncased. */
   cleanUpTokenizationSpaces?: boolean;
-}
-
-// ---------------------------------------------------------------------------------------
-// Character classes (reference: tokenization.py, module-level helpers)
-
-const CATEGORY_C = /\p{C}/u;
-const CATEGORY_ZS = /\p{Zs}/u;
-const CATEGORY_P = /\p{P}/u;
-const CATEGORY_MN = /\p{Mn}/u;
-/** Characters that NFC may compose with the character before them (see `clusters`). */
-const COMBINING = /[\p{M}\u1160-\u11FF]/u;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
-
-/** `_is_control`: category C* (Cc, Cf, Cs, Co, Cn) except \t \n \r. */
-function isControl(c: string, cp: number): boolean {
-  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
-  if (cp < 0x80) return cp < 0x20 || cp === 0x7f;
-  return CATEGORY_C.test(c);
-}
-
-/** `_is_whitespace` (space, \t \n \r, Zs) plus U+2028/U+2029, which `str.split()` also splits on. */
-function isWhitespace(c: string, cp: number): boolean {
-  if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d) return true;
-  if (cp < 0x80) return false;
-  return cp === 0x2028 || cp === 0x2029 || CATEGORY_ZS.test(c);
-}
-
-/** `_is_punctuation`: all non-alphanumeric printable ASCII, plus Unicode category P*. */
-function isPunctuation(c: string, cp: number): boolean {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
-    return true;
-  }
-  if (cp < 0x80) return false;
-  return CATEGORY_P.test(c);
-}
-
-/** `_is_chinese_char`: the CJK Unified Ideographs blocks, exactly the reference's ranges. */
-function isChineseChar(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
-}
-
-// ---------------------------------------------------------------------------------------
-// Characters with their source spans
-
-/** One code point `c` and the [s, e) span of the original string it came from. */
-interface Unit {
-  c: string;
-  s: number;
-  e: number;
-  /**
-   * For a character NFC composed from several (`e` + U+0301 → `é`): the span of its base
-   * alone, while [s, e) covers all of them. HF fast never composes, so an accent that
-   * accent stripping removes must not count (`'cafe\u0301'` → (0, 4)), while one that
-   * stays (cased tokenizers) does (`'Cafe\u0301'` → (0, 5)).
-   */
-  base?: [number, number];
-  /**
-   * For a composed character: its source characters, each with its own span (conjoining
-   * Hangul jamo L + V + T → a syllable). Accent stripping decomposes it again and, when the
-   * pieces are exactly these sources, gives each its own span, as fast (which never
-   * composed them) does.
-   */
-  parts?: { c: string; s: number; e: number }[];
-}
-
-/** A pre-tokenized word: its code points, and whether it is a special token taken whole. */
-interface Word {
-  units: Unit[];
-  special: boolean;
-}
-
-/** One output token: vocabulary id, source span and the index of its word. */
-interface Piece {
-  id: number;
-  start: number;
-  end: number;
-  word: number;
-}
-
-function joinUnits(units: Unit[]): string {
-  let s = '';
-  for (const u of units) s += u.c;
-  return s;
-}
-
-function spanOf(units: Unit[]): [number, number] {
-  let s = Infinity;
-  let e = -Infinity;
-  for (const u of units) {
-    if (u.s < s) s = u.s;
-    if (u.e > e) e = u.e;
-  }
-  return [s, e];
-}
-
-/** Splits `text` into code points (a lone surrogate is one unit) with their UTF-16 spans. */
-function toUnits(text: string): Unit[] {
-  const units: Unit[] = [];
-  let i = 0;
-  for (const c of text) {
-    units.push({ c, s: i, e: i + c.length });
-    i += c.length;
-  }
-  return units;
-}
-
-/** Groups a base character with the combining characters after it (NFC never composes across groups). */
-function clusters(units: Unit[]): Unit[][] {
-  const groups: Unit[][] = [];
-  for (const u of units) {
-    const last = groups[groups.length - 1];
-    if (last !== undefined && COMBINING.test(u.c)) last.push(u);
-    else groups.push([u]);
-  }
-  return groups;
-}
-
-/** Longest cluster aligned by prefixes (quadratic); longer ones get the cluster's span. */
-const MAX_PREFIX_CLUSTER = 64;
-
-/**
- * Applies a string transform to a word while keeping spans, as HF's fast tokenizer aligns
- * them (`NormalizedString::transform`): every output character takes the span of one
- * source character — the one whose arrival first made the output that long — so an
- * expansion (`İ` → `i̇`, NFD) shares its source's span and a removed character (a
- * stripped accent) takes no part in any token's offsets: `'cafe\u0301'` → `cafe` at
- * (0, 4), as in fast. `mode` `'compose'` (NFC) gives a composed character the union of
- * its sources' spans and remembers its base's span in `base`; `'strip'` (accent
- * stripping) falls back to that base span. Computed per cluster (a base and its marks; a
- * transform never crosses one) on the cluster's prefixes. If the per-cluster results ever
- * differed from transforming the whole word, every character gets the whole word's span,
- * so the tokens stay exact and only offsets coarsen.
- */
-function transform(units: Unit[], fn: (s: string) => string, mode: 'compose' | 'strip' | 'plain' = 'plain'): Unit[] {
-  if (mode === 'strip') {
-    // Undo a composition whose pieces strip to exactly what the composed character strips to.
-    units = units.flatMap((u) =>
-      u.parts !== undefined && u.parts.map((p) => fn(p.c)).join('') === fn(u.c) ? u.parts.map((p) => ({ c: p.c, s: p.s, e: p.e })) : [u],
-    );
-  }
-  const whole = fn(joinUnits(units));
-  const out: Unit[] = [];
-  let concat = '';
-  for (const group of clusters(units)) {
-    const r = fn(joinUnits(group));
-    concat += r;
-    // src[j]: index in `group` of the source character of output character j;
-    // owner[k]: the output character that source k went into (composition).
-    const src: number[] = [];
-    const owner: number[] = [];
-    let perUnit = '';
-    if (group.length > 1) for (const u of group) perUnit += fn(u.c);
-    if (group.length === 1) {
-      for (const _ of r) src.push(0);
-      owner.push(0);
-    } else if (perUnit === r) {
-      // Each character transforms on its own (lower-casing, accent stripping, no composition).
-      group.forEach((u, k) => {
-        owner.push(src.length);
-        for (const _ of fn(u.c)) src.push(k);
-      });
-    } else if (group.length > MAX_PREFIX_CLUSTER) {
-      // A pathological run of marks: the whole cluster's span for every output character.
-      const [gs, ge] = spanOf(group);
-      for (const c of r) out.push({ c, s: gs, e: ge });
-      continue;
-    } else {
-      let prefix = '';
-      for (let k = 0; k < group.length; k++) {
-        prefix += group[k]!.c;
-        let len = 0;
-        for (const _ of fn(prefix)) len++;
-        owner.push(len > src.length ? src.length : Math.max(0, len - 1));
-        while (src.length < len) src.push(k);
-      }
-    }
-    // Composition: output character j spans every source that went into it.
-    const unionS: number[] = [];
-    const unionE: number[] = [];
-    if (mode === 'compose') {
-      owner.forEach((j, k) => {
-        const g = group[k]!;
-        unionS[j] = Math.min(unionS[j] ?? Infinity, g.s);
-        unionE[j] = Math.max(unionE[j] ?? -Infinity, g.e);
-      });
-    }
-    let j = 0;
-    for (const c of r) {
-      const u = group[src[j] ?? group.length - 1]!;
-      if (mode === 'strip') {
-        const [s, e] = u.base ?? [u.s, u.e];
-        out.push({ c, s, e });
-      } else if (mode === 'compose') {
-        const s = Math.min(u.s, unionS[j] ?? u.s);
-        const e = Math.max(u.e, unionE[j] ?? u.e);
-        if (s === u.s && e === u.e) {
-          out.push({ c, s, e });
-        } else {
-          const parts = group.flatMap((g, k) => (owner[k] === j ? (g.parts ?? [{ c: g.c, s: g.s, e: g.e }]) : []));
-          out.push({ c, s, e, base: u.base ?? [u.s, u.e], parts });
-        }
-      } else {
-        const v: Unit = { c, s: u.s, e: u.e };
-        if (u.base !== undefined) v.base = u.base;
-        // (lower-casing) the pieces of a composed character change as it does
-        if (u.parts !== undefined) v.parts = u.parts.map((p) => ({ c: fn(p.c), s: p.s, e: p.e }));
-        out.push(v);
-      }
-      j++;
-    }
-  }
-  if (concat === whole) return out;
-  const [s, e] = spanOf(units);
-  return Array.from(whole, (c) => ({ c, s, e }));
-}
-
-const nfc = (s: string): string => s.normalize('NFC');
-const lower = (s: string): string => s.toLowerCase();
-/** `_run_strip_accents`: NFD, then drop nonspacing marks (Mn). */
-function stripAccentsOf(s: string): string {
-  let out = '';
-  for (const c of s.normalize('NFD')) if (!CATEGORY_MN.test(c)) out += c;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -459,13 +233,11 @@ export class BertTokenizer {
   /** See {@link BertTokenizerOptions.compat}. */
   readonly compat: 'fast' | 'slow';
   private readonly special: SpecialTokens;
-  /** Special tokens as code-point arrays, longest first (for leftmost-longest matching). */
-  private readonly specialCps: readonly string[][];
-  /** First code points of the special tokens: a quick reject for `specialAt`. */
-  private readonly specialFirst: ReadonlySet<string>;
+  /** Steps 0–4 (basic.ts). */
+  private readonly basic: BasicTokenizer;
+  /** Step 5 (wordpiece.ts). */
+  private readonly wordpieceTokenizer: WordpieceTokenizer;
   private readonly specialIds: ReadonlySet<number>;
-  /** Longest vocabulary entry in code points, `##` excluded: bounds the greedy search. */
-  private readonly maxPieceChars: number;
 
   readonly unkTokenId: number;
   readonly sepTokenId: number;
@@ -498,7 +270,6 @@ export class BertTokenizer {
     if (!Array.isArray(tokens)) throw new TokenizerError(`${where}: tokens must be an array of strings, got ${describe(tokens)}`);
     if (tokens.length === 0) throw new TokenizerError(`${where}: the vocabulary is empty`);
     const vocab = new Map<string, number>();
-    let maxPieceChars = 0;
     tokens.forEach((t: unknown, id) => {
       if (typeof t !== 'string') throw new TokenizerError(`${where}: vocabulary entry ${id} must be a string, got ${describe(t)}`);
       if (t.length === 0) throw new TokenizerError(`${where}: vocabulary entry ${id} is empty`);
@@ -506,12 +277,9 @@ export class BertTokenizer {
       const prev = vocab.get(t);
       if (prev !== undefined) throw new TokenizerError(`${where}: duplicate vocabulary entry ${describe(t)} at ids ${prev} and ${id}`);
       vocab.set(t, id);
-      const n = [...t].length - (t.startsWith('##') ? 2 : 0);
-      if (n > maxPieceChars) maxPieceChars = n;
     });
     this.vocab = vocab;
     this.idToToken = [...tokens];
-    this.maxPieceChars = maxPieceChars;
 
     const idOf = (name: string, tok: string): number => {
       const id = vocab.get(tok);
@@ -526,8 +294,13 @@ export class BertTokenizer {
     this.clsTokenId = idOf('cls', this.special.cls);
     this.maskTokenId = idOf('mask', this.special.mask);
     const specials = [...new Set(Object.values(this.special))];
-    this.specialCps = specials.map((s) => [...s]).sort((a, b) => b.length - a.length);
-    this.specialFirst = new Set(this.specialCps.map((cps) => cps[0]!));
+    this.basic = new BasicTokenizer({
+      doLowerCase: this.doLowerCase,
+      stripAccents: this.stripAccents,
+      tokenizeChineseChars: this.tokenizeChineseChars,
+      specialTokens: specials,
+    });
+    this.wordpieceTokenizer = new WordpieceTokenizer(vocab, this.unkTokenId, this.maxInputCharsPerWord);
     this.specialIds = new Set([this.unkTokenId, this.sepTokenId, this.padTokenId, this.clsTokenId, this.maskTokenId]);
   }
 
@@ -582,7 +355,7 @@ export class BertTokenizer {
   static bertBaseUncased(): BertTokenizer {
     if (BertTokenizer.cachedBaseUncased === undefined) {
       // src/data/tokenizer.ts and the built dist/data/tokenizer.js both sit two levels below the package root.
-      const path = fileURLToPath(new URL('../../assets/vocab.txt', import.meta.url));
+      const path = fileURLToPath(new URL('../../../assets/vocab.txt', import.meta.url));
       BertTokenizer.cachedBaseUncased = BertTokenizer.fromVocabFile(path, { doLowerCase: true, modelMaxLength: 512 });
     }
     return BertTokenizer.cachedBaseUncased;
@@ -636,7 +409,7 @@ export class BertTokenizer {
    */
   tokenize(text: string): string[] {
     checkString('BertTokenizer.tokenize', 'text', text);
-    return this.pieces(this.preTokenize(text)).map((p) => this.idToToken[p.id]!);
+    return this.pieces(this.basic.preTokenize(text)).map((p) => this.idToToken[p.id]!);
   }
 
   /**
@@ -651,7 +424,7 @@ export class BertTokenizer {
    */
   basicTokenize(text: string): string[] {
     checkString('BertTokenizer.basicTokenize', 'text', text);
-    return this.preTokenize(text).map((w) => joinUnits(w.units));
+    return this.basic.preTokenize(text).map((w) => joinUnits(w.units));
   }
 
   /**
@@ -835,125 +608,6 @@ export class BertTokenizer {
   // Internals: pre-tokenization (steps 0–4)
 
   /** Leftmost-longest special token starting at `units[i]`, or undefined. */
-  private specialAt(units: Unit[], i: number): string[] | undefined {
-    if (!this.specialFirst.has(units[i]!.c)) return undefined;
-    for (const sp of this.specialCps) {
-      if (i + sp.length > units.length) continue;
-      let ok = true;
-      for (let k = 0; k < sp.length; k++) {
-        if (units[i + k]!.c !== sp[k]) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) return sp;
-    }
-    return undefined;
-  }
-
-  /** Steps 0–4: the words of `text`, each character with its span in `text`. */
-  private preTokenize(text: string): Word[] {
-    let units = toUnits(text);
-    if (this.doLowerCase) {
-      // Step 0: lower-case one code point at a time, leaving special tokens as written.
-      const lowered: Unit[] = [];
-      for (let i = 0; i < units.length; ) {
-        const sp = this.specialAt(units, i);
-        if (sp !== undefined) {
-          for (let k = 0; k < sp.length; k++) lowered.push(units[i + k]!);
-          i += sp.length;
-          continue;
-        }
-        const u = units[i]!;
-        const l = u.c.toLowerCase();
-        if (l === u.c) lowered.push(u);
-        else for (const c of l) lowered.push({ c, s: u.s, e: u.e });
-        i++;
-      }
-      units = lowered;
-    }
-
-    const words: Word[] = [];
-    let chunk: Unit[] = [];
-    for (let i = 0; i < units.length; ) {
-      const sp = this.specialAt(units, i);
-      if (sp === undefined) {
-        chunk.push(units[i]!);
-        i++;
-        continue;
-      }
-      this.basicTokenize_(chunk, words);
-      chunk = [];
-      words.push({ units: units.slice(i, i + sp.length), special: true });
-      i += sp.length;
-    }
-    this.basicTokenize_(chunk, words);
-    return words;
-  }
-
-  /** Steps 1–4 (`BasicTokenizer.tokenize`) on text containing no special token. */
-  private basicTokenize_(units: Unit[], out: Word[]): void {
-    // Steps 1–3: clean, isolate CJK ideographs, split on whitespace.
-    let current: Unit[] = [];
-    const raw: Unit[][] = [];
-    const flush = (): void => {
-      if (current.length > 0) raw.push(current);
-      current = [];
-    };
-    for (const u of units) {
-      const cp = u.c.codePointAt(0)!;
-      if (cp === 0 || cp === 0xfffd || isControl(u.c, cp)) continue;
-      if (isWhitespace(u.c, cp)) {
-        flush();
-      } else if (this.tokenizeChineseChars && isChineseChar(cp)) {
-        flush();
-        raw.push([u]);
-      } else {
-        current.push(u);
-      }
-    }
-    flush();
-
-    for (let token of raw) {
-      const ascii = ASCII_ONLY.test(joinUnits(token));
-      if (!ascii) token = transform(token, nfc, 'compose');
-      const str = joinUnits(token);
-      // never_split: the special tokens (only reachable here when cleaning removed
-      // characters from inside one, e.g. "[CL\u200bS]" with doLowerCase false).
-      if (this.isSpecialString(str)) {
-        out.push({ units: token, special: false });
-        continue;
-      }
-      if (!ascii) {
-        if (this.doLowerCase) {
-          token = transform(token, lower);
-          if (this.stripAccents) token = transform(token, stripAccentsOf, 'strip');
-        } else if (this.stripAccents) {
-          token = transform(token, stripAccentsOf, 'strip');
-        }
-      }
-      // (An ASCII word needs none of these: step 0 already lower-cased it per character.)
-      // _run_split_on_punc
-      let word: Unit[] = [];
-      for (const u of token) {
-        const cp = u.c.codePointAt(0)!;
-        if (isPunctuation(u.c, cp)) {
-          if (word.length > 0) out.push({ units: word, special: false });
-          word = [];
-          out.push({ units: [u], special: false });
-        } else {
-          word.push(u);
-        }
-      }
-      if (word.length > 0) out.push({ units: word, special: false });
-    }
-  }
-
-  private isSpecialString(s: string): boolean {
-    const sp = this.special;
-    return s === sp.unk || s === sp.sep || s === sp.pad || s === sp.cls || s === sp.mask;
-  }
-
   // -------------------------------------------------------------------------------------
   // Internals: WordPiece (step 5)
 
@@ -967,41 +621,12 @@ export class BertTokenizer {
         out.push({ id: this.vocab.get(joinUnits(w.units))!, start, end, word });
         return;
       }
-      for (const p of this.wordpiece(w.units)) out.push({ ...p, word });
+      for (const p of this.wordpieceTokenizer.tokenize(w.units)) out.push({ ...p, word });
     });
     return out;
   }
 
   /** `WordpieceTokenizer.tokenize` for one word: greedy longest-match-first. */
-  private wordpiece(units: Unit[]): { id: number; start: number; end: number }[] {
-    const n = units.length;
-    if (n > this.maxInputCharsPerWord) {
-      const [start, end] = spanOf(units);
-      return [{ id: this.unkTokenId, start, end }];
-    }
-    const chars = units.map((u) => u.c);
-    const result: { id: number; start: number; end: number }[] = [];
-    let start = 0;
-    while (start < n) {
-      let end = Math.min(n, start + this.maxPieceChars);
-      let id: number | undefined;
-      while (start < end) {
-        const sub = chars.slice(start, end).join('');
-        id = this.vocab.get(start > 0 ? '##' + sub : sub);
-        if (id !== undefined) break;
-        end--;
-      }
-      if (id === undefined) {
-        const [s, e] = spanOf(units);
-        return [{ id: this.unkTokenId, start: s, end: e }];
-      }
-      const [s, e] = spanOf(units.slice(start, end));
-      result.push({ id, start: s, end: e });
-      start = end;
-    }
-    return result;
-  }
-
   // -------------------------------------------------------------------------------------
   // Internals: encode
 
@@ -1034,11 +659,11 @@ export class BertTokenizer {
   }
 
   private textInput(where: string, name: string, v: unknown): [Piece[], Piece[] | undefined] {
-    if (typeof v === 'string') return [this.pieces(this.preTokenize(v)), undefined];
+    if (typeof v === 'string') return [this.pieces(this.basic.preTokenize(v)), undefined];
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
       // HF fast (`text_pair` falsy): an empty second text means a single sequence.
-      if (v[1] === '' && this.compat === 'fast') return [this.pieces(this.preTokenize(v[0])), undefined];
-      return [this.pieces(this.preTokenize(v[0])), this.pieces(this.preTokenize(v[1]))];
+      if (v[1] === '' && this.compat === 'fast') return [this.pieces(this.basic.preTokenize(v[0])), undefined];
+      return [this.pieces(this.basic.preTokenize(v[0])), this.pieces(this.basic.preTokenize(v[1]))];
     }
     throw new TokenizerError(`${where}: ${name} must be a string or a [string, string] pair, got ${describe(v)}`);
   }
@@ -1057,7 +682,7 @@ export class BertTokenizer {
   private wordPieces(words: string[]): Piece[] {
     const out: Piece[] = [];
     words.forEach((w, i) => {
-      for (const p of this.pieces(this.preTokenize(w), () => i)) out.push(p);
+      for (const p of this.pieces(this.basic.preTokenize(w), () => i)) out.push(p);
     });
     return out;
   }
