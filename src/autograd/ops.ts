@@ -1100,8 +1100,29 @@ export function contiguous(x: Tensor, force = false): Tensor {
   return record(CONTIGUOUS, [x], out, undefined);
 }
 
-// cat: y = [x₀; x₁; …] along dim;  ∂L/∂xᵢ = the matching slice of g
-const CAT = recordedOp<{ dim: number; sizes: number[] }>('cat', (c, g) => split(g, c.attrs.sizes, c.attrs.dim));
+/** Concatenation of tensors of one dtype along a normalised dim (declaration; the public `cat` checks and promotes). */
+const catOp = defineOp({
+  name: 'cat', doc: 'concatenation along dim',
+  gradient: 'y = [x₀; x₁; …] along dim;  ∂L/∂xᵢ = the matching slice of g',
+  forward: (c: ForwardContext<{ dim: number; sizes: number[] }>, ins: Tensor[], d: number): Tensor => {
+    const ref = ins[0]!;
+    const dt = ref.dtype;
+    const sizes = ins.map((t) => t.shape[d]!);
+    const shape = ref.shape.map((s: number, j: number) => (j === d ? sizes.reduce((a, b) => a + b, 0) : s));
+    checkAllocation('cat', shape, dt, 'the result');
+    const b = ref.storage.backend;
+    const out = Tensor.fromStorage(b.full(numel(shape), dt, 0), shape);
+    let off = 0;
+    for (const t of ins) {
+      const win = viewOf(out, t.shape, out.strides, off * out.strides[d]!);
+      b.copy(win, t);
+      off += t.shape[d]!;
+    }
+    c.attrs = { dim: d, sizes };
+    return out;
+  },
+  backward: (c, g) => split(g, c.attrs.sizes, c.attrs.dim),
+});
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
   tensors.forEach((t, i) => {
@@ -1120,19 +1141,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     });
     dt = promoteTypes(dt, t.dtype);
   });
-  const ins = tensors.map((t) => (t.dtype === dt ? t : cast(t, dt)));
-  const sizes = ins.map((t) => t.shape[d]!);
-  const shape = ref.shape.map((s: number, j: number) => (j === d ? sizes.reduce((a, b) => a + b, 0) : s));
-  checkAllocation('cat', shape, dt, 'the result');
-  const b = ref.storage.backend;
-  const out = Tensor.fromStorage(b.full(numel(shape), dt, 0), shape);
-  let off = 0;
-  for (const t of ins) {
-    const win = viewOf(out, t.shape, out.strides, off * out.strides[d]!);
-    b.copy(win, t);
-    off += t.shape[d]!;
-  }
-  return isFloatingDType(dt) ? record(CAT, ins, out, { dim: d, sizes }) : out;
+  return catOp(tensors.map((t) => (t.dtype === dt ? t : cast(t, dt))), d);
 }
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
