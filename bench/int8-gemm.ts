@@ -5,13 +5,13 @@
  * process's CPU time (process.cpuUsage: what the thread itself spent, much less disturbed when the
  * machine is shared and busy — compare the CPU-time column there).
  *
- *   npx tsx bench/int8-gemm.ts [n=512] [reps=7]
+ *   npm run bench:int8 -- [n=512] [reps=15]
  */
 import { compress, matmul, nn, noGrad, randn, setGemmThreads } from '../src/index.js';
 import { setInt8GemmWasm } from '../src/backends/cpu/int8-gemm.js';
 
 const n = Number(process.argv[2] ?? 512);
-const reps = Number(process.argv[3] ?? 7);
+const reps = Number(process.argv[3] ?? 15);
 setGemmThreads(1);
 const rnd = (len: number) => Int8Array.from({ length: len }, (_, i) => ((i * 2654435761) >>> 24) - 128);
 const a8 = rnd(n * n), b8 = rnd(n * n);
