@@ -708,15 +708,41 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | unde
 // Over the last dim, where the backend has fused row kernels (the CPU), forward and backward
 // are one pass each (`fused`); otherwise these composites of ops. test/nn/fused.test.ts checks
 // that both agree.
+// Both are declared as op(x, attrs, kernelOpts?): the public functions choose the path (attrs.fused)
+// and normalise the dim; kernelOpts carries scaledMaskedSoftmax's scale and mask view to the fused
+// kernel (inside an object, so that the mask is not a recorded input).
 type SoftmaxAttrs = { dim: number; fused: boolean; scale: number };
-const SOFTMAX = recordedOp<SoftmaxAttrs>('softmax', (c, g) => {
-  const y = c.output;
-  if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false, c.attrs.scale)];
-  return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
+type SoftmaxKernelOpts = { scale: number; mask: View | null };
+function softmaxForward(isLog: boolean) {
+  return (c: ForwardContext<SoftmaxAttrs>, x: Tensor, attrs: SoftmaxAttrs, kernelOpts?: SoftmaxKernelOpts): Tensor => {
+    c.attrs = attrs;
+    const d = attrs.dim;
+    if (x.numel() === 0) return zerosOn(x.shape, x.dtype, x.device); // empty in, empty out (as PyTorch)
+    if (attrs.fused) return Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x), x.shape[d]!, isLog, kernelOpts), x.shape);
+    const shifted = sub(x, max(x, d, true));
+    if (isLog) return sub(shifted, log(sum(exp(shifted), d, true)));
+    const e = exp(shifted);
+    return div(e, sum(e, d, true));
+  };
+}
+const softmaxOp = defineOp({
+  name: 'softmax', doc: 'e^x normalised over dim',
+  gradient: 'yᵢ = e^(xᵢ−m)/Σⱼ e^(xⱼ−m);  ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) (times scale for scaledMaskedSoftmax)',
+  forward: softmaxForward(false),
+  backward: (c, g): Tensor[] => {
+    const y = c.output;
+    if (c.attrs.fused) return [fusedSoftmaxBackward(g, y, false, c.attrs.scale)];
+    return [mul(y, sub(g, sum(mul(g, y), c.attrs.dim, true)))];
+  },
 });
-const LOG_SOFTMAX = recordedOp<SoftmaxAttrs>('logSoftmax', (c, g) => {
-  if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true, c.attrs.scale)];
-  return [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))];
+const logSoftmaxOp = defineOp({
+  name: 'logSoftmax', doc: 'ln softmax over dim',
+  gradient: 'y = x − m − ln Σ e^(x−m);  ∂L/∂x = g − eʸ·Σg',
+  forward: softmaxForward(true),
+  backward: (c, g): Tensor[] => {
+    if (c.attrs.fused) return [fusedSoftmaxBackward(g, c.output, true, c.attrs.scale)];
+    return [sub(g, mul(exp(c.output), sum(g, c.attrs.dim, true)))];
+  },
 });
 
 function fusedSoftmaxBackward(g: Tensor, y: Tensor, log: boolean, scale: number): Tensor {
@@ -744,9 +770,7 @@ export function scaledMaskedSoftmax(x: Tensor, scale: number, mask: Tensor | nul
   if (maskView && !shapesEqual(maskView.shape, x.shape)) {
     throw new Error(`scaledMaskedSoftmax: mask of shape ${fmtShape(mask!.shape)} does not broadcast to the input's shape ${fmtShape(x.shape)}`);
   }
-  const d = x.ndim - 1;
-  const out = Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x.detach()), x.shape[d]!, false, { scale, mask: maskView }), x.shape);
-  return record(SOFTMAX, [x], out, { dim: d, fused: true, scale });
+  return softmaxOp(x, { dim: x.ndim - 1, fused: true, scale }, { scale, mask: maskView });
 }
 
 /** Whether softmax over `d` can run the backend's fused row kernels. */
@@ -760,17 +784,8 @@ function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   checkAlive(name, [x]);
   checkFloat(name, x);
   const d = normalizeDim(name, dim, x.ndim);
-  if (x.numel() === 0) return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], zerosOn(x.shape, x.dtype, x.device), { dim: d, fused: false, scale: 1 }); // empty in, empty out (as PyTorch)
-  const fused = canFuseSoftmax(x, d);
-  const out = fused
-    ? Tensor.fromStorage(x.storage.backend.softmaxForward!(contiguous(x.detach()), x.shape[d]!, isLog), x.shape)
-    : noGrad(() => {
-      const shifted = sub(x, max(x, d, true));
-      if (isLog) return sub(shifted, log(sum(exp(shifted), d, true)));
-      const e = exp(shifted);
-      return div(e, sum(e, d, true));
-    });
-  return record(isLog ? LOG_SOFTMAX : SOFTMAX, [x], out, { dim: d, fused, scale: 1 });
+  const attrs = { dim: d, fused: canFuseSoftmax(x, d), scale: 1 }; // canFuseSoftmax is false for an empty x
+  return isLog ? logSoftmaxOp(x, attrs) : softmaxOp(x, attrs);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
