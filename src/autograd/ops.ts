@@ -5,7 +5,7 @@
  * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in the op
  * table (`OPS`, define.ts) — declared with `defineOp` (the elementwise ops, pow, clamp, where, the
  * reductions, cast, toDevice, the indexing ops, cat and softmax here, everything in ops/), or, for
- * the ops not converted yet (matmul/addmm, the views, dropout, the fused losses and layer norm;
+ * the ops not converted yet (matmul/addmm, the views, dropout, crossEntropyFused;
  * docs/ARCHITECTURE.md says why), with `recordedOp` + `record` — and the test suite enumerates the
  * table to make sure each op has
  * a gradient property test. Composites (mean, var, logsumexp, …) are built from these and are
@@ -23,7 +23,7 @@ import {
 } from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { isGradEnabled, Node, noGrad, type BackwardFn } from './engine.js';
+import { isGradEnabled, Node, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
 import { COMPOSITES, defineOp, OPS, opcodeForward, type ForwardContext } from './define.js';
 import { disposedError } from '../tensor/scope.js';
@@ -1317,19 +1317,28 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 //   ∂ℓ/∂x = w·(L·σ(x) − p·y)   (= w·(σ(x) − y) without posWeight)
 //   ∂ℓ/∂y = w·((p − 1)·sp(−x) − x),   ∂ℓ/∂w = ℓ/w (the unweighted loss),   ∂ℓ/∂p = w·y·sp(−x)
 type BceAttrs = { hasW: boolean; hasP: boolean };
-const BCE_WITH_LOGITS = recordedOp<BceAttrs>('binaryCrossEntropyWithLogits', (c, g) => {
-  const [x, y] = c.inputs as [Tensor, Tensor];
-  const w = c.attrs.hasW ? c.inputs[2]! : null;
-  const p = c.attrs.hasP ? c.inputs[c.attrs.hasW ? 3 : 2]! : null;
-  const gw = w ? mul(g, w) : g; // g·w
-  const spNeg = () => add(log(add(exp(neg(abs(x))), 1)), clamp(neg(x), 0, null)); // sp(−x)
-  const grads: (Tensor | null)[] = [
-    c.needsGrad[0] ? mul(gw, p ? sub(mul(add(mul(sub(p, 1), y), 1), sigmoid(x)), mul(p, y)) : sub(sigmoid(x), y)) : null,
-    c.needsGrad[1] ? mul(gw, p ? sub(mul(sub(p, 1), spNeg()), x) : neg(x)) : null,
-  ];
-  if (w) grads.push(c.needsGrad[2] ? mul(g, bceUnweighted(x, y, p)) : null);
-  if (p) grads.push(c.needsGrad[grads.length] ? mul(gw, mul(y, spNeg())) : null);
-  return grads;
+const bceWithLogitsOp = defineOp({
+  name: 'binaryCrossEntropyWithLogits', doc: 'elementwise binary cross-entropy of logits (unreduced)',
+  gradient: 'ℓ = w·[(1 − y)·x + L·sp(−x)], L = 1 + (p − 1)·y;  ∂ℓ/∂x = w·(L·σ(x) − p·y), ∂ℓ/∂y = w·((p − 1)·sp(−x) − x), ∂ℓ/∂w = ℓ/w, ∂ℓ/∂p = w·y·sp(−x)',
+  forward: (c: ForwardContext<BceAttrs>, x: Tensor, y: Tensor, w: Tensor | null, p: Tensor | null): Tensor => {
+    c.attrs = { hasW: w !== null, hasP: p !== null };
+    const l = bceUnweighted(x, y, p);
+    return w ? mul(l, w) : l;
+  },
+  backward: (c, g) => {
+    const [x, y] = c.inputs as [Tensor, Tensor];
+    const w = c.attrs.hasW ? c.inputs[2]! : null;
+    const p = c.attrs.hasP ? c.inputs[c.attrs.hasW ? 3 : 2]! : null;
+    const gw = w ? mul(g, w) : g; // g·w
+    const spNeg = () => add(log(add(exp(neg(abs(x))), 1)), clamp(neg(x), 0, null)); // sp(−x)
+    const grads: (Tensor | null)[] = [
+      c.needsGrad[0] ? mul(gw, p ? sub(mul(add(mul(sub(p, 1), y), 1), sigmoid(x)), mul(p, y)) : sub(sigmoid(x), y)) : null,
+      c.needsGrad[1] ? mul(gw, p ? sub(mul(sub(p, 1), spNeg()), x) : neg(x)) : null,
+    ];
+    if (w) grads.push(c.needsGrad[2] ? mul(g, bceUnweighted(x, y, p)) : null);
+    if (p) grads.push(c.needsGrad[grads.length] ? mul(gw, mul(y, spNeg())) : null);
+    return grads;
+  },
 });
 
 /** (1 − y)·x + (1 + (p − 1)·y)·sp(−x), the stable unweighted form (composite, forward only). */
@@ -1349,31 +1358,38 @@ export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, weight: Tenso
   checkSameDevice('binaryCrossEntropyWithLogits', ins);
   const cast1 = (t: Tensor) => (t.dtype === x.dtype ? t : cast(t, x.dtype));
   const [yy, ww, pp] = [cast1(y), weight ? cast1(weight) : null, posWeight ? cast1(posWeight) : null];
-  const out = noGrad(() => {
-    const l = bceUnweighted(x, yy, pp);
-    return ww ? mul(l, ww) : l;
-  });
+  const out = bceWithLogitsOp(x, yy, ww, pp);
   const shape = broadcastShapes('binaryCrossEntropyWithLogits', ...ins.map((t) => t.shape));
   if (!shapesEqual(out.shape, shape)) throw new Error(`internal: binaryCrossEntropyWithLogits output ${fmtShape(out.shape)} vs ${fmtShape(shape)}`);
-  return record(BCE_WITH_LOGITS, [x, yy, ...(ww ? [ww] : []), ...(pp ? [pp] : [])], out, { hasW: ww !== null, hasP: pp !== null });
+  return out;
 }
 
 // layerNorm (fused): y = (x − μ)·r·w + b over rows of length n, r = 1/√(σ² + ε), in one kernel
 // pass where the backend has one (CPU). With x̂ = (x − μ)·r and ĝ = g·w:
 //   ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ∂L/∂w = Σ_rows g·x̂,  ∂L/∂b = Σ_rows g
 // The composite twin is nn.functional's layerNorm path; test/nn/fused.test.ts checks they agree.
-const LAYER_NORM = recordedOp<{ n: number; stats: Storage; hasW: boolean; hasB: boolean }>('layerNorm', (c, g) => {
-  const { n, stats, hasW, hasB } = c.attrs;
-  const x = c.inputs[0]!;
-  const w = hasW ? c.inputs[1]! : null;
-  const iw = 1, ib = hasW ? 2 : 1; // positions of weight and bias among the inputs
-  const r = x.storage.backend.layerNormBackward!(contiguous(g), x, stats, w, n, {
-    x: c.needsGrad[0]!, w: hasW && c.needsGrad[iw]!, b: hasB && c.needsGrad[ib]!,
-  });
-  const grads: (Tensor | null)[] = [r.dx ? Tensor.fromStorage(r.dx, x.shape) : null];
-  if (hasW) grads.push(r.dw ? Tensor.fromStorage(r.dw, [n]) : null);
-  if (hasB) grads.push(r.db ? Tensor.fromStorage(r.db, [n]) : null);
-  return grads;
+type LayerNormAttrs = { n: number; stats: Storage; hasW: boolean; hasB: boolean };
+const layerNormOp = defineOp({
+  name: 'layerNorm', doc: 'layer norm over rows of n elements, in the backend\'s fused kernel',
+  gradient: 'y = x̂·w + b, x̂ = (x − μ)·r, r = 1/√(σ² + ε), ĝ = g·w;  ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ∂L/∂w = Σ_rows g·x̂, ∂L/∂b = Σ_rows g',
+  forward: (c: ForwardContext<LayerNormAttrs>, x: Tensor, w: Tensor | null, b: Tensor | null, n: number, eps: number): Tensor => {
+    const { y, stats } = x.storage.backend.layerNormForward!(x, n, w, b, eps);
+    c.attrs = { n, stats, hasW: w !== null, hasB: b !== null };
+    return Tensor.fromStorage(y, x.shape);
+  },
+  backward: (c, g) => {
+    const { n, stats, hasW, hasB } = c.attrs;
+    const x = c.inputs[0]!;
+    const w = hasW ? c.inputs[1]! : null;
+    const iw = 1, ib = hasW ? 2 : 1; // positions of weight and bias among the inputs
+    const r = x.storage.backend.layerNormBackward!(contiguous(g), x, stats, w, n, {
+      x: c.needsGrad[0]!, w: hasW && c.needsGrad[iw]!, b: hasB && c.needsGrad[ib]!,
+    });
+    const grads: (Tensor | null)[] = [r.dx ? Tensor.fromStorage(r.dx, x.shape) : null];
+    if (hasW) grads.push(r.dw ? Tensor.fromStorage(r.dw, [n]) : null);
+    if (hasB) grads.push(r.db ? Tensor.fromStorage(r.db, [n]) : null);
+    return grads;
+  },
 });
 
 /**
@@ -1387,10 +1403,7 @@ export function layerNormFused(x: Tensor, n: number, weight: Tensor | null, bias
   const xc = contiguous(x);
   const w = weight ? contiguous(weight) : null;
   const b = bias ? contiguous(bias) : null;
-  const { y, stats } = be.layerNormForward(xc, n, w, b, eps);
-  const out = Tensor.fromStorage(y, x.shape);
-  const inputs = [xc, ...(w ? [w] : []), ...(b ? [b] : [])];
-  return record(LAYER_NORM, inputs, out, { n, stats, hasW: w !== null, hasB: b !== null });
+  return layerNormOp(xc, w, b, n, eps);
 }
 
 // softmax cross-entropy with class indices (fused): ℓ = Σ_valid (log Σⱼ e^(x_rj) − x_{r,t_r}), summed
