@@ -4,8 +4,8 @@
  * Forward passes call backend kernels (tier 1) on strided views; backward passes are written
  * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in the op
  * table (`OPS`, define.ts) — declared with `defineOp` (the elementwise ops, pow, clamp, where, the
- * reductions, cast, toDevice, the indexing ops and cat here, everything in ops/), or, for the ops
- * not converted yet (softmax, matmul/addmm, the views, dropout, the fused losses and layer norm;
+ * reductions, cast, toDevice, the indexing ops, cat and softmax here, everything in ops/), or, for
+ * the ops not converted yet (matmul/addmm, the views, dropout, the fused losses and layer norm;
  * docs/ARCHITECTURE.md says why), with `recordedOp` + `record` — and the test suite enumerates the
  * table to make sure each op has
  * a gradient property test. Composites (mean, var, logsumexp, …) are built from these and are
