@@ -30,7 +30,7 @@ import { isGradEnabled, noGrad } from '../autograd/engine.js';
 import { cat, ge, unsqueeze } from '../autograd/ops.js';
 import { arange, fromTypedArray } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
-import { defaultGenerator } from '../tensor/random.js';
+import { defaultGenerator, sampleCategorical } from '../tensor/random.js';
 import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
@@ -606,16 +606,7 @@ function sampleNext(logits: Tensor, temperature: number, topK: number | null): T
     if (!Number.isFinite(m)) throw new Error(`GPT.generate: the logits of batch row ${b} are not finite (max ${m}); cannot sample`);
     let total = 0;
     for (let j = 0; j < V; j++) total += z[j] = Math.exp(z[j]! - m); // softmax numerators, shifted for stability
-    const u = defaultGenerator.random() * total;
-    let acc = 0;
-    let pick = -1;
-    for (let j = 0; j < V; j++) {
-      if (z[j]! === 0) continue;
-      acc += z[j]!;
-      pick = j;
-      if (u < acc) break;
-    }
-    out[b] = pick;
+    out[b] = sampleCategorical(z, total, defaultGenerator.random());
   }
   return Tensor.fromStorage(logits.storage.backend.fromArray(out, 'int32'), [B, 1]);
 }

@@ -268,7 +268,7 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
     const files: string[] = [];
     if (output) {
       const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
-      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
+      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
       const written = output.commit({
         ...(pf ? pf.adapter : modelFiles()),
         'metrics.json': json({
@@ -285,7 +285,7 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
+      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
     }
     return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
   } finally {

@@ -361,7 +361,7 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     const files: string[] = [];
     if (output) {
       const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => new CharGPT(model, vocab).files() });
-      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
+      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
       const written = output.commit({
         ...(pf ? pf.adapter : charModel.files()),
         'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
@@ -374,7 +374,7 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
+      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
     }
     return { model: charModel, history, evals, seconds, files };
   } finally {

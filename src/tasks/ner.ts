@@ -10,7 +10,6 @@
  *   4. evaluate on dev each epoch (entity-level F1, seqeval/conlleval semantics), stop early
  *      when it stops improving, restore the best epoch, report on test.
  */
-import { join } from 'node:path';
 import type { BertTrainOptions } from '../train/step.js';
 import { noGrad } from '../autograd/engine.js';
 import { manualSeed } from '../tensor/random.js';
@@ -228,7 +227,7 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     const files: string[] = [];
     if (output) {
       const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
-      if (pf?.base) files.push(...Object.keys(output.commit(pf.base, loop.steps.length, 'base').files).map((f) => output.path(join('base', f))));
+      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
       const written = output.commit({
         ...(pf ? pf.adapter : modelFiles()),
         'metrics.json': json({
@@ -250,7 +249,7 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...Object.keys(output.commit(pf.merged(), loop.steps.length, 'merged').files).map((f) => output.path(join('merged', f))));
+      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
     }
     return { model, labelMap, history, bestEpoch, test: testEval, seconds, files };
   } finally {

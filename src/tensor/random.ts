@@ -132,3 +132,24 @@ export function getRngState(): RngState {
 export function setRngState(state: RngState): void {
   defaultGenerator.setState(state);
 }
+
+/**
+ * Inverse-CDF draw from unnormalised non-negative weights: the first index j whose running
+ * sum Σ_{i≤j} w_i exceeds u·Σw, where u ∈ [0, 1) is one uniform draw. Zero weights are never
+ * picked (a u that lands past the last rounding-short sum takes the last non-zero index).
+ * The one categorical sampler of `GPT.generate` and the serving engine, so both consume
+ * the generator identically. Returns -1 when every weight is 0.
+ */
+export function sampleCategorical(weights: ArrayLike<number>, total: number, u: number): number {
+  const target = u * total;
+  let acc = 0;
+  let pick = -1;
+  for (let j = 0; j < weights.length; j++) {
+    const w = weights[j]!;
+    if (w === 0) continue;
+    acc += w;
+    pick = j;
+    if (target < acc) break;
+  }
+  return pick;
+}

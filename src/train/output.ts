@@ -331,6 +331,11 @@ export class OutputFolder {
     return writeFilesAtomically(sub ? join(this.dir, sub) : this.dir, files, { step, runId: this.runId });
   }
 
+  /** {@link commit}, returning the paths of the files written (for a task's `files` list). */
+  commitPaths(files: Record<string, Uint8Array | string>, step: number, sub?: string): string[] {
+    return Object.keys(this.commit(files, step, sub).files).map((f) => this.path(sub ? join(sub, f) : f));
+  }
+
   /** A path inside the folder (for logs written outside commits). */
   path(name: string): string {
     return join(this.dir, name);

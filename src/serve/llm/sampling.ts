@@ -13,7 +13,7 @@
  * Sample i of a request draws from its own stream `sampleGenerator(seed, i)`, never from the
  * global generator, so what it samples does not depend on which other requests share the batch.
  */
-import { Generator } from '../../tensor/random.js';
+import { Generator, sampleCategorical } from '../../tensor/random.js';
 
 export interface SamplingOptions {
   /** Divides the logits; 0 = greedy (argmax). */
@@ -71,14 +71,5 @@ export function sampleToken(logits: Float32Array | Float64Array, opts: SamplingO
     total = 0;
     for (let j = 0; j < V; j++) total += z[j]!;
   }
-  const u = gen.random() * total;
-  let acc = 0;
-  let pick = -1;
-  for (let j = 0; j < V; j++) {
-    if (z[j]! === 0) continue;
-    acc += z[j]!;
-    pick = j;
-    if (u < acc) break;
-  }
-  return pick;
+  return sampleCategorical(z, total, gen.random());
 }
