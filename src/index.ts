@@ -28,6 +28,7 @@ export * from './autograd/ops/index.js';
 export { defineOp, defineComposite } from './autograd/define.js';
 export type { OpSpec, CompositeSpec, OpInfo, Op, Composite, ForwardContext, BackwardContext, BackwardFn } from './autograd/define.js';
 import './tensor/methods.js';
+import './node-platform.js';
 export {
   registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, backendInfo, registerGpuBackend, preloadGpuJs,
   setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,
