@@ -14,10 +14,12 @@
  * the next round — and each figure is the median of the per-round medians, so that noise from
  * other processes hits every peer alike. PyTorch runs in long-lived worker processes
  * (bench/torch_scaling.py): Debian's /usr/bin/python3 (torch 1.13), and a PyTorch 2.x CPU wheel
- * as a second column when `TORCH2_PYTHON` names a python that has one (e.g. a venv made with
- * `python3 -m venv out/torch2 && out/torch2/bin/pip install torch`), skipped otherwise.
+ * as a second column when `TORCH2_PYTHON` names a python that has one, or when the git-ignored
+ * venv out/torch2 exists (`python3 -m venv out/torch2 && out/torch2/bin/pip install torch`, with
+ * the machine's pip mirror); skipped otherwise.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +77,7 @@ function gptFlops(s: GptSpec): number {
 
 function workloads(): Workload[] {
   const w: Workload[] = [];
-  const bert = (id: string, label: string, s: BertSpec, threads = 2, runs = 3) =>
+  const bert = (id: string, label: string, s: BertSpec, threads = 2, runs = QUICK ? 2 : 3) =>
     w.push({ id, label, spec: s, threads, runs, flops: bertFlops(s), tokens: s.batch * s.seq });
   for (const [seq, batch] of [[64, 16], [256, 4], [512, 2]] as const) {
     bert(`tiny-train-${seq}`, `BERT-tiny train step, ${batch} × ${seq}`, tiny(seq, batch, 'train'));
@@ -157,13 +159,13 @@ function timeTensorgrad(w: Workload): number[] {
 // ---- torch workers -------------------------------------------------------------------------------
 
 class TorchWorker {
-  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly proc: ChildProcessByStdio<Writable, Readable, null>;
   private buf = '';
   private waiting: ((line: string | null) => void) | null = null;
   private exited = false;
   version = '?';
   constructor(readonly python: string) {
-    this.proc = spawn(python, [path.join(HERE, 'torch_scaling.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(python, [path.join(HERE, 'torch_scaling.py')], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } }); // stderr passed through: never a full pipe
     this.proc.stdout.setEncoding('utf8');
     this.proc.stdout.on('data', (d: string) => {
       this.buf += d;
@@ -214,13 +216,15 @@ export const scalingSection: Section = {
     const ws = workloads();
     const peers: { name: string; worker: TorchWorker }[] = [];
     if (existsSync('/usr/bin/python3')) peers.push({ name: 'torch (Debian)', worker: new TorchWorker('/usr/bin/python3') });
-    const t2 = process.env.TORCH2_PYTHON;
+    const localVenv = path.join(HERE, '..', 'out', 'torch2', 'bin', 'python');
+    const t2 = process.env.TORCH2_PYTHON ?? (existsSync(localVenv) ? localVenv : undefined);
     if (t2 && existsSync(t2)) peers.push({ name: 'torch 2.x', worker: new TorchWorker(t2) });
     const perRound = new Map<string, number[][]>(); // `${workload}|${peer}` → per-round samples
     const push = (k: string, s: number[] | null) => { if (s) { const a = perRound.get(k) ?? []; a.push(s); perRound.set(k, a); } };
     try {
       for (let r = 0; r < rounds; r++) {
         for (const w of ws) {
+          console.error(`[bench] scaling: round ${r + 1}/${rounds}, ${w.id}`);
           push(`${w.id}|tensorgrad`, timeTensorgrad(w));
           for (const p of peers) push(`${w.id}|${p.name}`, await p.worker.time(w));
         }
@@ -254,8 +258,8 @@ export const scalingSection: Section = {
       `Targets (tensorgrad time ÷ ${peers[0]?.name ?? 'torch'} time, lower is better): BERT-tiny training step ≤ 1.25× — measured ${ratio('tiny-train-64')}; forward ≤ 1.5× — measured ${ratio('tiny-fwd-64')}` +
         (QUICK ? '; BERT-base step ≤ 1.5× — not run (BENCH_QUICK=1).' : `; BERT-base training step ≤ 1.5× — measured ${ratio('base-train')}.`),
       `${rounds} interleaved rounds (each workload on tensorgrad, then on each PyTorch worker, then the next workload); one warm-up run per round, then the timed runs; each figure is the median of the per-round medians.`,
-      `Peers: ${peers.length ? peers.map((p) => `${p.name} = PyTorch ${p.worker.version} (${p.worker.python})`).join('; ') : 'none (no /usr/bin/python3)'}, torch.set_num_threads as the workload's thread count` +
-        (t2 ? '.' : '; a PyTorch 2.x column appears when TORCH2_PYTHON names a python with torch 2.x.'),
+      `Peers: ${peers.length ? peers.map((p) => `${p.name} = PyTorch ${p.worker.version} (${p.worker.python})`).join('; ') : 'none (no /usr/bin/python3)'}, torch.set_num_threads as the workload's thread count, OPENBLAS_NUM_THREADS=1 (Debian's torch calls OpenBLAS, whose own threads would otherwise oversubscribe the 2 cores beside torch's OpenMP threads)` +
+        (t2 ? '.' : '; a PyTorch 2.x column appears when TORCH2_PYTHON names a python with torch 2.x, or out/torch2 is a venv with it.'),
       `tensorgrad: CPU backend, wasm SIMD gemm with ${fmaEnabled() ? 'FMA (f32x4.relaxed_madd)' : 'mul + add (no relaxed SIMD, or TENSORGRAD_FMA=0)'}, the workload's gemm threads; BERT in training mode with dropout 0.1 (every framework), forward under noGrad/no_grad in eval mode.`,
       'GFLOP/s: analytic FLOPs (multiply-add = 2) ÷ tensorgrad time; BERT forward = Linear products + QKᵀ and P·V, a training step = 3 × forward; peak = the fastest matmul measured here (any framework).',
       'GPT decode: GPT-2-style (pre-LN, tanh GELU, tied head), 4 layers × 256, 4 heads, vocab 1000; a 16-token prompt (prefill) then 32 greedy tokens one at a time with the key/value cache (tensorgrad: GPT.generate with temperature 0); tokens/s counts the 32 new tokens of every sequence.',
