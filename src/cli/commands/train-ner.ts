@@ -17,7 +17,7 @@ export const trainNerSpec: CommandSpec = {
   options: [
     { name: 'data', type: 'string', help: 'folder with train/dev/test files (eng.train/eng.testa/eng.testb or train.txt/valid.txt/test.txt)' },
     { name: 'vocab', type: 'string', help: "WordPiece vocab.txt (default: the --init folder's, else bert-base-uncased, shipped)" },
-    { name: 'init', type: 'string', default: 'pretrained', help: "where the BERT starts: 'pretrained' (the checkpoint shipped in assets/, see its README.md), 'random' (from scratch, sized by --hidden/--layers/--heads), or a folder (config.json + model.safetensors + vocab.txt, e.g. out/mlm); from a checkpoint the tag head is fresh and --hidden/--layers/--heads are ignored" },
+    { name: 'init', type: 'string', default: 'random', help: "where the BERT starts: 'random' (from scratch, sized by --hidden/--layers/--heads), a folder (config.json + model.safetensors + vocab.txt, e.g. out/mlm), or 'pretrained' (assets/tensorgrad-bert-L4-H128-uncased, made by `npm run pretrain:release`; not shipped yet, see the README); from a checkpoint the tag head is fresh and --hidden/--layers/--heads are ignored" },
     { name: 'compare-init', type: 'boolean', help: 'also fine-tune the same architecture from random initialisation on the same split and seed, and print both test F1s' },
     { name: 'cased', type: 'boolean', help: 'keep case (for a cased vocabulary)' },
     ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per sentence' }),
