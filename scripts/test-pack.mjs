@@ -173,6 +173,25 @@ try {
     checkOutput('train-ner', nerOut, BERT_FILES);
   }
 
+  // a shipped checkpoint (assets/<name>/model.safetensors) loads from the installed package:
+  // train-ner --init pretrained on the first 16 sentences of each split (kept tiny on purpose)
+  const shipped = [...inTar].filter((f) => /^assets\/[^/]+\/model\.safetensors$/.test(f));
+  if (shipped.length > 0) {
+    const tinyData = join(work, 'ner-tiny');
+    mkdirSync(tinyData);
+    for (const split of ['train', 'dev', 'test']) {
+      const text = readFileSync(join(nm, 'tensorgrad', 'data', 'ner', `${split}.txt`), 'utf8');
+      writeFileSync(join(tinyData, `${split}.txt`), text.trim().split(/\n\s*\n/).slice(0, 16).join('\n\n') + '\n');
+    }
+    const pOut = join(work, 'out-ner-pretrained');
+    const p = tg('train-ner', '--init', 'pretrained', '--data', tinyData, '--epochs', '1', '--max-length', '32', '--out', pOut);
+    if (check(p.status === 0, `train-ner --init pretrained (${shipped.join(', ')}, from the installed package) fine-tunes`, p.stdout + p.stderr)) {
+      checkOutput('train-ner --init pretrained', pOut, BERT_FILES);
+    }
+  } else {
+    console.log('(no assets/*/model.safetensors in the tarball: no shipped checkpoint to load)');
+  }
+
   // the commands whose default corpus is an optional package: first the exact install command…
   const tiny = {
     'train-classifier': ['--epochs', '1', '--max-examples', '40', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32'],
