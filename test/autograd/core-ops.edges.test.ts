@@ -12,7 +12,7 @@ import {
 } from '../../src/index.js';
 import { addmm, crossEntropyFused } from '../../src/autograd/ops.js';
 
-const f64 = (v: number | number[] | number[][], requiresGrad = true): Tensor => tensor(v as number[], { dtype: 'float64', requiresGrad });
+const f64 = (v: number | number[] | number[][] | number[][][], requiresGrad = true): Tensor => tensor(v as number[], { dtype: 'float64', requiresGrad });
 const leaf = (shape: number[]): Tensor => zeros(shape, { dtype: 'float64' }).requiresGrad_();
 const int32 = (v: number[]): Tensor => tensor(v, { dtype: 'int32' });
 /** y.sum().backward() and each input's gradient as nested arrays. */
@@ -62,7 +62,7 @@ describe('matmul / addmm edge points', () => {
   });
   it('a broadcast batch operand gets its gradient summed over the batch', () => {
     const a = f64([[[1, 2]]]); // (1, 1, 2) against b (3, 2, 1)
-    const b = f64([[[1], [0]], [[0], [1]], [[1], [1]]] as unknown as number[][]);
+    const b = f64([[[1], [0]], [[0], [1]], [[1], [1]]]);
     const y = matmul(a, b);
     expect(y.shape).toEqual([3, 1, 1]);
     expect(grads(y, a)).toEqual([[[[2, 2]]]]);
