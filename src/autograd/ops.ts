@@ -1459,7 +1459,7 @@ type CrossEntropyOpts = { target: Tensor; ignoreIndex: number; reduction: 'mean'
 type CrossEntropyAttrs = { n: number; ignoreIndex: number; divisor: number };
 const crossEntropyOp = defineOp({
   name: 'crossEntropyFused', doc: 'softmax cross-entropy of logits (N, C) against class indices (N), fused',
-  gradient: 'ℓ = Σ_valid rows (log Σⱼ e^(x_rj) − x_{r,t_r}) / divisor;  ∂ℓ/∂x_rj = (g/divisor)·(p_rj − [j = t_r]) (0 for ignored rows)',
+  gradient: 'ℓ = Σ_valid rows (log Σⱼ e^(x_rj) − x_{r,t_r}) / divisor;  ∂L/∂x_rj = (g/divisor)·(p_rj − [j = t_r]) (0 for ignored rows)',
   forward: (c: ForwardContext<CrossEntropyAttrs>, x: Tensor, opts: CrossEntropyOpts): Tensor => {
     const be = x.storage.backend;
     const n = x.shape[1]!;

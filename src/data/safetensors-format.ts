@@ -33,7 +33,7 @@
  * `HashMap`); this writer sorts them by name.
  */
 
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { nodeFs, type NodeFsLike } from '../core/node-fs.js';
 import { describeArg } from './describe.js';
 
 /** An argument for an error message; arrays and objects (parsed header values) shown as short JSON. */
@@ -953,8 +953,10 @@ function openAs(path: string, where: string): SafetensorsFile {
   }
   let fd: number;
   let fileSize: number;
+  let fs: NodeFsLike;
   try {
-    fd = openSync(path, 'r');
+    fs = nodeFs(where, "pass the file's bytes (a Uint8Array, e.g. from fetch) to parseSafetensors / loadSafetensors instead");
+    fd = fs.openSync(path, 'r');
   } catch (cause) {
     throw new SafetensorsError('IO', `${where}: cannot read ${JSON.stringify(path)}: ${(cause as Error).message}`, { cause });
   }
@@ -970,7 +972,7 @@ function openAs(path: string, where: string): SafetensorsFile {
     let done = 0;
     try {
       while (done < length) {
-        const n = readSync(fd, buf, done, Math.min(READ_CHUNK, length - done), position + done);
+        const n = fs.readSync(fd, buf, done, Math.min(READ_CHUNK, length - done), position + done);
         if (n === 0) {
           throw new SafetensorsError(
             'INCOMPLETE_BUFFER',
@@ -989,7 +991,7 @@ function openAs(path: string, where: string): SafetensorsFile {
   let header: ParsedHeader;
   try {
     try {
-      fileSize = fstatSync(fd).size;
+      fileSize = fs.fstatSync(fd).size;
     } catch (cause) {
       throw new SafetensorsError('IO', `safetensors: cannot stat ${JSON.stringify(path)}: ${(cause as Error).message}`, { cause });
     }
@@ -998,7 +1000,7 @@ function openAs(path: string, where: string): SafetensorsFile {
       return parseHeader(readAt(headerLength, 8, 'the header'), fileSize);
     });
   } catch (err) {
-    closeSync(fd);
+    fs.closeSync(fd);
     throw err;
   }
   const byName = new Map(header.entries.map((e) => [e.name, e]));
@@ -1031,7 +1033,7 @@ function openAs(path: string, where: string): SafetensorsFile {
     close(): void {
       if (!open) return;
       open = false;
-      closeSync(fd);
+      fs.closeSync(fd);
     },
   };
 }
@@ -1078,7 +1080,7 @@ export function writeSafetensorsFile(
 ): void {
   const bytes = serializeSafetensors(tensors, metadata);
   try {
-    writeFileSync(path, bytes);
+    nodeFs('writeSafetensorsFile', 'use serializeSafetensors(tensors) for the bytes instead').writeFileSync(path, bytes);
   } catch (cause) {
     throw new SafetensorsError(
       'IO',
