@@ -15,7 +15,7 @@
  *   memory  KV slots per running sequence from the server's /metrics, polled every 50 ms during
  *           the continuous run at 16 req/s: tokens stored vs paged allocation (blocks · 16) vs
  *           contiguous pre-allocation to the request's maximum length and to the context.
- *   jct     FastServe's claim, in the engine without HTTP (job completion time counted in engine
+ *   jct     (LOADTEST_ONLY=llm-jct) FastServe's claim, in the engine without HTTP (job completion time counted in engine
  *           steps, which no machine load can disturb): 8 seeds × 48 requests arriving one per
  *           step, output lengths heavy-tailed (Pareto α = 1.1, 4–200 tokens), 4 sequences per
  *           step; mean, p50, p95 and p99 over the 384 jobs, FCFS vs skip-join MLFQ.
@@ -23,7 +23,9 @@
  *           random client disconnects against a tiny GPT server: nothing lost, every KV block
  *           back in the pool at the end, server RSS after warm-up ≤ +10 %.
  *
- * Writes loadtest/llm-results.json, loadtest/llm-results.md, loadtest/llm-throughput.svg.
+ * LOADTEST_ONLY=llm runs rates and memory; each section keeps the others' last results in
+ * loadtest/llm-results.json. Writes loadtest/llm-results.json, loadtest/llm-results.md,
+ * loadtest/llm-throughput.svg.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
@@ -270,12 +272,14 @@ async function llmSoak(requests: number, maxMs: number): Promise<LLMSoakResult> 
   return res;
 }
 
-export async function runLLMLoadtest(sections: { rates: boolean; soak: boolean }): Promise<void> {
+export async function runLLMLoadtest(sections: { rates: boolean; jct: boolean; soak: boolean }): Promise<void> {
   const t0 = performance.now();
   const resultsPath = join(ROOT, 'loadtest/llm-results.json');
   // a soak-only run keeps the other sections' last results (and the other way round)
-  const prev = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown> : {};
-  const out: Record<string, unknown> = { ...prev, date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} logical cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`, model: MODEL };
+  // (results of the earlier in-process version, without `transport`, are not kept)
+  let prev = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown> : {};
+  if (prev.transport !== 'http') prev = {};
+  const out: Record<string, unknown> = { ...prev, transport: 'http', date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} logical cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`, model: MODEL };
   const RATES = [4, 16, 48];
   const MODES: [string, string[]][] = [
     ['one at a time', ['--max-batch', '1']],
@@ -315,11 +319,15 @@ export async function runLLMLoadtest(sections: { rates: boolean; soak: boolean }
       contiguousRequestMaxSlots: mean(w16.map((s) => s.prompt.length + s.maxTokens - 1)), contiguousContextSlots: CONTEXT,
     };
     console.log(`memory per running sequence: ${fmt(memory.tokensPerSeq)} tokens stored, paged ${fmt(memory.pagedSlotsPerSeq)} slots, contiguous ${fmt(memory.contiguousRequestMaxSlots)} (request max) / ${CONTEXT} (context)`);
+    Object.assign(out, { rates, memory });
+  }
+  if (sections.jct) {
+    // job completion time in engine steps does not depend on the model's size: a tiny one
     manualSeed(0);
     const gpt = new GPT(new GPTConfig({ vocabSize: CHARS.length, blockSize: CONTEXT, nLayer: 1, nHead: 2, nEmbd: 16 })).eval();
     const jct = { fcfs: runJct(gpt, () => new FCFSScheduler()), mlfq: runJct(gpt, () => new MLFQScheduler()) };
     console.log(`JCT (steps, 384 jobs) fcfs mean ${fmt(jct.fcfs.meanSteps)} p95 ${jct.fcfs.p95Steps}; mlfq mean ${fmt(jct.mlfq.meanSteps)} p95 ${jct.mlfq.p95Steps}`);
-    Object.assign(out, { rates, memory, jct });
+    out.jct = jct;
   }
   if (sections.soak) {
     const s = await llmSoak(Number(process.env.LLM_SOAK_REQUESTS ?? 3000), 60_000);
@@ -339,10 +347,10 @@ interface Report {
 }
 
 function writeReport(out: Report, RATES: number[], modes: string[]): void {
-  const md = ['# LLM engine — load test (issue #18)', '', `${out.date} · ${out.machine}`, '',
-    `\`tensorgrad serve\` on a ${out.model}, as a child process on 127.0.0.1; the client streams every completion (\`stream: true\`, one server-sent event per token) and times each token's arrival.`, ''];
+  const md = ['# LLM engine — load test (issue #18)', '', `${out.date} · ${out.machine}`, ''];
   const rates = out.rates;
   if (rates?.length) {
+    md.push(`\`tensorgrad serve\` on a ${out.model}, as a child process on 127.0.0.1; the client streams every completion (\`stream: true\`, one server-sent event per token) and times each token's arrival.`, '');
     md.push('| mode | rate req/s | finished | tokens/s | TPOT p50 ms | TPOT p99 ms | end-to-end p50 ms | end-to-end p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rates) md.push(`| ${r.mode} | ${r.rate} | ${r.finished}/${r.requests} | ${fmt(r.throughput)} | ${fmt(r.tpotP50)} | ${fmt(r.tpotP99)} | ${fmt(r.e2eP50)} | ${fmt(r.e2eP99)} |`);
     const top = RATES.at(-1)!;

@@ -1,6 +1,6 @@
 /**
  * `npm run loadtest` — `tensorgrad serve` under load on 127.0.0.1, bounded in requests and time
- * (each section about a minute or two). Sections (LOADTEST_ONLY=sweep,soak,llm,llm-soak to
+ * (each section about a minute or two). Sections (LOADTEST_ONLY=sweep,soak,llm,llm-jct,llm-soak to
  * choose; comma-separated):
  *
  *   sweep   throughput and p50/p99 latency vs concurrency 1, 8, 32, 128 (closed loop, keep-alive),
@@ -15,7 +15,7 @@
  * loadtest/throughput.svg. LOADTEST_SECONDS (default 6) sets each sweep cell's measured time
  * (in 3 rounds alternating with the other mode).
  *
- *   llm, llm-soak   the generation engine's (issue #18) over /v1/completions: loadtest/llm.ts.
+ *   llm, llm-jct, llm-soak   the generation engine's (issue #18) over /v1/completions: loadtest/llm.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -73,8 +73,8 @@ const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 async function main(): Promise<void> {
   const t0 = performance.now();
   // issue #18: loadtest/llm.ts (over HTTP), its own results files
-  if (want('llm') || want('llm-soak')) await runLLMLoadtest({ rates: want('llm'), soak: want('llm-soak') });
-  if (only && only.every((s) => s === 'llm' || s === 'llm-soak')) return;
+  if (want('llm') || want('llm-jct') || want('llm-soak')) await runLLMLoadtest({ rates: want('llm'), jct: want('llm-jct'), soak: want('llm-soak') });
+  if (only && only.every((s) => s.startsWith('llm'))) return;
   const dir = modelDir();
   const texts = sentences();
   console.log(`model ${dir}; ${texts.length} sentences of 10–40 words (CoNLL tokens)`);
