@@ -69,6 +69,13 @@ module.exports = {
       to: { path: '^src/cli/' },
     },
     {
+      name: 'browser-core-imports-no-node',
+      severity: 'error',
+      comment: 'The browser entry (src/browser.ts) and everything it reaches import no Node builtin (issue #20): Node-only code sits behind src/index.ts; files are reached through src/core/node-fs.ts at run time.',
+      from: { path: '^src/browser\\.ts$' },
+      to: { reachable: true, path: '^(node:)?(fs|path|url|os|module|crypto|zlib|http|net|worker_threads|child_process|stream|util|events|buffer|process|readline|perf_hooks|assert|v8|vm|tty)$' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: {},

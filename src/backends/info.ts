@@ -4,9 +4,9 @@
  * CPUKernel when gpu.js fell back), the renderer string and the max texture size, found by a
  * known-answer self-test at initialisation — never just the mode gpu.js claims (docs/GPU.md).
  */
-import os from 'node:os';
 import { listBackends } from './registry.js';
 import { getGpuBackend } from './gpu/index.js';
+import { availableCores } from './cpu/threads.js';
 
 export interface BackendInfo {
   name: string;
@@ -25,7 +25,7 @@ export interface BackendInfo {
 
 export function backendInfo(name: string): BackendInfo {
   if (name === 'cpu') {
-    const cores = os.availableParallelism?.() ?? os.cpus().length;
+    const cores = availableCores();
     return { name, available: true, description: `typed arrays on ${cores} core(s)` };
   }
   if (name === 'gpu') {

@@ -10,3 +10,5 @@ export { pretrainMlm, saveMlm, loadMobyDick, splitSentences, chunkText, buildCom
 export type { MlmTrainOptions, MlmTrainResult, MlmEvaluation, MlmBatch, MaskingOptions, CompactVocab, LoadMobyDickOptions } from './mlm.js';
 export { trainCharGPT, CharGPT, CharVocab, CharGPTError } from './gpt-char.js';
 export type { CharGPTTrainOptions, CharGPTTrainResult, SampleOptions, CharGPTConfigJSON } from './gpt-char.js';
+export { distill, teacherLayerIndices, studentStateFromTeacher, DistillError } from './distill.js';
+export type { DistillOptions, DistillResult, DistillScore } from './distill.js';

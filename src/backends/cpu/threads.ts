@@ -15,9 +15,10 @@
  * caller "closes" it with a compare-and-swap), so a descheduled helper on a busy machine never
  * makes the caller wait.
  *
- * Node only: helpers are started through `process.getBuiltinModule('node:worker_threads')`
- * (Node ≥ 20.16 / 22.3), so that this module needs no static Node import; elsewhere, or when
- * anything here fails, `createMacroPool` returns null and the kernel runs on one thread.
+ * Node: helpers are started through `process.getBuiltinModule('node:worker_threads')`
+ * (Node ≥ 20.16 / 22.3), so that this module needs no static Node import. Browser: inside a Web
+ * Worker of a cross-origin-isolated page, helpers are Web Workers made from a Blob URL (issue #20).
+ * Elsewhere, or when anything here fails, no pool is made and the kernel runs on one thread.
  * Helpers are `unref`'d: they never keep the process alive.
  */
 
@@ -46,10 +47,14 @@ const CLOSED = 1 << 30;
 /** How long an idle helper polls for the next job before it sleeps, ms. */
 const SPIN_MS = 0.25;
 
-/** The helper's program (CommonJS, run with `new Worker(src, { eval: true })`). */
-const WORKER_SOURCE = `
-'use strict';
-const { workerData } = require('node:worker_threads');
+/**
+ * The helper's program, a function of `{ module, memory, control }` that never returns: Node runs
+ * it as CommonJS with `new Worker(src, { eval: true, workerData })` (NODE_HELPER), a browser as a
+ * classic Web Worker from a Blob URL that receives the same object as its first message
+ * (BROWSER_HELPER; a WebAssembly.Module and a shared Memory can be posted to a worker).
+ */
+const HELPER_MAIN = `
+function helperMain(workerData) {
 const { module, memory, control } = workerData;
 const c = new Int32Array(control);
 const cd = new Float64Array(control, ${ARGF * 4}, ${MAX_ROW_ARGS});
@@ -127,7 +132,10 @@ for (;;) {
   Atomics.add(c, ${DONE}, 1);
   Atomics.notify(c, ${DONE});
 }
+}
 `;
+const NODE_HELPER = `'use strict';\n${HELPER_MAIN}\nhelperMain(require('node:worker_threads').workerData);\n`;
+const BROWSER_HELPER = `'use strict';\n${HELPER_MAIN}\nself.onmessage = (e) => { self.onmessage = null; helperMain(e.data); };\n`;
 
 
 interface WorkerLike {
@@ -157,7 +165,7 @@ export class MacroPool {
     this.control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
     this.control[ES] = elementSize;
     for (let i = 0; i < helpers; i++) {
-      const w = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
+      const w = new threads.Worker(NODE_HELPER, { eval: true, workerData: { module, memory, control: this.control.buffer } });
       w.unref();
       // a helper that dies is simply never ready (or never joins again): the caller does the work
       w.on('error', () => { this.broken = true; });
@@ -309,24 +317,81 @@ export class MacroPool {
   }
 }
 
-/** node:worker_threads when this runtime can start helpers synchronously, else null. */
+/** The browser globals used to start Web Worker helpers (the project's `lib` has no DOM typings). */
+interface BrowserWorker {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  addEventListener(type: 'error', cb: (e: unknown) => void): void;
+}
+interface BrowserGlobals {
+  Worker?: new (url: string, opts?: { name?: string }) => BrowserWorker;
+  Blob?: new (parts: string[], opts: { type: string }) => unknown;
+  URL?: { createObjectURL?(blob: unknown): string };
+  crossOriginIsolated?: boolean;
+  WorkerGlobalScope?: unknown;
+  navigator?: { hardwareConcurrency?: number };
+}
+
+/**
+ * Helpers as Web Workers, behind the same small interface as node:worker_threads. Only inside a
+ * worker of a cross-origin-isolated page: SharedArrayBuffer and a shared WebAssembly.Memory need
+ * `crossOriginIsolated`, and the caller blocks on Atomics.wait, which a page's main thread may not.
+ * A nested worker starts when its parent next yields to the event loop; until then `readyHelpers`
+ * is 0 and calls run on the calling thread (as in Node while helpers boot).
+ */
+function browserWorkers(): WorkerThreadsModule | null {
+  const g = globalThis as BrowserGlobals;
+  const BrowserWorkerCtor = g.Worker;
+  const BlobCtor = g.Blob;
+  if (typeof BrowserWorkerCtor !== 'function' || typeof BlobCtor !== 'function' || typeof g.URL?.createObjectURL !== 'function') return null;
+  if (g.crossOriginIsolated !== true || g.WorkerGlobalScope === undefined) return null;
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
+  let url: string | undefined;
+  class WebWorkerHelper implements WorkerLike {
+    private readonly w: BrowserWorker;
+    constructor(_src: string, opts: { eval: true; workerData: unknown }) {
+      url ??= g.URL!.createObjectURL!(new BlobCtor!([BROWSER_HELPER], { type: 'text/javascript' }));
+      this.w = new BrowserWorkerCtor!(url, { name: 'tensorgrad-gemm-helper' });
+      this.w.postMessage(opts.workerData);
+    }
+    unref(): void {
+      // a page does not wait for its workers
+    }
+    on(event: 'error' | 'exit', cb: (x: unknown) => void): void {
+      if (event === 'error') this.w.addEventListener('error', cb);
+    }
+    terminate(): Promise<number> {
+      this.w.terminate();
+      return Promise.resolve(0);
+    }
+  }
+  return { Worker: WebWorkerHelper };
+}
+
+/**
+ * How helpers are started here, else null (one thread): node:worker_threads in Node (through
+ * `process.getBuiltinModule`), Web Workers inside a worker of a cross-origin-isolated page.
+ */
 export function workerThreads(): WorkerThreadsModule | null {
   try {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    if (typeof proc?.getBuiltinModule !== 'function' || typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
-    const wt = proc.getBuiltinModule('node:worker_threads') as WorkerThreadsModule | undefined;
-    return wt && typeof wt.Worker === 'function' ? wt : null;
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
+    if (typeof proc?.getBuiltinModule === 'function') {
+      const wt = proc.getBuiltinModule('node:worker_threads') as WorkerThreadsModule | undefined;
+      return wt && typeof wt.Worker === 'function' ? wt : null;
+    }
+    return browserWorkers();
   } catch {
     return null;
   }
 }
 
-/** Logical CPUs available to this process (1 where unknown). */
+/** Logical CPUs available to this process (`navigator.hardwareConcurrency` in a browser; 1 where unknown). */
 export function availableCores(): number {
   try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
-    return Math.max(1, os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1);
+    const g = globalThis as BrowserGlobals & { process?: { getBuiltinModule?: (id: string) => unknown } };
+    const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
+    return Math.max(1, os?.availableParallelism?.() ?? os?.cpus?.().length ?? g.navigator?.hardwareConcurrency ?? 1);
   } catch {
     return 1;
   }

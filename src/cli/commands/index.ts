@@ -16,9 +16,10 @@ import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
 import { quantizeCommand } from './quantize.js';
 import { pruneCommand } from './prune.js';
+import { distillCommand } from './distill.js';
 
 export type { Command } from '../util.js';
 
 export const COMMANDS: Command[] = [
-  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand, predictCommand, serveCommand, quantizeCommand, pruneCommand,
+  trainNerCommand, evaluateCommand, infoCommand, trainClassifierCommand, pretrainMlmCommand, trainGptCommand, generateCommand, predictCommand, serveCommand, distillCommand, quantizeCommand, pruneCommand,
 ];

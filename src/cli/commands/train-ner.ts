@@ -9,7 +9,7 @@ import { trainNer } from '../../tasks/ner.js';
 
 export const trainNerSpec: CommandSpec = {
   name: 'train-ner',
-  summary: 'Fine-tune a BERT for named-entity recognition on CoNLL-2003-format files (IOB2 or IOB1 tags).\nWith no --data it uses the shipped 450-sentence sample in data/ner.',
+  summary: 'Fine-tune a BERT for named-entity recognition on CoNLL-2003-format files (IOB2 or IOB1 tags).\nWith no --data it uses the shipped 1,400-sentence sample in data/ner.',
   options: [
     { name: 'data', type: 'string', help: 'folder with train/dev/test files (eng.train/eng.testa/eng.testb or train.txt/valid.txt/test.txt)' },
     { name: 'vocab', type: 'string', help: "WordPiece vocab.txt (default: the --init folder's, else bert-base-uncased, shipped)" },

@@ -44,8 +44,7 @@
  * differently (they are category Cn, hence removed, in an older table).
  */
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { nodeFs } from '../../core/node-fs.js';
 import { describeArg as describe } from '../describe.js';
 import { BasicTokenizer } from './basic.js';
 import { joinUnits, spanOf, type Piece, type Word } from './unicode.js';
@@ -333,10 +332,26 @@ export class BertTokenizer {
     checkString('BertTokenizer.fromVocabFile', 'path', path);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = nodeFs('BertTokenizer.fromVocabFile', "fetch the vocab.txt and pass its text to BertTokenizer.fromVocabText instead").readFileSync(path, 'utf8');
     } catch (err) {
       throw new TokenizerError(`BertTokenizer.fromVocabFile: cannot read vocabulary file ${describe(path)}: ${(err as Error).message}`);
     }
+    return BertTokenizer.fromVocabText(text, opts);
+  }
+
+  /**
+   * Builds a tokenizer from the text of a `vocab.txt` (one token per line, line number = id;
+   * `\n` or `\r\n` line ends; a final newline is optional) — what `fromVocabFile` reads, for
+   * runtimes without a file system (a browser: `await (await fetch(url)).text()`).
+   *
+   * @example
+   * ```ts
+   * const tok = BertTokenizer.fromVocabText('[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n');
+   * tok.convertTokensToIds(['hello']); // [5]
+   * ```
+   */
+  static fromVocabText(text: string, opts: BertTokenizerOptions = {}): BertTokenizer {
+    checkString('BertTokenizer.fromVocabText', 'text', text);
     const lines = text.split(/\r?\n/);
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     return new BertTokenizer(lines, opts);
@@ -355,8 +370,14 @@ export class BertTokenizer {
   static bertBaseUncased(): BertTokenizer {
     if (BertTokenizer.cachedBaseUncased === undefined) {
       // src/data/tokenizer.ts and the built dist/data/tokenizer.js both sit two levels below the package root.
-      const path = fileURLToPath(new URL('../../../assets/vocab.txt', import.meta.url));
-      BertTokenizer.cachedBaseUncased = BertTokenizer.fromVocabFile(path, { doLowerCase: true, modelMaxLength: 512 });
+      const url = new URL('../../../assets/vocab.txt', import.meta.url);
+      let text: string;
+      try {
+        text = nodeFs('BertTokenizer.bertBaseUncased', "fetch assets/vocab.txt and call BertTokenizer.fromVocabText(text, { doLowerCase: true, modelMaxLength: 512 }) instead").readFileSync(url, 'utf8');
+      } catch (err) {
+        throw new TokenizerError(`BertTokenizer.bertBaseUncased: cannot read the shipped vocabulary ${url.href}: ${(err as Error).message}`);
+      }
+      BertTokenizer.cachedBaseUncased = BertTokenizer.fromVocabText(text, { doLowerCase: true, modelMaxLength: 512 });
     }
     return BertTokenizer.cachedBaseUncased;
   }
