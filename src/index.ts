@@ -17,6 +17,12 @@ export { tidy, keep } from './tensor/scope.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/engine.js';
 export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
+export { graph, objectId, gradientFormula } from './autograd/graph.js';
+export type { AutogradGraph, GraphTensor, GraphOp, GraphEdge, GraphOptions, TensorNames } from './autograd/graph.js';
+export { layoutGraph, renderGraphSvg, renderGraphHtml, GRAPH_CSS } from './autograd/graph-svg.js';
+export type { SvgOptions, GraphLayout } from './autograd/graph-svg.js';
+export { traceBackward, setBackwardTracePrinting } from './autograd/trace.js';
+export type { BackwardTrace, BackwardStep, StepInput, GradSummary, TraceOptions } from './autograd/trace.js';
 export {
   add, sub, mul, div, pow, gelu, clamp, maximum, minimum, where, maskedFill, eq, ne, lt, le, gt, ge, logicalAnd,
   logicalOr, logicalXor, logicalNot, isnan, sum, mean, max, min, variance as var, std, logsumexp, softmax,

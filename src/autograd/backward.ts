@@ -16,6 +16,7 @@
  * the data, and this module needs Tensor only as a type (no import cycle with tensor.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
+import type { Storage } from '../backends/index.js';
 import { keep, withCreated } from '../tensor/scope.js';
 import { timed } from '../core/profile.js';
 import { noGrad, type BackwardContext, type GradHook, type Node } from './engine.js';
@@ -133,6 +134,33 @@ function topoOrder(root: Node): Node[] {
   return order.reverse(); // root first
 }
 
+/**
+ * One step of a backward pass as an observer (trace.ts) sees it: the node whose formula just ran,
+ * its output, the gradient that reached it (∂L/∂y, after hooks) and the gradient it sends to
+ * each input (∂L/∂xᵢ after un-broadcasting and the dtype cast; null where none flows or the
+ * input needs none). The tensors are the backward's own: read them during the call, never keep them.
+ */
+export interface BackwardStepEvent {
+  readonly node: Node;
+  /** The node's output tensor (null when it was only weakly held and is gone). */
+  readonly output: Tensor | null;
+  readonly gradOutput: Tensor;
+  readonly gradInputs: readonly (Tensor | null)[];
+}
+
+/** Watches backward passes (`traceBackward`, `TENSORGRAD_TRACE=1`): called synchronously, in order. */
+export interface BackwardObserver {
+  /** A backward pass from `root` starts. */
+  begin?(root: Tensor): void;
+  /** One node's backward formula ran (nodes come in reverse topological order). */
+  step(e: BackwardStepEvent): void;
+  /** The pass from `root` ended (also when it threw). */
+  end?(root: Tensor): void;
+}
+
+/** The active observers; empty in normal runs (then the backward does no extra work). */
+export const backwardObservers = new Set<BackwardObserver>();
+
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;
@@ -179,15 +207,22 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     const prev = hookedLeaves.get(t);
     hookedLeaves.set(t, prev ? addGrads(prev, gt) : gt);
   };
-  const { created } = withCreated((c) => noGrad(() => {
-    createdSoFar = c;
-    if (!root.gradFn) {
-      toLeaf(root, g);
-    } else {
-      backwardFrom(root.gradFn);
-    }
-    for (const [t, gt] of hookedLeaves) accumulateLeaf(t, runHooks(t._gradHooks!, gt, t));
-  }));
+  const observers = backwardObservers.size > 0 ? [...backwardObservers] : null;
+  let created: ReadonlySet<Storage>;
+  if (observers) for (const o of observers) o.begin?.(root);
+  try {
+    ({ created } = withCreated((c) => noGrad(() => {
+      createdSoFar = c;
+      if (!root.gradFn) {
+        toLeaf(root, g);
+      } else {
+        backwardFrom(root.gradFn);
+      }
+      for (const [t, gt] of hookedLeaves) accumulateLeaf(t, runHooks(t._gradHooks!, gt, t));
+    })));
+  } finally {
+    if (observers) for (const o of observers) o.end?.(root);
+  }
   function backwardFrom(rootNode: Node): void {
     const grads = new Map<Node, Tensor>([[rootNode, g]]);
     for (const node of topoOrder(rootNode)) {
@@ -215,6 +250,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         needsGrad: node.inputs.map((t) => t.requiresGrad),
       };
       const inGrads = timed(`backward:${node.opName}`, () => node.backwardFn(ctx, gOut));
+      const sent: (Tensor | null)[] | null = observers ? node.inputs.map(() => null) : null;
       for (let i = 0; i < node.inputs.length; i++) {
         const inp = node.inputs[i]!;
         let gi = inGrads[i];
@@ -222,6 +258,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
         // Un-broadcast (the one place it happens) and match the input's dtype.
         if (!shapesEqual(gi.shape, inp.shape)) gi = sumToShape(gi, inp.shape);
         if (gi.dtype !== inp.dtype) gi = gi.to(inp.dtype);
+        if (sent) sent[i] = gi;
         if (inp.gradFn) {
           const prev = grads.get(inp.gradFn);
           grads.set(inp.gradFn, prev ? addGrads(prev, gi) : gi);
@@ -229,6 +266,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
           toLeaf(inp, gi);
         }
       }
+      if (observers) for (const o of observers) o.step({ node, output: output ?? null, gradOutput: gOut, gradInputs: sent! });
       if (!retain) node.release();
     }
   }

@@ -40,7 +40,10 @@ export interface ForwardContext<A> {
 export interface OpInfo {
   /** The op's name (unique): the key in `OPS`/`COMPOSITES`, the node name in errors and profiles. */
   readonly name: string;
-  /** The gradient as maths, e.g. `'y = eˣ;  ∂L/∂x = g·y'` (documentation; shown in ARCHITECTURE.md). */
+  /**
+   * The op's gradient formula as maths, e.g. `'y = eˣ;  ∂L/∂x = g·y'`: documentation, shown in
+   * ARCHITECTURE.md, by `traceBackward` (each step's `formula`) and in the graph views.
+   */
   readonly gradient?: string;
   /** Attach as a Tensor method (`x.name(...rest)` = `name(x, ...rest)`), as PyTorch has one. */
   readonly method?: boolean;

@@ -43,10 +43,10 @@ interface OpDef<A = unknown> {
  * (after dtype promotion, for fused kernels and views, where the recorded inputs are not simply the
  * arguments). Ops without such needs are declared with `defineOp` (the unary ones below).
  */
-function recordedOp<A = undefined>(name: string, backward: BackwardFn<A>): OpDef<A> {
+function recordedOp<A = undefined>(name: string, backward: BackwardFn<A>, gradient?: string): OpDef<A> {
   if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
   const op = { name, backward };
-  OPS.set(name, { name, backward, forward: () => { throw new Error(`${name}: call the exported function`); } });
+  OPS.set(name, { name, backward, gradient, forward: () => { throw new Error(`${name}: call the exported function`); } });
   return op;
 }
 
@@ -804,7 +804,7 @@ const MATMUL = recordedOp<undefined>('matmul', (c, g) => {
     c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
     c.needsGrad[1] ? matrixGradLike(b, () => matmul(transpose(a, -1, -2), g), () => matmul(transpose(g, -1, -2), a)) : null,
   ];
-});
+}, 'C = A·B (batched);  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed)');
 /**
  * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and the added dim removed afterwards, ≥3-D operands are batches of
@@ -853,7 +853,7 @@ const ADDMM = recordedOp<undefined>('addmm', (c, g) => {
     c.needsGrad[1] ? matmul(g, transpose(b, 0, 1)) : null,
     c.needsGrad[2] ? matrixGradLike(b, () => matmul(transpose(a, 0, 1), g), () => matmul(transpose(g, 0, 1), a)) : null,
   ];
-});
+}, 'Y = bias + A·B;  ∂L/∂bias = Σᵢ G[i, :], ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G');
 
 /**
  * The gradient of a matrix operand (the last two dims), computed in the operand's own memory
@@ -951,7 +951,7 @@ function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shap
 }
 
 // reshape/view: same elements, new shape;  ∂L/∂x = g reshaped back
-const RESHAPE = recordedOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)]);
+const RESHAPE = recordedOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)], 'y = x viewed as another shape;  ∂L/∂x = g reshaped back to x\'s shape');
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
@@ -992,7 +992,7 @@ const PERMUTE = recordedOp<{ dims: number[] }>('permute', (c, g) => {
   const inv = new Array<number>(c.attrs.dims.length);
   c.attrs.dims.forEach((d, i) => (inv[d] = i));
   return [permute(g, inv)];
-});
+}, 'y = x with dims permuted;  ∂L/∂x = g with the inverse permutation');
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
@@ -1013,7 +1013,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 composite('transpose');
 
 // expand: broadcast to a bigger shape (stride 0);  ∂L/∂x = g summed back (done by the engine)
-const EXPAND = recordedOp<undefined>('expand', (_c, g) => [g]);
+const EXPAND = recordedOp<undefined>('expand', (_c, g) => [g], 'y = x broadcast to a larger shape;  ∂L/∂x = g summed over the broadcast dims');
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.ndim) {
     throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the input's ${fmtShape(x.shape)}`);
@@ -1040,7 +1040,7 @@ const SLICE = recordedOp<{ dim: number; start: number; step: number }>('slice', 
   const window = viewOf(gx, g.shape, gx.strides.map((s, i) => (i === dim ? s * step : s)), start * gx.strides[dim]!);
   gx.storage.backend.copy(window, g);
   return [gx];
-});
+}, 'y = x[start:end:step] along dim;  ∂L/∂x = zeros with g written into that window');
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   const d = normalizeDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
@@ -1107,7 +1107,7 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 composite('narrow', 'select', 'split', 'chunk');
 
 // contiguous / clone: a copy with row-major strides;  ∂L/∂x = g
-const CONTIGUOUS = recordedOp<undefined>('contiguous', (_c, g) => [g]);
+const CONTIGUOUS = recordedOp<undefined>('contiguous', (_c, g) => [g], 'y = x in dense memory order;  ∂L/∂x = g');
 export function contiguous(x: Tensor, force = false): Tensor {
   checkAlive(force ? 'clone' : 'contiguous', [x]);
   if (!force && x.isContiguous()) return x;
@@ -1285,7 +1285,7 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null
 }
 
 // dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)
-const DROPOUT = recordedOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)]);
+const DROPOUT = recordedOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)], 'y = x·m/(1−p), m ~ Bernoulli(1−p);  ∂L/∂x = g·m/(1−p)');
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   checkFloat('dropout', x);
@@ -1414,7 +1414,7 @@ const CROSS_ENTROPY = recordedOp<{ n: number; ignoreIndex: number; divisor: numb
   const scale = g.item() / c.attrs.divisor;
   const be = probs.storage.backend;
   return [Tensor.fromStorage(be.crossEntropyBackward!(probs.storage, c.attrs.n, target, c.attrs.ignoreIndex, scale), probs.shape)];
-});
+}, 'ℓ = Σ_rows (log Σⱼ e^(x_rj) − x_{r,t_r}) (÷ count for mean);  ∂ℓ/∂x_rj = s·(softmax(x)_rj − [j = t_r]), s = g or g/count');
 
 /**
  * Softmax cross-entropy of logits x (N, C) against int32 class indices target (N) in one fused

@@ -808,7 +808,12 @@ function littleEndianBytes(data: RawTensor['data']): Uint8Array {
 export function serializeSafetensors(
   tensors: Record<string, RawTensor>,
   metadata?: Record<string, string>,
+  opts: SerializeOptions = {},
 ): Uint8Array {
+  const float32As = opts.float32As ?? 'F32';
+  if (float32As !== 'F32' && float32As !== 'F16') {
+    throw new SafetensorsError('INVALID_ARGUMENT', `serializeSafetensors: opts.float32As must be 'F32' or 'F16', got ${describe(float32As)}`);
+  }
   if (!isPlainObject(tensors)) {
     throw new SafetensorsError(
       'INVALID_ARGUMENT',
@@ -821,7 +826,7 @@ export function serializeSafetensors(
       `serializeSafetensors: metadata must be an object of strings, got ${describe(metadata)}`,
     );
   }
-  const items: { name: string; tensor: RawTensor; st: SafetensorsDType }[] = [];
+  const items: { name: string; tensor: RawTensor; st: SafetensorsDType; bytes: Uint8Array }[] = [];
   for (const name of Object.keys(tensors)) {
     if (name === METADATA_KEY) {
       throw new SafetensorsError(
@@ -836,7 +841,11 @@ export function serializeSafetensors(
       );
     }
     const tensor = checkRawTensor(name, tensors[name]);
-    items.push({ name, tensor, st: RAW_TO_SAFETENSORS[tensor.dtype] });
+    if (float32As === 'F16' && tensor.dtype === 'float32') {
+      items.push({ name, tensor, st: 'F16', bytes: f32ArrayToF16Bytes(tensor.data as Float32Array) });
+    } else {
+      items.push({ name, tensor, st: RAW_TO_SAFETENSORS[tensor.dtype], bytes: littleEndianBytes(tensor.data) });
+    }
   }
   // Reference order: descending dtype rank, then name.
   items.sort((a, b) => DTYPE_RANK[b.st] - DTYPE_RANK[a.st] || compareUtf8(a.name, b.name));
@@ -863,8 +872,8 @@ export function serializeSafetensors(
     parts.push(`"${METADATA_KEY}":{${fields.join(',')}}`);
   }
   let offset = 0;
-  for (const { name, tensor, st } of items) {
-    const nbytes = tensor.data.byteLength;
+  for (const { name, tensor, st, bytes } of items) {
+    const nbytes = bytes.byteLength;
     parts.push(
       `${JSON.stringify(name)}:{"dtype":"${st}","shape":[${tensor.shape.join(',')}],` +
         `"data_offsets":[${offset},${offset + nbytes}]}`,
@@ -884,11 +893,62 @@ export function serializeSafetensors(
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLength); // pad with spaces
   let at = 8 + headerLength;
-  for (const { tensor } of items) {
-    out.set(littleEndianBytes(tensor.data), at);
-    at += tensor.data.byteLength;
+  for (const { bytes } of items) {
+    out.set(bytes, at);
+    at += bytes.byteLength;
   }
   return out;
+}
+
+/** Options of {@link serializeSafetensors}. */
+export interface SerializeOptions {
+  /**
+   * How float32 tensors are stored: `'F32'` (default, exact) or `'F16'` (IEEE binary16,
+   * rounded to nearest-even as PyTorch's `.half()` does; overflow → ±∞, NaN stays NaN) —
+   * half the bytes, for shipping checkpoints. Readers up-cast F16 back to float32.
+   */
+  float32As?: 'F32' | 'F16';
+}
+
+/** float32 values → little-endian IEEE binary16 bytes, round-to-nearest-even (as `torch.Tensor.half()`). */
+export function f32ArrayToF16Bytes(src: Float32Array): Uint8Array {
+  const out = new Uint8Array(2 * src.length);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < src.length; i++) {
+    const h = f32BitsToF16Bits(bits[i]!);
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >> 8;
+  }
+  return out;
+}
+
+/**
+ * IEEE binary32 bits → binary16 bits, rounding to nearest, ties to even (the IEEE default and
+ * what PyTorch / numpy do). Magnitudes ≥ 65520 become ±∞; below 2⁻²⁵ they become ±0; in between
+ * the subnormal halves (multiples of 2⁻²⁴) are rounded to as well.
+ */
+export function f32BitsToF16Bits(f: number): number {
+  const sign = (f >>> 16) & 0x8000;
+  const exp = (f >>> 23) & 0xff;
+  const mant = f & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0); // ±∞, NaN (quiet, payload top bits)
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → ±∞ (rounding may still carry into ∞ below)
+  if (e <= 0) {
+    // subnormal half (or zero): value = m · 2^(e − 25) with the implicit bit; keep 10 + e − 1 bits
+    if (e < -10) return sign; // < 2^−25: rounds to ±0
+    const m = mant | 0x800000; // 24 significant bits
+    const shift = 14 - e; // 24 − (10 + e)  bits dropped
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent (→ ∞ at the top): correct
+  return sign | h;
 }
 
 // ───────────────────────────── files ─────────────────────────────

@@ -6,7 +6,7 @@
  */
 import { fromTypedArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import {
+import { type SerializeOptions,
   parseSafetensors, readSafetensorsFile, serializeSafetensors, writeSafetensorsFile, SafetensorsError,
   type ParsedSafetensors, type RawTensor,
 } from './safetensors-format.js';
@@ -62,8 +62,8 @@ function toRaw(tensors: Record<string, Tensor>): Record<string, RawTensor> {
 }
 
 /** The bytes of a .safetensors file holding these tensors (tied tensors are written once per name). */
-export function safetensorsBytes(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  return serializeSafetensors(toRaw(tensors), metadata);
+export function safetensorsBytes(tensors: Record<string, Tensor>, metadata?: Record<string, string>, opts: SerializeOptions = {}): Uint8Array {
+  return serializeSafetensors(toRaw(tensors), metadata, opts);
 }
 
 /**

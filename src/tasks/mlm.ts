@@ -111,6 +111,14 @@ export interface CompactVocab {
   /** The vocabulary, id = index: [PAD] [UNK] [CLS] [SEP] [MASK], then the kept tokens in bert-base-uncased order. */
   tokens: string[];
   tokenizer: BertTokenizer;
+  /**
+   * `baseIds[i]` is the id of `tokens[i]` in the base vocabulary (bert-base-uncased): the mapping
+   * is a pure renumbering, so an embedding row `i` of a model on this vocabulary is the row
+   * `baseIds[i]` of a model on the base one (see {@link expandToBaseVocab}).
+   */
+  baseIds: number[];
+  /** True when `maxSize` dropped tokens of the corpus (the tokenizer then splits rarer words differently from base). */
+  trimmed: boolean;
 }
 
 /**
@@ -129,24 +137,73 @@ export interface CompactVocab {
  * const { tokens, tokenizer } = buildCompactVocab(loadMobyDick({ chapters: 3 }));
  * tokenizer.vocabSize; // a few thousand instead of 30,522
  */
-export function buildCompactVocab(texts: string | readonly string[], opts: { base?: BertTokenizer; keepCharacters?: boolean } = {}): CompactVocab {
+export function buildCompactVocab(texts: string | readonly string[], opts: CompactVocabOptions = {}): CompactVocab {
   const base = opts.base ?? BertTokenizer.bertBaseUncased();
   const all = base.convertIdsToTokens(Array.from({ length: base.vocabSize }, (_, i) => i));
-  const keep = new Set<number>();
+  const count = new Map<number, number>();
   for (const t of typeof texts === 'string' ? [texts] : texts) {
-    for (const s of splitSentences(t)) for (const id of base.encode(s, { addSpecialTokens: false }).inputIds) keep.add(id);
+    for (const s of splitSentences(t)) for (const id of base.encode(s, { addSpecialTokens: false }).inputIds) count.set(id, (count.get(id) ?? 0) + 1);
   }
+  const specials = [base.padTokenId, base.unkTokenId, base.clsTokenId, base.sepTokenId, base.maskTokenId];
+  const always = new Set<number>(); // the fallback pieces: single Latin characters and their ## forms
   if (opts.keepCharacters ?? true) {
     all.forEach((tok, id) => {
       const piece = tok.startsWith('##') ? tok.slice(2) : tok;
       const cps = [...piece];
-      if (cps.length === 1 && cps[0]!.codePointAt(0)! <= LAST_LATIN_CODE_POINT) keep.add(id);
+      if (cps.length === 1 && cps[0]!.codePointAt(0)! <= LAST_LATIN_CODE_POINT) always.add(id);
     });
   }
-  const specials = [base.padTokenId, base.unkTokenId, base.clsTokenId, base.sepTokenId, base.maskTokenId];
-  for (const s of specials) keep.delete(s);
-  const tokens = [...specials, ...[...keep].sort((a, b) => a - b)].map((id) => all[id]!);
-  return { tokens, tokenizer: BertTokenizer.fromVocab(tokens, { doLowerCase: true, modelMaxLength: 512 }) };
+  for (const s of specials) { always.delete(s); count.delete(s); }
+  let corpus = [...count.keys()].filter((id) => !always.has(id));
+  let trimmed = false;
+  if (opts.maxSize !== undefined) {
+    const room = opts.maxSize - specials.length - always.size;
+    if (!Number.isInteger(opts.maxSize) || room < 0) {
+      throw new Error(`buildCompactVocab: maxSize must be an integer ≥ ${specials.length + always.size} (5 special tokens + ${always.size} single characters), got ${opts.maxSize}`);
+    }
+    if (corpus.length > room) {
+      // the most frequent pieces win; ties go to the lower base id (deterministic)
+      corpus = corpus.sort((a, b) => count.get(b)! - count.get(a)! || a - b).slice(0, room);
+      trimmed = true;
+    }
+  }
+  const baseIds = [...specials, ...[...always, ...corpus].sort((a, b) => a - b)];
+  const tokens = baseIds.map((id) => all[id]!);
+  return { tokens, baseIds, trimmed, tokenizer: BertTokenizer.fromVocab(tokens, { doLowerCase: true, modelMaxLength: 512 }) };
+}
+
+/** Options of {@link buildCompactVocab}. */
+export interface CompactVocabOptions {
+  /** The vocabulary to select from (default bert-base-uncased, 30,522 entries). */
+  base?: BertTokenizer;
+  /** Keep every single Latin character and its `##` form, so that no word becomes [UNK] (default true). */
+  keepCharacters?: boolean;
+  /**
+   * At most this many entries (a trimmed vocabulary): the special tokens and single characters are
+   * always kept, then the corpus's most frequent pieces. A word whose pieces were dropped is split
+   * into shorter kept pieces (down to characters) — WordPiece's greedy longest match on the smaller vocabulary.
+   */
+  maxSize?: number;
+}
+
+/**
+ * Maps a matrix whose rows follow a compact vocabulary back onto the base vocabulary's ids:
+ * row `i` of `rows` (shape (n, d), n = baseIds.length) goes to row `baseIds[i]` of a
+ * (baseVocabSize, d) matrix; rows of base tokens the compact vocabulary lacks are `fill` (default 0).
+ * The inverse of selecting `base[baseIds]`, so a trimmed checkpoint's embeddings can be laid into a
+ * full bert-base-uncased-sized table.
+ *
+ * @example
+ * const full = expandToBaseVocab(emb.toTypedArray() as Float32Array, 128, vocab.baseIds, 30522); // (30522·128)
+ */
+export function expandToBaseVocab(rows: Float32Array, dim: number, baseIds: readonly number[], baseVocabSize: number, fill = 0): Float32Array {
+  if (rows.length !== baseIds.length * dim) throw new Error(`expandToBaseVocab: rows has ${rows.length} values, expected baseIds.length × dim = ${baseIds.length} × ${dim}`);
+  const out = new Float32Array(baseVocabSize * dim).fill(fill);
+  baseIds.forEach((b, i) => {
+    if (!(Number.isInteger(b) && b >= 0 && b < baseVocabSize)) throw new Error(`expandToBaseVocab: baseIds[${i}] = ${b} is outside [0, ${baseVocabSize})`);
+    out.set(rows.subarray(i * dim, (i + 1) * dim), b * dim);
+  });
+  return out;
 }
 
 // ───────────────────────────── masking ─────────────────────────────
@@ -159,13 +216,23 @@ export interface MaskingOptions {
   vocabSize: number;
   /** Fraction chosen for prediction (default 0.15). */
   mlmProbability?: number;
+  /**
+   * Whole-word masking: when given, positions are chosen a word at a time (a word = a token and
+   * the `##` continuation pieces after it, `isContinuation(id)` true for those), and all pieces of
+   * a chosen word are predicted. Off when absent.
+   */
+  isContinuation?: (id: number) => boolean;
   rng: Generator;
 }
 
 /**
  * BERT's masking of one sequence (§3.1): choose max(1, round(p·n)) of its n non-special
  * positions; replace 80% of them by [MASK], 10% by a random non-special token, keep 10%.
- * labels[i] is the original id at a chosen position and −100 elsewhere.
+ * labels[i] is the original id at a chosen position and −100 elsewhere. With
+ * `isContinuation`, whole words are chosen (BERT's whole-word-masking release, 2019-05-31:
+ * "we always mask all of the tokens corresponding to a word at once"; the 80/10/10 choice is
+ * still made per token, as in the reference code) and the count may fall short of
+ * max(1, round(p·n)) when no remaining word fits.
  *
  * @example
  * maskTokens([101, 7592, 2088, 102], { maskTokenId: 103, specialIds: new Set([0, 100, 101, 102, 103]), vocabSize: 30522, rng: new Generator(0) });
@@ -182,9 +249,24 @@ export function maskTokens(ids: readonly number[], opts: MaskingOptions): { inpu
   });
   if (candidates.length === 0) return { inputIds, labels };
   const n = Math.min(candidates.length, Math.max(1, Math.round(candidates.length * p)));
-  const order = opts.rng.permutation(candidates.length);
-  for (let j = 0; j < n; j++) {
-    const i = candidates[order[j]!]!;
+  // the units chosen from: single positions, or whole words (Google's create_pretraining_data.py
+  // with do_whole_word_mask: a word is skipped when it would take the count past n)
+  const units: number[][] = [];
+  if (opts.isContinuation) {
+    for (const i of candidates) {
+      const last = units[units.length - 1];
+      if (last && opts.isContinuation(ids[i]!) && last[last.length - 1] === i - 1) last.push(i);
+      else units.push([i]);
+    }
+  } else for (const i of candidates) units.push([i]);
+  const order = opts.rng.permutation(units.length);
+  const chosen: number[] = [];
+  for (let j = 0; j < units.length && chosen.length < n; j++) {
+    const u = units[order[j]!]!;
+    if (chosen.length + u.length > n) continue;
+    chosen.push(...u);
+  }
+  for (const i of chosen) {
     labels[i] = ids[i]!;
     const r = opts.rng.random();
     if (r < MASK_FRACTION) inputIds[i] = opts.maskTokenId;
@@ -242,6 +324,12 @@ export interface MlmTrainOptions extends BertTrainOptions {
   tokenizer?: BertTokenizer;
   /** Build a compact vocabulary from the text (default true; ignored when `tokenizer` is given). */
   compactVocab?: boolean;
+  /** Trim the compact vocabulary to at most this many entries (its most frequent pieces; see {@link buildCompactVocab}). */
+  vocabMaxSize?: number;
+  /** Whole-word masking (default true): all WordPiece pieces of a chosen word are predicted together. */
+  wholeWordMask?: boolean;
+  /** How the weights are stored in model.safetensors: 'float32' (default) or 'float16' (half the size). */
+  saveDtype?: 'float32' | 'float16';
   /** Stop after this many steps (default: epochs × batches per epoch). */
   maxSteps?: number;
   mlmProbability?: number;
@@ -257,6 +345,8 @@ export interface MlmEvaluation {
   loss: number;
   /** Fraction of held-out masked tokens predicted exactly. */
   accuracy: number;
+  /** exp(loss): the held-out masked-token perplexity. */
+  perplexity: number;
 }
 
 export interface MlmTrainResult {
@@ -291,7 +381,8 @@ function evaluateMlm(model: BertForMaskedLM, batches: MlmBatch[], step: number):
     }
   });
   model.train(wasTraining);
-  return { step, loss: lossSum / Math.max(1, count), accuracy: correct / Math.max(1, count) };
+  const loss = lossSum / Math.max(1, count);
+  return { step, loss, accuracy: correct / Math.max(1, count), perplexity: Math.exp(loss) };
 }
 
 /** Pre-trains a small BertForMaskedLM on `text` (seeded: the same options give the same model). */
@@ -300,7 +391,11 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const seed = opts.seed ?? 42;
   manualSeed(seed);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
-  const tokenizer = opts.tokenizer ?? ((opts.compactVocab ?? true) ? buildCompactVocab(opts.text).tokenizer : BertTokenizer.bertBaseUncased());
+  const compact = !opts.tokenizer && (opts.compactVocab ?? true) ? buildCompactVocab(opts.text, opts.vocabMaxSize !== undefined ? { maxSize: opts.vocabMaxSize } : {}) : null;
+  if (opts.vocabMaxSize !== undefined && !compact) throw new Error('pretrainMlm: vocabMaxSize needs the compact vocabulary (no tokenizer given and compactVocab not false)');
+  const tokenizer = opts.tokenizer ?? compact?.tokenizer ?? BertTokenizer.bertBaseUncased();
+  const vocabTokens = tokenizer.convertIdsToTokens(Array.from({ length: tokenizer.vocabSize }, (_, i) => i));
+  const isContinuation = (opts.wholeWordMask ?? true) ? (id: number) => vocabTokens[id]!.startsWith('##') : undefined;
   const maxLength = opts.maxLength ?? 64;
   const specialIds = new Set([tokenizer.padTokenId, tokenizer.unkTokenId, tokenizer.clsTokenId, tokenizer.sepTokenId, tokenizer.maskTokenId]);
   const chunks = chunkText(opts.text, tokenizer, maxLength).filter((c) => c.some((id) => !specialIds.has(id))); // something to predict
@@ -308,6 +403,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
 
   const masking = (rng: Generator): Omit<MaskingOptions, 'rng'> & { rng: Generator } => ({
     maskTokenId: tokenizer.maskTokenId, specialIds, vocabSize: tokenizer.vocabSize, mlmProbability: opts.mlmProbability, rng,
+    ...(isContinuation ? { isContinuation } : {}),
   });
   // the held-out chunks are spread over the text (every k-th), masked once with their own seed
   const nEval = Math.min(opts.evalChunks ?? 64, Math.max(1, Math.floor(chunks.length / 10)));
@@ -346,6 +442,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
     const hp = {
       lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0.01, warmupRatio: opts.warmupRatio ?? 0.06, epochs, batchSize, maxLength,
       maxSteps: totalSteps, gradientAccumulationSteps: accum, maxGradNorm: opts.maxGradNorm ?? 1.0, mlmProbability: opts.mlmProbability ?? MLM_PROBABILITY,
+      wholeWordMask: isContinuation !== undefined, vocabSize: tokenizer.vocabSize, vocabMaxSize: opts.vocabMaxSize ?? null, saveDtype: opts.saveDtype ?? 'float32',
       evalChunks: evalChunks.length, evalInterval: opts.evalInterval ?? null, model: config.toJSON(), ...(opts.cliOptions ? { cli: opts.cliOptions } : {}),
     };
     const { optimizer, scheduler } = adamWWithWarmup(model, { lr: hp.lr, weightDecay: hp.weightDecay, warmupRatio: hp.warmupRatio, totalSteps });
@@ -360,20 +457,21 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
         return { loss: e.loss, accuracy: e.accuracy };
       },
       evalEvery: opts.evalInterval ?? Infinity, evalAtStart: true,
-      describeEval: (e) => `step ${e.step}: held-out masked-token loss ${e.metrics.loss!.toFixed(4)}, accuracy ${(100 * e.metrics.accuracy!).toFixed(1)}%`,
+      describeEval: (e) => `step ${e.step}: held-out masked-token loss ${e.metrics.loss!.toFixed(4)}, perplexity ${Math.exp(e.metrics.loss!).toFixed(1)}, accuracy ${(100 * e.metrics.accuracy!).toFixed(1)}%`,
       generators: { mask: maskRng }, hyperparameters: hp, ...(output ? { output } : {}), resume: opts.resume ?? false,
       ...(opts.saveEvery !== undefined ? { saveEvery: opts.saveEvery } : {}),
       ...(opts.progress !== undefined ? { progress: opts.progress } : {}), log,
     });
     model.eval();
     const history = loop.steps.map((s) => ({ step: s.step, loss: s.loss }));
-    const evals: MlmEvaluation[] = loop.evals.map((e) => ({ step: e.step, loss: e.metrics.loss!, accuracy: e.metrics.accuracy! }));
+    const evals: MlmEvaluation[] = loop.evals.map((e) => ({ step: e.step, loss: e.metrics.loss!, accuracy: e.metrics.accuracy!, perplexity: Math.exp(e.metrics.loss!) }));
     const seconds = (performance.now() - t0) / 1000;
     const files = output
       ? saveMlm(output, model, tokenizer, {
         ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
         history, evals,
-      }, loop.steps.length)
+        ...(compact ? { vocabulary: { base: 'bert-base-uncased', size: compact.tokens.length, trimmed: compact.trimmed } } : {}),
+      }, loop.steps.length, { dtype: opts.saveDtype ?? 'float32', ...(compact ? { baseIds: compact.baseIds } : {}) })
       : [];
     return { model, tokenizer, config, history, evals, numChunks: chunks.length, seconds, files };
   } finally {
@@ -386,14 +484,21 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
  * vocab.txt + tokenizer_config.json (+ metrics.json and curves.svg). `dir` is a path (checked and
  * locked here) or the OutputFolder of a running training.
  */
-export function saveMlm(dir: string | OutputFolder, model: BertForMaskedLM, tokenizer: BertTokenizer, metrics?: Record<string, unknown>, step = 0): string[] {
+export function saveMlm(
+  dir: string | OutputFolder, model: BertForMaskedLM, tokenizer: BertTokenizer, metrics?: Record<string, unknown>, step = 0,
+  opts: { dtype?: 'float32' | 'float16'; baseIds?: readonly number[] } = {},
+): string[] {
+  const dtype = opts.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`saveMlm: dtype must be 'float32' or 'float16', got ${JSON.stringify(dtype)}`);
   const out = typeof dir === 'string' ? OutputFolder.open(dir, { command: 'saveMlm' }) : dir;
   try {
     const files: Record<string, string | Uint8Array> = {
-      'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }),
-      'config.json': json({ ...model.config.toJSON(), architectures: ['BertForMaskedLM'] }),
+      'model.safetensors': safetensorsBytes(model.stateDict(), { format: 'pt' }, { float32As: dtype === 'float16' ? 'F16' : 'F32' }),
+      'config.json': json({ ...model.config.toJSON(), architectures: ['BertForMaskedLM'], torch_dtype: dtype }),
       ...tokenizer.toHFFiles(),
     };
+    // the compact vocabulary's renumbering of bert-base-uncased (reversible: see expandToBaseVocab)
+    if (opts.baseIds) files['vocab_map.json'] = json({ base: 'bert-base-uncased', base_vocab_size: 30522, base_ids: opts.baseIds });
     if (metrics) {
       files['metrics.json'] = json(metrics);
       const h = (metrics.history ?? []) as { loss: number }[];
@@ -401,6 +506,17 @@ export function saveMlm(dir: string | OutputFolder, model: BertForMaskedLM, toke
         files['curves.svg'] = lineChartSvg({
           title: 'masked-LM pre-training', xLabel: 'step', leftLabel: 'loss',
           series: [{ name: 'train loss', values: h.map((x) => x.loss), color: '#1f77b4', axis: 'left' }],
+        });
+      }
+      const ev = (metrics.evals ?? []) as MlmEvaluation[];
+      if (ev.length > 1) {
+        files['eval.svg'] = lineChartSvg({
+          title: 'held-out masked tokens', xLabel: 'step', leftLabel: 'accuracy (%)', rightLabel: 'perplexity',
+          xTicks: ev.map((e) => String(e.step)),
+          series: [
+            { name: 'accuracy (%)', values: ev.map((e) => 100 * e.accuracy), color: '#2ca02c', axis: 'left' },
+            { name: 'perplexity', values: ev.map((e) => e.perplexity), color: '#d62728', axis: 'right' },
+          ],
         });
       }
     }
@@ -414,4 +530,57 @@ export function saveMlm(dir: string | OutputFolder, model: BertForMaskedLM, toke
 /** True when `dir` holds a model folder (config.json + model.safetensors). */
 export function isModelFolder(dir: string): boolean {
   return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'));
+}
+
+// ───────────────────────────── cloze test ─────────────────────────────
+
+/** One sentence of a cloze test: `text` holds one [MASK]; any of `answers` counts as right. */
+export interface ClozeItem {
+  text: string;
+  answers: string[];
+}
+
+/** The result of {@link clozeTest} for one sentence. */
+export interface ClozeResult extends ClozeItem {
+  /** The k most likely tokens at the mask, best first, with their probabilities. */
+  top: { token: string; p: number }[];
+  /** True when an answer is among `top`. */
+  hit: boolean;
+}
+
+/**
+ * A fill-in-the-blank test of a masked language model: for each sentence, the `k` (default 5) most
+ * probable tokens at its [MASK] (one forward pass, softmax over the vocabulary), and whether one of
+ * the expected answers is among them. Issue #14's bar for the shipped checkpoint: ≥ 7 of the 10
+ * sentences of `data/cloze/cloze.json`.
+ *
+ * @example
+ * const r = clozeTest(model, tokenizer, [{ text: 'the white [MASK] swam away.', answers: ['whale'] }]);
+ * r[0].top; // [{ token: 'whale', p: 0.41 }, …]
+ */
+export function clozeTest(model: BertForMaskedLM, tokenizer: BertTokenizer, items: readonly ClozeItem[], k = 5): ClozeResult[] {
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`clozeTest: k must be a positive integer, got ${k}`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return items.map((item, n) => {
+      const enc = tokenizer.encode(item.text);
+      const at = enc.inputIds.indexOf(tokenizer.maskTokenId);
+      if (at < 0 || enc.inputIds.lastIndexOf(tokenizer.maskTokenId) !== at) {
+        throw new Error(`clozeTest: items[${n}].text must hold exactly one [MASK], got ${JSON.stringify(item.text)}`);
+      }
+      if (enc.inputIds.length > model.config.maxPositionEmbeddings) {
+        throw new Error(`clozeTest: items[${n}].text is ${enc.inputIds.length} tokens, more than the model's maxPositionEmbeddings ${model.config.maxPositionEmbeddings}`);
+      }
+      const p = noGrad(() => {
+        const ids = fromTypedArray(Int32Array.from(enc.inputIds), [1, enc.inputIds.length], { dtype: 'int32' }); // (1, T)
+        return model.forward({ inputIds: ids }).logits.select(1, at).softmax(-1).toTypedArray(); // (1, V) → V values
+      });
+      const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b).slice(0, k);
+      const top = order.map((id) => ({ token: tokenizer.convertIdsToTokens([id])[0]!, p: p[id]! }));
+      return { ...item, top, hit: top.some((t) => item.answers.includes(t.token)) };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
 }

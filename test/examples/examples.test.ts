@@ -9,7 +9,7 @@
  * to check that a bad option exits 2 with a message and no stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,18 @@ describe('examples (TINY=1)', () => {
     const d = Number(/max \|merged − adapted\| = ([\d.e+-]+)/.exec(r.stdout)![1]);
     expect(d).toBeLessThan(1e-5);
     expect(r.stdout).toMatch(/W₀ untouched: the frozen weights have no gradient \(null\)/);
+  });
+
+  it('12 watch backprop: the neuron trace has micrograd\'s gradients; DOT, Mermaid, SVG and HTML files are written', () => {
+    const out = join(TMP, 'watch');
+    const r = runTs('examples/12-watch-backprop.ts', { OUT: out });
+    expectOk(r);
+    expect(r.stdout).toMatch(/^backward from o \[\] float64: 5 steps/);
+    expect(r.stdout).toMatch(/w1\.grad = 0\.99999\d* \(expected 0\.5·x1 = 1\), w2\.grad = 0 \(0\.5·x2 = 0\), b\.grad = 0\.5000/);
+    expect(r.stdout).toMatch(/BERT layer: \d+ ops \(.*addmm×6.*\), \d+ backward steps/);
+    for (const f of ['neuron.dot', 'neuron.mmd', 'neuron.svg', 'neuron.html', 'bert-layer.svg', 'bert-layer.html', 'bert-layer-trace.txt']) {
+      expect(statSync(join(out, f)).size).toBeGreaterThan(500);
+    }
   });
 });
 
