@@ -17,7 +17,7 @@
  *   6. no console error, page error or refused request; a screenshot goes to
  *      docs/images/playground.png (committed, shown in the README).
  *
- * Env: CHROMIUM (default /usr/bin/chromium), TG_BROWSER_STEPS (default 60), TG_BROWSER_GPU_STEPS (10), TG_BROWSER_SKIP_BUILD=1
+ * Env: CHROMIUM (default /usr/bin/chromium), TG_BROWSER_STEPS (default 60), TG_BROWSER_GPU_STEPS (6), TG_BROWSER_SKIP_BUILD=1
  * (reuse dist/playground), TG_BROWSER_SCREENSHOT (path; default docs/images/playground.png).
  * Prints one line per check and a closing "N passed, N failed".
  */
@@ -34,7 +34,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONFIG = join(ROOT, 'playground', 'vite.config.ts');
 const STEPS = Number(process.env.TG_BROWSER_STEPS ?? 60);
 /** SwiftShader runs WebGL on the CPU, slowly: a few steps show the loss falling. */
-const GPU_STEPS = Number(process.env.TG_BROWSER_GPU_STEPS ?? 10);
+const GPU_STEPS = Number(process.env.TG_BROWSER_GPU_STEPS ?? 6);
 const SCREENSHOT = process.env.TG_BROWSER_SCREENSHOT ?? join(ROOT, 'docs', 'images', 'playground.png');
 
 let passed = 0;
@@ -241,7 +241,8 @@ async function main(): Promise<void> {
       await page.evaluate((n) => (globalThis as any).playground.train(n), GPU_STEPS);
       const gl = await page.evaluate(() => (globalThis as any).playground.state.losses as number[]);
       const gfall = lossFalls(gl, 0.1);
-      check('gpu: char-GPT trains with the loss falling', gfall.ok, gfall.detail);
+      const gtps = await page.evaluate(() => (globalThis as any).playground.state.tokensPerSecond as number);
+      check('gpu: char-GPT trains with the loss falling', gfall.ok, `${gfall.detail}, ${Math.round(gtps)} tokens/s (SwiftShader: WebGL on the CPU)`);
     }
     const errors = await page.evaluate(() => (globalThis as any).playground.state.errors as string[]);
     check('the worker reported no error', errors.length === 0, errors.join(' | ').slice(0, 400));
