@@ -37,6 +37,11 @@ export function timed<T>(name: string, fn: () => T): T {
   }
 }
 
+/**
+ * Starts recording the wall time of every op and backward formula (cleared first); `stopProfile()` returns the table, `formatProfile` prints it.
+ * @example
+ * startProfile(); model.forward(x).sum().backward(); console.log(formatProfile(stopProfile()));
+ */
 export function startProfile(): void {
   table.clear();
   active = true;
@@ -48,6 +53,7 @@ export function stopProfile(): ProfileEntry[] {
   return [...table.values()].sort((a, b) => b.ms - a.ms);
 }
 
+/** The profile entries as a text table (name, calls, total ms, share), the `top` slowest first. */
 export function formatProfile(entries: ProfileEntry[], top = 40): string {
   const kernelTotal = entries.filter((e) => e.name.startsWith('kernel:')).reduce((s, e) => s + e.ms, 0);
   const rows = entries.slice(0, top).map((e) =>
