@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { parseSafetensors } from '../data/safetensors-format.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { quantize, quantizedLayers } from './quantize.js';
 
@@ -115,6 +115,9 @@ export function loadQuantized<M extends Module>(model: M, source: string | Uint8
     if (!s || s.dtype !== 'float32' || s.data.length !== l.outFeatures) throw new Error(`loadQuantized: ${where} lacks ${name}.weight_scale (F32, [${l.outFeatures}])`);
   }
   for (const [k, t] of Object.entries(tensors)) rest[k] = fromTypedArray(t.data, t.shape, { dtype: t.dtype });
-  model.loadStateDict(rest, { strict: true });
+  // the file is the quantized model's own state dict: the plain Module loader, not a model's
+  // override that completes tied keys (BertForMaskedLM would add the decoder weight, tied to the
+  // embeddings in the float model, which a QuantizedLinear decoder no longer has)
+  Module.prototype.loadStateDict.call(model, rest, { strict: true });
   return model;
 }

@@ -21,6 +21,7 @@ import { fromTypedArray } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
 import type { BertTokenizer } from '../data/tokenizer/index.js';
 import { BertForSequenceClassification } from '../nn/bert.js';
+import { Linear } from '../nn/layers.js';
 import type { EncoderModel, LoadedEncoder } from './load.js';
 
 /** An input that is not a usable text (→ HTTP 422), naming what was wrong. */
@@ -101,7 +102,9 @@ export function forwardPadded(model: EncoderModel, padId: number, items: Encoded
     attentionMask: fromTypedArray(mask, [B, T], { dtype: 'int32' }), // (B, T)
   });
   const logits = noGrad(() => tidy(() => {
-    if (model instanceof BertForSequenceClassification) {
+    // (an int8 head — QuantizedLinear, tensorgrad quantize — is batch-invariant itself: per-row
+    // activation scales and exact int32 sums; it runs as the model's own layer)
+    if (model instanceof BertForSequenceClassification && model.classifier instanceof Linear) {
       // the head runs here in float64: the backend picks its matmul kernel by size (a B×H·H×L
       // product under 64 multiply-adds takes the float64 reference loop, a larger one the float32
       // SIMD kernel), so the library's head could round one text alone differently from the same

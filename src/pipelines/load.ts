@@ -13,6 +13,11 @@
  *                        bert-base-uncased vocabulary is used when config.vocab_size is 30522
  *   tokenizer_config.json  optional: do_lower_case, model_max_length
  *
+ * An int8 folder written by `tensorgrad quantize` (src/compress: `saveQuantized`) has
+ * model-int8.safetensors (I8 weights + F32 per-channel scales) instead of model.safetensors: the
+ * float model is built from config.json and its listed Linear layers become QuantizedLinear
+ * (`loadQuantized`), so pipelines, `predict` and `serve` run it as any other folder.
+ *
  * A PEFT run folder (`train-* --peft …`) has adapter_config.json + adapter_model.safetensors
  * instead of model.safetensors: the weights are read from the base folder the adapter points at
  * (`base_model_name_or_path`) and the adapter is applied on top (src/peft).
@@ -32,6 +37,11 @@ import { CharVocab } from '../tasks/gpt-char.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isAdapterDir, loadPeftAdapter } from '../peft/io.js';
 import { resolveAdapterBase } from '../peft/setup.js';
+import { loadQuantized } from '../compress/quantize-io.js';
+import { parseSafetensors } from '../data/safetensors-format.js';
+
+/** The weights file of an int8 folder (tensorgrad quantize / compress.saveQuantized). */
+export const INT8_WEIGHTS = 'model-int8.safetensors';
 
 /** Thrown for folders that cannot be loaded, naming the file and what was expected. */
 export class PipelineError extends Error {
@@ -198,6 +208,10 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
   // a PEFT run folder (train-* --peft): config.json, tokenizer files and an adapter; the weights
   // come from the base folder the adapter points at, then the adapter is applied (src/peft/setup.ts)
   const adapterDir = !existsSync(join(dir, 'model.safetensors')) && isAdapterDir(dir) ? dir : null;
+  // an int8 folder (tensorgrad quantize): model-int8.safetensors instead of model.safetensors
+  const int8Path = !adapterDir && !existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, INT8_WEIGHTS)) ? join(dir, INT8_WEIGHTS) : null;
+  let int8Bytes: Uint8Array | null = null;
+  const readInt8 = () => (int8Bytes ??= new Uint8Array(readFileSync(int8Path!)));
   let weightsDir = dir;
   if (adapterDir) {
     try {
@@ -208,7 +222,16 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
   }
   let weights: Record<string, Tensor> | null = null;
   const getWeights = () => (weights ??= loadWeights(weightsDir));
-  const task = opts.task !== undefined ? normalizeTask(String(opts.task)) : detectTask(dir, raw, () => Object.keys(getWeights()));
+  const weightNames = () => {
+    if (!int8Path) return Object.keys(getWeights());
+    try {
+      return Object.keys(parseSafetensors(readInt8()).tensors);
+    } catch (e) {
+      throw new PipelineError(`${int8Path}: ${(e as Error).message}`);
+    }
+  };
+  const task = opts.task !== undefined ? normalizeTask(String(opts.task)) : detectTask(dir, raw, weightNames);
+  if (int8Path && task === 'text-generation') throw new PipelineError(`${int8Path}: int8 folders hold BERT models; an int8 text-generation model cannot be loaded`);
   let loaded: LoadedModel;
   if (task === 'text-generation') {
     loaded = loadGenerator(dir, raw, getWeights());
@@ -224,15 +247,24 @@ export function loadModelFolder(dirIn: string, opts: LoadOptions = {}): LoadedMo
     }
     const model = task === 'token-classification' ? new BertForTokenClassification(config)
       : task === 'text-classification' ? new BertForSequenceClassification(config) : new BertForMaskedLM(config);
-    const sd = getWeights();
     const headKey = task === 'fill-mask' ? 'cls.predictions.bias' : 'classifier.weight';
-    if (!(headKey in sd) && !adapterDir) {
-      throw new PipelineError(`${join(dir, 'model.safetensors')} has no '${headKey}': the folder holds no ${task} head (a fresh head would give random outputs)`);
-    }
-    try {
-      model.loadPretrained(sd);
-    } catch (e) {
-      throw new PipelineError(`${join(dir, 'model.safetensors')}: ${(e as Error).message}`);
+    if (int8Path) {
+      if (!weightNames().includes(headKey)) throw new PipelineError(`${int8Path} has no '${headKey}': the folder holds no ${task} head`);
+      try {
+        loadQuantized(model, readInt8());
+      } catch (e) {
+        throw new PipelineError(`${int8Path}: ${(e as Error).message}`);
+      }
+    } else {
+      const sd = getWeights();
+      if (!(headKey in sd) && !adapterDir) {
+        throw new PipelineError(`${join(dir, 'model.safetensors')} has no '${headKey}': the folder holds no ${task} head (a fresh head would give random outputs)`);
+      }
+      try {
+        model.loadPretrained(sd);
+      } catch (e) {
+        throw new PipelineError(`${join(dir, 'model.safetensors')}: ${(e as Error).message}`);
+      }
     }
     const { tokenizer, source } = loadBertTokenizer(dir, config.vocabSize);
     const labels = Array.from({ length: config.numLabels }, (_, i) => config.id2label?.[i] ?? `LABEL_${i}`);
