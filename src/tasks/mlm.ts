@@ -540,7 +540,9 @@ export function isModelFolder(dir: string): boolean {
 
 /** One sentence of a cloze test: `text` holds one [MASK]; any of `answers` counts as right. */
 export interface ClozeItem {
+  /** The sentence, with one [MASK] where the answer goes. */
   text: string;
+  /** The accepted fillers of the [MASK] (any one counts as correct). */
   answers: string[];
 }
 
