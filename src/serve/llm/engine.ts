@@ -147,6 +147,7 @@ export class LLMEngine {
   private preemptions = 0;
   private generatedTokens = 0;
   private steps = 0;
+  /** The batching policy (`EngineOptions.batching`): 'continuous' (default) or 'static'. */
   readonly batching: 'continuous' | 'static';
   /** Static batching: the requests of the batch being run (empty: admit the next one). */
   private staticBatch = new Set<RequestState>();
