@@ -48,6 +48,7 @@ export const GL_KERNEL_CLASSES: readonly string[] = ['HeadlessGLKernel', 'WebGLK
 /** int32 values are exact in a float32 texture below 2²⁴. */
 const FLOAT_EXACT_INT = 2 ** 24;
 
+/** Options of `registerGpuBackend`: strict start-up, the gpu.js module to use, its mode and the kernel cache size. */
 export interface GpuBackendOptions {
   /** Throw at start-up when gpu.js gives no GL kernel or the self-test fails (default: env TENSORGRAD_BACKEND === 'gpu-strict'). */
   strict?: boolean;
