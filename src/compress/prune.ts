@@ -39,6 +39,7 @@ import type { Module, Parameter } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { matchesTarget } from '../peft/inject.js';
 import { fromTypedArray } from '../tensor/creation.js';
+import { keep as keepTensor } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface PruneOptions {
@@ -99,7 +100,8 @@ export class PruningMasks {
     this.entries.forEach((e, k) => {
       const m = keep[k]!;
       if (m.length !== e.param.numel()) throw new Error(`PruningMasks.setMasks: the mask of ${e.name} must have ${e.param.numel()} entries, got ${m.length}`);
-      e.mask = fromTypedArray(m, e.param.shape, { dtype: 'bool' }).to({ dtype: e.param.dtype, device: e.param.device });
+      // kept: setMasks may run inside a training step's tidy(), which would free a mask made there
+      e.mask = keepTensor(fromTypedArray(m, e.param.shape, { dtype: 'bool' }).to({ dtype: e.param.dtype, device: e.param.device }));
     });
     this.apply();
   }
