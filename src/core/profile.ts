@@ -5,6 +5,9 @@
  *
  *   kernel:map:mul          — a backend kernel call (entry point and opcode)
  *   backward:softmax        — one op's backward formula (the kernels it runs are counted too)
+ *   copy:in:gemm            — the copies between JS typed arrays and the wasm memory inside a
+ *   copy:out:gemm             CPU kernel (operands in, results out; part of the kernel's time,
+ *                             so "% kern" shows the share of all kernel time spent copying)
  */
 export interface ProfileEntry {
   name: string;
@@ -37,6 +40,16 @@ export function timed<T>(name: string, fn: () => T): T {
   }
 }
 
+/** performance.now() when profiling, else 0 — the start of a copy for `copyDone`. */
+export function copyStart(): number {
+  return active ? performance.now() : 0;
+}
+
+/** Records the time since `copyStart` under `copy:<name>` when profiling. */
+export function copyDone(name: string, t0: number): void {
+  if (active) record(`copy:${name}`, performance.now() - t0);
+}
+
 export function startProfile(): void {
   table.clear();
   active = true;
@@ -50,9 +63,15 @@ export function stopProfile(): ProfileEntry[] {
 
 export function formatProfile(entries: ProfileEntry[], top = 40): string {
   const kernelTotal = entries.filter((e) => e.name.startsWith('kernel:')).reduce((s, e) => s + e.ms, 0);
+  const share = (e: ProfileEntry): boolean => e.name.startsWith('kernel:') || e.name.startsWith('copy:');
+  const copies = entries.filter((e) => e.name.startsWith('copy:'));
+  const copyMs = copies.reduce((s, e) => s + e.ms, 0);
   const rows = entries.slice(0, top).map((e) =>
-    `${e.name.padEnd(36)}${String(e.calls).padStart(9)}${e.ms.toFixed(1).padStart(12)}${(e.name.startsWith('kernel:') && kernelTotal > 0 ? ((100 * e.ms) / kernelTotal).toFixed(1) + '%' : '').padStart(9)}`);
-  return [`${'name'.padEnd(36)}${'calls'.padStart(9)}${'total ms'.padStart(12)}${'% kern'.padStart(9)}`, ...rows].join('\n');
+    `${e.name.padEnd(36)}${String(e.calls).padStart(9)}${e.ms.toFixed(1).padStart(12)}${(share(e) && kernelTotal > 0 ? ((100 * e.ms) / kernelTotal).toFixed(1) + '%' : '').padStart(9)}`);
+  const total = copies.length > 0 && kernelTotal > 0
+    ? [`${'copy:* (all JS ↔ wasm copies)'.padEnd(36)}${String(copies.reduce((s, e) => s + e.calls, 0)).padStart(9)}${copyMs.toFixed(1).padStart(12)}${(((100 * copyMs) / kernelTotal).toFixed(1) + '%').padStart(9)}`]
+    : [];
+  return [`${'name'.padEnd(36)}${'calls'.padStart(9)}${'total ms'.padStart(12)}${'% kern'.padStart(9)}`, ...rows, ...total].join('\n');
 }
 
 if (typeof process !== 'undefined' && process.env?.TENSORGRAD_PROFILE === '1') {

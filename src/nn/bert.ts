@@ -16,6 +16,7 @@
 import { noGrad } from '../autograd/engine.js';
 import { getMaxAllocationBytes } from '../core/limits.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
+import { flashAttention } from '../autograd/ops/attention.js';
 import { arange, fromTypedArray, zeros } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
@@ -366,6 +367,11 @@ export class BertSelfAttention extends Module {
     const q = split(this.query.forward(h));
     const k = split(this.key.forward(h));
     const v = split(this.value.forward(h));
+    if (!attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
+      // the fused kernel (online softmax, O(T) memory per query row; F.useFusedAttention's rule)
+      const ctx = flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
+      return ctx.permute(0, 2, 1, 3).reshape([B, T, A]); // (B, T, A)
+    }
     const scores = q.matmul(k.transpose(-1, -2)); // (B, nh, T, T)
     // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none); when
     // the probabilities are asked for (outputAttentions), the composite that materialises them

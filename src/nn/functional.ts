@@ -7,6 +7,7 @@
  * scaledDotProductAttention.
  */
 import * as ops from '../autograd/ops.js';
+import { flashAttention, flashAttentionRefusal } from '../autograd/ops/attention.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { fmtShape, shapesEqual, broadcastShapes } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -122,6 +123,10 @@ export function layerNorm(
  * softmax over all −∞. A large finite negative mask (HF BERT's finfo.min) is not "masked": such a
  * row stays the uniform softmax HF computes.
  *
+ * Without active dropout, where `useFusedAttention` says so, this runs the fused kernel
+ * (autograd/ops/attention.ts `flashAttention`: online softmax, O(S) memory per query row, the
+ * same values and gradients up to rounding); otherwise the composite below.
+ *
  * Shape: q (*, L, E), k (*, S, E), v (*, S, Ev), attnMask broadcastable to (*, L, S) → (*, L, Ev).
  */
 export function scaledDotProductAttention(
@@ -130,7 +135,35 @@ export function scaledDotProductAttention(
   v: Tensor,
   opts: { attnMask?: Tensor | null; isCausal?: boolean; dropoutP?: number; scale?: number; training?: boolean } = {},
 ): Tensor {
+  const dropoutActive = !!opts.dropoutP && (opts.training ?? true);
+  if (!dropoutActive && useFusedAttention(q, k, v, opts.attnMask ?? null)) {
+    return flashAttention(q, k, v, { attnMask: opts.attnMask ?? null, isCausal: opts.isCausal ?? false, ...(opts.scale !== undefined ? { scale: opts.scale } : {}) });
+  }
   return attentionWithWeights(q, k, v, opts).output;
+}
+
+/**
+ * Attention calls whose (…, L, S) scores have at least this many elements take the fused kernel
+ * (`useFusedAttention`): there the O(S²) score and probability tensors (kept per layer for the
+ * backward) cost real memory — 16 MiB each in float32 — while below it the composite is faster
+ * on the CPU (its softmax runs in wasm SIMD on all threads; the fused kernel's online-softmax
+ * bookkeeping is plain JS on the calling thread; measured in docs/ARCHITECTURE.md).
+ */
+export const FUSED_ATTENTION_MIN_SCORES = 1 << 22;
+
+/**
+ * Whether scaledDotProductAttention (and BERT's self-attention) run the fused kernel for these
+ * operands: the backend has it, the shapes fit (flashAttentionRefusal), and either the scores
+ * have at least FUSED_ATTENTION_MIN_SCORES elements or TENSORGRAD_FUSED_ATTENTION=1 forces it
+ * (=0 turns it off). Callers check dropout themselves (the fused kernel has none).
+ */
+export function useFusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TENSORGRAD_FUSED_ATTENTION'];
+  if (env === '0') return false;
+  if (flashAttentionRefusal(q, k, v, mask) !== null) return false;
+  if (env === '1') return true;
+  const scores = q.shape.slice(0, -1).reduce((a, b) => a * b, 1) * k.shape[k.ndim - 2]!;
+  return scores >= FUSED_ATTENTION_MIN_SCORES;
 }
 
 /** scaledDotProductAttention that also returns the attention probabilities (*, L, S). */

@@ -569,6 +569,9 @@ export function clozeTest(model: BertForMaskedLM, tokenizer: BertTokenizer, item
       if (at < 0 || enc.inputIds.lastIndexOf(tokenizer.maskTokenId) !== at) {
         throw new Error(`clozeTest: items[${n}].text must hold exactly one [MASK], got ${JSON.stringify(item.text)}`);
       }
+      if (enc.inputIds.length > model.config.maxPositionEmbeddings) {
+        throw new Error(`clozeTest: items[${n}].text is ${enc.inputIds.length} tokens, more than the model's maxPositionEmbeddings ${model.config.maxPositionEmbeddings}`);
+      }
       const p = noGrad(() => {
         const ids = fromTypedArray(Int32Array.from(enc.inputIds), [1, enc.inputIds.length], { dtype: 'int32' }); // (1, T)
         return model.forward({ inputIds: ids }).logits.select(1, at).softmax(-1).toTypedArray(); // (1, V) → V values

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  abs, add, cat, chunk, clamp, contiguous, cos, div, dropout, embedding, erf, exp, expand, flatten, fromTypedArray, gather,
+  abs, add, cat, chunk, flashAttention, clamp, contiguous, cos, div, dropout, embedding, erf, exp, expand, flatten, fromTypedArray, gather,
   gelu, gradcheck, indexSelect, log, logSoftmax, logsumexp, manualSeed, maskedFill, matmul, max, maximum, mean, min,
   minimum, mul, narrow, neg, noGrad, OPS, COMPOSITES, permute, pow, registerBackend, relu, reshape, rsqrt, select, sigmoid,
   sign, sin, slice, softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, tensor, Tensor, transpose, unsqueeze,
@@ -588,6 +588,25 @@ const PROPERTIES: Record<string, () => void> = {
         manualSeed(seed);
         return dropout(t, p, training);
       });
+    },
+  ),
+  flashAttention: property(
+    // q (B, H, L, E), k (B, H, S, E), v (B, H, S, Ev); no mask, an additive (B, 1, 1, S) mask, a
+    // random boolean keep-mask (L, S) (rows of all false: zero output, zero gradients), or causal
+    // with an offset (−1 leaves query 0 with no key at all)
+    fc.record({
+      B: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 2 }), L: fc.integer({ min: 1, max: 4 }), S: fc.integer({ min: 1, max: 5 }),
+      E: fc.integer({ min: 1, max: 4 }), Ev: fc.integer({ min: 1, max: 3 }),
+      mask: fc.constantFrom('none', 'additive', 'bool', 'causal'), offset: fc.integer({ min: -1, max: 2 }), scale: fc.constantFrom(undefined, 0.7),
+    }).chain((c) => fc.record({
+      c: fc.constant(c),
+      q: inputArb(fc.constant([c.B, c.H, c.L, c.E])), k: inputArb(fc.constant([c.B, c.H, c.S, c.E])), v: inputArb(fc.constant([c.B, c.H, c.S, c.Ev])),
+      additive: valuesArb(c.B * c.S), keep: fc.array(fc.boolean(), { minLength: c.L * c.S, maxLength: c.L * c.S }),
+    })),
+    ({ c, q, k, v, additive, keep }) => {
+      const attnMask = c.mask === 'additive' ? fromTypedArray(Float64Array.from(additive), [c.B, 1, 1, c.S]) : c.mask === 'bool' ? boolT(keep, [c.L, c.S]) : null;
+      const scale = c.scale;
+      checkOp([q, k, v], (a, b, d) => flashAttention(a, b, d, { attnMask, isCausal: c.mask === 'causal', causalOffset: c.offset, ...(scale !== undefined ? { scale } : {}) }));
     },
   ),
 };

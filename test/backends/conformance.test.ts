@@ -28,7 +28,7 @@ const BACKENDS: { name: string; available: boolean; reason?: string; tol: { rtol
 /** The entry points this suite tests (must be every kernel the contract lists). */
 const COVERED = new Set<string>([
   'fromArray', 'full', 'read', 'readAsync', 'dispose', 'map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd',
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
 ]);
 
 it('the suite covers every kernel of the contract', () => {
@@ -238,6 +238,54 @@ for (const B of BACKENDS) {
         return [0, 1, 2, 3].map((j) => y[r * 4 + j]! * (g[r * 4 + j]! - dot));
       });
       close(got, want, 'softmaxBackward');
+    });
+    // attention: q (2, 3, 2) transposed through its strides, k (2, 4, 2), v (2, 4, 3); an additive
+    // mask (2, 1, 4) broadcast over the 3 query rows with −∞ on key 3 of batch 1, causal with
+    // offset 1 (query i sees keys j ≤ i + 1): the naive softmax(QKᵀ·s + M)·V and its gradients
+    const attnCase = () => {
+      const qT = values(12, 40), k = values(16, 41), v = values(24, 42), m = Float32Array.from([0, 0.5, -1, 0, 0, 0.25, 0, -Infinity]);
+      const q = (b: number, i: number, e: number) => qT[b * 6 + e * 3 + i]!; // stored (2, 2, 3): q[b] transposed
+      const scale = 0.6, L = 3, S = 4, E = 2, Ev = 3;
+      const P: number[][][] = [0, 1].map((b) => [0, 1, 2].map((i) => {
+        const x = [0, 1, 2, 3].map((j) => (j > i + 1 ? -Infinity : scale * (q(b, i, 0) * k[b * 8 + j * 2]! + q(b, i, 1) * k[b * 8 + j * 2 + 1]!) + m[b * 4 + j]!));
+        const mx = Math.max(...x), z = x.reduce((a, t) => a + Math.exp(t - mx), 0);
+        return x.map((t) => Math.exp(t - mx) / z);
+      }));
+      const out = [0, 1].flatMap((b) => [0, 1, 2].flatMap((i) => [0, 1, 2].map((e) => [0, 1, 2, 3].reduce((a, j) => a + P[b]![i]![j]! * v[b * 12 + j * 3 + e]!, 0))));
+      const views = {
+        q: view(up(qT), [2, L, E], [6, 1, 3]), k: view(up(k), [2, S, E]), v: view(up(v), [2, S, Ev]),
+        opts: { scale, mask: view(up(m), [2, L, S], [4, 0, 1]), causal: true, causalOffset: 1 },
+      };
+      return { q, k, v, P, out, views, scale, L, S, E, Ev };
+    };
+    opt('attentionForward', 'softmax(QKᵀ·scale + M)·V with a broadcast additive mask, causal offset, transposed q', () => {
+      const c = attnCase();
+      const r = be().attentionForward!(c.views.q, c.views.k, c.views.v, c.views.opts);
+      close(read(r.out), c.out, 'attention out');
+      expect(r.lse.size).toBe(6);
+    });
+    opt('attentionBackward', 'dQ, dK, dV of softmax(QKᵀ·scale + M)·V (P recomputed from the saved lse)', () => {
+      const c = attnCase();
+      const f = be().attentionForward!(c.views.q, c.views.k, c.views.v, c.views.opts);
+      const g = values(18, 43);
+      const r = be().attentionBackward!(view(up(g), [2, 3, 3]), c.views.q, c.views.k, c.views.v, view(f.out, [2, 3, 3]), f.lse, c.views.opts);
+      const dq: number[] = [], dk = new Array<number>(16).fill(0), dv = new Array<number>(24).fill(0);
+      for (let b = 0; b < 2; b++) {
+        for (let i = 0; i < 3; i++) {
+          const gi = [0, 1, 2].map((e) => g[b * 9 + i * 3 + e]!);
+          const dP = [0, 1, 2, 3].map((j) => gi.reduce((a, t, e) => a + t * c.v[b * 12 + j * 3 + e]!, 0));
+          const D = [0, 1, 2, 3].reduce((a, j) => a + c.P[b]![i]![j]! * dP[j]!, 0);
+          const dS = [0, 1, 2, 3].map((j) => c.scale * c.P[b]![i]![j]! * (dP[j]! - D));
+          for (let e = 0; e < 2; e++) dq.push([0, 1, 2, 3].reduce((a, j) => a + dS[j]! * c.k[b * 8 + j * 2 + e]!, 0));
+          for (let j = 0; j < 4; j++) {
+            for (let e = 0; e < 2; e++) dk[b * 8 + j * 2 + e]! += dS[j]! * c.q(b, i, e);
+            for (let e = 0; e < 3; e++) dv[b * 12 + j * 3 + e]! += c.P[b]![i]![j]! * gi[e]!;
+          }
+        }
+      }
+      close(read(r.dq), dq, 'dq');
+      close(read(r.dk), dk, 'dk');
+      close(read(r.dv), dv, 'dv');
     });
     opt('crossEntropyForward', 'probabilities, summed loss and count, an ignored row skipped', () => {
       const x = values(12, 16), t = Int32Array.from([1, -100, 3]);

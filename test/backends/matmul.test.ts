@@ -24,7 +24,7 @@ import {
   type Blocking, type GemmPath,
 } from '../../src/backends/cpu/matmul.js';
 import { workerThreads } from '../../src/backends/cpu/threads.js';
-import { buildGemmModule } from '../../src/backends/cpu/wasm-gemm.js';
+import { buildGemmModule, fmaEnabled, wasmSimdSupported } from '../../src/backends/cpu/wasm-gemm.js';
 import { fromTypedArray, Generator, randn, manualSeed } from '../../src/index.js';
 
 type FloatDType = 'float32' | 'float64';
@@ -178,12 +178,12 @@ function check(
 }
 
 /** The wasm kernel with random register tiles (mr 1–6, nr 1–3 vectors) and small random blocks. */
-function registerTileTest(dtype: 'float32' | 'float64', accumulate: boolean): void {
-  it.skipIf(!hasWasm)(`wasm, ${dtype}, random register tiles and small blocks${accumulate ? ', accumulate' : ''}`, () => {
+function registerTileTest(dtype: 'float32' | 'float64', accumulate: boolean, relaxed = false): void {
+  it.skipIf(!hasWasm || (relaxed && !hasFma))(`wasm, ${dtype}${relaxed ? ' FMA (relaxed_madd)' : ''}, random register tiles and small blocks${accumulate ? ', accumulate' : ''}`, () => {
     const lanes = dtype === 'float32' ? 4 : 2;
     const tileArb = fc.record({ mr: fc.integer({ min: 1, max: 6 }), nv: fc.integer({ min: 1, max: 3 }) });
     fc.assert(fc.property(caseArb, blockingArb, tileArb, (c, blk, { mr, nv }) => {
-      const kern = kernel(dtype, mr, nv * lanes);
+      const kern = kernel(dtype, mr, nv * lanes, relaxed);
       check(dtype, c, (A, B, C, cOff) => gemmWasm(kern, blk, c.M, c.N, c.K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, cOff, 'auto', accumulate ? null : 'auto', accumulate), accumulate);
     }), { numRuns: 60 });
   });
@@ -199,6 +199,8 @@ const blockingArb: fc.Arbitrary<Blocking> = fc.record({
 });
 
 const hasWasm = wasmGemmAvailable();
+/** Relaxed SIMD validates here (on Node 20 after wasmSimdSupported has set the V8 flag). */
+const hasFma = wasmSimdSupported(true);
 const kernels = new Map<string, WasmGemmKernel>();
 /** Instantiated wasm kernels, one per (dtype, tile, relaxed), reused across cases. */
 function kernel(dtype: FloatDType, mr: number, nr: number, relaxed = false): WasmGemmKernel {
@@ -236,6 +238,63 @@ describe('gemm: every path matches a float64 triple loop', () => {
 
     registerTileTest(dtype, false);
   }
+  registerTileTest('float32', false, true);
+  registerTileTest('float32', true, true);
+});
+
+describe('FMA (relaxed SIMD f32x4.relaxed_madd) and the plain mul + add kernel', () => {
+  it('TENSORGRAD_FMA=0 turns FMA off for new kernels; otherwise it follows relaxed SIMD support', () => {
+    const saved = process.env['TENSORGRAD_FMA'];
+    try {
+      process.env['TENSORGRAD_FMA'] = '0';
+      expect(fmaEnabled()).toBe(false);
+      if (hasWasm) expect(new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8 }).relaxed).toBe(false);
+      delete process.env['TENSORGRAD_FMA'];
+      expect(fmaEnabled()).toBe(hasFma);
+      if (hasWasm) expect(new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8 }).relaxed).toBe(hasFma);
+      // float64 never fuses (its results stay bitwise those of the naive loop)
+      if (hasWasm) expect(new WasmGemmKernel({ dtype: 'float64', mr: 4, nr: 4 }).relaxed).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env['TENSORGRAD_FMA'];
+      else process.env['TENSORGRAD_FMA'] = saved;
+    }
+  });
+
+  it.skipIf(!hasFma)('Node 20: relaxed SIMD validates once the flag is set (Node ≥ 22: by default)', () => {
+    expect(buildGemmModule({ dtype: 'float32', mr: 4, nr: 8, relaxed: true, shared: false }).length).toBeGreaterThan(0);
+    expect(() => buildGemmModule({ dtype: 'float64', mr: 4, nr: 4, relaxed: true, shared: false })).toThrow(/float32 only/);
+  });
+
+  it.skipIf(!hasFma)('both kernels: K = 4096, N(0, 1), max rel error ≤ 1e-6, each bit-identical across 1 and 2 threads', () => {
+    const M = 24, N = 40, K = 4096;
+    const gen = new Generator(12);
+    const A = Float32Array.from({ length: M * K }, () => gen.normal()), B = Float32Array.from({ length: K * N }, () => gen.normal());
+    const ref = new Float64Array(M * N);
+    gemm(M, N, K, Float64Array.from(A), 0, K, 1, Float64Array.from(B), 0, N, 1, ref, 0, 'naive');
+    const maxRef = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const wt = workerThreads();
+    const results: Float32Array[] = [];
+    for (const relaxed of [false, true]) {
+      const kern = new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8, shared: wt !== null, relaxed });
+      const pool = wt !== null ? new MacroPool(kern.macroFn, kern.nr, 4, kern.module, kern.memory, 1, wt) : null;
+      try {
+        const one = new Float32Array(M * N), two = new Float32Array(M * N);
+        gemmWasm(kern, { MC: 8, KC: 256, NC: 16 }, M, N, K, A, 0, K, 1, B, 0, N, 1, one, 0, 'auto', null);
+        gemmWasm(kern, { MC: 8, KC: 256, NC: 16 }, M, N, K, A, 0, K, 1, B, 0, N, 1, two, 0, 'auto', pool);
+        expect(two).toEqual(one);
+        const err = one.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]!)), 0) / maxRef;
+        expect(err, `${relaxed ? 'FMA' : 'plain'}: max rel error ${err.toExponential(2)}`).toBeLessThanOrEqual(1e-6);
+        results.push(one);
+      } finally {
+        void pool?.close();
+      }
+    }
+    // not bit-identical across the two kernels in general (FMA rounds a·b + c once; where the
+    // hardware has no FMA3 the engine may lower relaxed_madd to mul + add): they differ by no
+    // more than both errors together
+    const gap = results[0]!.reduce((m, v, i) => Math.max(m, Math.abs(v - results[1]![i]!)), 0) / maxRef;
+    expect(gap).toBeLessThanOrEqual(2e-6);
+  });
 });
 
 describe('gemm with accumulate: C = C₀ + A·B on every path', () => {
@@ -384,8 +443,8 @@ describe('gemm: exactness and special values', () => {
 describe('worker threads', () => {
   const wt = workerThreads();
 
-  it.skipIf(!hasWasm || wt === null)('a helper thread leaves C bitwise equal to one thread, and does take chunks', async () => {
-    const kern = new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8, shared: true });
+  for (const relaxed of [false, true]) it.skipIf(!hasWasm || wt === null || (relaxed && !hasFma))(`a helper thread leaves C bitwise equal to one thread, and does take chunks (${relaxed ? 'FMA' : 'plain mul + add'} kernel)`, async () => {
+    const kern = new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8, shared: true, relaxed });
     const pool = new MacroPool(kern.macroFn, kern.nr, 4, kern.module, kern.memory, 1, wt!);
     try {
       const t0 = Date.now();

@@ -368,9 +368,9 @@ describe('the shipped NER sample data/ner', () => {
   const typesOf = (sentences: ConllSentence[]): Set<string> =>
     new Set(sentences.flatMap((s) => s.tags.filter((t) => t !== 'O').map((t) => t.slice(2))));
 
-  it('parses, in train.txt / dev.txt / test.txt, with at least 300 sentences', () => {
+  it('parses, in train.txt / dev.txt / test.txt, with at least 1,300 sentences', () => {
     expect(splits.paths.dev).toBe(join(dir, 'dev.txt'));
-    expect(all.length).toBeGreaterThanOrEqual(300);
+    expect(all.length).toBeGreaterThanOrEqual(1300);
     expect(splits.train.length).toBeGreaterThan(splits.dev.length + splits.test.length);
     expect(splits.dev.length).toBeGreaterThan(0);
     expect(splits.test.length).toBeGreaterThan(0);
@@ -379,6 +379,14 @@ describe('the shipped NER sample data/ner', () => {
   it('has every entity type in every split, and no other type', () => {
     for (const split of [splits.train, splits.dev, splits.test]) {
       expect([...typesOf(split)].sort()).toEqual(['LOC', 'MISC', 'ORG', 'PER']);
+    }
+  });
+
+  it('gives every type at least 150 train entities, and multi-word entities of every type (I- tags) in every split', () => {
+    const count = (sentences: ConllSentence[], tag: string): number => sentences.reduce((n, s) => n + s.tags.filter((t) => t === tag).length, 0);
+    for (const type of ['PER', 'LOC', 'ORG', 'MISC']) {
+      expect(count(splits.train, `B-${type}`)).toBeGreaterThanOrEqual(150);
+      for (const split of [splits.train, splits.dev, splits.test]) expect(count(split, `I-${type}`)).toBeGreaterThan(0);
     }
   });
 
@@ -392,12 +400,16 @@ describe('the shipped NER sample data/ner', () => {
         expect(line).toMatch(/^\S+ _ _ (O|[BI]-(PER|LOC|ORG|MISC))$/);
       }
     }
-    for (const s of all) expect(s.tokens.length).toBeLessThanOrEqual(60);
+    for (const s of all) {
+      expect(s.tokens.length).toBeGreaterThanOrEqual(8);
+      expect(s.tokens.length).toBeLessThanOrEqual(60);
+    }
     expect(LabelMap.fromSentences(splits.train).labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
   });
 
-  it('shares no sentence between splits', () => {
+  it('shares no sentence between splits, and holds no sentence twice', () => {
     const text = (s: ConllSentence): string => s.tokens.join(' ');
+    expect(new Set(all.map(text)).size).toBe(all.length);
     const train = new Set(splits.train.map(text));
     const dev = new Set(splits.dev.map(text));
     for (const s of splits.dev) expect(train.has(text(s))).toBe(false);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProfile, randn, startProfile, stopProfile } from '../../src/index.js';
+import { wasmGemmAvailable } from '../../src/backends/cpu/matmul.js';
 
 describe('profiler', () => {
   it('counts kernel calls by entry point and opcode, and backward formulas by op', () => {
@@ -15,6 +16,22 @@ describe('profiler', () => {
     expect(by['backward:matmul']?.calls).toBe(1);
     for (let i = 1; i < entries.length; i++) expect(entries[i - 1]!.ms).toBeGreaterThanOrEqual(entries[i]!.ms);
     expect(formatProfile(entries)).toMatch(/kernel:matmul/);
+  });
+
+  it('times the JS ↔ wasm copies inside the CPU kernels (copy:in:/copy:out:) and totals them', () => {
+    const a = randn([64, 64]), b = randn([64, 64]);
+    startProfile();
+    a.matmul(b).gelu();
+    const entries = stopProfile();
+    const by = Object.fromEntries(entries.map((e) => [e.name, e]));
+    if (wasmGemmAvailable()) {
+      expect(by['copy:in:gemm']?.calls).toBeGreaterThanOrEqual(1);
+      expect(by['copy:out:gemm']?.calls).toBeGreaterThanOrEqual(1);
+      expect(by['copy:in:gemm']!.ms).toBeLessThanOrEqual(by['kernel:matmul']!.ms); // part of the kernel's time
+      expect(formatProfile(entries)).toMatch(/copy:\* \(all JS ↔ wasm copies\)/);
+    } else {
+      expect(entries.some((e) => e.name.startsWith('copy:'))).toBe(false);
+    }
   });
 
   it('records nothing when stopped', () => {

@@ -13,3 +13,4 @@ export * from './shape-ops.js';
 export * from './index-ops.js';
 export * from './einsum.js';
 export * from './conv.js';
+export * from './attention.js';

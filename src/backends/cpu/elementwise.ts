@@ -15,6 +15,7 @@
  * Where the wasm memory cannot grow to hold the operands a function reports false and the
  * caller runs its JS kernel.
  */
+import { copyDone, copyStart } from '../../core/profile.js';
 import { float32KernelAndPool } from './matmul.js';
 
 /** The elementwise ops with wasm kernels, numbered as the helper threads know them (threads.ts). */
@@ -53,10 +54,12 @@ export class ElementwiseKernels {
     const m = n + ((4 - (n % 4)) % 4); // whole vectors: the padding lanes compute on zeros and are dropped
     const H = heapOrNull(kern, (ins.length + 1) * m * 4);
     if (H === null) return false;
+    const tIn = copyStart();
     for (let j = 0; j < ins.length; j++) {
       H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), j * m);
       if (m !== n) H.fill(0, j * m + n, (j + 1) * m);
     }
+    copyDone(`in:${opName}`, tIn);
     const p0 = 0, p1 = m * 4, dst = ins.length * m * 4;
     const fn = WASM_MAP_OPS.indexOf(opName);
     const unary = kern.exports['gelu'] as UnaryFn, binary = kern.exports[opName] as BinaryFn;
@@ -69,7 +72,9 @@ export class ElementwiseKernels {
     const pool = threads && fn < 2 ? kp.pool : null;
     if (pool !== null) pool.runElementwise(fn, p0, p1, dst, m, CHUNK, call);
     else call(0, m);
+    const tOut = copyStart();
     out.set(H.subarray(dst / 4, dst / 4 + n));
+    copyDone(`out:${opName}`, tOut);
     return true;
   }
 }
@@ -104,14 +109,18 @@ export function adamStepWasm(
   const H = heapOrNull(kp.kern, 4 * np * 4);
     if (H === null) return false;
   const arrays: [Float32Array, number][] = [[p, po], [g, go], [m, mo], [v, vo]];
+  const tIn = copyStart();
   arrays.forEach(([a, o], j) => {
     H.set(a.subarray(o, o + n), j * np);
     H.fill(0, j * np + n, (j + 1) * np);
   });
+  copyDone('in:adam', tIn);
   (kp.kern.exports['adam'] as AdamFn)(0, 4 * np, 8 * np, 12 * np, np, s.decay, s.b1, s.c1, s.b2, s.c2, s.negStep, s.bc2, s.eps);
+  const tOut = copyStart();
   p.set(H.subarray(0, n), po);
   m.set(H.subarray(2 * np, 2 * np + n), mo);
   v.set(H.subarray(3 * np, 3 * np + n), vo);
+  copyDone('out:adam', tOut);
   return true;
 }
 
@@ -130,16 +139,20 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   const m = n + ((4 - (n % 4)) % 4);
   const H = heapOrNull(kern, 3 * m * 4);
     if (H === null) return false;
+  const tIn = copyStart();
   H.set(x.subarray(xo, xo + n), 0);
   if (m !== n) H.fill(0, n, m);
+  copyDone('in:dropout', tIn);
   const t = Math.ceil(p * 4294967296) | 0; // x ≥ p·2³² ⇔ x ≥ ⌈p·2³²⌉ for integer x (as uint32 bits)
   const v32 = Math.fround(value);
   const fn = kern.exports['dropout'] as DropoutFn;
   const call = (i0: number, len: number): void => fn(4 * i0, 4 * (m + i0), 4 * (2 * m + i0), len, (k1 + i0) | 0, k2, t, v32);
   // on the calling thread: like add/mul, bound by memory traffic (a helper did not pay, measured)
   call(0, m);
+  const tOut = copyStart();
   mask.set(H.subarray(m, m + n));
   out.set(H.subarray(2 * m, 2 * m + n));
+  copyDone('out:dropout', tOut);
   return true;
 }
 
@@ -164,18 +177,22 @@ export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array
   const end = stB + R * 16;
   const H = heapOrNull(kp.kern, end);
     if (H === null) return false;
+  const tIn = copyStart();
   H.set(x, xB / 4);
   H.set(w, wB / 4);
   H.set(b, bB / 4);
+  copyDone('in:layerNormForward', tIn);
   const fn = kp.kern.exports['layerNormForward'] as LnForwardFn;
   const args = [xB, wB, bB, yB, stB, n, R, eps];
   const call = (r0: number, r1: number): void => fn(xB, wB, bB, yB, stB, n, R, eps, r0, r1);
   if (kp.pool !== null) kp.pool.runRows(0, args, R, rowChunk(R), call);
   else call(0, R);
+  const tOut = copyStart();
   y.set(H.subarray(yB / 4, yB / 4 + x.length));
   const st = new Float64Array(H.buffer, stB, 2 * R);
   mean.set(st.subarray(0, R));
   rstd.set(st.subarray(R, 2 * R));
+  copyDone('out:layerNormForward', tOut);
   return true;
 }
 
@@ -197,12 +214,14 @@ export function layerNormBackwardWasm(
   const end = dbB + chunks * n * 8;
   const H = heapOrNull(kp.kern, end);
     if (H === null) return false;
+  const tIn = copyStart();
   H.set(g, gB / 4);
   H.set(x, xB / 4);
   H.set(w, wB / 4);
   const st = new Float64Array(H.buffer, stB, 2 * R);
   st.set(mean);
   st.set(rstd, R);
+  copyDone('in:layerNormBackward', tIn);
   const dwp = new Float64Array(H.buffer, dwB, chunks * n), dbp = new Float64Array(H.buffer, dbB, chunks * n);
   dwp.fill(0);
   dbp.fill(0);
@@ -211,7 +230,9 @@ export function layerNormBackwardWasm(
   const call = (r0: number, r1: number, ch: number): void => fn(gB, xB, wB, stB, dxB, dwB, dbB, n, R, r0, r1, ch);
   if (kp.pool !== null) kp.pool.runRows(1, args, R, chunk, call);
   else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
+  const tOut = copyStart();
   dx.set(H.subarray(dxB / 4, dxB / 4 + x.length));
+  copyDone('out:layerNormBackward', tOut);
   // the chunks' partial sums, in chunk order (the same numbers whichever thread ran a chunk)
   for (const [part, out] of [[dwp, dw], [dbp, db]] as const) {
     if (out === null) continue;
@@ -240,18 +261,22 @@ export function softmaxForwardWasm(
   const mB = moB + align16(R * 4), end = mB + (mask ? align16(mask.data.length * 4) : 0);
   const H = heapOrNull(kp.kern, end);
     if (H === null) return false;
+  const tIn = copyStart();
   H.set(x, xB / 4);
   if (mask) {
     new Int32Array(H.buffer, moB, R).set(mask.rowOffsets);
     H.set(mask.data, mB / 4);
   }
+  copyDone('in:softmaxForward', tIn);
   const fn = kp.kern.exports['softmaxForward'] as SmForwardFn;
   const mo = mask ? moB : -1;
   const args = [xB, mB, mo, yB, scB, n, scale];
   const call = (r0: number, r1: number, ch: number): void => fn(xB, mB, mo, yB, scB, n, scale, r0, r1, ch);
   if (kp.pool !== null) kp.pool.runRows(2, args, R, chunk, call);
   else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
+  const tOut = copyStart();
   y.set(H.subarray(yB / 4, yB / 4 + x.length));
+  copyDone('out:softmaxForward', tOut);
   return true;
 }
 
@@ -264,12 +289,16 @@ export function softmaxBackwardWasm(g: Float32Array, y: Float32Array, n: number,
   const gB = 0, yB = align16(g.length * 4), dB = yB + align16(y.length * 4), end = dB + y.length * 4;
   const H = heapOrNull(kp.kern, end);
     if (H === null) return false;
+  const tIn = copyStart();
   H.set(g, gB / 4);
   H.set(y, yB / 4);
+  copyDone('in:softmaxBackward', tIn);
   const fn = kp.kern.exports['softmaxBackward'] as SmBackwardFn;
   const call = (r0: number, r1: number, ch: number): void => fn(gB, yB, dB, n, scale, r0, r1, ch);
   if (kp.pool !== null) kp.pool.runRows(3, [gB, yB, dB, n, scale], R, chunk, call);
   else call(0, R, 0);
+  const tOut = copyStart();
   dx.set(H.subarray(dB / 4, dB / 4 + y.length));
+  copyDone('out:softmaxBackward', tOut);
   return true;
 }

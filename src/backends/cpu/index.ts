@@ -8,7 +8,7 @@
  */
 import { isFloatingDType, type DType, type TypedArray } from '../../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../core/shape.js';
-import type { AdamScalars, Backend, Storage, View } from '../contract.js';
+import type { AdamScalars, AttentionOpts, Backend, Storage, View } from '../contract.js';
 import { fillBernoulliFromKeys } from '../../core/random-bits.js';
 import { adamStep } from './adam.js';
 import { erf } from '../erf.js';
@@ -18,6 +18,7 @@ import { forEachIndex, forEachRow } from './strided.js';
 import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
+import { attentionBackward, attentionForward, type AttentionShape, type BatchedMatrix } from './attention.js';
 import { int8Gemm } from './int8-gemm.js';
 import { dropoutWasm, elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
@@ -99,6 +100,33 @@ const WASM_OPS = new Set<MapOp>(WASM_MAP_OPS);
 
 /** The exponential of the fused kernels for a dtype: float32-accurate for float32 (math32.ts), libm's otherwise. */
 const expFor = (dt: DType): ((v: number) => number) => (dt === 'float32' ? exp32 : Math.exp);
+
+/** A (…, rows, cols) view as one strided matrix per leading index (attention.ts). */
+function batchedMatrix(x: View): BatchedMatrix {
+  const r = x.shape.length;
+  const offsets: number[] = [];
+  forEachIndex(x.shape.slice(0, r - 2), [x.strides.slice(0, r - 2)], [x.offset], (offs) => { offsets.push(offs[0]!); });
+  return { data: dataOf(x.storage), offsets, rs: x.strides[r - 2]!, cs: x.strides[r - 1]! };
+}
+
+function attentionShape(q: View, k: View, v: View, opts: AttentionOpts): AttentionShape {
+  const r = q.shape.length;
+  const dt = q.storage.dtype;
+  if (r < 2 || k.shape.length !== r || v.shape.length !== r || q.shape.slice(0, r - 2).some((d, i) => d !== k.shape[i] || d !== v.shape[i])) {
+    throw new Error(`attentionForward: q, k, v need the same leading dims (…, L, E), (…, S, E), (…, S, Ev), got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  if ((dt !== 'float32' && dt !== 'float64') || k.storage.dtype !== dt || v.storage.dtype !== dt) {
+    throw new Error(`attentionForward: q, k, v must share one float dtype (float32 or float64), got ${dt}, ${k.storage.dtype}, ${v.storage.dtype}`);
+  }
+  const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, Ev = v.shape[r - 1]!;
+  if (k.shape[r - 1] !== E || v.shape[r - 2] !== S) throw new Error(`attentionForward: q (…, L, E), k (…, S, E), v (…, S, Ev) do not fit: [${q.shape}], [${k.shape}], [${v.shape}]`);
+  const want = [...q.shape.slice(0, r - 2), L, S];
+  if (opts.mask && (opts.mask.storage.dtype !== dt || opts.mask.shape.length !== r || opts.mask.shape.some((d, i) => d !== want[i]))) {
+    throw new Error(`attentionForward: the mask must be a ${dt} view of shape [${want}] (broadcast through zero strides), got ${opts.mask.storage.dtype} [${opts.mask.shape}]`);
+  }
+  const bh = numel(q.shape.slice(0, r - 2));
+  return { bh, L, S, E, Ev, scale: opts.scale, mask: opts.mask ? batchedMatrix(opts.mask) : null, causal: opts.causal, causalOffset: opts.causalOffset };
+}
 
 /** True when the view is the row-major layout of `shape` (no broadcast, no gaps). */
 function isDense(v: View, shape: Shape): boolean {
@@ -397,6 +425,18 @@ export class CpuBackend implements Backend {
       mask = { data: dataOf(m.storage), rowOffsets, stride: m.strides[r - 1]! };
     }
     return new CpuStorage(this, dt, softmaxForward(contiguousData(x), n, log, dt, expFor(dt), opts.scale ?? 1, mask));
+  }
+
+  attentionForward(q: View, k: View, v: View, opts: AttentionOpts): { out: Storage; lse: Storage } {
+    const sh = attentionShape(q, k, v, opts);
+    const r = attentionForward(sh, batchedMatrix(q), batchedMatrix(k), batchedMatrix(v), expFor(q.storage.dtype));
+    return { out: new CpuStorage(this, q.storage.dtype, r.out), lse: new CpuStorage(this, 'float64', r.lse) };
+  }
+
+  attentionBackward(g: View, q: View, k: View, v: View, out: View, lse: Storage, opts: AttentionOpts): { dq: Storage; dk: Storage; dv: Storage } {
+    const sh = attentionShape(q, k, v, opts), dt = q.storage.dtype;
+    const r = attentionBackward(sh, contiguousData(g), batchedMatrix(q), batchedMatrix(k), batchedMatrix(v), contiguousData(out), dataOf(lse) as Float64Array, expFor(dt));
+    return { dq: new CpuStorage(this, dt, r.dq), dk: new CpuStorage(this, dt, r.dk), dv: new CpuStorage(this, dt, r.dv) };
   }
 
   crossEntropyForward(x: View, n: number, target: View, ignoreIndex: number): { probs: Storage; total: number; count: number } {

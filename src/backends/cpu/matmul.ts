@@ -37,6 +37,7 @@
  * `set`) and packs it there with the module's own `pack`; 'js' packs element by element.
  */
 import type { TypedArray } from '../../core/dtype.js';
+import { copyDone, copyStart } from '../../core/profile.js';
 import { availableCores, MacroPool, workerThreads } from './threads.js';
 import { WasmGemmKernel, wasmSimdSupported } from './wasm-gemm.js';
 
@@ -409,6 +410,7 @@ export function gemmWasm(
     }
     throw e;
   }
+  const tIn = copyStart();
   if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
   if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
   if (typeof accumulate === 'object') {
@@ -431,6 +433,7 @@ export function gemmWasm(
     }
     H.fill(0, cE + M * Np, cE + Mp * Np);
   }
+  copyDone('in:gemm', tIn);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc), ncp = roundUp(nc, NR);
     for (let pc = 0; pc < K; pc += KC) {
@@ -461,8 +464,10 @@ export function gemmWasm(
     }
   }
   // copy out the M×N corner of the padded Mp×Np result
+  const tOut = copyStart();
   if (Np === N) C.set(H.subarray(cE, cE + M * N), cOff);
   else for (let i = 0; i < M; i++) C.set(H.subarray(cE + i * Np, cE + i * Np + N), cOff + i * N);
+  copyDone('out:gemm', tOut);
 }
 
 // ---- batches of small products ---------------------------------------------------------------------
@@ -507,6 +512,7 @@ export function gemmBatched(
   const apL = roundUp(Mp * K, al), bpL = roundUp(K * Np, al), cL = roundUp(Mp * Np, al);
   const item = apL + bpL + cL + roundUp(aSpan, al) + roundUp(bSpan, al);
   const H = kern.heap(count * item * es);
+  const tIn = copyStart(); // (the packing is timed with the copies here)
   for (let i = 0; i < count; i++) {
     const base = i * item, aE = base + apL + bpL + cL, bE = aE + roundUp(aSpan, al);
     const aLo = aOffs[i]! + aLo0, bLo = bOffs[i]! + bLo0;
@@ -515,15 +521,18 @@ export function gemmBatched(
     kern.pack(base * es, (aE + aOffs[i]! - aLo) * es, aRs * es, aCs * es, M, K, MR);
     kern.pack((base + apL) * es, (bE + bOffs[i]! - bLo) * es, bCs * es, bRs * es, N, K, NR);
   }
+  copyDone('in:gemmBatched', tIn);
   const threads = pool === 'auto' ? poolFor(kern) : pool;
   const step = item * es;
   if (threads !== null) threads.runBatch(count, Mp, Np, K, 0, step, apL * es, step, (apL + bpL) * es, step, Np * es, 0);
   else for (let i = 0; i < count; i++) kern.macro(Mp, Np, K, i * step, apL * es + i * step, (apL + bpL) * es + i * step, Np * es, 0);
+  const tOut = copyStart();
   for (let i = 0; i < count; i++) {
     const cE = i * item + apL + bpL, co = cOff + i * M * N;
     if (Np === N) C.set(H.subarray(cE, cE + M * N), co);
     else for (let r = 0; r < M; r++) C.set(H.subarray(cE + r * Np, cE + r * Np + N), co + r * N);
   }
+  copyDone('out:gemmBatched', tOut);
 }
 
 // ---- plain-JS path ---------------------------------------------------------------------------------

@@ -27,7 +27,8 @@
  * The micro-kernel keeps an MR×NR tile of C in MR·NR/L v128 registers (L = 4 or 2 lanes); per
  * k it loads NR/L vectors of B̃, broadcasts MR scalars of Ã (v128.load32_splat / load64_splat)
  * and does MR·NR/L multiply-adds (mul + add; for float32 the fused f32x4.relaxed_madd where the
- * runtime has relaxed SIMD, e.g. Node ≥ 22 or --experimental-wasm-relaxed-simd). Accumulation is
+ * runtime has relaxed SIMD: Node ≥ 22, or Node 20 where wasmSimdSupported sets
+ * --experimental-wasm-relaxed-simd; TENSORGRAD_FMA=0 forces mul + add, see fmaEnabled). Accumulation is
  * in the element type; float64 never fuses, so its sums are rounded exactly as the naive loop's.
  * float32 starts every tile from zero and, with accum, adds C to the finished tile: C gets one
  * block sum per KC slab instead of continuing a float32 running sum over all of K (its error
@@ -313,25 +314,64 @@ type PackFn = (dst: number, src: number, sw: number, sk: number, width: number, 
 
 const supportCache = new Map<string, boolean>();
 
-/** True when the runtime validates wasm SIMD modules (and, for `relaxed`, relaxed SIMD ones). */
+type ProcessLike = { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+const proc = (globalThis as { process?: ProcessLike }).process;
+
+/**
+ * True when the runtime validates wasm SIMD modules (and, for `relaxed`, relaxed SIMD ones).
+ * Node 20 has relaxed SIMD behind `--experimental-wasm-relaxed-simd`: when a relaxed module
+ * does not validate, the flag is set through `v8.setFlagsFromString` (reached with
+ * `process.getBuiltinModule`, so no static Node import) and validation is tried once more. V8
+ * flags are per process, so helper threads started afterwards (threads.ts) get it too; the
+ * compiled module is handed to them as is.
+ */
 export function wasmSimdSupported(relaxed = false): boolean {
   const key = String(relaxed);
   const cached = supportCache.get(key);
   if (cached !== undefined) return cached;
-  let ok = false;
-  try {
-    ok = wasmApi !== undefined && wasmApi.validate(buildGemmModule({ dtype: 'float32', mr: 1, nr: 4, relaxed, shared: false }));
-  } catch {
-    ok = false;
+  const validates = (): boolean => {
+    try {
+      return wasmApi !== undefined && wasmApi.validate(buildGemmModule({ dtype: 'float32', mr: 1, nr: 4, relaxed, shared: false }));
+    } catch {
+      return false;
+    }
+  };
+  let ok = validates();
+  if (!ok && relaxed && wasmSimdSupported(false)) {
+    try {
+      const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+      if (typeof v8?.setFlagsFromString === 'function') {
+        v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+        ok = validates();
+      }
+    } catch {
+      ok = false;
+    }
   }
   supportCache.set(key, ok);
   return ok;
 }
 
 /**
+ * Whether new float32 GEMM kernels use the fused multiply-add `f32x4.relaxed_madd`: when the
+ * runtime has relaxed SIMD (`wasmSimdSupported(true)`) and the environment variable
+ * `TENSORGRAD_FMA` is not `0` (`TENSORGRAD_FMA=0` forces the plain mul + add kernel).
+ *
+ * The two kernels are not bit-identical: FMA rounds a·b + c once, mul + add twice (FMA's
+ * results are at least as accurate). Each is deterministic and independent of the thread
+ * count (every C element is computed by one thread with the same instructions), so seeded
+ * runs reproduce bit for bit on the same path. On x86-64 without FMA3 the engine lowers
+ * relaxed_madd to mul + add, giving the plain kernel's bits.
+ */
+export function fmaEnabled(): boolean {
+  if (proc?.env?.['TENSORGRAD_FMA'] === '0') return false;
+  return wasmSimdSupported(true);
+}
+
+/**
  * One instantiated kernel with its own memory, which grows to the largest product seen.
- * For float32, relaxed SIMD's fused multiply-add is used when the runtime has it (unless
- * `relaxed: false` is given).
+ * For float32, relaxed SIMD's fused multiply-add is used when `fmaEnabled()` (unless
+ * `relaxed` is given).
  */
 export class WasmGemmKernel {
   readonly dtype: GemmDType;
@@ -353,7 +393,8 @@ export class WasmGemmKernel {
     this.dtype = opts.dtype;
     this.mr = opts.mr;
     this.nr = opts.nr;
-    this.relaxed = opts.relaxed ?? (opts.dtype === 'float32' && wasmSimdSupported(true));
+    this.relaxed = opts.relaxed ?? (opts.dtype === 'float32' && fmaEnabled());
+    if (this.relaxed && !wasmSimdSupported(true)) throw new Error('wasm gemm: relaxed: true needs relaxed SIMD, which this runtime does not validate');
     this.shared = opts.shared ?? false;
     if (wasmApi === undefined) throw new Error('wasm gemm: this runtime has no WebAssembly');
     const bytes = buildGemmModule({ dtype: this.dtype, mr: this.mr, nr: this.nr, relaxed: this.relaxed, shared: this.shared });

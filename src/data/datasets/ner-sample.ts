@@ -1,5 +1,5 @@
 /**
- * The NER sample shipped with the package (`data/ner`): 450 sentences from public-domain books in
+ * The NER sample shipped with the package (`data/ner`): 1,400 sentences of public-domain English in
  * CoNLL-2003 format, annotated by the project (data/ner/README.md) — what `npm run demo` and
  * `tensorgrad train-ner` use without `--data`.
  */
@@ -13,7 +13,7 @@ export const NER_SAMPLE_DIR = fileURLToPath(new URL('../../../data/ner/', import
  * The shipped sample's train/dev/test splits.
  *
  * @example
- * const { train, dev, test } = loadNerSample(); // 317 / 67 / 66 sentences
+ * const { train, dev, test } = loadNerSample(); // 983 / 210 / 207 sentences
  */
 export function loadNerSample(): ConllSplits {
   return readConllSplits(NER_SAMPLE_DIR);
