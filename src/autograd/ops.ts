@@ -346,6 +346,11 @@ const powTensor = defineOp({
     ];
   },
 });
+/**
+ * xᵉ elementwise (either operand may be a number; broadcasting), as torch.pow.
+ * @example
+ * pow(tensor([1, 2, 3]), 2); // [1, 4, 9]
+ */
 export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   if (x instanceof Tensor && typeof exponent === 'number') {
     if (!isFloatingDType(x.dtype) && Number.isInteger(exponent) && exponent < 0) {
@@ -377,6 +382,11 @@ const clampOp = defineOp({
     return [mul(g, cast(inside, g.dtype))];
   },
 });
+/**
+ * Limits every element to [min, max] (either bound may be null), as torch.clamp.
+ * @example
+ * clamp(tensor([-2, 0.5, 3]), 0, 1); // [0, 0.5, 1]
+ */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   if (min != null) checkScalarArg('clamp', 'min', min);
   if (max != null) checkScalarArg('clamp', 'max', max);
@@ -426,6 +436,11 @@ const divF = binaryOp('div', 'y = a/b;  ∂L/∂a = g/b, ∂L/∂b = −g·y/b',
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? neg(div(mul(g, c.output), c.inputs[1]!)) : null,
 ]);
+/**
+ * a / b elementwise with broadcasting (true division: integers give float32), as torch.div.
+ * @example
+ * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y, dt] = binaryOperands('div', a, b);
   if (!isFloatingDType(dt)) return divF(cast(x, 'float32'), cast(y, 'float32'));
@@ -455,16 +470,39 @@ function compareOp(opcode: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
     return mapK(opcode, [x, y], 'bool');
   };
 }
+/**
+ * a == b elementwise (broadcasting; a bool tensor), as torch.eq.
+ * @example
+ * eq(tensor([1, 2]), 2); // [false, true]
+ */
 export const eq = compareOp('eq');
+/** a != b elementwise (broadcasting; a bool tensor), as torch.ne. */
 export const ne = compareOp('ne');
+/** a < b elementwise (broadcasting; a bool tensor), as torch.lt. */
 export const lt = compareOp('lt');
+/** a ≤ b elementwise (broadcasting; a bool tensor), as torch.le. */
 export const le = compareOp('le');
+/**
+ * a > b elementwise (broadcasting; a bool tensor), as torch.gt.
+ * @example
+ * gt(tensor([1, 3]), 2); // [false, true]
+ */
 export const gt = compareOp('gt');
+/** a ≥ b elementwise (broadcasting; a bool tensor), as torch.ge. */
 export const ge = compareOp('ge');
+/** a ∧ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_and. */
 export const logicalAnd = compareOp('logicalAnd');
+/** a ∨ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_or. */
 export const logicalOr = compareOp('logicalOr');
+/** a ⊕ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_xor. */
 export const logicalXor = compareOp('logicalXor');
+/**
+ * ¬x elementwise, non-zero meaning true (a bool tensor), as torch.logical_not.
+ * @example
+ * logicalNot(tensor([true, false])); // [false, true]
+ */
 export const logicalNot = (x: Tensor): Tensor => mapK('logicalNot', [x], 'bool');
+/** Where x is NaN (a bool tensor), as torch.isnan. */
 export const isnan = (x: Tensor): Tensor => mapK('isnan', [x], 'bool');
 
 export function equal(a: Tensor, b: Tensor): boolean {
@@ -494,6 +532,11 @@ const whereOp = defineOp({
     return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
   },
 });
+/**
+ * condition ? a : b elementwise, all three broadcast together, as torch.where.
+ * @example
+ * where(tensor([true, false]), 1, tensor([5, 6])); // [1, 6]
+ */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
     throw new Error(`where: condition must be a bool tensor, got ${condition instanceof Tensor ? `dtype ${condition.dtype}` : typeof condition}`);
@@ -564,6 +607,11 @@ const sumOp = defineOp({
   },
   backward: (c, g): Tensor[] => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)],
 });
+/**
+ * Σ over `dim` (one, several, or all when omitted), keeping reduced dims as size 1 with `keepdim`; bool and int32 sum to int32, as torch.sum.
+ * @example
+ * sum(tensor([[1, 2], [3, 4]]), 1); // [3, 7]
+ */
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   return sumOp(x, reductionDims('sum', dim, x.ndim), keepdim);
 }
@@ -608,7 +656,13 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] 
   if (x.numel() === 0 && dims.length === 0 && x.ndim === 0) throw new Error(`${op}: empty tensor`);
   return op === 'max' ? maxOp(x, dims, keepdim) : minOp(x, dims, keepdim);
 }
+/**
+ * The maximum over `dim` (all elements when omitted); the gradient is shared between ties. For indices use `x.argmax(dim)`.
+ * @example
+ * max(tensor([[1, 5], [7, 2]]), 1); // [5, 7]
+ */
 export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('max', x, dim, keepdim);
+/** The minimum over `dim` (all elements when omitted); the gradient is shared between ties. For indices use `x.argmin(dim)`. */
 export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
 
 /** mean = Σx / n over the reduced dims */
@@ -771,9 +825,19 @@ function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   return isLog ? logSoftmaxOp(x, attrs) : softmaxOp(x, attrs);
 }
 
+/**
+ * softmax(x)ᵢ = e^(xᵢ−m)/Σⱼ e^(xⱼ−m) along `dim` (m the max, for stability), as torch.softmax.
+ * @example
+ * softmax(tensor([0, Math.log(3)]), 0); // [0.25, 0.75]
+ */
 export function softmax(x: Tensor, dim: number): Tensor {
   return softmaxImpl(x, dim, false);
 }
+/**
+ * log softmax(x) = x − m − log Σ e^(x−m) along `dim`, computed without forming the softmax, as torch.log_softmax.
+ * @example
+ * logSoftmax(tensor([0, 0]), 0); // [−0.6931, −0.6931]
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return softmaxImpl(x, dim, true);
 }
@@ -957,10 +1021,16 @@ const reshapeOp = defineOp({
   ),
   backward: (c, g) => [reshape(g, c.inputs[0]!.shape)],
 });
+/**
+ * The same elements in a new shape (one dim may be -1): a view when the strides allow, else a copy, as torch.reshape.
+ * @example
+ * reshape(arange(6), [2, -1]).shape; // [2, 3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   return reshapeOp(x, target, viewStrides(x.shape, x.strides, target));
 }
+/** The same elements in a new shape, always a view (throws when the strides do not allow one; use reshape), as torch.Tensor.view. */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('view', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
@@ -969,6 +1039,11 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
   }
   return reshapeOp(x, target, strides);
 }
+/**
+ * Merges dims startDim…endDim into one, as torch.flatten.
+ * @example
+ * flatten(randn([2, 3, 4]), 1).shape; // [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim('flatten', startDim, x.ndim, 'startDim');
@@ -977,11 +1052,21 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const mid = x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
   return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
+/**
+ * Removes size-1 dims (all of them, or the given ones when they have size 1), as torch.squeeze.
+ * @example
+ * squeeze(zeros([1, 3, 1])).shape; // [3]
+ */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims('squeeze', dim, x.ndim);
   const keep = x.shape.map((d, i) => !(dims.includes(i) && d === 1));
   return reshape(x, x.shape.filter((_, i) => keep[i]));
 }
+/**
+ * Inserts a size-1 dim at `dim` (negative counts from the end of the result), as torch.unsqueeze.
+ * @example
+ * unsqueeze(zeros([3]), 0).shape; // [1, 3]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
   const shape = [...x.shape];
@@ -1004,6 +1089,11 @@ const permuteOp = defineOp({
     return [permute(g, inv)];
   },
 });
+/**
+ * Reorders the dims (a view), as torch.permute.
+ * @example
+ * permute(randn([2, 3, 4]), [2, 0, 1]).shape; // [4, 2, 3]
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
@@ -1012,6 +1102,11 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (new Set(ds).size !== ds.length) throw new Error(`permute: dims ${fmtShape(dims)} repeat a dimension`);
   return permuteOp(x, ds);
 }
+/**
+ * Swaps two dims (a view, no copy), as torch.transpose.
+ * @example
+ * transpose(randn([2, 3, 4]), 0, 2).shape; // [4, 3, 2]
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   if (x.ndim < 2 && x.ndim === 0) return x;
   const a = normalizeDim('transpose', dim0, x.ndim, 'dim0');
@@ -1029,6 +1124,11 @@ const expandOp = defineOp({
   forward: (_c, x: Tensor, shape: number[]): Tensor => viewOf(x, shape, broadcastView(x, shape).strides, x.offset),
   backward: (_c, g) => [g],
 });
+/**
+ * Broadcasts x to a larger shape without copying (stride 0 along new and size-1 dims); -1 keeps a dim, as torch.Tensor.expand.
+ * @example
+ * expand(tensor([[1], [2]]), [2, 3]); // [[1, 1, 1], [2, 2, 2]]
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.ndim) {
     throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the input's ${fmtShape(x.shape)}`);
@@ -1068,6 +1168,11 @@ const sliceOp = defineOp({
     return [gx];
   },
 });
+/**
+ * x[start:end:step] along `dim` (a view; negative and out-of-range bounds clamp as in Python slicing).
+ * @example
+ * slice(arange(10), 0, 2, 8, 3); // [2, 5]
+ */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   const d = normalizeDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
@@ -1081,6 +1186,11 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   const len = Math.max(0, Math.ceil((e - s) / step));
   return sliceOp(x, { dim: d, start: len > 0 ? s : 0, step, length: len });
 }
+/**
+ * The `length` elements of `dim` from `start` (a view), as torch.narrow.
+ * @example
+ * narrow(arange(6), 0, 1, 3); // [1, 2, 3]
+ */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normalizeDim('narrow', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1090,6 +1200,11 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   }
   return slice(x, d, s, s + length);
 }
+/**
+ * The slice at `index` along `dim`, with that dim removed (a view), as torch.select.
+ * @example
+ * select(tensor([[1, 2], [3, 4]]), 1, 0); // [1, 3]
+ */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normalizeDim('select', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1099,6 +1214,11 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   const i = index < 0 ? index + n : index;
   return squeeze(slice(x, d, i, i + 1), d);
 }
+/**
+ * Splits x along `dim` into pieces of `splitSize` (the last may be smaller) or of the given sizes (views), as torch.split.
+ * @example
+ * split(arange(5), 2).map((t) => t.shape[0]); // [2, 2, 1]
+ */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim('split', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1123,6 +1243,11 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   }
   return out;
 }
+/**
+ * Splits x into `chunks` nearly equal pieces along `dim` (views), as torch.chunk.
+ * @example
+ * chunk(arange(6), 3).length; // 3
+ */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim('chunk', dim, x.ndim);
@@ -1142,6 +1267,11 @@ const contiguousOp = defineOp({
   },
   backward: (_c, g) => [g],
 });
+/**
+ * x with dense row-major strides: x itself when it already is (unless `force`), else a copy.
+ * @example
+ * transpose(randn([2, 3]), 0, 1).contiguous().isContiguous(); // true
+ */
 export function contiguous(x: Tensor, force = false): Tensor {
   checkAlive(force ? 'clone' : 'contiguous', [x]);
   if (!force && x.isContiguous()) return x;
@@ -1171,6 +1301,11 @@ const catOp = defineOp({
   },
   backward: (c, g) => split(g, c.attrs.sizes, c.attrs.dim),
 });
+/**
+ * Concatenates tensors along an existing dim (dtypes promoted), as torch.cat.
+ * @example
+ * cat([ones([1, 2]), zeros([2, 2])], 0).shape; // [3, 2]
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
   tensors.forEach((t, i) => {
@@ -1191,6 +1326,11 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   return catOp(tensors.map((t) => (t.dtype === dt ? t : cast(t, dt))), d);
 }
+/**
+ * Stacks same-shaped tensors along a new dim, as torch.stack.
+ * @example
+ * stack([ones([2]), zeros([2])], 1).shape; // [2, 2]
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
   tensors.forEach((t, i) => {
@@ -1233,6 +1373,11 @@ const gatherOp = defineOp({
   },
   backward: (c, g): Tensor[] => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)],
 });
+/**
+ * y[i][j] = x[i][index[i][j]] along `dim` (index int32, same rank as x), as torch.gather.
+ * @example
+ * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[1], [0]], { dtype: 'int32' })); // [[2], [3]]
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);
@@ -1269,6 +1414,11 @@ const indexSelectOp = defineOp({
     return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
   },
 });
+/**
+ * The entries of x at the int32 `index` along `dim`, as torch.index_select.
+ * @example
+ * indexSelect(tensor([10, 20, 30]), 0, tensor([2, 0], { dtype: 'int32' })); // [30, 10]
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', index);
   if (index.ndim > 1) throw new Error(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
@@ -1346,6 +1496,11 @@ const dropoutOp = defineOp({
   },
   backward: (c, g) => [mul(g, c.saved[0]!)],
 });
+/**
+ * Dropout (Srivastava et al. 2014): in training, zeroes each element with probability p and scales the rest by 1/(1 − p), drawing the mask from the seeded generator; the identity when `training` is false or p = 0.
+ * @example
+ * dropout(ones([4]), 0.5, true); // e.g. [2, 0, 2, 0]
+ */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   checkFloat('dropout', x);

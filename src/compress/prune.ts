@@ -42,6 +42,7 @@ import { fromTypedArray } from '../tensor/creation.js';
 import { keep as keepTensor } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Options of {@link magnitudePrune}: the target sparsity, a global or per-layer threshold (`scope`), and which layers. */
 export interface PruneOptions {
   /** Fraction of the selected weights to zero, in [0, 1). */
   sparsity: number;

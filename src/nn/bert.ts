@@ -26,6 +26,7 @@ import * as init from './init.js';
 import { Dropout, Embedding, LayerNorm, Linear, ModuleList } from './layers.js';
 import { checkStateDictArg, Module, Parameter, StateDictError, type LoadStateDictResult, type StateDict } from './module.js';
 
+/** BERT's feed-forward activation (HF `hidden_act`): exact GELU, the tanh GELU ('gelu_new' = 'gelu_pytorch_tanh'), ReLU or tanh. */
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'tanh';
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -566,6 +567,7 @@ export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tens
   return m.neg().add(1).mul(minValue);
 }
 
+/** The inputs of the BERT models (HF's names in camelCase): token ids (B, T), attention mask, token type ids, position ids, labels, and `outputAttentions`. */
 export interface BertInputs {
   inputIds: Tensor;
   attentionMask?: Tensor | null;
@@ -780,6 +782,7 @@ export class BertModel extends BertPreTrainedModel {
   }
 }
 
+/** What the BERT models return (HF's `ModelOutput`): the loss when labels were given, logits or hidden states, and the attention probabilities when asked. */
 export interface ModelOutput {
   logits: Tensor;
   loss?: Tensor;

@@ -18,6 +18,7 @@
  */
 import { checkNumber, checkOptionsObject, fail } from './validate.js';
 
+/** Options of {@link EarlyStopping}: patience, the minimum improvement and whether lower or higher is better. */
 export interface EarlyStoppingOptions {
   /** Evaluations without improvement after which to stop (an integer ≥ 1). */
   patience: number;
@@ -27,6 +28,7 @@ export interface EarlyStoppingOptions {
   mode: 'max' | 'min';
 }
 
+/** The counters of {@link EarlyStopping} as saved in a checkpoint. */
 export interface EarlyStoppingStateDict {
   mode: 'max' | 'min';
   bestValue: number | null;

@@ -36,6 +36,7 @@ import { WorkerEngine } from './engine.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { packItem, type WorkItem } from './work-item.js';
 
+/** Options of {@link startServer}: the model folder, host (127.0.0.1) and port, dynamic batching, queue, input and body limits, timeouts, metrics registry and log. */
 export interface ServeOptions {
   /** Model folder (a train-ner / train-classifier / pretrain-mlm output). */
   dir: string;
@@ -63,6 +64,7 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+/** A running inference server: its URL, port, host and task, its metrics, and `close()`. */
 export interface InferenceServer {
   url: string;
   port: number;

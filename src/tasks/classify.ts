@@ -41,6 +41,7 @@ export class ClassifierError extends Error {
   override name = 'ClassifierError';
 }
 
+/** One encoded text of sequence classification: token ids, attention mask and its class id. */
 export interface ClassifierExample extends SequenceExample {
   inputIds: number[];
   attentionMask: number[];
@@ -58,6 +59,7 @@ export function encodeTexts(examples: readonly TextExample[], tokenizer: BertTok
   });
 }
 
+/** Scores of a sequence classifier on a split: loss, accuracy, macro-F1 and the full classification report. */
 export interface ClassifierEvaluation {
   loss: number;
   accuracy: number;
@@ -142,6 +144,7 @@ export function loadEncoderWeights(model: BertForSequenceClassification, sd: Rec
   return model.loadPretrained(src).missingKeys;
 }
 
+/** Options of {@link trainClassifier}: the labelled texts (or an explicit split), the tokenizer, sequence length and the BERT training options. */
 export interface ClassifierTrainOptions extends BertTrainOptions {
   /** Labelled texts, split into train/test by `testSize` (stratified, seeded). */
   data?: TextExample[];
@@ -162,6 +165,7 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
   dataSource?: string;
 }
 
+/** What {@link trainClassifier} returns: the trained model, tokenizer, label names, history and test scores. */
 export interface ClassifierTrainResult {
   model: BertForSequenceClassification;
   tokenizer: BertTokenizer;

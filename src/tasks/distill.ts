@@ -42,6 +42,7 @@ export class DistillError extends Error {
   override name = 'DistillError';
 }
 
+/** Options of {@link distill}: the teacher folder, the data (NER splits or labelled texts), the student's size or initialisation, and α, T of the distillation loss. */
 export interface DistillOptions extends BertTrainOptions {
   /** The teacher's folder (config.json + model.safetensors + vocab.txt), a token or sequence classifier. */
   teacher: string;
@@ -86,6 +87,7 @@ export interface DistillScore {
   hiddenSize: number;
 }
 
+/** What {@link distill} returns: the student, its config and initialisation, and the scores of teacher, student and a from-scratch baseline. */
 export interface DistillResult {
   task: 'token-classification' | 'text-classification';
   student: BertForTokenClassification | BertForSequenceClassification;

@@ -98,6 +98,7 @@ export class CharVocab {
   }
 }
 
+/** Options of `CharGPT.sample`: how many characters, the temperature, top-k and the seed. */
 export interface SampleOptions {
   /** Characters to generate (default 200). */
   maxNewTokens?: number;
@@ -240,6 +241,7 @@ export class CharGPT {
   }
 }
 
+/** Options of {@link trainCharGPT}: the text, the model size, context length, steps, learning rate, evaluation and output folder. */
 export interface CharGPTTrainOptions extends RunOptions {
   text: string;
   /** Parameter-efficient fine-tuning (src/peft; LoRA targets c_attn by default): the output folder holds the adapter and base/. */
@@ -268,6 +270,7 @@ export interface CharGPTTrainOptions extends RunOptions {
   valFraction?: number;
 }
 
+/** What {@link trainCharGPT} returns: the trained CharGPT, the loss history and validation losses. */
 export interface CharGPTTrainResult {
   model: CharGPT;
   /** Training loss of every step. */

@@ -208,6 +208,7 @@ export function expandToBaseVocab(rows: Float32Array, dim: number, baseIds: read
 
 // ───────────────────────────── masking ─────────────────────────────
 
+/** Options of {@link maskTokens}: the [MASK] id, the ids never chosen, the vocabulary size and the probabilities (BERT's 15 % and 80/10/10). */
 export interface MaskingOptions {
   maskTokenId: number;
   /** Ids never chosen for prediction ([CLS], [SEP], [PAD], …). */
@@ -318,6 +319,7 @@ export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor
 
 // ───────────────────────────── training ─────────────────────────────
 
+/** Options of {@link pretrainMlm}: the text, the tokenizer or compact vocabulary, the model size, steps and the BERT training options. */
 export interface MlmTrainOptions extends BertTrainOptions {
   text: string;
   /** The tokenizer; default: a compact vocabulary of the text (`compactVocab`) or bert-base-uncased. */
@@ -339,6 +341,7 @@ export interface MlmTrainOptions extends BertTrainOptions {
   evalInterval?: number;
 }
 
+/** Held-out masked-token loss and accuracy at one step of MLM pre-training. */
 export interface MlmEvaluation {
   step: number;
   /** Mean cross-entropy over the held-out masked tokens. */
@@ -349,6 +352,7 @@ export interface MlmEvaluation {
   perplexity: number;
 }
 
+/** What {@link pretrainMlm} returns: the model, tokenizer, config, the loss history and the held-out evaluations. */
 export interface MlmTrainResult {
   model: BertForMaskedLM;
   tokenizer: BertTokenizer;
@@ -536,7 +540,9 @@ export function isModelFolder(dir: string): boolean {
 
 /** One sentence of a cloze test: `text` holds one [MASK]; any of `answers` counts as right. */
 export interface ClozeItem {
+  /** The sentence, with one [MASK] where the answer goes. */
   text: string;
+  /** The accepted fillers of the [MASK] (any one counts as correct). */
   answers: string[];
 }
 

@@ -26,6 +26,7 @@ import { lineChartSvg } from '../utils/svg.js';
 import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
 import { loadInit } from './classify.js';
 
+/** One encoded sentence of NER: token ids, attention mask and per-token label ids (−100 where no label). */
 export interface NerExample extends SequenceExample {
   inputIds: number[];
   attentionMask: number[];
@@ -55,6 +56,7 @@ export function encodeNerSentences(
 
 export { decayGroups } from '../train/step.js';
 
+/** Scores of a NER model on a split: loss, the word-level tag report and the entity-level (seqeval) report and F1. */
 export interface NerEvaluation {
   loss: number;
   /** Word-level tag report (sklearn layout). */
@@ -109,6 +111,7 @@ export function evaluateNer(
   };
 }
 
+/** Options of {@link trainNer}: the CoNLL splits, the tokenizer and the BERT training options. */
 export interface NerTrainOptions extends BertTrainOptions {
   train: ConllSentence[];
   dev: ConllSentence[];
@@ -123,6 +126,7 @@ export interface NerTrainOptions extends BertTrainOptions {
   peft?: PeftOptions;
 }
 
+/** What {@link trainNer} returns: the model, label map, per-epoch history, the best epoch and the test scores. */
 export interface NerTrainResult {
   model: BertForTokenClassification;
   labelMap: LabelMap;

@@ -24,6 +24,7 @@ import { sampleGenerator, sampleToken } from './sampling.js';
 import { FCFSScheduler, MLFQScheduler, type Scheduler, type SchedRequest } from './scheduler.js';
 import type { Generator } from '../../tensor/random.js';
 
+/** Per-request decoding parameters of the LLM engine: max tokens, temperature, top-k, top-p, the number of samples n, seed and stop token ids. */
 export interface GenerationParams {
   /** Tokens to generate per sample (≥ 1). */
   maxTokens: number;
@@ -41,6 +42,7 @@ export interface GenerationParams {
   stopTokenIds?: readonly number[];
 }
 
+/** Why a sequence finished: its length limit, a stop string, or an abort. */
 export type FinishReason = 'length' | 'stop' | 'abort';
 
 /** One event of `step()`: a sample emitted a token (and maybe finished), or was aborted. */
@@ -53,6 +55,7 @@ export interface TokenEvent {
   finishReason: FinishReason | null;
 }
 
+/** Options of {@link LLMEngine}: the KV-cache pool (blocks, block size), the batch limits (sequences, tokens), the scheduler and the seed. */
 export interface EngineOptions {
   /** KV blocks in the pool. */
   numBlocks: number;
@@ -144,6 +147,7 @@ export class LLMEngine {
   private preemptions = 0;
   private generatedTokens = 0;
   private steps = 0;
+  /** The batching policy (`EngineOptions.batching`): 'continuous' (default) or 'static'. */
   readonly batching: 'continuous' | 'static';
   /** Static batching: the requests of the batch being run (empty: admit the next one). */
   private staticBatch = new Set<RequestState>();

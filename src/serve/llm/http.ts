@@ -27,6 +27,7 @@ import { detectTask, loadModelFolder, type LoadedGenerator } from '../../pipelin
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { LLMEngine, type FinishReason, type TokenEvent } from './engine.js';
 
+/** Options of {@link startLLMServer}: the GPT folder, host (127.0.0.1) and port, the engine's pool and batch limits and scheduler, the body size limit, metrics registry and log. */
 export interface LLMServeOptions {
   /** A GPT folder (train-gpt output). */
   dir: string;
@@ -52,6 +53,7 @@ export interface LLMServeOptions {
   log?: (line: string) => void;
 }
 
+/** A running LLM server: its URL, port and host, the metrics registry, the HTTP server, the engine and `close()`. */
 export interface LLMServer {
   url: string;
   port: number;
