@@ -25,7 +25,7 @@ import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '..
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
-import { json, openOutput, runRecord } from '../train/run.js';
+import { commitRun, json, openOutput, runRecord } from '../train/run.js';
 import { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, type ClassificationReport } from '../data/metrics/index.js';
@@ -34,7 +34,7 @@ import { trainTestSplit } from '../data/datasets/text-classification.js';
 import type { TextExample } from '../data/formats/errors.js';
 import { lineChartSvg } from '../utils/svg.js';
 import { buildCompactVocab } from './mlm.js';
-import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, type PeftOptions } from '../peft/setup.js';
 
 /** Thrown for an unusable `init` folder or inconsistent options. */
 export class ClassifierError extends Error {
@@ -269,12 +269,9 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
     const testEval = evaluateClassifier(model, testEx, labels);
     const seconds = (performance.now() - t0) / 1000;
 
-    const files: string[] = [];
-    if (output) {
-      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
-      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
-      const written = output.commit({
-        ...(pf ? pf.adapter : modelFiles()),
+    const files = output ? commitRun(output, {
+      model, peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles, step: loop.steps.length,
+      files: {
         'metrics.json': json({
           ...runRecord('train-classifier', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, numTrain: train.length, numTest: test.length } }, loop, seconds),
           init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
@@ -287,10 +284,8 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
             { name: 'learning rate', values: loop.steps.map((s) => s.lr), color: '#2ca02c', axis: 'right' },
           ],
         }),
-      }, loop.steps.length);
-      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
-    }
+      },
+    }) : [];
     return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
   } finally {
     output?.release();

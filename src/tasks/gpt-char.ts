@@ -30,10 +30,10 @@ import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
-import { applyPeft, peftRunFiles, resolveAdapterBase, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, resolveAdapterBase, type PeftOptions } from '../peft/setup.js';
 import { isAdapterDir, loadPeftAdapter } from '../peft/io.js';
 import { OutputFolder, verifyOutputFolder } from '../train/output.js';
-import { json, openOutput, runRecord, type RunOptions } from '../train/run.js';
+import { commitRun, json, openOutput, runRecord, type RunOptions } from '../train/run.js';
 import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
 
@@ -361,12 +361,9 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     const history = loop.steps.map((s) => ({ step: s.step, loss: s.loss, lr: s.lr }));
     const evals = loop.evals.map((e) => ({ step: e.step, valLoss: e.metrics.valLoss! }));
     const seconds = (performance.now() - t0) / 1000;
-    const files: string[] = [];
-    if (output) {
-      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => new CharGPT(model, vocab).files() });
-      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
-      const written = output.commit({
-        ...(pf ? pf.adapter : charModel.files()),
+    const files = output ? commitRun(output, {
+      model, peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => charModel.files(), step: loop.steps.length,
+      files: {
         'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
         'curves.svg': lineChartSvg({
           title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
@@ -375,10 +372,8 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
             { name: 'learning rate', values: history.map((h) => h.lr), color: '#2ca02c', axis: 'right' },
           ],
         }),
-      }, loop.steps.length);
-      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
-    }
+      },
+    }) : [];
     return { model: charModel, history, evals, seconds, files };
   } finally {
     output?.release();
