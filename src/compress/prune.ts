@@ -54,9 +54,13 @@ export interface PruneOptions {
 
 /** One row of the sparsity report. */
 export interface LayerSparsity {
+  /** The layer's name. */
   name: string;
+  /** The layer's weight count. */
   numel: number;
+  /** How many of them are zero. */
   zeros: number;
+  /** zeros/numel. */
   sparsity: number;
 }
 
