@@ -1,6 +1,7 @@
 /**
  * `npm run loadtest` — `tensorgrad serve` under load on 127.0.0.1, bounded in requests and time
- * (about 2 minutes in all). Sections (LOADTEST_ONLY=sweep,soak to choose; comma-separated):
+ * (each section about a minute or two). Sections (LOADTEST_ONLY=sweep,soak,llm,llm-jct,llm-soak to
+ * choose; comma-separated):
  *
  *   sweep   throughput and p50/p99 latency vs concurrency 1, 8, 32, 128 (closed loop, keep-alive),
  *           one at a time (--max-batch 1) vs dynamic batching (--max-batch 32 --max-wait-ms 5),
@@ -14,7 +15,7 @@
  * loadtest/throughput.svg. LOADTEST_SECONDS (default 6) sets each sweep cell's measured time
  * (in 3 rounds alternating with the other mode).
  *
- * The generation-engine issue adds its sections here (same server, same metrics registry).
+ *   llm, llm-jct, llm-soak   the generation engine's (issue #18) over /v1/completions: loadtest/llm.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -71,8 +72,9 @@ const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  if (want('llm')) await runLLMLoadtest(); // issue #18: loadtest/llm.ts, its own results files
-  if (only && only.every((s) => s === 'llm')) return;
+  // issue #18: loadtest/llm.ts (over HTTP), its own results files
+  if (want('llm') || want('llm-jct') || want('llm-soak')) await runLLMLoadtest({ rates: want('llm'), jct: want('llm-jct'), soak: want('llm-soak') });
+  if (only && only.every((s) => s.startsWith('llm'))) return;
   const dir = modelDir();
   const texts = sentences();
   console.log(`model ${dir}; ${texts.length} sentences of 10–40 words (CoNLL tokens)`);

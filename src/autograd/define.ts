@@ -26,7 +26,7 @@ import type { UnaryOp } from '../backends/opcodes.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { disposedError } from '../tensor/scope.js';
-import { isGradEnabled, noGrad, Node, type BackwardContext, type BackwardFn } from './engine.js';
+import { isGradEnabled, Node, setGradEnabled, type BackwardContext, type BackwardFn } from './engine.js';
 
 /** What a declared op's forward can use: keep tensors and values for the backward. */
 export interface ForwardContext<A> {
@@ -131,18 +131,33 @@ export function defineOp<Args extends unknown[], A = undefined>(spec: OpSpec<Arg
       return opcodeForward.run(opcode, name, x);
     })(spec.forward) as unknown as (ctx: ForwardContext<A>, ...args: Args) => Tensor
     : spec.forward;
+  // the per-call cost matters: the views (reshape, permute, slice, …) are declared here and run
+  // inside most backward passes — so one scan of the arguments, no closures per call
   const op = (...args: Args): Tensor => {
-    const targs = tensorArgs(args);
-    targs.forEach((t, i) => { // freed by tidy/dispose: name the op and which argument
-      if (t.storage.disposed) throw disposedError(name, t, targs.length > 1 ? `argument ${i}` : 'its input');
-    });
+    const inputs = tensorArgs(args);
+    for (let i = 0; i < inputs.length; i++) { // freed by tidy/dispose: name the op and which argument
+      const t = inputs[i]!;
+      if (t.storage.disposed) throw disposedError(name, t, inputs.length > 1 ? `argument ${i}` : 'its input');
+    }
     const saved: Tensor[] = [];
     const ctx: ForwardContext<A> = { save: (...ts) => { saved.push(...ts); }, attrs: undefined as A };
-    const out = noGrad(() => forward(ctx, ...args));
+    const recording = isGradEnabled();
+    let out: Tensor;
+    if (recording) {
+      setGradEnabled(false); // noGrad(), inlined
+      try {
+        out = forward(ctx, ...args);
+      } finally {
+        setGradEnabled(true);
+      }
+    } else {
+      out = forward(ctx, ...args);
+    }
     if (!(out instanceof Tensor)) throw new Error(`${name}: forward must return a Tensor, got ${typeof out}`);
-    if (!isGradEnabled() || !isFloatingDType(out.dtype)) return out;
-    const inputs = tensorArgs(args);
-    if (!inputs.some((t) => t.requiresGrad)) return out;
+    if (!recording || !isFloatingDType(out.dtype)) return out;
+    let anyGrad = false;
+    for (let i = 0; i < inputs.length; i++) if (inputs[i]!.requiresGrad) { anyGrad = true; break; }
+    if (!anyGrad) return out;
     // an op whose forward returned one of its inputs (a no-op) must not overwrite that tensor's node
     const y = inputs.includes(out) ? new Tensor(out.storage, out.shape, out.strides, out.offset) : out;
     y._markNonLeaf(new Node(name, inputs, y, saved, ctx.attrs, backward as BackwardFn<unknown>));

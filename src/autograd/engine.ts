@@ -10,6 +10,7 @@ import { versionOf } from './version.js';
 
 let gradEnabled = true;
 
+/** Whether ops currently record the graph (false inside `noGrad`), as torch.is_grad_enabled. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

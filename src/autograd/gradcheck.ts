@@ -12,6 +12,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
 import { fromTypedArray } from '../tensor/creation.js';
 
+/** Options of {@link gradcheck}: the finite-difference step `eps` (default 1e-6) and the tolerances `atol`, `rtol` of |analytic − numeric| ≤ atol + rtol·|numeric|. */
 export interface GradcheckOptions {
   eps?: number;
   atol?: number;
@@ -20,6 +21,7 @@ export interface GradcheckOptions {
   raiseException?: boolean;
 }
 
+/** Thrown by {@link gradcheck} when an analytic gradient differs from the central differences, naming the input and element. */
 export class GradcheckError extends Error {}
 
 /**

@@ -48,7 +48,9 @@ const MARGIN = 16;
 
 /** The positions of every node and the points of every edge (exported for custom renderers). */
 export interface GraphLayout {
+  /** The drawing's width in px. */
   readonly width: number;
+  /** The drawing's height in px. */
   readonly height: number;
   /** Node boxes by graph id: centre (x, y), width and height. */
   readonly nodes: ReadonlyMap<number, { readonly x: number; readonly y: number; readonly w: number; readonly h: number }>;

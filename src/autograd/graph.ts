@@ -78,13 +78,17 @@ function describe(v: unknown): string {
 
 /** A tensor of the graph. */
 export interface GraphTensor {
+  /** Always 'tensor' (tells tensors from ops in a mixed list). */
   readonly kind: 'tensor';
   /** {@link objectId} of the tensor. */
   readonly id: number;
   /** Its name (from `names`), or null. */
   readonly name: string | null;
+  /** Its shape. */
   readonly shape: readonly number[];
+  /** Its dtype. */
   readonly dtype: DType;
+  /** Whether it requires grad (a leaf that does is a parameter: its box is bold and marked ∇). */
   readonly requiresGrad: boolean;
   /** No op made it (an input, a parameter or a constant). */
   readonly isLeaf: boolean;
@@ -102,6 +106,7 @@ export interface GraphTensor {
 
 /** An op (a recorded node) of the graph. */
 export interface GraphOp {
+  /** Always 'op'. */
   readonly kind: 'op';
   /** {@link objectId} of the node (the `opId` of its {@link BackwardStep}). */
   readonly id: number;
@@ -117,7 +122,9 @@ export interface GraphOp {
 
 /** A directed edge: tensor → op (an input) or op → tensor (its output). */
 export interface GraphEdge {
+  /** The source's id (a tensor for an input edge, an op for an output edge). */
   readonly from: number;
+  /** The target's id. */
   readonly to: number;
   /** For a tensor → op edge, the input's position; for op → tensor, -1. */
   readonly slot: number;
@@ -143,6 +150,7 @@ export interface AutogradGraph {
   readonly tensors: readonly GraphTensor[];
   /** Every op, in the same walk order (the root's producer first). */
   readonly ops: readonly GraphOp[];
+  /** Every edge: tensor → op for each op input, op → tensor for its output. */
   readonly edges: readonly GraphEdge[];
   /** A tensor or an op by id. */
   get(id: number): GraphTensor | GraphOp | undefined;

@@ -2,14 +2,14 @@
  * Differentiable operations (tier 2): each op's forward and its backward, side by side.
  *
  * Forward passes call backend kernels (tier 1) on strided views; backward passes are written
- * with Tensor ops, so they run on whichever backend holds the data. Every op is entered in the op
- * table (`OPS`, define.ts) — declared with `defineOp` (the elementwise ops, pow, clamp, where, the
- * reductions, cast, toDevice, the indexing ops, cat and softmax here, everything in ops/), or, for
- * the ops not converted yet (matmul/addmm, the views, dropout, crossEntropyFused;
- * docs/ARCHITECTURE.md says why), with `recordedOp` + `record` — and the test suite enumerates the
- * table to make sure each op has
- * a gradient property test. Composites (mean, var, logsumexp, …) are built from these and are
- * listed in `COMPOSITES`.
+ * with Tensor ops, so they run on whichever backend holds the data. Every op is declared once in
+ * the op table (`OPS`, define.ts) with `defineOp` — here the elementwise ops, pow, clamp, where,
+ * the reductions, cast, toDevice, softmax, matmul/addmm, the views, cat, the indexing ops, dropout
+ * and the fused losses and layer norm; the toolkit families in ops/ — and the test suite
+ * enumerates the table to make sure each op has a gradient property test. Where a public
+ * function must first check, promote dtypes or resolve a shape, it does so and then calls its
+ * declaration (`matmul` → `matmulOp`). Composites (mean, var, logsumexp, …) are built from
+ * these and are listed in `COMPOSITES`.
  *
  * Notation in the comments: y is the output, g = ∂L/∂y the incoming gradient, and the
  * returned values are ∂L/∂input. Gradients may come back in the broadcast output shape:
@@ -23,7 +23,7 @@ import {
 } from '../core/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { isGradEnabled, Node, type BackwardFn } from './engine.js';
+import { isGradEnabled, type BackwardFn } from './engine.js';
 import { bumpVersion } from './version.js';
 import { COMPOSITES, defineOp, OPS, opcodeForward, type ForwardContext } from './define.js';
 import { disposedError } from '../tensor/scope.js';
@@ -33,33 +33,16 @@ import { checkAllocation } from '../core/limits.js';
 
 export { OPS, COMPOSITES } from './define.js';
 
-interface OpDef<A = unknown> {
-  readonly name: string;
-  readonly backward: BackwardFn<A>;
-}
-
 /**
- * Enters in the op table a primitive whose forward below records its node itself with `record`
- * (after dtype promotion, for fused kernels and views, where the recorded inputs are not simply the
- * arguments). Ops without such needs are declared with `defineOp` (the unary ones below).
+ * Enters in `COMPOSITES` the composites written as plain functions in this file (they are called
+ * by the code above their line, so they stay hoisted function declarations rather than
+ * `defineComposite` constants); the keys are their public names.
  */
-function recordedOp<A = undefined>(name: string, backward: BackwardFn<A>, gradient?: string): OpDef<A> {
-  if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
-  const op = { name, backward };
-  OPS.set(name, { name, backward, gradient, forward: () => { throw new Error(`${name}: call the exported function`); } });
-  return op;
-}
-
-function composite(...names: string[]): void {
-  for (const n of names) COMPOSITES.set(n, { name: n, forward: () => { throw new Error(`${n}: call the exported function`); } });
-}
-
-/** Attaches a graph node to `out` when recording and some input requires grad. */
-function record<A>(op: OpDef<A>, inputs: Tensor[], out: Tensor, attrs: A, saved: Tensor[] = []): Tensor {
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    out._markNonLeaf(new Node(op.name, inputs, out, saved, attrs, op.backward as BackwardFn<unknown>));
+function composites(fns: Record<string, (...args: any[]) => unknown>): void {
+  for (const [name, forward] of Object.entries(fns)) {
+    if (OPS.has(name) || COMPOSITES.has(name)) throw new Error(`op '${name}' defined twice`);
+    COMPOSITES.set(name, { name, forward });
   }
-  return out;
 }
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -363,6 +346,11 @@ const powTensor = defineOp({
     ];
   },
 });
+/**
+ * xᵉ elementwise (either operand may be a number; broadcasting), as torch.pow.
+ * @example
+ * pow(tensor([1, 2, 3]), 2); // [1, 4, 9]
+ */
 export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   if (x instanceof Tensor && typeof exponent === 'number') {
     if (!isFloatingDType(x.dtype) && Number.isInteger(exponent) && exponent < 0) {
@@ -394,6 +382,11 @@ const clampOp = defineOp({
     return [mul(g, cast(inside, g.dtype))];
   },
 });
+/**
+ * Limits every element to [min, max] (either bound may be null), as torch.clamp.
+ * @example
+ * clamp(tensor([-2, 0.5, 3]), 0, 1); // [0, 0.5, 1]
+ */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   if (min != null) checkScalarArg('clamp', 'min', min);
   if (max != null) checkScalarArg('clamp', 'max', max);
@@ -409,11 +402,11 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 // ---- binary elementwise ------------------------------------------------------------------------
 
-/** An elementwise op of two operands; `onBool` handles two bool operands (PyTorch gives bool for + and ×). */
 /**
  * A binary elementwise op: its declaration (the opcode on two operands of one dtype, the gradient)
  * in the op table, behind the public function that turns numbers into 0-d tensors and promotes
- * both operands to one dtype first (so the recorded inputs are the promoted tensors).
+ * both operands to one dtype first (so the recorded inputs are the promoted tensors); `onBool`
+ * handles two bool operands (PyTorch gives bool for + and ×).
  */
 function binaryOp(opcode: BinaryOp, gradient: string, backward: BackwardFn<undefined>, onBool?: (x: Tensor, y: Tensor) => Tensor) {
   const op = defineOp({
@@ -443,6 +436,11 @@ const divF = binaryOp('div', 'y = a/b;  ∂L/∂a = g/b, ∂L/∂b = −g·y/b',
   c.needsGrad[0] ? div(g, c.inputs[1]!) : null,
   c.needsGrad[1] ? neg(div(mul(g, c.output), c.inputs[1]!)) : null,
 ]);
+/**
+ * a / b elementwise with broadcasting (true division: integers give float32), as torch.div.
+ * @example
+ * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y, dt] = binaryOperands('div', a, b);
   if (!isFloatingDType(dt)) return divF(cast(x, 'float32'), cast(y, 'float32'));
@@ -472,16 +470,39 @@ function compareOp(opcode: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
     return mapK(opcode, [x, y], 'bool');
   };
 }
+/**
+ * a == b elementwise (broadcasting; a bool tensor), as torch.eq.
+ * @example
+ * eq(tensor([1, 2]), 2); // [false, true]
+ */
 export const eq = compareOp('eq');
+/** a != b elementwise (broadcasting; a bool tensor), as torch.ne. */
 export const ne = compareOp('ne');
+/** a < b elementwise (broadcasting; a bool tensor), as torch.lt. */
 export const lt = compareOp('lt');
+/** a ≤ b elementwise (broadcasting; a bool tensor), as torch.le. */
 export const le = compareOp('le');
+/**
+ * a > b elementwise (broadcasting; a bool tensor), as torch.gt.
+ * @example
+ * gt(tensor([1, 3]), 2); // [false, true]
+ */
 export const gt = compareOp('gt');
+/** a ≥ b elementwise (broadcasting; a bool tensor), as torch.ge. */
 export const ge = compareOp('ge');
+/** a ∧ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_and. */
 export const logicalAnd = compareOp('logicalAnd');
+/** a ∨ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_or. */
 export const logicalOr = compareOp('logicalOr');
+/** a ⊕ b elementwise, non-zero meaning true (a bool tensor), as torch.logical_xor. */
 export const logicalXor = compareOp('logicalXor');
+/**
+ * ¬x elementwise, non-zero meaning true (a bool tensor), as torch.logical_not.
+ * @example
+ * logicalNot(tensor([true, false])); // [false, true]
+ */
 export const logicalNot = (x: Tensor): Tensor => mapK('logicalNot', [x], 'bool');
+/** Where x is NaN (a bool tensor), as torch.isnan. */
 export const isnan = (x: Tensor): Tensor => mapK('isnan', [x], 'bool');
 
 export function equal(a: Tensor, b: Tensor): boolean {
@@ -511,6 +532,11 @@ const whereOp = defineOp({
     return [null, c.needsGrad[1] ? where(cond, g, 0) : null, c.needsGrad[2] ? where(cond, 0, g) : null];
   },
 });
+/**
+ * condition ? a : b elementwise, all three broadcast together, as torch.where.
+ * @example
+ * where(tensor([true, false]), 1, tensor([5, 6])); // [1, 6]
+ */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
     throw new Error(`where: condition must be a bool tensor, got ${condition instanceof Tensor ? `dtype ${condition.dtype}` : typeof condition}`);
@@ -542,7 +568,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   }
   return where(mask, scalarTensor(value, isFloatingDType(x.dtype) ? x.dtype : promoteWithScalar(x.dtype, value), x.device), x);
 }
-composite('maskedFill');
+composites({ maskedFill });
 
 // ---- reductions --------------------------------------------------------------------------------
 
@@ -581,6 +607,11 @@ const sumOp = defineOp({
   },
   backward: (c, g): Tensor[] => [expandReduced(g, c.inputs[0]!.shape, c.attrs.dims)],
 });
+/**
+ * Σ over `dim` (one, several, or all when omitted), keeping reduced dims as size 1 with `keepdim`; bool and int32 sum to int32, as torch.sum.
+ * @example
+ * sum(tensor([[1, 2], [3, 4]]), 1); // [3, 7]
+ */
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   return sumOp(x, reductionDims('sum', dim, x.ndim), keepdim);
 }
@@ -625,7 +656,13 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | readonly number[] 
   if (x.numel() === 0 && dims.length === 0 && x.ndim === 0) throw new Error(`${op}: empty tensor`);
   return op === 'max' ? maxOp(x, dims, keepdim) : minOp(x, dims, keepdim);
 }
+/**
+ * The maximum over `dim` (all elements when omitted); the gradient is shared between ties. For indices use `x.argmax(dim)`.
+ * @example
+ * max(tensor([[1, 5], [7, 2]]), 1); // [5, 7]
+ */
 export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('max', x, dim, keepdim);
+/** The minimum over `dim` (all elements when omitted); the gradient is shared between ties. For indices use `x.argmin(dim)`. */
 export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
 
 /** mean = Σx / n over the reduced dims */
@@ -684,7 +721,7 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
   const out = add(s, m);
   return keepdim ? out : reshape(out, reducedShape(x.shape, dims, false));
 }
-composite('mean', 'var', 'logsumexp');
+composites({ mean, var: variance, logsumexp });
 
 function isinf(x: Tensor): Tensor {
   return eq(abs(x), Infinity);
@@ -788,9 +825,19 @@ function softmaxImpl(x: Tensor, dim: number, isLog: boolean): Tensor {
   return isLog ? logSoftmaxOp(x, attrs) : softmaxOp(x, attrs);
 }
 
+/**
+ * softmax(x)ᵢ = e^(xᵢ−m)/Σⱼ e^(xⱼ−m) along `dim` (m the max, for stability), as torch.softmax.
+ * @example
+ * softmax(tensor([0, Math.log(3)]), 0); // [0.25, 0.75]
+ */
 export function softmax(x: Tensor, dim: number): Tensor {
   return softmaxImpl(x, dim, false);
 }
+/**
+ * log softmax(x) = x − m − log Σ e^(x−m) along `dim`, computed without forming the softmax, as torch.log_softmax.
+ * @example
+ * logSoftmax(tensor([0, 0]), 0); // [−0.6931, −0.6931]
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return softmaxImpl(x, dim, true);
 }
@@ -798,13 +845,32 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 // ---- matmul -------------------------------------------------------------------------------------
 
 // C = A·B (batched, batch dims broadcast);  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed by the engine)
-const MATMUL = recordedOp<undefined>('matmul', (c, g) => {
-  const [a, b] = c.inputs as [Tensor, Tensor];
-  return [
-    c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
-    c.needsGrad[1] ? matrixGradLike(b, () => matmul(transpose(a, -1, -2), g), () => matmul(transpose(g, -1, -2), a)) : null,
-  ];
-}, 'C = A·B (batched);  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed)');
+// The declaration takes operands of ≥ 2 dims and one dtype (the public `matmul` checks, promotes
+// 1-D operands to matrices and the dtypes); shape rule: (…a, M, K)·(…b, K, N) → (broadcast(…a, …b), M, N).
+const matmulOp = defineOp({
+  name: 'matmul', doc: 'batched matrix product, batch dims broadcast',
+  gradient: 'C = A·B;  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G (batch dims summed back by the engine)',
+  forward: (_c, a: Tensor, b: Tensor): Tensor => {
+    const [M, K] = a.shape.slice(-2) as [number, number];
+    const N = b.shape[b.ndim - 1]!;
+    let batch: number[];
+    try {
+      batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+    } catch {
+      throw new Error(`matmul: batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
+    }
+    checkAllocation('matmul', [...batch, M, N], a.dtype, 'the result');
+    const s = a.storage.backend.matmul(broadcastView(a, [...batch, M, K]), broadcastView(b, [...batch, K, N]), a.dtype);
+    return Tensor.fromStorage(s, [...batch, M, N]);
+  },
+  backward: (c, g) => {
+    const [a, b] = c.inputs as [Tensor, Tensor];
+    return [
+      c.needsGrad[0] ? matmul(g, transpose(b, -1, -2)) : null,
+      c.needsGrad[1] ? matrixGradLike(b, () => matmul(transpose(a, -1, -2), g), () => matmul(transpose(g, -1, -2), a)) : null,
+    ];
+  },
+});
 /**
  * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and the added dim removed afterwards, ≥3-D operands are batches of
@@ -824,36 +890,29 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 1 && b.ndim === 1) return reshape(matmul(reshape(a, [1, a.shape[0]!]), reshape(b, [b.shape[0]!, 1])), []);
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
-  const [M, K] = a.shape.slice(-2) as [number, number];
-  const [K2, N] = b.shape.slice(-2) as [number, number];
-  if (K !== K2) {
-    throw new Error(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (inner dims ${K} != ${K2})`);
-  }
-  let batch: number[];
-  try {
-    batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  } catch {
-    throw new Error(`matmul: batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
-  }
   const dt = promoteTypes(a.dtype, b.dtype);
-  checkAllocation('matmul', [...batch, M, N], dt, 'the result');
-  const aa = a.dtype === dt ? a : cast(a, dt);
-  const bb = b.dtype === dt ? b : cast(b, dt);
-  const s = aa.storage.backend.matmul(broadcastView(aa, [...batch, M, K]), broadcastView(bb, [...batch, K, N]), dt);
-  const out = Tensor.fromStorage(s, [...batch, M, N]);
-  return isFloatingDType(dt) ? record(MATMUL, [aa, bb], out, undefined) : out;
+  return matmulOp(a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt));
 }
 
 // addmm: Y = bias + A·B, i.e. Y[i, j] = bias[j] + Σₖ A[i, k]·B[k, j]  (bias: [N], A: [M, K], B: [K, N])
 //   ∂L/∂bias = Σᵢ G[i, :],  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G
-const ADDMM = recordedOp<undefined>('addmm', (c, g) => {
-  const [, a, b] = c.inputs as [Tensor, Tensor, Tensor];
-  return [
-    c.needsGrad[0] ? sum(g, 0) : null,
-    c.needsGrad[1] ? matmul(g, transpose(b, 0, 1)) : null,
-    c.needsGrad[2] ? matrixGradLike(b, () => matmul(transpose(a, 0, 1), g), () => matmul(transpose(g, 0, 1), a)) : null,
-  ];
-}, 'Y = bias + A·B;  ∂L/∂bias = Σᵢ G[i, :], ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G');
+// The declaration runs the backend's fused kernel (the public `addmm` checks the arguments and
+// takes the composite where the backend has none); shape rule: [N] + [M, K]·[K, N] → [M, N].
+const addmmOp = defineOp({
+  name: 'addmm', doc: 'bias + a·b in the backend\'s fused GEMM',
+  gradient: 'Y = bias + A·B;  ∂L/∂bias = Σᵢ G[i, :], ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G',
+  forward: (_c, bias: Tensor, a: Tensor, b: Tensor): Tensor => {
+    return Tensor.fromStorage(a.storage.backend.addmm!(bias, a, b, a.dtype), [a.shape[0]!, b.shape[1]!]);
+  },
+  backward: (c, g) => {
+    const [, a, b] = c.inputs as [Tensor, Tensor, Tensor];
+    return [
+      c.needsGrad[0] ? sum(g, 0) : null,
+      c.needsGrad[1] ? matmul(g, transpose(b, 0, 1)) : null,
+      c.needsGrad[2] ? matrixGradLike(b, () => matmul(transpose(a, 0, 1), g), () => matmul(transpose(g, 0, 1), a)) : null,
+    ];
+  },
+});
 
 /**
  * The gradient of a matrix operand (the last two dims), computed in the operand's own memory
@@ -875,7 +934,7 @@ export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
   if (!(bias instanceof Tensor) || !(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('addmm: bias, a and b must be tensors');
   const shapes = `bias ${fmtShape(bias.shape)}, a ${fmtShape(a.shape)}, b ${fmtShape(b.shape)}`;
   if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`addmm: a and b must be 2-D matrices, got ${shapes}`);
-  const [M, K] = a.shape as [number, number];
+  const K = a.shape[1]!;
   const [K2, N] = b.shape as [number, number];
   if (K !== K2) throw new Error(`addmm: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (inner dims ${K} != ${K2})`);
   if (bias.ndim !== 1 || bias.shape[0] !== N) throw new Error(`addmm: bias must be 1-D of length N = ${N} (b's columns), got ${shapes}`);
@@ -884,10 +943,8 @@ export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
   if (bias.dtype !== a.dtype || b.dtype !== a.dtype) {
     throw new Error(`addmm: expected bias, a and b of one dtype, got ${bias.dtype}, ${a.dtype} and ${b.dtype}`);
   }
-  const backend = a.storage.backend;
-  if (!backend.addmm) return add(matmul(a, b), bias); // the composite: its ops record their own gradients
-  const out = Tensor.fromStorage(backend.addmm(bias, a, b, a.dtype), [M, N]);
-  return record(ADDMM, [bias, a, b], out, undefined);
+  if (!a.storage.backend.addmm) return add(matmul(a, b), bias); // the composite: its ops record their own gradients
+  return addmmOp(bias, a, b);
 }
 
 // ---- movement (views) -----------------------------------------------------------------------------
@@ -950,22 +1007,43 @@ function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shap
   return newStrides;
 }
 
-// reshape/view: same elements, new shape;  ∂L/∂x = g reshaped back
-const RESHAPE = recordedOp<undefined>('reshape', (c, g) => [reshape(g, c.inputs[0]!.shape)], 'y = x viewed as another shape;  ∂L/∂x = g reshaped back to x\'s shape');
+// The views below are declared like every other op; their public functions resolve the target
+// (the shape rule: -1 inferred, dims normalised, ranges clamped) and check it, and the declaration
+// makes the view — a new shape/strides/offset over the same storage, no kernel.
+
+// reshape/view: same elements, new shape (a copy only where no strides can express it)
+const reshapeOp = defineOp({
+  name: 'reshape', doc: 'the same elements in a new shape: a view where the strides allow, else a copy',
+  gradient: 'y = x in shape s;  ∂L/∂x = g reshaped to x\'s shape',
+  // shape: the target, resolved; strides: viewStrides' answer (null: no view possible, copy)
+  forward: (_c, x: Tensor, shape: number[], strides: number[] | null): Tensor => (
+    strides ? viewOf(x, shape, strides, x.offset) : new Tensor(contiguous(x, true).storage, shape)
+  ),
+  backward: (c, g) => [reshape(g, c.inputs[0]!.shape)],
+});
+/**
+ * The same elements in a new shape (one dim may be -1): a view when the strides allow, else a copy, as torch.reshape.
+ * @example
+ * reshape(arange(6), [2, -1]).shape; // [2, 3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
-  const strides = viewStrides(x.shape, x.strides, target);
-  const out = strides ? viewOf(x, target, strides, x.offset) : new Tensor(contiguous(x.detach(), true).storage, target);
-  return record(RESHAPE, [x], out, undefined);
+  return reshapeOp(x, target, viewStrides(x.shape, x.strides, target));
 }
+/** The same elements in a new shape, always a view (throws when the strides do not allow one; use reshape), as torch.Tensor.view. */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('view', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
   if (!strides) {
     throw new Error(`view: size ${fmtShape(target)} is not compatible with the input's strides (shape ${fmtShape(x.shape)}, strides ${fmtShape(x.strides)}); use reshape(), which copies`);
   }
-  return record(RESHAPE, [x], viewOf(x, target, strides, x.offset), undefined);
+  return reshapeOp(x, target, strides);
 }
+/**
+ * Merges dims startDim…endDim into one, as torch.flatten.
+ * @example
+ * flatten(randn([2, 3, 4]), 1).shape; // [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim('flatten', startDim, x.ndim, 'startDim');
@@ -974,34 +1052,61 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const mid = x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
   return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
+/**
+ * Removes size-1 dims (all of them, or the given ones when they have size 1), as torch.squeeze.
+ * @example
+ * squeeze(zeros([1, 3, 1])).shape; // [3]
+ */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims('squeeze', dim, x.ndim);
   const keep = x.shape.map((d, i) => !(dims.includes(i) && d === 1));
   return reshape(x, x.shape.filter((_, i) => keep[i]));
 }
+/**
+ * Inserts a size-1 dim at `dim` (negative counts from the end of the result), as torch.unsqueeze.
+ * @example
+ * unsqueeze(zeros([3]), 0).shape; // [1, 3]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
   const shape = [...x.shape];
   shape.splice(d, 0, 1);
   return reshape(x, shape);
 }
-composite('view', 'flatten', 'squeeze', 'unsqueeze');
+composites({ view, flatten, squeeze, unsqueeze });
 
-// permute: y = x with dims reordered;  ∂L/∂x = g permuted by the inverse permutation
-const PERMUTE = recordedOp<{ dims: number[] }>('permute', (c, g) => {
-  const inv = new Array<number>(c.attrs.dims.length);
-  c.attrs.dims.forEach((d, i) => (inv[d] = i));
-  return [permute(g, inv)];
-}, 'y = x with dims permuted;  ∂L/∂x = g with the inverse permutation');
+// permute: y = x with dims reordered (a view: shape and strides permuted)
+const permuteOp = defineOp({
+  name: 'permute', doc: 'the dims reordered (a view)',
+  gradient: 'y = x with dims reordered by p;  ∂L/∂x = g permuted by p⁻¹',
+  forward: (c: ForwardContext<{ dims: number[] }>, x: Tensor, dims: number[]): Tensor => {
+    c.attrs = { dims };
+    return viewOf(x, dims.map((d) => x.shape[d]!), dims.map((d) => x.strides[d]!), x.offset);
+  },
+  backward: (c, g) => {
+    const inv = new Array<number>(c.attrs.dims.length);
+    c.attrs.dims.forEach((d, i) => (inv[d] = i));
+    return [permute(g, inv)];
+  },
+});
+/**
+ * Reorders the dims (a view), as torch.permute.
+ * @example
+ * permute(randn([2, 3, 4]), [2, 0, 1]).shape; // [4, 2, 3]
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
   }
   const ds = dims.map((d) => normalizeDim('permute', d, x.ndim));
   if (new Set(ds).size !== ds.length) throw new Error(`permute: dims ${fmtShape(dims)} repeat a dimension`);
-  const out = viewOf(x, ds.map((d) => x.shape[d]!), ds.map((d) => x.strides[d]!), x.offset);
-  return record(PERMUTE, [x], out, { dims: ds });
+  return permuteOp(x, ds);
 }
+/**
+ * Swaps two dims (a view, no copy), as torch.transpose.
+ * @example
+ * transpose(randn([2, 3, 4]), 0, 2).shape; // [4, 3, 2]
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   if (x.ndim < 2 && x.ndim === 0) return x;
   const a = normalizeDim('transpose', dim0, x.ndim, 'dim0');
@@ -1010,10 +1115,20 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   [dims[a], dims[b]] = [dims[b]!, dims[a]!];
   return permute(x, dims);
 }
-composite('transpose');
+composites({ transpose });
 
-// expand: broadcast to a bigger shape (stride 0);  ∂L/∂x = g summed back (done by the engine)
-const EXPAND = recordedOp<undefined>('expand', (_c, g) => [g], 'y = x broadcast to a larger shape;  ∂L/∂x = g summed over the broadcast dims');
+// expand: broadcast to a bigger shape (a view: stride 0 along new and size-1 dims)
+const expandOp = defineOp({
+  name: 'expand', doc: 'broadcast to a bigger shape (a view)',
+  gradient: 'y = x broadcast to s;  ∂L/∂x = g summed back over the broadcast dims (by the engine)',
+  forward: (_c, x: Tensor, shape: number[]): Tensor => viewOf(x, shape, broadcastView(x, shape).strides, x.offset),
+  backward: (_c, g) => [g],
+});
+/**
+ * Broadcasts x to a larger shape without copying (stride 0 along new and size-1 dims); -1 keeps a dim, as torch.Tensor.expand.
+ * @example
+ * expand(tensor([[1], [2]]), [2, 3]); // [[1, 1, 1], [2, 2, 2]]
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.ndim) {
     throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the input's ${fmtShape(x.shape)}`);
@@ -1028,19 +1143,36 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     }
   }
   if (shapesEqual(target, x.shape)) return x;
-  const v = broadcastView(x, target);
-  return record(EXPAND, [x], viewOf(x, target, v.strides, x.offset), undefined);
+  return expandOp(x, target);
 }
 
-// slice: y = x[start:end:step] along dim (a view);  ∂L/∂x = zeros with g written into that window
-const SLICE = recordedOp<{ dim: number; start: number; step: number }>('slice', (c, g) => {
-  const x = c.inputs[0]!;
-  const gx = zerosOn(x.shape, g.dtype, g.device);
-  const { dim, start, step } = c.attrs;
-  const window = viewOf(gx, g.shape, gx.strides.map((s, i) => (i === dim ? s * step : s)), start * gx.strides[dim]!);
-  gx.storage.backend.copy(window, g);
-  return [gx];
-}, 'y = x[start:end:step] along dim;  ∂L/∂x = zeros with g written into that window');
+// slice: y = x[start:end:step] along dim (a view: the dim's stride times step, the offset moved)
+type SliceAttrs = { dim: number; start: number; step: number; length: number };
+const sliceOp = defineOp({
+  name: 'slice', doc: 'x[start:end:step] along dim (a view)',
+  gradient: 'y = x[start:end:step] along dim;  ∂L/∂x = zeros of x\'s shape with g written into that window',
+  // attrs: dim normalised, start clamped into [0, n] (0 when the slice is empty), length ≥ 0
+  forward: (c: ForwardContext<SliceAttrs>, x: Tensor, attrs: SliceAttrs): Tensor => {
+    c.attrs = attrs;
+    const { dim, start, step, length } = attrs;
+    const shape = x.shape.map((sz, i) => (i === dim ? length : sz));
+    const strides = x.strides.map((st, i) => (i === dim ? st * step : st));
+    return viewOf(x, shape, strides, x.offset + start * x.strides[dim]!);
+  },
+  backward: (c, g) => {
+    const x = c.inputs[0]!;
+    const gx = zerosOn(x.shape, g.dtype, g.device);
+    const { dim, start, step } = c.attrs;
+    const window = viewOf(gx, g.shape, gx.strides.map((s, i) => (i === dim ? s * step : s)), start * gx.strides[dim]!);
+    gx.storage.backend.copy(window, g);
+    return [gx];
+  },
+});
+/**
+ * x[start:end:step] along `dim` (a view; negative and out-of-range bounds clamp as in Python slicing).
+ * @example
+ * slice(arange(10), 0, 2, 8, 3); // [2, 5]
+ */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   const d = normalizeDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
@@ -1052,11 +1184,13 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
     throw new Error(`slice: start and end must be integers, got ${start} and ${end}`);
   }
   const len = Math.max(0, Math.ceil((e - s) / step));
-  const shape = x.shape.map((sz, i) => (i === d ? len : sz));
-  const strides = x.strides.map((st, i) => (i === d ? st * step : st));
-  const out = viewOf(x, shape, strides, x.offset + (len > 0 ? s * x.strides[d]! : 0));
-  return record(SLICE, [x], out, { dim: d, start: len > 0 ? s : 0, step });
+  return sliceOp(x, { dim: d, start: len > 0 ? s : 0, step, length: len });
 }
+/**
+ * The `length` elements of `dim` from `start` (a view), as torch.narrow.
+ * @example
+ * narrow(arange(6), 0, 1, 3); // [1, 2, 3]
+ */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normalizeDim('narrow', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1066,6 +1200,11 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   }
   return slice(x, d, s, s + length);
 }
+/**
+ * The slice at `index` along `dim`, with that dim removed (a view), as torch.select.
+ * @example
+ * select(tensor([[1, 2], [3, 4]]), 1, 0); // [1, 3]
+ */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normalizeDim('select', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1075,6 +1214,11 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   const i = index < 0 ? index + n : index;
   return squeeze(slice(x, d, i, i + 1), d);
 }
+/**
+ * Splits x along `dim` into pieces of `splitSize` (the last may be smaller) or of the given sizes (views), as torch.split.
+ * @example
+ * split(arange(5), 2).map((t) => t.shape[0]); // [2, 2, 1]
+ */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim('split', dim, x.ndim);
   const n = x.shape[d]!;
@@ -1099,22 +1243,39 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   }
   return out;
 }
+/**
+ * Splits x into `chunks` nearly equal pieces along `dim` (views), as torch.chunk.
+ * @example
+ * chunk(arange(6), 3).length; // 3
+ */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim('chunk', dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
 }
-composite('narrow', 'select', 'split', 'chunk');
+composites({ narrow, select, split, chunk });
 
-// contiguous / clone: a copy with row-major strides;  ∂L/∂x = g
-const CONTIGUOUS = recordedOp<undefined>('contiguous', (_c, g) => [g], 'y = x in dense memory order;  ∂L/∂x = g');
+// contiguous / clone: a copy with row-major strides
+const contiguousOp = defineOp({
+  name: 'contiguous', doc: 'a row-major copy',
+  gradient: 'y = x (copied into row-major order);  ∂L/∂x = g',
+  forward: (_c, x: Tensor): Tensor => {
+    const b = x.storage.backend;
+    const out = Tensor.fromStorage(b.full(x.numel(), x.dtype, 0), x.shape);
+    b.copy(out, x);
+    return out;
+  },
+  backward: (_c, g) => [g],
+});
+/**
+ * x with dense row-major strides: x itself when it already is (unless `force`), else a copy.
+ * @example
+ * transpose(randn([2, 3]), 0, 1).contiguous().isContiguous(); // true
+ */
 export function contiguous(x: Tensor, force = false): Tensor {
   checkAlive(force ? 'clone' : 'contiguous', [x]);
   if (!force && x.isContiguous()) return x;
-  const b = x.storage.backend;
-  const out = Tensor.fromStorage(b.full(x.numel(), x.dtype, 0), x.shape);
-  b.copy(out, x);
-  return record(CONTIGUOUS, [x], out, undefined);
+  return contiguousOp(x);
 }
 
 /** Concatenation of tensors of one dtype along a normalised dim (declaration; the public `cat` checks and promotes). */
@@ -1140,6 +1301,11 @@ const catOp = defineOp({
   },
   backward: (c, g) => split(g, c.attrs.sizes, c.attrs.dim),
 });
+/**
+ * Concatenates tensors along an existing dim (dtypes promoted), as torch.cat.
+ * @example
+ * cat([ones([1, 2]), zeros([2, 2])], 0).shape; // [3, 2]
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
   tensors.forEach((t, i) => {
@@ -1160,6 +1326,11 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   return catOp(tensors.map((t) => (t.dtype === dt ? t : cast(t, dt))), d);
 }
+/**
+ * Stacks same-shaped tensors along a new dim, as torch.stack.
+ * @example
+ * stack([ones([2]), zeros([2])], 1).shape; // [2, 2]
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
   tensors.forEach((t, i) => {
@@ -1172,7 +1343,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const d = normalizeDim('stack', dim, ref.ndim + 1);
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
-composite('stack');
+composites({ stack });
 
 // ---- indexing --------------------------------------------------------------------------------
 
@@ -1202,6 +1373,11 @@ const gatherOp = defineOp({
   },
   backward: (c, g): Tensor[] => [scatterAddInto(c.inputs[0]!.shape, c.attrs.dim, c.attrs.index, g)],
 });
+/**
+ * y[i][j] = x[i][index[i][j]] along `dim` (index int32, same rank as x), as torch.gather.
+ * @example
+ * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[1], [0]], { dtype: 'int32' })); // [[2], [3]]
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);
@@ -1238,6 +1414,11 @@ const indexSelectOp = defineOp({
     return [scatterAddInto(x.shape, c.attrs.dim, sliceIndex(x, c.attrs.dim, c.attrs.index), g)];
   },
 });
+/**
+ * The entries of x at the int32 `index` along `dim`, as torch.index_select.
+ * @example
+ * indexSelect(tensor([10, 20, 30]), 0, tensor([2, 0], { dtype: 'int32' })); // [30, 10]
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', index);
   if (index.ndim > 1) throw new Error(`indexSelect: index must be 0-D or 1-D, got shape ${fmtShape(index.shape)}`);
@@ -1284,30 +1465,47 @@ export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null
   return embeddingOp(weight, { ids, paddingIdx });
 }
 
-// dropout: y = x·m/(1−p), m ~ Bernoulli(1−p) drawn from the seeded generator;  ∂L/∂x = g·m/(1−p)
-const DROPOUT = recordedOp<undefined>('dropout', (c, g) => [mul(g, c.saved[0]!)], 'y = x·m/(1−p), m ~ Bernoulli(1−p);  ∂L/∂x = g·m/(1−p)');
+// dropout: y = x·m, m = Bernoulli(1 − p)/(1 − p) drawn from the seeded generator (the mask is
+// saved, already scaled); shape rule: y has x's shape
+const dropoutOp = defineOp({
+  name: 'dropout', doc: 'zero elements with probability p, scale the rest by 1/(1 − p)',
+  gradient: 'y = x·m, m ∈ {0, 1/(1 − p)} ~ Bernoulli(1 − p);  ∂L/∂x = g·m',
+  forward: (c, x: Tensor, p: number): Tensor => {
+    const n = x.numel();
+    const scale = p === 1 ? 0 : 1 / (1 - p);
+    const backend = x.storage.backend;
+    if (backend.dropout && x.isContiguous()) {
+      // a backend with the fused kernel (the CPU's): mask and x·mask in one pass, same bits
+      const { k1, k2 } = defaultGenerator.streamKeys();
+      const r = backend.dropout(x, p, scale, { k1, k2 });
+      if (r) {
+        c.save(Tensor.fromStorage(r.mask, x.shape));
+        return Tensor.fromStorage(r.out, x.shape);
+      }
+      const m = allocArray(x.dtype, n);
+      defaultGenerator.fillFromKeys(m, p, scale, k1, k2); // the same mask from the keys already drawn
+      const mask = Tensor.fromStorage(backend.fromArray(m, x.dtype), x.shape);
+      c.save(mask);
+      return mapK('mul', [x, mask], x.dtype);
+    }
+    const m = allocArray(x.dtype, n);
+    defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
+    const mask = Tensor.fromStorage(backend.fromArray(m, x.dtype), x.shape);
+    c.save(mask);
+    return mapK('mul', [x, mask], x.dtype);
+  },
+  backward: (c, g) => [mul(g, c.saved[0]!)],
+});
+/**
+ * Dropout (Srivastava et al. 2014): in training, zeroes each element with probability p and scales the rest by 1/(1 − p), drawing the mask from the seeded generator; the identity when `training` is false or p = 0.
+ * @example
+ * dropout(ones([4]), 0.5, true); // e.g. [2, 0, 2, 0]
+ */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   checkFloat('dropout', x);
   if (!training || p === 0) return x;
-  const n = x.numel();
-  const scale = p === 1 ? 0 : 1 / (1 - p);
-  const backend = x.storage.backend;
-  if (backend.dropout && x.isContiguous()) {
-    // a backend with the fused kernel (the CPU's): mask and x·mask in one pass, same bits
-    const { k1, k2 } = defaultGenerator.streamKeys();
-    const r = backend.dropout(x, p, scale, { k1, k2 });
-    if (r) return record(DROPOUT, [x], Tensor.fromStorage(r.out, x.shape), undefined, [Tensor.fromStorage(r.mask, x.shape)]);
-    const m = allocArray(x.dtype, n);
-    defaultGenerator.fillFromKeys(m, p, scale, k1, k2); // the same mask from the keys already drawn
-    const mask = Tensor.fromStorage(backend.fromArray(m, x.dtype), x.shape);
-    return record(DROPOUT, [x], mapK('mul', [x, mask], x.dtype), undefined, [mask]);
-  }
-  const m = allocArray(x.dtype, n);
-  defaultGenerator.bernoulliFill(m, p, scale); // m[i] = scale with probability 1 − p, else 0
-  const mask = Tensor.fromStorage(x.storage.backend.fromArray(m, x.dtype), x.shape);
-  const out = mapK('mul', [x, mask], x.dtype);
-  return record(DROPOUT, [x], out, undefined, [mask]);
+  return dropoutOp(x, p);
 }
 
 // binaryCrossEntropyWithLogits (elementwise, unreduced), with p = posWeight, w = weight, y = target:
@@ -1409,12 +1607,31 @@ export function layerNormFused(x: Tensor, n: number, weight: Tensor | null, bias
 // softmax cross-entropy with class indices (fused): ℓ = Σ_valid (log Σⱼ e^(x_rj) − x_{r,t_r}), summed
 // or averaged over the valid rows; ∂ℓ/∂x_rj = s·(p_rj − [j = t_r]), s = g (sum) or g/count (mean).
 // The composite twin is nn.functional's logSoftmax + nllLoss; test/nn/fused.test.ts compares them.
-const CROSS_ENTROPY = recordedOp<{ n: number; ignoreIndex: number; divisor: number }>('crossEntropyFused', (c, g) => {
-  const [probs, target] = c.saved as [Tensor, Tensor];
-  const scale = g.item() / c.attrs.divisor;
-  const be = probs.storage.backend;
-  return [Tensor.fromStorage(be.crossEntropyBackward!(probs.storage, c.attrs.n, target, c.attrs.ignoreIndex, scale), probs.shape)];
-}, 'ℓ = Σ_rows (log Σⱼ e^(x_rj) − x_{r,t_r}) (÷ count for mean);  ∂ℓ/∂x_rj = s·(softmax(x)_rj − [j = t_r]), s = g or g/count');
+// The int32 target travels inside the options object (not a recorded input); the forward saves
+// the row softmax probabilities and the target, and the divisor (the count of valid rows for
+// 'mean', known only after the kernel) in ctx.attrs. Shape rule: x (N, C), target (N) → a 0-d loss.
+type CrossEntropyOpts = { target: Tensor; ignoreIndex: number; reduction: 'mean' | 'sum' };
+type CrossEntropyAttrs = { n: number; ignoreIndex: number; divisor: number };
+const crossEntropyOp = defineOp({
+  name: 'crossEntropyFused', doc: 'softmax cross-entropy of logits (N, C) against class indices (N), fused',
+  gradient: 'ℓ = Σ_valid rows (log Σⱼ e^(x_rj) − x_{r,t_r}) / divisor;  ∂L/∂x_rj = (g/divisor)·(p_rj − [j = t_r]) (0 for ignored rows)',
+  forward: (c: ForwardContext<CrossEntropyAttrs>, x: Tensor, opts: CrossEntropyOpts): Tensor => {
+    const be = x.storage.backend;
+    const n = x.shape[1]!;
+    const tc = contiguous(opts.target);
+    const r = be.crossEntropyForward!(contiguous(x), n, tc, opts.ignoreIndex);
+    const divisor = opts.reduction === 'mean' ? r.count : 1;
+    c.attrs = { n, ignoreIndex: opts.ignoreIndex, divisor };
+    c.save(Tensor.fromStorage(r.probs, x.shape), tc);
+    return scalarTensor(r.total / divisor, x.dtype, x.device); // 0/0 = NaN when every row is ignored
+  },
+  backward: (c, g) => {
+    const [probs, target] = c.saved as [Tensor, Tensor];
+    const scale = g.item() / c.attrs.divisor;
+    const be = probs.storage.backend;
+    return [Tensor.fromStorage(be.crossEntropyBackward!(probs.storage, c.attrs.n, target, c.attrs.ignoreIndex, scale), probs.shape)];
+  },
+});
 
 /**
  * Softmax cross-entropy of logits x (N, C) against int32 class indices target (N) in one fused
@@ -1426,13 +1643,7 @@ export function crossEntropyFused(x: Tensor, target: Tensor, ignoreIndex: number
   const be = x.storage.backend;
   if (!be.crossEntropyForward || !be.crossEntropyBackward || x.ndim !== 2 || target.ndim !== 1 || target.dtype !== 'int32') return null;
   if (!isFloatingDType(x.dtype) || target.device !== x.device || target.shape[0] !== x.shape[0]) return null;
-  const n = x.shape[1]!;
-  const xc = contiguous(x.detach()), tc = contiguous(target);
-  const r = be.crossEntropyForward(xc, n, tc, ignoreIndex);
-  const divisor = reduction === 'mean' ? r.count : 1;
-  const out = scalarTensor(r.total / divisor, x.dtype, x.device); // 0/0 = NaN when every row is ignored
-  const probs = Tensor.fromStorage(r.probs, x.shape);
-  return record(CROSS_ENTROPY, [x], out, { n, ignoreIndex, divisor }, [probs, tc]);
+  return crossEntropyOp(x, { target, ignoreIndex, reduction });
 }
 
 // ---- in-place assignment (not recorded) --------------------------------------------------------

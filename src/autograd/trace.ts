@@ -20,7 +20,9 @@ import { fmtNum, fmtShapeDtype } from './graph-format.js';
 
 /** A gradient as the trace keeps it: shape, dtype, ‖·‖₂ and, for a small one, its values. */
 export interface GradSummary {
+  /** The gradient's shape (the tensor's). */
   readonly shape: readonly number[];
+  /** The gradient's dtype (the tensor's). */
   readonly dtype: DType;
   /** ‖g‖₂, accumulated in float64. */
   readonly norm: number;
@@ -36,6 +38,7 @@ export interface StepInput {
   readonly tensorId: number;
   /** The input's name (from `names`), or null. */
   readonly name: string | null;
+  /** The input's shape. */
   readonly shape: readonly number[];
   /** The input is a leaf: this gradient is accumulated into its `.grad`. */
   readonly toLeaf: boolean;
@@ -65,6 +68,7 @@ export interface BackwardStep {
 export interface BackwardTrace {
   /** {@link objectId} of the root (the loss). */
   readonly root: number;
+  /** The steps in the order they ran (reverse topological). */
   readonly steps: readonly BackwardStep[];
   /** The gradient the pass computed for a tensor: an intermediate's g, a leaf's accumulated `.grad` after the pass. */
   gradOf(tensorId: number): GradSummary | undefined;

@@ -51,6 +51,7 @@ export interface View {
   readonly offset: number;
 }
 
+/** The contract every backend implements (cpu, gpu): storage allocation, reads and writes, and the kernels the ops call on strided views. `registerBackend` adds one. */
 export interface Backend {
   readonly name: string;
 

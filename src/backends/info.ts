@@ -8,6 +8,7 @@ import { listBackends } from './registry.js';
 import { getGpuBackend } from './gpu/index.js';
 import { availableCores } from './cpu/threads.js';
 
+/** What a backend reports about itself (`backendInfo(name)`): availability, a description, and for the GPU its kernel class, renderer and texture limit. */
 export interface BackendInfo {
   name: string;
   available: boolean;
@@ -23,6 +24,11 @@ export interface BackendInfo {
   reason?: string;
 }
 
+/**
+ * What the named backend runs on ('cpu': typed arrays on n cores; 'gpu': WebGL through gpu.js, or why it is unavailable).
+ * @example
+ * backendInfo('cpu').description; // 'typed arrays on 2 core(s)'
+ */
 export function backendInfo(name: string): BackendInfo {
   if (name === 'cpu') {
     const cores = availableCores();

@@ -50,6 +50,7 @@ function maybeProfiled(b: Backend): Backend {
   return b;
 }
 
+/** The names of the registered backends ('cpu', and 'gpu' once registered). */
 export function listBackends(): string[] {
   return [...registry.keys()];
 }

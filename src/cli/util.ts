@@ -7,6 +7,7 @@ import { listBackends, setDefaultDevice } from '../backends/index.js';
 import { BertTokenizer } from '../data/tokenizer/index.js';
 import { NER_SAMPLE_DIR } from '../data/datasets/ner-sample.js';
 import { verifyOutputFolder } from '../train/output.js';
+import { pretrainedPath } from '../tasks/pretrained.js';
 
 /** The repo's (or installed package's) root, two levels above this file in src/cli or dist/cli. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,6 +57,19 @@ export function requireFile(flag: string, path: string): string {
   if (!existsSync(p)) throw new UsageError(`${flag}: ${p} does not exist`);
   if (!statSync(p).isFile()) throw new UsageError(`${flag}: ${p} is not a file`);
   return p;
+}
+
+/** --init of the fine-tuning commands: 'pretrained' → the shipped checkpoint, 'random' → none (undefined), else a model folder. */
+export function initFolder(v: unknown): string | undefined {
+  if (v === undefined || v === 'random') return undefined;
+  if (v === 'pretrained') {
+    try {
+      return pretrainedPath();
+    } catch (e) {
+      throw new UsageError(`--init: ${(e as Error).message}`);
+    }
+  }
+  return requireModelFolder('--init', String(v), 'pretrain-mlm');
 }
 
 export function requireModelFolder(flag: string, dir: string, writtenBy: string): string {

@@ -20,6 +20,7 @@ import { Module } from '../nn/module.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { quantize, quantizedLayers } from './quantize.js';
 
+/** The scheme recorded in a quantized checkpoint's metadata, checked when it is loaded. */
 export const QUANTIZATION_SCHEME = 'int8 dynamic: weights symmetric per output channel (I8 codes in [-127, 127], F32 weight_scale), activations symmetric per row at run time, int32 accumulation, float32 rescale + bias';
 
 type Entry = { dtype: 'I8' | 'F32' | 'I32'; shape: number[]; bytes: Uint8Array };

@@ -159,6 +159,7 @@ export class QuantizedLinear extends Module {
   }
 }
 
+/** Options of {@link quantize}: which Linear layers to replace (name suffixes or a regex; default all). */
 export interface QuantizeOptions {
   /**
    * Which Linear layers to quantize: a list of names (a name matches an entry equal to it or ending

@@ -10,6 +10,7 @@
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
+/** The typed array holding each dtype's data: Float32Array, Float64Array, Int32Array, or Uint8Array (bool). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export function isDType(x: unknown): x is DType {

@@ -50,6 +50,11 @@ export function copyDone(name: string, t0: number): void {
   if (active) record(`copy:${name}`, performance.now() - t0);
 }
 
+/**
+ * Starts recording the wall time of every op and backward formula (cleared first); `stopProfile()` returns the table, `formatProfile` prints it.
+ * @example
+ * startProfile(); model.forward(x).sum().backward(); console.log(formatProfile(stopProfile()));
+ */
 export function startProfile(): void {
   table.clear();
   active = true;
@@ -61,6 +66,7 @@ export function stopProfile(): ProfileEntry[] {
   return [...table.values()].sort((a, b) => b.ms - a.ms);
 }
 
+/** The profile entries as a text table (name, calls, total ms, share), the `top` slowest first. */
 export function formatProfile(entries: ProfileEntry[], top = 40): string {
   const kernelTotal = entries.filter((e) => e.name.startsWith('kernel:')).reduce((s, e) => s + e.ms, 0);
   const share = (e: ProfileEntry): boolean => e.name.startsWith('kernel:') || e.name.startsWith('copy:');

@@ -7,6 +7,7 @@ import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Indexable data for a {@link DataLoader} (torch.utils.data.Dataset): `length` and `get(i)`. */
 export interface Dataset<T> {
   readonly length: number;
   get(index: number): T;
@@ -26,6 +27,7 @@ export class ArrayDataset<T> implements Dataset<T> {
 
 export type Collate<T, B> = (items: T[]) => B;
 
+/** Options of {@link DataLoader}: batch size, shuffling with a seeded generator, dropLast and the collate function. */
 export interface DataLoaderOptions<T, B> {
   batchSize?: number;
   /** Reshuffle every epoch (each iteration) with `generator` (default: the global seeded one). */

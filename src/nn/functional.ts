@@ -17,6 +17,7 @@ export type { GeluOptions } from '../autograd/ops.js';
 // the toolkit ops PyTorch keeps in torch.nn.functional (F.softplus, F.pad, F.one_hot, F.conv1d, …)
 export { softplus, silu, mish, pad, oneHot, conv1d, maxPool1d, avgPool1d } from '../autograd/ops/index.js';
 
+/** How a loss reduces over positions: the mean, the sum, or none (per-position losses). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 function checkReduction(op: string, r: string): Reduction {
@@ -285,6 +286,7 @@ function checkTargets(op: string, target: Tensor, C: number, ignoreIndex: number
   }
 }
 
+/** Options of {@link nllLoss} (torch's): class weights, the ignored target value (default −100) and the reduction. */
 export interface NllLossOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;
@@ -329,6 +331,7 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}
   return meanOverTargets(loss.sum(), w.sum()); // NaN when every target is ignored, as PyTorch, with zero gradients
 }
 
+/** Options of {@link crossEntropy} (torch's): those of nllLoss plus label smoothing ε. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** ε of label smoothing (Szegedy et al. 2016): targets become (1−ε)·onehot + ε/C. */
   labelSmoothing?: number;
@@ -453,6 +456,7 @@ export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reducti
 }
 
 
+/** Options of {@link distillationLoss}: the mixing weight α, the temperature T, the ignored label and the reduction. */
 export interface DistillationLossOptions {
   /** T > 0: the softmax temperature of the soft-target term (Hinton et al. use 1–20; 2–4 is common). Default 2. */
   temperature?: number;

@@ -153,6 +153,7 @@ export class GPTConfig {
   }
 }
 
+/** Where GPT creates its parameters (dtype, device) besides its {@link GPTConfig}. */
 export interface GPTOptions {
   dtype?: DType;
   device?: string;
@@ -361,6 +362,7 @@ export class GPTTransformer extends Module {
   }
 }
 
+/** What `GPT.forward` returns: logits (B, T, V), the mean cross-entropy loss when targets were given, and the per-layer attention probabilities when asked. */
 export interface GPTOutput {
   /** (B, T, vocabSize) unnormalised next-token scores. */
   logits: Tensor;
@@ -370,6 +372,7 @@ export interface GPTOutput {
   attentions?: Tensor[];
 }
 
+/** Options of `GPT.generate` (nanoGPT's): new tokens, temperature (0: greedy), top-k, the seed, whether to use the KV cache, and a per-step callback. */
 export interface GenerateOptions {
   /** Number of tokens to append. */
   maxNewTokens: number;

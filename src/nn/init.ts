@@ -19,12 +19,15 @@ export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   return noGrad(() => t.copy_(randn(t.shape, { dtype: t.dtype, device: t.device }).mul(std).add(mean)));
 }
 
+/** Fills t with 0 in place (torch.nn.init.zeros_); returns t. */
 export function zeros_(t: Tensor): Tensor {
   return noGrad(() => t.zero_());
 }
+/** Fills t with 1 in place (torch.nn.init.ones_); returns t. */
 export function ones_(t: Tensor): Tensor {
   return noGrad(() => t.fill_(1));
 }
+/** Fills t with `value` in place (torch.nn.init.constant_); returns t. */
 export function constant_(t: Tensor, value: number): Tensor {
   return noGrad(() => t.fill_(value));
 }

@@ -14,6 +14,7 @@ import { Module, Parameter } from './module.js';
 import type { DType } from '../core/dtype.js';
 import { checkAllocation } from '../core/limits.js';
 
+/** Where a layer creates its parameters: dtype and device (default float32 on the default device), as torch's factory kwargs. */
 export interface FactoryOptions {
   dtype?: DType;
   device?: string;
@@ -297,6 +298,7 @@ export class MultiheadAttention extends Module {
   }
 }
 
+/** Options of {@link TransformerEncoderLayer} (torch's): feed-forward width, dropout, activation, layer-norm ε, pre- or post-LN (`normFirst`), and the parameter dtype/device. */
 export interface TransformerEncoderLayerOptions extends FactoryOptions {
   dimFeedforward?: number;
   dropout?: number;

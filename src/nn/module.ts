@@ -23,13 +23,16 @@ export class Parameter extends Tensor {
   }
 }
 
+/** Parameter and buffer tensors by dotted name (`bert.encoder.layer.0.attention.self.query.weight`), as torch's state_dict. */
 export type StateDict = Record<string, Tensor>;
 
+/** What `loadStateDict` reports (torch's `_IncompatibleKeys`): names the model expected but did not get, and names it got but does not have. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
 }
 
+/** Thrown by `loadStateDict` for a tensor of the wrong shape or dtype, or missing/unexpected keys in strict mode. */
 export class StateDictError extends Error {}
 
 /**
@@ -51,6 +54,16 @@ export function checkStateDictArg(where: string, sd: unknown): Record<string, Te
  */
 export type ForwardHook<M extends Module = Module> = (module: M, args: unknown[], output: any) => unknown;
 
+/**
+ * The base class of layers and models, as torch.nn.Module: parameters and submodules are found from own properties, with `parameters()`, `namedParameters()`, `stateDict()` / `loadStateDict()`, `train()` / `eval()`, `to()` and forward hooks. Subclasses define `forward`.
+ * @example
+ * class TwoLayer extends Module {
+ *   l1 = new Linear(4, 8);
+ *   l2 = new Linear(8, 2);
+ *   forward(x: Tensor): Tensor { return this.l2.forward(this.l1.forward(x).relu()); }
+ * }
+ * [...new TwoLayer().namedParameters()].map(([n]) => n); // ['l1.weight', 'l1.bias', 'l2.weight', 'l2.bias']
+ */
 export abstract class Module {
   /** Dropout and similar layers behave differently in training and evaluation. */
   training = true;

@@ -39,6 +39,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type ParamGroup, type ParamState, type ParamsArg, type StateEntrySpec } from './optimizer.js';
 import { checkBoolean, checkNumber, checkOptionsObject, fail } from './validate.js';
 
+/** Adam's hyperparameters per parameter group (torch's names): lr, betas (β₁, β₂), eps, weightDecay, amsgrad, maximize. */
 export interface AdamHyperparameters {
   /** Learning rate γ ≥ 0. */
   lr: number;
@@ -54,6 +55,7 @@ export interface AdamHyperparameters {
   maximize: boolean;
 }
 
+/** Adam's constructor options: any subset of {@link AdamHyperparameters} (PyTorch's defaults for the rest). */
 export type AdamOptions = Partial<AdamHyperparameters>;
 
 export const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'] as const;

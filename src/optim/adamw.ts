@@ -38,7 +38,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ADAM_STATE, adamDefaults, adamMomentStep, checkAdamHyperparameters, type AdamHyperparameters, type AdamOptions } from './adam.js';
 import { Optimizer, type ParamGroup, type ParamState, type ParamsArg, type StateEntrySpec } from './optimizer.js';
 
+/** AdamW's hyperparameters per group: Adam's, with weightDecay decoupled from the gradient (default 0.01). */
 export type AdamWHyperparameters = AdamHyperparameters;
+/** AdamW's constructor options: any subset of {@link AdamWHyperparameters}. */
 export type AdamWOptions = AdamOptions;
 
 /**

@@ -34,6 +34,7 @@ function gradsOf(owner: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   return grads;
 }
 
+/** Options of {@link clipGradNorm} (torch's): the norm type p (default 2, Infinity allowed) and whether a non-finite total norm throws. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or ±Infinity instead of scaling by it (default false). */
   errorIfNonfinite?: boolean;

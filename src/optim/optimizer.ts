@@ -53,6 +53,7 @@ export type ParamsArg<H extends BaseHyperparameters = BaseHyperparameters> = Ite
 
 /** One entry of a parameter's state: a buffer shaped like the parameter, or a step count. */
 export type StateValue = Tensor | number;
+/** An optimizer's state for one parameter (e.g. Adam's step, exp_avg, exp_avg_sq), by torch's names. */
 export type ParamState = Record<string, StateValue>;
 
 /**

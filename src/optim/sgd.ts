@@ -39,6 +39,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type ParamGroup, type ParamState, type ParamsArg, type StateEntrySpec } from './optimizer.js';
 import { checkBoolean, checkNumber, checkOptionsObject, fail } from './validate.js';
 
+/** SGD's hyperparameters per parameter group (torch's names): lr, momentum, dampening, weightDecay, nesterov, maximize. */
 export interface SGDHyperparameters {
   /** Learning rate γ ≥ 0. */
   lr: number;

@@ -131,6 +131,7 @@ export function defaultAdapterTargets(model: Module): string {
   throw new Error(`AdapterConfig: targetModules has no default for ${model.constructor.name}; pass the names of the output projections to follow with adapters (its Linear layers are named ${linearNames(model).map((n) => `'${n}'`).join(', ')})`);
 }
 
+/** A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, GELU, BERT's attention-output and FFN-output targets); names the field when one is invalid. */
 export function adapterConfig(partial: Partial<AdapterConfig> = {}, model?: Module): AdapterConfig {
   const o = 'AdapterConfig';
   const known = ['adapterSize', 'activation', 'targetModules', 'trainLayerNorm', 'initStd', 'modulesToSave', 'taskType'];
@@ -219,6 +220,7 @@ export function applyBitFit(model: Module, partial: Partial<BitFitConfig> = {}):
   return [...model.namedParameters()].filter(([, p]) => p.requiresGrad).map(([n]) => n);
 }
 
+/** The adapter config a model was set up with by `applyAdapters`, or null. */
 export function getAdapterConfig(model: Module): AdapterConfig | null {
   const s = peftState(model);
   return s?.method === 'adapter' ? (s.config as AdapterConfig) : null;

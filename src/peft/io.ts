@@ -35,7 +35,9 @@ import { applyAdapters, applyBitFit, type AdapterConfig, type BitFitConfig } fro
 import { inModulesToSave, peftState } from './inject.js';
 import { applyLora, LoraLinear, type LoraConfig } from './lora.js';
 
+/** The adapter's config file name in a peft folder (HF peft's). */
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
+/** The adapter's weights file name in a peft folder (HF peft's). */
 export const ADAPTER_WEIGHTS_NAME = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
 

@@ -25,7 +25,9 @@ import { peftState } from './inject.js';
 import { adapterBasePath, adapterFiles, ADAPTER_CONFIG_NAME, loadPeftAdapter, savePeftAdapter } from './io.js';
 import { applyLora, mergeAndUnload } from './lora.js';
 
+/** A parameter-efficient fine-tuning method of the training commands: none, BitFit, LoRA or bottleneck adapters. */
 export type PeftMethod = 'none' | 'bitfit' | 'lora' | 'adapter';
+/** Every {@link PeftMethod}, as the CLI accepts them. */
 export const PEFT_METHODS: readonly PeftMethod[] = ['none', 'bitfit', 'lora', 'adapter'];
 
 /** How a training run adapts its model (all optional but `method`). */

@@ -14,6 +14,7 @@ export interface FillMaskParams {
   topK?: number;
 }
 
+/** One prediction for a [MASK] (transformers' fill-mask output): its probability, token id and text, and the sequence with the mask replaced. */
 export interface FillMaskCandidate {
   score: number;
   token: number;
@@ -22,6 +23,9 @@ export interface FillMaskCandidate {
 }
 
 /**
+ * The fill-mask pipeline (transformers' `FillMaskPipeline`): for each [MASK] in a text, the `topK`
+ * most likely tokens of a BertForMaskedLM folder.
+ *
  * @example
  * const fill = pipeline('fill-mask', 'out/mlm');
  * fill('call me [MASK].'); // [{ score, token, token_str: 'ishmael', sequence: 'call me ishmael.' }, …]

@@ -38,6 +38,7 @@ export type TextGenerator = Callable<TextGenerationParams, GeneratedText[]> & { 
 
 export type AnyPipeline = TokenClassificationPipeline | TextClassificationPipeline | FillMaskPipeline | TextGenerationPipeline;
 
+/** Options of `pipeline()`: how to load the folder (task, device, dtype, adapter) and the default parameters of every call. */
 export interface PipelineOptions extends LoadOptions {
   /** Default parameters of every call (per-call parameters win). */
   aggregationStrategy?: TokenClassificationParams['aggregationStrategy'];

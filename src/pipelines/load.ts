@@ -48,6 +48,7 @@ export class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
+/** The tasks `pipeline()` serves (HF's names; `ner` and `sentiment-analysis` are accepted as aliases). */
 export type PipelineTask = 'token-classification' | 'text-classification' | 'fill-mask' | 'text-generation';
 export const PIPELINE_TASKS: readonly PipelineTask[] = ['token-classification', 'text-classification', 'fill-mask', 'text-generation'];
 
@@ -90,6 +91,7 @@ export interface LoadedGenerator {
   vocab: CharVocab;
 }
 
+/** A model folder loaded for inference (`loadModelFolder`): an encoder (BERT with its tokenizer and labels) or a generator (a character GPT). */
 export type LoadedModel = LoadedEncoder | LoadedGenerator;
 
 export interface LoadOptions {

@@ -20,12 +20,16 @@ export interface TextClassificationParams {
   functionToApply?: ClassificationFunction;
 }
 
+/** One class of a text-classification result: its label and probability. */
 export interface LabelScore {
   label: string;
   score: number;
 }
 
 /**
+ * The text-classification pipeline (transformers' `TextClassificationPipeline`): softmax (or
+ * sigmoid, multi-label) scores of a BertForSequenceClassification folder, the `topK` best per text.
+ *
  * @example
  * const clf = pipeline('text-classification', 'out/classifier');
  * clf('Win a FREE cruise now!!!', { topK: null }); // [{ label: 'spam', score: 0.97 }, { label: 'ham', score: 0.03 }]

@@ -27,6 +27,7 @@ import { checks, readParams, type ParamSpec } from './base.js';
 import { InputError } from './encoder.js';
 import type { LoadedGenerator } from './load.js';
 
+/** Decoding parameters of the text-generation pipeline (transformers' `generate` names): length, sampling, temperature, top-k, top-p, repetition penalty, seed. */
 export interface TextGenerationParams {
   /** Tokens (characters) to generate at most (default 50). */
   maxNewTokens?: number;
@@ -48,6 +49,7 @@ export interface TextGenerationParams {
   returnFullText?: boolean;
 }
 
+/** One text-generation result (transformers' shape): the prompt followed by the generated text. */
 export interface GeneratedText {
   generated_text: string;
 }
@@ -118,6 +120,9 @@ export function pickNextToken(z: Float64Array, seen: Iterable<number>, p: Requir
 }
 
 /**
+ * The text-generation pipeline (transformers' `TextGenerationPipeline`) for a character GPT folder:
+ * greedy or sampled decoding with the KV cache and the logits processors of `TextGenerationParams`.
+ *
  * @example
  * const gen = pipeline('text-generation', 'out/gpt-char');
  * gen('Call me', { maxNewTokens: 40, doSample: true, temperature: 0.8, topP: 0.9, seed: 1 }); // [{ generated_text: 'Call me …' }]

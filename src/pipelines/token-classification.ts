@@ -20,6 +20,7 @@ import { EncoderPipeline, checks, type ParamSpec } from './base.js';
 import { softmaxRow, tokensToString, type EncodedText } from './encoder.js';
 import type { LoadedEncoder } from './load.js';
 
+/** How token predictions become entities (transformers' `aggregation_strategy`): 'none' (one per token), 'simple' (B-/I- groups), 'first' / 'max' / 'average' (one label per word). */
 export type AggregationStrategy = 'none' | 'simple' | 'first' | 'max' | 'average';
 export const AGGREGATION_STRATEGIES: readonly AggregationStrategy[] = ['none', 'simple', 'first', 'max', 'average'];
 
@@ -85,6 +86,9 @@ function getTag(name: string): [string, string] {
 }
 
 /**
+ * The token-classification (NER) pipeline (transformers' `TokenClassificationPipeline`): per-token
+ * labels of a BertForTokenClassification folder, grouped into entities with character offsets.
+ *
  * @example
  * const ner = pipeline('token-classification', 'out/ner', { aggregationStrategy: 'simple' });
  * ner('George Washington went to Washington');

@@ -32,6 +32,7 @@ export interface Job<I, R> {
   reject(e: Error): void;
 }
 
+/** Options of {@link DynamicBatcher}: the batch function (`run`), the largest batch, how long to wait to fill one, the queue bound, a per-call cost and a batch callback. */
 export interface BatcherOptions<I, R> {
   /** Most texts in one dispatch (default 32). 1 = one at a time. */
   maxBatch?: number;
@@ -73,6 +74,7 @@ export function splitByLength(sorted: number[], c: number): number[] {
   return sizes;
 }
 
+/** Groups concurrent requests into batches (up to `maxBatch`, waiting at most `maxWaitMs`) and runs them one at a time through a batch function, with a bounded queue. */
 export class DynamicBatcher<I, R> {
   readonly maxBatch: number;
   readonly maxWaitMs: number;

@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { WorkerInit, WorkItem } from './worker.js';
+import type { WorkerInit } from './worker.js';
+import type { WorkItem } from './work-item.js';
 
 function startWorker(init: WorkerInit): Worker {
   const self = import.meta.url;
@@ -24,7 +25,7 @@ function startWorker(init: WorkerInit): Worker {
 export class WorkerEngine {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: unknown[][]) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: (string | { error: unknown })[][]) => void; reject: (e: Error) => void }>();
   /** Resolves once the model is loaded in the worker. */
   readonly ready: Promise<void>;
   private exited = false;
@@ -32,7 +33,7 @@ export class WorkerEngine {
   constructor(init: WorkerInit) {
     this.worker = startWorker(init);
     this.ready = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: { type: string; id?: number; results?: unknown[][]; error?: string }) => {
+      this.worker.on('message', (m: { type: string; id?: number; results?: (string | { error: unknown })[][]; error?: string }) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'fatal') reject(new Error(`model worker: ${m.error}`));
         else if (m.id !== undefined) {
@@ -61,15 +62,15 @@ export class WorkerEngine {
     this.pending.clear();
   }
 
-  /** Runs sub-batches in the worker; per item a result or an Error. */
-  async run(groups: WorkItem[][]): Promise<(unknown | Error)[][]> {
+  /** Runs sub-batches in the worker; per item its result as JSON text, or an Error. */
+  async run(groups: WorkItem[][]): Promise<(string | Error)[][]> {
     if (this.exited) throw new Error('model worker has exited');
     const id = this.nextId++;
-    const results = await new Promise<unknown[][]>((resolve, reject) => {
+    const results = await new Promise<(string | { error: unknown })[][]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'run', id, groups });
     });
-    return results.map((g) => g.map((r) => (r && typeof r === 'object' && 'error' in r && Object.keys(r).length === 1 ? new Error(String((r as { error: unknown }).error)) : r)));
+    return results.map((g) => g.map((r) => (typeof r === 'string' ? r : new Error(String(r.error)))));
   }
 
   async close(): Promise<void> {

@@ -164,4 +164,5 @@ export class MetricsRegistry {
   }
 }
 
+/** The Content-Type of Prometheus' text exposition format (`/metrics`). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -34,8 +34,9 @@ import type { EncoderPipeline } from '../pipelines/base.js';
 import { DynamicBatcher, QueueFullError } from './batcher.js';
 import { WorkerEngine } from './engine.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
-import type { WorkItem } from './worker.js';
+import { packItem, type WorkItem } from './work-item.js';
 
+/** Options of {@link startServer}: the model folder, host (127.0.0.1) and port, dynamic batching, queue, input and body limits, timeouts, metrics registry and log. */
 export interface ServeOptions {
   /** Model folder (a train-ner / train-classifier / pretrain-mlm output). */
   dir: string;
@@ -63,6 +64,7 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+/** A running inference server: its URL, port, host and task, its metrics, and `close()`. */
 export interface InferenceServer {
   url: string;
   port: number;
@@ -70,7 +72,7 @@ export interface InferenceServer {
   task: LoadedEncoder['task'];
   registry: MetricsRegistry;
   http: http.Server;
-  batcher: DynamicBatcher<WorkItem, unknown>;
+  batcher: DynamicBatcher<WorkItem, string>;
   /** Stops accepting, finishes queued and running work, ends the worker. */
   close(): Promise<void>;
 }
@@ -138,7 +140,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
   reg.gauge('tensorgrad_max_batch', 'The --max-batch setting.').set(opts.maxBatch ?? 32);
 
   const engine = new WorkerEngine({ dir: loaded.dir, task });
-  const batcher: DynamicBatcher<WorkItem, unknown> = new DynamicBatcher<WorkItem, unknown>({
+  const batcher: DynamicBatcher<WorkItem, string> = new DynamicBatcher<WorkItem, string>({
     maxBatch: opts.maxBatch ?? 32,
     maxWaitMs: opts.maxWaitMs ?? 5,
     maxQueue: opts.maxQueue ?? 256,
@@ -167,6 +169,12 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
       ...headers,
     });
     res.end(text);
+  };
+
+  const sendJSONText = (res: http.ServerResponse, status: number, json: string) => {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), ...(draining ? { Connection: 'close' } : {}) });
+    res.end(json);
   };
 
   const readBody = (req: http.IncomingMessage): Promise<Buffer> => new Promise((resolve, reject) => {
@@ -220,7 +228,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
     const encs: EncodedText[] = texts.map((t, i) => pipe.preprocess(t, { truncation: params.truncation ?? false, field: single ? 'inputs' : `inputs[${i}]` }));
     let sub: ReturnType<typeof batcher.submit>;
     try {
-      sub = batcher.submit(encs.map((enc) => ({ item: { enc, params }, length: enc.inputIds.length })));
+      sub = batcher.submit(encs.map((enc) => ({ item: packItem(enc, params), length: enc.inputIds.length })));
     } catch (e) {
       if (e instanceof QueueFullError) {
         rejections.inc({ reason: 'queue_full' });
@@ -241,9 +249,8 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
       timer = setTimeout(() => reject(new HttpError(504, `the deadline of ${budgetMs} ms passed before the answer`)), Math.max(0, deadline - performance.now()));
     });
     try {
-      const results = await Promise.race([Promise.all(sub.results), expired]);
-      const out = task === 'text-classification' || !single ? results : results[0];
-      send(res, 200, out);
+      const results = await Promise.race([Promise.all(sub.results), expired]); // each result's JSON text
+      sendJSONText(res, 200, task === 'text-classification' || !single ? `[${results.join(',')}]` : results[0]!);
     } catch (e) {
       batcher.cancel(sub.jobs, e as Error);
       if (e === gone) return;

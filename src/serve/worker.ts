@@ -4,7 +4,7 @@
  * text's post-processing — so that the HTTP event loop never waits on the model.
  *
  * Messages: in `{ type: 'run', id, groups: WorkItem[][] }`; out `{ type: 'ready', info }` once,
- * then `{ type: 'result', id, results }` (one result or `{ error }` per item) or
+ * then `{ type: 'result', id, results }` (one result's JSON text or `{ error }` per item) or
  * `{ type: 'error', id, error }` for a failed batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,11 +12,9 @@ import { setCpuPoolLimit } from '../backends/index.js';
 import { loadModelFolder } from '../pipelines/load.js';
 import { pipelineFor, type AnyPipeline } from '../pipelines/index.js';
 import type { EncodedText } from '../pipelines/encoder.js';
+import { unpackItem, type WorkItem } from './work-item.js';
 
-export interface WorkItem {
-  enc: EncodedText;
-  params: Record<string, unknown>;
-}
+export type { WorkItem };
 
 export interface WorkerInit {
   dir: string;
@@ -46,11 +44,14 @@ function main(): void {
     try {
       if (pipe.task === 'text-generation') throw new Error('the text-generation engine does not run in the encoder worker');
       const p = pipe;
+      // each result goes back as its JSON text: the HTTP thread only joins strings, and a string
+      // crosses threads in one copy where a nested result object is cloned field by field
       const results = msg.groups.map((g) => {
-        const logits = p.forward(g.map((w) => w.enc));
+        const encs = g.map(unpackItem);
+        const logits = p.forward(encs);
         return g.map((w, k) => {
           try {
-            return (p.postprocess as (e: EncodedText, l: Float32Array, q: object) => unknown)(w.enc, logits[k]!, w.params);
+            return JSON.stringify((p.postprocess as (e: EncodedText, l: Float32Array, q: object) => unknown)(encs[k]!, logits[k]!, w.params));
           } catch (e) {
             return { error: (e as Error).message };
           }

@@ -25,7 +25,7 @@ import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '..
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
-import { json, openOutput, runRecord } from '../train/run.js';
+import { commitRun, json, openOutput, runRecord } from '../train/run.js';
 import { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, type ClassificationReport } from '../data/metrics/index.js';
@@ -34,13 +34,14 @@ import { trainTestSplit } from '../data/datasets/text-classification.js';
 import type { TextExample } from '../data/formats/errors.js';
 import { lineChartSvg } from '../utils/svg.js';
 import { buildCompactVocab } from './mlm.js';
-import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, type PeftOptions } from '../peft/setup.js';
 
 /** Thrown for an unusable `init` folder or inconsistent options. */
 export class ClassifierError extends Error {
   override name = 'ClassifierError';
 }
 
+/** One encoded text of sequence classification: token ids, attention mask and its class id. */
 export interface ClassifierExample extends SequenceExample {
   inputIds: number[];
   attentionMask: number[];
@@ -58,6 +59,7 @@ export function encodeTexts(examples: readonly TextExample[], tokenizer: BertTok
   });
 }
 
+/** Scores of a sequence classifier on a split: loss, accuracy, macro-F1 and the full classification report. */
 export interface ClassifierEvaluation {
   loss: number;
   accuracy: number;
@@ -142,6 +144,7 @@ export function loadEncoderWeights(model: BertForSequenceClassification, sd: Rec
   return model.loadPretrained(src).missingKeys;
 }
 
+/** Options of {@link trainClassifier}: the labelled texts (or an explicit split), the tokenizer, sequence length and the BERT training options. */
 export interface ClassifierTrainOptions extends BertTrainOptions {
   /** Labelled texts, split into train/test by `testSize` (stratified, seeded). */
   data?: TextExample[];
@@ -162,6 +165,7 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
   dataSource?: string;
 }
 
+/** What {@link trainClassifier} returns: the trained model, tokenizer, label names, history and test scores. */
 export interface ClassifierTrainResult {
   model: BertForSequenceClassification;
   tokenizer: BertTokenizer;
@@ -265,12 +269,9 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
     const testEval = evaluateClassifier(model, testEx, labels);
     const seconds = (performance.now() - t0) / 1000;
 
-    const files: string[] = [];
-    if (output) {
-      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
-      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
-      const written = output.commit({
-        ...(pf ? pf.adapter : modelFiles()),
+    const files = output ? commitRun(output, {
+      model, peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles, step: loop.steps.length,
+      files: {
         'metrics.json': json({
           ...runRecord('train-classifier', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, numTrain: train.length, numTest: test.length } }, loop, seconds),
           init: opts.init ?? null, numTrain: train.length, numTest: test.length, history,
@@ -283,10 +284,8 @@ export function trainClassifier(opts: ClassifierTrainOptions): ClassifierTrainRe
             { name: 'learning rate', values: loop.steps.map((s) => s.lr), color: '#2ca02c', axis: 'right' },
           ],
         }),
-      }, loop.steps.length);
-      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
-    }
+      },
+    }) : [];
     return { model, tokenizer, labels, steps, history, test: testEval, freshParameters, numTrain: train.length, numTest: test.length, seconds, files };
   } finally {
     output?.release();

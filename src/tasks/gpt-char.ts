@@ -30,10 +30,10 @@ import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
-import { applyPeft, peftRunFiles, resolveAdapterBase, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, resolveAdapterBase, type PeftOptions } from '../peft/setup.js';
 import { isAdapterDir, loadPeftAdapter } from '../peft/io.js';
 import { OutputFolder, verifyOutputFolder } from '../train/output.js';
-import { json, openOutput, runRecord, type RunOptions } from '../train/run.js';
+import { commitRun, json, openOutput, runRecord, type RunOptions } from '../train/run.js';
 import { loadSafetensors, safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
 
@@ -98,6 +98,7 @@ export class CharVocab {
   }
 }
 
+/** Options of `CharGPT.sample`: how many characters, the temperature, top-k and the seed. */
 export interface SampleOptions {
   /** Characters to generate (default 200). */
   maxNewTokens?: number;
@@ -240,8 +241,11 @@ export class CharGPT {
   }
 }
 
+/** Options of {@link trainCharGPT}: the text, the model size, context length, steps, learning rate, evaluation and output folder. */
 export interface CharGPTTrainOptions extends RunOptions {
   text: string;
+  /** Where the text came from, for metrics.json (a file path, or the dataset package). */
+  dataSource?: string;
   /** Parameter-efficient fine-tuning (src/peft; LoRA targets c_attn by default): the output folder holds the adapter and base/. */
   peft?: PeftOptions;
   /** Context length T (default 64). */
@@ -268,6 +272,7 @@ export interface CharGPTTrainOptions extends RunOptions {
   valFraction?: number;
 }
 
+/** What {@link trainCharGPT} returns: the trained CharGPT, the loss history and validation losses. */
 export interface CharGPTTrainResult {
   model: CharGPT;
   /** Training loss of every step. */
@@ -358,13 +363,10 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     const history = loop.steps.map((s) => ({ step: s.step, loss: s.loss, lr: s.lr }));
     const evals = loop.evals.map((e) => ({ step: e.step, valLoss: e.metrics.valLoss! }));
     const seconds = (performance.now() - t0) / 1000;
-    const files: string[] = [];
-    if (output) {
-      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => new CharGPT(model, vocab).files() });
-      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
-      const written = output.commit({
-        ...(pf ? pf.adapter : charModel.files()),
-        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
+    const files = output ? commitRun(output, {
+      model, peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => charModel.files(), step: loop.steps.length,
+      files: {
+        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
         'curves.svg': lineChartSvg({
           title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
           series: [
@@ -372,10 +374,8 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
             { name: 'learning rate', values: history.map((h) => h.lr), color: '#2ca02c', axis: 'right' },
           ],
         }),
-      }, loop.steps.length);
-      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
-    }
+      },
+    }) : [];
     return { model: charModel, history, evals, seconds, files };
   } finally {
     output?.release();

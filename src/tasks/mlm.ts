@@ -208,6 +208,7 @@ export function expandToBaseVocab(rows: Float32Array, dim: number, baseIds: read
 
 // ───────────────────────────── masking ─────────────────────────────
 
+/** Options of {@link maskTokens}: the [MASK] id, the ids never chosen, the vocabulary size and the probabilities (BERT's 15 % and 80/10/10). */
 export interface MaskingOptions {
   maskTokenId: number;
   /** Ids never chosen for prediction ([CLS], [SEP], [PAD], …). */
@@ -318,8 +319,11 @@ export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor
 
 // ───────────────────────────── training ─────────────────────────────
 
+/** Options of {@link pretrainMlm}: the text, the tokenizer or compact vocabulary, the model size, steps and the BERT training options. */
 export interface MlmTrainOptions extends BertTrainOptions {
   text: string;
+  /** Where the text came from, for metrics.json (a file path, or the dataset package). */
+  dataSource?: string;
   /** The tokenizer; default: a compact vocabulary of the text (`compactVocab`) or bert-base-uncased. */
   tokenizer?: BertTokenizer;
   /** Build a compact vocabulary from the text (default true; ignored when `tokenizer` is given). */
@@ -339,6 +343,7 @@ export interface MlmTrainOptions extends BertTrainOptions {
   evalInterval?: number;
 }
 
+/** Held-out masked-token loss and accuracy at one step of MLM pre-training. */
 export interface MlmEvaluation {
   step: number;
   /** Mean cross-entropy over the held-out masked tokens. */
@@ -349,6 +354,7 @@ export interface MlmEvaluation {
   perplexity: number;
 }
 
+/** What {@link pretrainMlm} returns: the model, tokenizer, config, the loss history and the held-out evaluations. */
 export interface MlmTrainResult {
   model: BertForMaskedLM;
   tokenizer: BertTokenizer;
@@ -468,7 +474,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
     const seconds = (performance.now() - t0) / 1000;
     const files = output
       ? saveMlm(output, model, tokenizer, {
-        ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
+        ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
         history, evals,
         ...(compact ? { vocabulary: { base: 'bert-base-uncased', size: compact.tokens.length, trimmed: compact.trimmed } } : {}),
       }, loop.steps.length, { dtype: opts.saveDtype ?? 'float32', ...(compact ? { baseIds: compact.baseIds } : {}) })
@@ -536,7 +542,9 @@ export function isModelFolder(dir: string): boolean {
 
 /** One sentence of a cloze test: `text` holds one [MASK]; any of `answers` counts as right. */
 export interface ClozeItem {
+  /** The sentence, with one [MASK] where the answer goes. */
   text: string;
+  /** The accepted fillers of the [MASK] (any one counts as correct). */
   answers: string[];
 }
 
@@ -568,6 +576,9 @@ export function clozeTest(model: BertForMaskedLM, tokenizer: BertTokenizer, item
       const at = enc.inputIds.indexOf(tokenizer.maskTokenId);
       if (at < 0 || enc.inputIds.lastIndexOf(tokenizer.maskTokenId) !== at) {
         throw new Error(`clozeTest: items[${n}].text must hold exactly one [MASK], got ${JSON.stringify(item.text)}`);
+      }
+      if (enc.inputIds.length > model.config.maxPositionEmbeddings) {
+        throw new Error(`clozeTest: items[${n}].text is ${enc.inputIds.length} tokens, more than the model's maxPositionEmbeddings ${model.config.maxPositionEmbeddings}`);
       }
       const p = noGrad(() => {
         const ids = fromTypedArray(Int32Array.from(enc.inputIds), [1, enc.inputIds.length], { dtype: 'int32' }); // (1, T)

@@ -16,16 +16,17 @@ import { manualSeed } from '../tensor/random.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
 import { adamWWithWarmup } from '../train/step.js';
 import { trainLoop } from '../train/loop.js';
-import { json, openOutput, runRecord } from '../train/run.js';
+import { commitRun, json, openOutput, runRecord } from '../train/run.js';
 import { alignLabels, LabelMap, type ConllSentence } from '../data/conll.js';
 import type { BertTokenizer } from '../data/tokenizer/index.js';
 import { DataLoader, padCollate, type SequenceExample } from '../data/dataloader.js';
 import { classificationReport, entityReport, type ClassificationReport, type EntityReport } from '../data/metrics/index.js';
 import { safetensorsBytes } from '../data/safetensors.js';
 import { lineChartSvg } from '../utils/svg.js';
-import { applyPeft, peftRunFiles, type PeftOptions } from '../peft/setup.js';
+import { applyPeft, type PeftOptions } from '../peft/setup.js';
 import { loadInit } from './classify.js';
 
+/** One encoded sentence of NER: token ids, attention mask and per-token label ids (−100 where no label). */
 export interface NerExample extends SequenceExample {
   inputIds: number[];
   attentionMask: number[];
@@ -55,6 +56,7 @@ export function encodeNerSentences(
 
 export { decayGroups } from '../train/step.js';
 
+/** Scores of a NER model on a split: loss, the word-level tag report and the entity-level (seqeval) report and F1. */
 export interface NerEvaluation {
   loss: number;
   /** Word-level tag report (sklearn layout). */
@@ -109,6 +111,7 @@ export function evaluateNer(
   };
 }
 
+/** Options of {@link trainNer}: the CoNLL splits, the tokenizer and the BERT training options. */
 export interface NerTrainOptions extends BertTrainOptions {
   train: ConllSentence[];
   dev: ConllSentence[];
@@ -123,6 +126,7 @@ export interface NerTrainOptions extends BertTrainOptions {
   peft?: PeftOptions;
 }
 
+/** What {@link trainNer} returns: the model, label map, per-epoch history, the best epoch and the test scores. */
 export interface NerTrainResult {
   model: BertForTokenClassification;
   labelMap: LabelMap;
@@ -224,12 +228,9 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
     const testEval = evaluateNer(model, opts.test, test, labelMap);
     const seconds = (performance.now() - t0) / 1000;
 
-    const files: string[] = [];
-    if (output) {
-      const pf = peftRunFiles(model, { peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles });
-      if (pf?.base) files.push(...output.commitPaths(pf.base, loop.steps.length, 'base'));
-      const written = output.commit({
-        ...(pf ? pf.adapter : modelFiles()),
+    const files = output ? commitRun(output, {
+      model, peft: opts.peft ?? null, baseDir: opts.init ?? null, baseFiles, modelFiles, step: loop.steps.length,
+      files: {
         'metrics.json': json({
           ...runRecord('train-ner', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, train: opts.train.length, dev: opts.dev.length, test: opts.test.length } }, loop, seconds),
           bestEpoch, history,
@@ -247,10 +248,8 @@ export function trainNer(opts: NerTrainOptions): NerTrainResult {
             { name: 'dev entity F1', values: history.map((h) => h.devF1), color: '#d62728', axis: 'right' },
           ],
         }),
-      }, loop.steps.length);
-      files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
-      if (pf?.merged) files.push(...output.commitPaths(pf.merged(), loop.steps.length, 'merged'));
-    }
+      },
+    }) : [];
     return { model, labelMap, history, bestEpoch, test: testEval, seconds, files };
   } finally {
     output?.release();

@@ -12,6 +12,7 @@ import { Tensor, type NestedArray } from './tensor.js';
 import './methods.js';
 import { checkAllocation } from '../core/limits.js';
 
+/** Options of the creation functions: the dtype (default float32, or int32/bool from the data), the device (default `getDefaultDevice()`) and whether the new tensor requires grad. */
 export interface TensorOptions {
   dtype?: DType;
   device?: string;
@@ -116,8 +117,23 @@ function filled(op: string, shape: readonly number[], value: number, opts: Tenso
   return t;
 }
 
+/**
+ * A tensor of zeros, as torch.zeros.
+ * @example
+ * zeros([2, 3], { dtype: 'float64' }).shape; // [2, 3]
+ */
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('zeros', shape, 0, opts);
+/**
+ * A tensor of ones, as torch.ones.
+ * @example
+ * ones([3]); // [1, 1, 1]
+ */
 export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => filled('ones', shape, 1, opts);
+/**
+ * A tensor filled with `value`, as torch.full.
+ * @example
+ * full([2], 7); // [7, 7]
+ */
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
   checkScalarArg('full', 'the fill value', value);
   if (opts?.dtype === 'int32') checkInt32('full', Number(value));
@@ -128,8 +144,11 @@ export function full(shape: readonly number[], value: number | boolean, opts: Te
 function likeOpts(x: Tensor, opts: TensorOptions): TensorOptions {
   return { dtype: x.dtype, device: x.device, ...opts };
 }
+/** Zeros with x's shape, dtype and device (overridable by `opts`), as torch.zeros_like. */
 export const zerosLike = (x: Tensor, opts: TensorOptions = {}): Tensor => zeros(x.shape, likeOpts(x, opts));
+/** Ones with x's shape, dtype and device (overridable by `opts`), as torch.ones_like. */
 export const onesLike = (x: Tensor, opts: TensorOptions = {}): Tensor => ones(x.shape, likeOpts(x, opts));
+/** `value` everywhere, with x's shape, dtype and device (overridable by `opts`), as torch.full_like. */
 export const fullLike = (x: Tensor, value: number, opts: TensorOptions = {}): Tensor => full(x.shape, value, likeOpts(x, opts));
 
 /**
@@ -193,7 +212,9 @@ function randomFill(op: string, shape: readonly number[], opts: TensorOptions, d
 export const rand = (shape: readonly number[], opts: TensorOptions = {}): Tensor => randomFill('rand', shape, opts, () => defaultGenerator.random());
 /** Standard normal samples N(0, 1). */
 export const randn = (shape: readonly number[], opts: TensorOptions = {}): Tensor => randomFill('randn', shape, opts, () => defaultGenerator.normal());
+/** Uniform samples in [0, 1) with x's shape, dtype and device, from the seeded generator, as torch.rand_like. */
 export const randLike = (x: Tensor, opts: TensorOptions = {}): Tensor => rand(x.shape, likeOpts(x, opts));
+/** Standard normal samples with x's shape, dtype and device, from the seeded generator, as torch.randn_like. */
 export const randnLike = (x: Tensor, opts: TensorOptions = {}): Tensor => randn(x.shape, likeOpts(x, opts));
 
 /** Uniform integers in [low, high), int32. */

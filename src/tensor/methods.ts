@@ -37,38 +37,67 @@ class TensorMethods {
     if (target.dtype !== undefined) t = ops.cast(t, target.dtype);
     return t;
   }
+  /** A float32 copy (x itself when already float32), as torch.Tensor.float. */
   float(this: Tensor): Tensor { return ops.cast(this, 'float32'); }
+  /** A float64 copy (x itself when already float64), as torch.Tensor.double. */
   double(this: Tensor): Tensor { return ops.cast(this, 'float64'); }
+  /** An int32 copy, truncating toward zero (x itself when already int32), as torch.Tensor.int. */
   int(this: Tensor): Tensor { return ops.cast(this, 'int32'); }
+  /** A bool tensor: x ≠ 0 (x itself when already bool), as torch.Tensor.bool. */
   bool(this: Tensor): Tensor { return ops.cast(this, 'bool'); }
+  /** The tensor on the 'cpu' backend (x itself when already there). */
   cpu(this: Tensor): Tensor { return ops.toDevice(this, 'cpu'); }
 
   // ---- elementwise -------------------------------------------------------------------------
+  /** this + alpha·other elementwise, broadcasting (see `add`). */
   add(this: Tensor, other: TensorLike, alpha?: number): Tensor { return ops.add(this, alpha === undefined ? other : ops.mul(other, alpha)); }
+  /** this − alpha·other elementwise, broadcasting (see `sub`). */
   sub(this: Tensor, other: TensorLike, alpha?: number): Tensor { return ops.sub(this, alpha === undefined ? other : ops.mul(other, alpha)); }
+  /** this·other elementwise, broadcasting (see `mul`). */
   mul(this: Tensor, other: TensorLike): Tensor { return ops.mul(this, other); }
+  /** this/other elementwise, broadcasting (see `div`). */
   div(this: Tensor, other: TensorLike): Tensor { return ops.div(this, other); }
+  /** thisᵉ elementwise (see `pow`). */
   pow(this: Tensor, exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
+  /** The elementwise maximum of this and other (see `maximum`). */
   maximum(this: Tensor, other: TensorLike): Tensor { return ops.maximum(this, other); }
+  /** The elementwise minimum of this and other (see `minimum`). */
   minimum(this: Tensor, other: TensorLike): Tensor { return ops.minimum(this, other); }
+  /** GELU(x) = x·Φ(x), or the tanh approximation with 'tanh' (see `gelu`). */
   gelu(this: Tensor, opts: ops.GeluOptions | 'none' | 'tanh' = {}): Tensor { return ops.gelu(this, opts); }
+  /** x² elementwise. */
   square(this: Tensor): Tensor { return ops.mul(this, this); }
+  /** 1/x elementwise. */
   reciprocal(this: Tensor): Tensor { return ops.div(1, this); }
+  /** Each element limited to [min, max] (see `clamp`). */
   clamp(this: Tensor, min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  /** `value` where `mask` is true, x elsewhere (see `maskedFill`). */
   maskedFill(this: Tensor, mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
+  /** this where `condition`, `other` elsewhere (torch.Tensor.where; see `where`). */
   where(this: Tensor, condition: Tensor, other: TensorLike): Tensor { return ops.where(condition, this, other); }
 
   // comparisons and logic (not differentiable; bool results)
+  /** this == other elementwise (bool; see `eq`). */
   eq(this: Tensor, other: TensorLike): Tensor { return ops.eq(this, other); }
+  /** this != other elementwise (bool; see `ne`). */
   ne(this: Tensor, other: TensorLike): Tensor { return ops.ne(this, other); }
+  /** this < other elementwise (bool; see `lt`). */
   lt(this: Tensor, other: TensorLike): Tensor { return ops.lt(this, other); }
+  /** this ≤ other elementwise (bool; see `le`). */
   le(this: Tensor, other: TensorLike): Tensor { return ops.le(this, other); }
+  /** this > other elementwise (bool; see `gt`). */
   gt(this: Tensor, other: TensorLike): Tensor { return ops.gt(this, other); }
+  /** this ≥ other elementwise (bool; see `ge`). */
   ge(this: Tensor, other: TensorLike): Tensor { return ops.ge(this, other); }
+  /** this ∧ other elementwise (bool; see `logicalAnd`). */
   logicalAnd(this: Tensor, other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
+  /** this ∨ other elementwise (bool; see `logicalOr`). */
   logicalOr(this: Tensor, other: TensorLike): Tensor { return ops.logicalOr(this, other); }
+  /** this ⊕ other elementwise (bool; see `logicalXor`). */
   logicalXor(this: Tensor, other: TensorLike): Tensor { return ops.logicalXor(this, other); }
+  /** ¬this elementwise (bool; see `logicalNot`). */
   logicalNot(this: Tensor): Tensor { return ops.logicalNot(this); }
+  /** Where this is NaN (bool; see `isnan`). */
   isnan(this: Tensor): Tensor { return ops.isnan(this); }
   /** True when every element equals `other`'s (same shape). */
   equal(this: Tensor, other: Tensor): boolean { return ops.equal(this, other); }
@@ -76,60 +105,93 @@ class TensorMethods {
   allclose(this: Tensor, other: Tensor, rtol = 1e-5, atol = 1e-8): boolean { return ops.allclose(this, other, rtol, atol); }
 
   // ---- reductions --------------------------------------------------------------------------
+  /** Σ over `dim` (all when omitted; see `sum`). */
   sum(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
+  /** The mean over `dim` (all when omitted), as torch.mean. */
   mean(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
   /** The maximum over `dim` (all dims when omitted); ties share the gradient (torch.amax). */
   max(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
+  /** The minimum over `dim` (all when omitted); ties share the gradient (torch.amin). */
   min(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
+  /** The maximum over `dim` (all when omitted), as torch.amax. */
   amax(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
+  /** The minimum over `dim` (all when omitted), as torch.amin. */
   amin(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
   /** Variance with Bessel's correction by default (`correction = 1`), as torch.var. */
   var(this: Tensor, dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor { return ops.variance(this, dim, opts); }
+  /** Standard deviation over `dim` with Bessel's correction by default, as torch.std. */
   std(this: Tensor, dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor { return ops.std(this, dim, opts); }
+  /** log Σ eˣ over `dim`, computed stably (see `logsumexp`). */
   logsumexp(this: Tensor, dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  /** The int32 index of the maximum over `dim` (of the flattened tensor when omitted; the first on ties), as torch.argmax. */
   argmax(this: Tensor, dim?: number, keepdim = false): Tensor { return ops.argReduce('argmax', this, dim, keepdim); }
+  /** The int32 index of the minimum over `dim` (of the flattened tensor when omitted; the first on ties), as torch.argmin. */
   argmin(this: Tensor, dim?: number, keepdim = false): Tensor { return ops.argReduce('argmin', this, dim, keepdim); }
+  /** softmax along `dim` (see `softmax`). */
   softmax(this: Tensor, dim: number): Tensor { return ops.softmax(this, dim); }
+  /** log softmax along `dim` (see `logSoftmax`). */
   logSoftmax(this: Tensor, dim: number): Tensor { return ops.logSoftmax(this, dim); }
 
   // ---- linear algebra ----------------------------------------------------------------------
+  /** The matrix product with torch.matmul's rules (see `matmul`). */
   matmul(this: Tensor, other: Tensor): Tensor { return ops.matmul(this, other); }
 
   // ---- movement ----------------------------------------------------------------------------
+  /** The same elements in a new shape, given as a list or as arguments: `x.reshape(2, -1)` (see `reshape`). */
   reshape(this: Tensor, ...shape: ShapeArgs): Tensor { return ops.reshape(this, shapeFromArgs(shape)); }
   /** Like reshape, but never copies: throws when the strides do not allow a view. */
   view(this: Tensor, ...shape: ShapeArgs): Tensor { return ops.view(this, shapeFromArgs(shape)); }
+  /** Merges dims startDim…endDim into one (see `flatten`). */
   flatten(this: Tensor, startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  /** Reorders the dims, as a list or as arguments: `x.permute(2, 0, 1)` (see `permute`). */
   permute(this: Tensor, ...dims: ShapeArgs): Tensor { return ops.permute(this, shapeFromArgs(dims)); }
+  /** Swaps two dims (a view; see `transpose`). */
   transpose(this: Tensor, dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
   /** The transpose of a ≤2-D tensor. */
   get T(): Tensor { return self(this).ndim < 2 ? self(this) : ops.permute(self(this), [...Array(self(this).ndim).keys()].reverse()); }
   /** Broadcast to a larger shape without copying (-1 keeps a dim). */
   expand(this: Tensor, ...shape: ShapeArgs): Tensor { return ops.expand(this, shapeFromArgs(shape)); }
+  /** Broadcast to `other`'s shape without copying. */
   expandAs(this: Tensor, other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  /** Removes size-1 dims (see `squeeze`). */
   squeeze(this: Tensor, dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
+  /** Inserts a size-1 dim at `dim` (see `unsqueeze`). */
   unsqueeze(this: Tensor, dim: number): Tensor { return ops.unsqueeze(this, dim); }
   /** Python-style slice `x[..., start:end:step, ...]` along one dim (negative indices count from the end). */
   slice(this: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor { return ops.slice(this, dim, start, end, step); }
+  /** The `length` elements of `dim` from `start` (a view; see `narrow`). */
   narrow(this: Tensor, dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
   /** `x[..., index, ...]`: removes `dim`. */
   select(this: Tensor, dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  /** Pieces of `splitSize` (or the given sizes) along `dim` (views; see `split`). */
   split(this: Tensor, splitSize: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSize, dim); }
+  /** `chunks` nearly equal pieces along `dim` (views; see `chunk`). */
   chunk(this: Tensor, chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  /** This tensor in dense row-major order (itself when it already is). */
   contiguous(this: Tensor): Tensor { return ops.contiguous(this); }
   /** A copy with its own storage (differentiable). */
   clone(this: Tensor): Tensor { return ops.contiguous(this, true); }
+  /** Values at `index` along `dim` (see `gather`). */
   gather(this: Tensor, dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  /** The entries at `index` along `dim` (see `indexSelect`). */
   indexSelect(this: Tensor, dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
 
   // ---- in place (for optimizers and initialisers; never on a leaf that requires grad while recording) ----
+  /** Copies `src` (broadcast, cast to this dtype) into this tensor in place; returns this. */
   copy_(src: TensorLike): this { ops.assign(self(this), src, 'copy_'); return this; }
+  /** Sets every element to `value` in place; returns this. */
   fill_(value: number): this { ops.assign(self(this), value, 'fill_'); return this; }
+  /** Sets every element to 0 in place; returns this. */
   zero_(): this { ops.assign(self(this), 0, 'zero_'); return this; }
+  /** this += alpha·other in place (not recorded in the graph); returns this. */
   add_(other: TensorLike, alpha?: number): this { ops.assign(self(this), self(this).detach().add(other instanceof Tensor ? other.detach() : other, alpha), 'add_'); return this; }
+  /** this −= alpha·other in place (not recorded in the graph); returns this. */
   sub_(other: TensorLike, alpha?: number): this { ops.assign(self(this), self(this).detach().sub(other instanceof Tensor ? other.detach() : other, alpha), 'sub_'); return this; }
+  /** this ·= other in place (not recorded in the graph); returns this. */
   mul_(other: TensorLike): this { ops.assign(self(this), self(this).detach().mul(other instanceof Tensor ? other.detach() : other), 'mul_'); return this; }
+  /** this /= other in place (not recorded in the graph); returns this. */
   div_(other: TensorLike): this { ops.assign(self(this), self(this).detach().div(other instanceof Tensor ? other.detach() : other), 'div_'); return this; }
+  /** Limits every element to [min, max] in place; returns this. */
   clamp_(min?: number | null, max?: number | null): this { ops.assign(self(this), self(this).detach().clamp(min, max), 'clamp_'); return this; }
   /** Whether any element over `dim` (all when omitted) is non-zero (bool). */
   any(this: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor { return any(this, dim, keepdim); }

@@ -17,8 +17,15 @@
 import seedrandom from 'seedrandom';
 import { fillBernoulliFromKeys } from '../core/random-bits.js';
 
+/** The full state of a {@link Generator} (seed, ARC4 state, the spare Box–Muller normal): `getRngState()` / `setRngState()` resume a random stream exactly. */
 export type RngState = { seed: string; arc4: unknown; spare: number | null };
 
+/**
+ * A seeded random number generator (seedrandom's ARC4), as torch.Generator: `random()` in [0, 1), `normal()` by Box–Muller; every random op draws from `defaultGenerator` unless given one.
+ * @example
+ * const g = new Generator(42);
+ * g.random(); // the same number on every run
+ */
 export class Generator {
   private rng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
   private seedValue: string;
@@ -125,10 +132,12 @@ export function manualSeed(seed: number | string): void {
   defaultGenerator.manualSeed(seed);
 }
 
+/** The default generator's state (`torch.get_rng_state`), for checkpoints. */
 export function getRngState(): RngState {
   return defaultGenerator.getState();
 }
 
+/** Restores the default generator's state saved by `getRngState` (`torch.set_rng_state`): the random stream continues exactly. */
 export function setRngState(state: RngState): void {
   defaultGenerator.setState(state);
 }

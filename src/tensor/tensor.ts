@@ -16,8 +16,11 @@ import { formatTensor } from './print.js';
 import { disposedError, trackStorage } from './scope.js';
 import { versionOf } from '../autograd/version.js';
 
+/** A plain number or boolean, where an op also takes a tensor. */
 export type Scalar = number | boolean;
+/** A tensor, or a number or boolean that ops treat as a 0-d tensor. */
 export type TensorLike = Tensor | number | boolean;
+/** Nested JS arrays of numbers or booleans, as `tensor()` takes and `toArray()` returns. */
 export type NestedArray = number | boolean | NestedArray[];
 
 /** Shapes may be given as an array or as separate numbers: `x.reshape([2, 3])` or `x.reshape(2, 3)`. */
@@ -28,10 +31,25 @@ export function shapeFromArgs(args: ShapeArgs): number[] {
   return args as number[];
 }
 
+/**
+ * An n-dimensional array on a backend (cpu or gpu) with reverse-mode autograd, as torch.Tensor:
+ * a storage viewed through shape, strides and offset, plus `requiresGrad`, `.grad` and the
+ * `gradFn` node that produced it. Create tensors with `tensor`, `zeros`, `randn`, …; the math
+ * methods (`x.add(y)`, `x.matmul(w)`, …) are attached by tensor/methods.ts.
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.matmul(x).sum();
+ * y.backward();
+ * x.grad; // ∂y/∂x
+ */
 export class Tensor {
+  /** The backend memory holding the elements (shared by views). */
   readonly storage: Storage;
+  /** The size of each dim (frozen). */
   readonly shape: readonly number[];
+  /** Elements to skip per step along each dim (frozen; 0 along broadcast dims). */
   readonly strides: readonly number[];
+  /** The index of the first element in the storage. */
   readonly offset: number;
   /** The gradient accumulated by backward(); null until then. */
   grad: Tensor | null = null;
@@ -55,6 +73,7 @@ export class Tensor {
     return new Tensor(storage, shape);
   }
 
+  /** The element type: 'float32', 'float64', 'int32' or 'bool'. */
   get dtype(): DType {
     return this.storage.dtype;
   }
@@ -62,6 +81,7 @@ export class Tensor {
   get device(): string {
     return this.storage.backend.name;
   }
+  /** The number of dims (0 for a scalar). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -69,10 +89,12 @@ export class Tensor {
   get _version(): number {
     return versionOf(this.storage);
   }
+  /** True when no op made this tensor (created by the user, or detached): backward accumulates into its `.grad`. */
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
 
+  /** Whether ops record this tensor's graph so backward computes its gradient (only floating-point tensors; settable on leaves). */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
@@ -96,6 +118,7 @@ export class Tensor {
     this._requiresGrad = true;
   }
 
+  /** The number of elements (the product of the shape). */
   numel(): number {
     return numel(this.shape);
   }
@@ -106,6 +129,7 @@ export class Tensor {
     if (dim === undefined) return [...this.shape];
     return this.shape[normalizeDim('size', dim, this.ndim)]!;
   }
+  /** Whether the elements lie in dense row-major order (views from transpose, expand or a step slice may not). */
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
@@ -214,6 +238,7 @@ export class Tensor {
     }
     return this.toTypedArray()[0]!;
   }
+  /** The values formatted as PyTorch prints them (`tensor([[1., 2.]])`). */
   toString(): string {
     return formatTensor(this);
   }
@@ -225,6 +250,7 @@ export class Tensor {
   dispose(): void {
     if (!this.storage.disposed) this.storage.backend.dispose(this.storage);
   }
+  /** Whether the storage was released (by `dispose()` or `tidy`): the tensor is then unusable. */
   get isDisposed(): boolean {
     return this.storage.disposed;
   }

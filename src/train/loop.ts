@@ -82,6 +82,7 @@ export interface EarlyStoppingConfig {
   minDelta?: number;
 }
 
+/** Options of {@link trainLoop}: the model, optimizer and scheduler, the data, the loss function, steps or epochs, accumulation, clipping, evaluation, early stopping, logging and checkpoints. */
 export interface TrainLoopOptions<B> {
   model: Module;
   optimizer: Optimizer;
@@ -126,6 +127,7 @@ export interface TrainLoopOptions<B> {
   describeEval?: (e: EvalRecord, steps: readonly StepRecord[]) => string;
 }
 
+/** What {@link trainLoop} returns: every step's record, the evaluations, per-epoch losses, whether it stopped early and the timings. */
 export interface TrainLoopResult {
   steps: StepRecord[];
   evals: EvalRecord[];

@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Module } from '../nn/module.js';
 import type { ProgressBar } from '../utils/progress.js';
+import { peftRunFiles, type FileMap, type PeftOptions } from '../peft/setup.js';
 import { OutputFolder } from './output.js';
-import type { TrainLoopResult } from './loop.js';
+import { TRAIN_LOG, type TrainLoopResult } from './loop.js';
 
 /** Options of a training run (not of the model): where it writes, how it continues, what it prints. */
 export interface RunOptions {
@@ -73,6 +74,40 @@ export function runRecord(task: string, o: { seed: number; hyperparameters: Reco
       evals: loop.evals.map((e) => ({ step: e.step, epoch: e.epoch, ...e.metrics })),
     },
   };
+}
+
+/**
+ * Writes a finished run into its output folder: the model's files — or, where a PEFT method was
+ * applied, the adapter (with `base/` first when the run had no pretrained base, and `merged/`
+ * after it with `peft.merge`; see peft/setup.ts `peftRunFiles`) — together with the run's own
+ * files (metrics.json, curves.svg, …) in one atomic commit at `step`. Returns every path
+ * written, the step log (train_log.jsonl) included.
+ *
+ * @example
+ * const files = commitRun(output, {
+ *   model, peft: opts.peft, baseDir: opts.init ?? null, baseFiles, modelFiles, step: loop.steps.length,
+ *   files: { 'metrics.json': json(metrics), 'curves.svg': svg },
+ * });
+ */
+export function commitRun(output: OutputFolder, o: {
+  model: Module;
+  /** The model's own files as they are now (weights, config.json, tokenizer files). */
+  modelFiles: () => FileMap;
+  /** The run's other files, committed with the model's. */
+  files: FileMap;
+  step: number;
+  peft?: PeftOptions | null;
+  /** The pretrained base the run started from (an adapter points at it), or null. */
+  baseDir?: string | null;
+  /** The model's files before the PEFT method was applied (needed without a baseDir). */
+  baseFiles?: FileMap | null;
+}): string[] {
+  const pf = peftRunFiles(o.model, { peft: o.peft ?? null, baseDir: o.baseDir ?? null, baseFiles: o.baseFiles ?? null, modelFiles: o.modelFiles });
+  const paths: string[] = [];
+  if (pf?.base) paths.push(...output.commitPaths(pf.base, o.step, 'base'));
+  paths.push(...output.commitPaths({ ...(pf ? pf.adapter : o.modelFiles()), ...o.files }, o.step), output.path(TRAIN_LOG));
+  if (pf?.merged) paths.push(...output.commitPaths(pf.merged(), o.step, 'merged'));
+  return paths;
 }
 
 export function json(x: unknown): string {

@@ -14,7 +14,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 describe('tensorgrad train-ner (the demo), tiny', () => {
   it('trains, reports, and writes checkpoint + metrics + curves', () => {
     const out = mkdtempSync(join(tmpdir(), 'tg-ner-'));
-    const stdout = execFileSync(process.execPath, [...CLI, 'train-ner', '--epochs', '3', '--hidden', '16', '--layers', '1', '--lr', '0.01', '--out', out], {
+    const stdout = execFileSync(process.execPath, [...CLI, 'train-ner', '--init', 'random', '--epochs', '3', '--hidden', '16', '--layers', '1', '--lr', '0.01', '--out', out], {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(stdout).toMatch(/precision {4}recall {2}f1-score {3}support/);

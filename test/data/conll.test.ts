@@ -20,6 +20,7 @@ import {
   readConllSplits,
   type ConllSentence,
 } from '../../src/data/conll.js';
+import { getEntities } from '../../src/data/metrics/seqeval.js';
 
 /** The first lines of CoNLL-2003's eng.train (IOB1; columns word, POS, chunk, NE). */
 const ENG_TRAIN_HEAD = [
@@ -405,6 +406,37 @@ describe('the shipped NER sample data/ner', () => {
       expect(s.tokens.length).toBeLessThanOrEqual(60);
     }
     expect(LabelMap.fromSentences(splits.train).labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
+  });
+
+  it('tags the same string the same way everywhere (the gazetteer consistency check of the builder), but for 3 forms the guidelines split by context', () => {
+    // every surface form tagged somewhere, and every whole occurrence of it: tagged as one
+    // entity, untagged, or cut by an entity boundary; inside a longer entity is no conflict
+    const forms = new Map<string, Set<string>>();
+    const byFirst = new Map<string, string[][]>();
+    for (const s of all) {
+      for (const e of getEntities(s.tags)) {
+        const form = s.tokens.slice(e.start, e.end + 1);
+        if (forms.has(form.join(' '))) continue;
+        forms.set(form.join(' '), new Set());
+        byFirst.set(form[0]!, [...(byFirst.get(form[0]!) ?? []), form]);
+      }
+    }
+    for (const s of all) {
+      s.tokens.forEach((tok, i) => {
+        for (const form of byFirst.get(tok) ?? []) {
+          const end = i + form.length;
+          if (!form.every((w, k) => s.tokens[i + k] === w)) continue;
+          const span = s.tags.slice(i, end);
+          const type = span[0]!.slice(2);
+          const inside = span.every((t) => t.slice(2) === type) && type !== '' && (span[0]!.startsWith('I-') || s.tags[end] === `I-${type}`);
+          if (inside) continue;
+          const whole = span[0] === `B-${type}` && span.slice(1).every((t) => t === `I-${type}`);
+          forms.get(form.join(' '))!.add(whole ? type : span.every((t) => t === 'O') ? 'O' : `cut: ${span.join(' ')}`);
+        }
+      });
+    }
+    const mixed = [...forms].filter(([, labels]) => labels.size > 1).map(([form, labels]) => `${form}: ${[...labels].sort().join(', ')}`);
+    expect(mixed.sort()).toEqual(['Mark: O, PER', 'Oxford: LOC, ORG', 'Westminster: LOC, ORG']);
   });
 
   it('shares no sentence between splits, and holds no sentence twice', () => {

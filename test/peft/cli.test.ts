@@ -31,6 +31,7 @@ const run = async (...argv: string[]) => {
   return { code, out: out.join('\n'), err: err.join('\n') };
 };
 const TINY = ['--hidden', '16', '--layers', '2', '--heads', '2'];
+const SCRATCH = ['--init', 'random', ...TINY]; // train-ner from random initialisation (its default is the shipped checkpoint)
 
 describe('PEFT from the CLI', () => {
   beforeAll(async () => {
@@ -79,17 +80,17 @@ describe('PEFT from the CLI', () => {
 
   it('adapters without --init: base/ holds the initial weights; bad combinations name the option', async () => {
     const dir = join(TMP, 'ner-adapter');
-    const r = await run('train-ner', '--peft', 'adapter', '--adapter-size', '4', '--epochs', '1', ...TINY, '--out', dir);
+    const r = await run('train-ner', '--peft', 'adapter', '--adapter-size', '4', '--epochs', '1', ...SCRATCH, '--out', dir);
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')).base_model_name_or_path).toBe('base');
     const ev = await run('evaluate', '--model', dir, '--split', 'dev');
     expect(ev.code, ev.err).toBe(0);
     const bad: [string[], RegExp][] = [
       [['train-ner', '--peft', 'lora', '--lora-r', '0'], /--lora-r/],
-      [['train-ner', '--peft', 'lora', '--lora-targets', 'qkv', '--epochs', '1', ...TINY, '--out', join(TMP, 'x')], /--lora-targets.*matches no module/],
+      [['train-ner', '--peft', 'lora', '--lora-targets', 'qkv', '--epochs', '1', ...SCRATCH, '--out', join(TMP, 'x')], /--lora-targets.*matches no module/],
       [['train-ner', '--peft', 'adapter', '--merge'], /--merge/],
       [['train-ner', '--lora-r', '4'], /--lora-r.*applies only to method 'lora'/],
-      [['train-ner', '--freeze', 'bert.nothing.*', '--epochs', '1', ...TINY, '--out', join(TMP, 'y')], /--freeze.*matches no parameter/],
+      [['train-ner', '--freeze', 'bert.nothing.*', '--epochs', '1', ...SCRATCH, '--out', join(TMP, 'y')], /--freeze.*matches no parameter/],
     ];
     for (const [argv, re] of bad) {
       const b = await run(...argv);

@@ -85,5 +85,6 @@ describe('clozeTest', () => {
   it('needs exactly one [MASK]', () => {
     expect(() => clozeTest(model, base, [{ text: 'no mask here', answers: [] }])).toThrow(/exactly one \[MASK\]/);
     expect(() => clozeTest(model, base, [{ text: '[MASK] and [MASK]', answers: [] }])).toThrow(/exactly one \[MASK\]/);
+    expect(() => clozeTest(model, base, [{ text: 'a '.repeat(40) + '[MASK]', answers: [] }])).toThrow(/items\[0\]\.text is 43 tokens, more than the model's maxPositionEmbeddings 32/);
   });
 });

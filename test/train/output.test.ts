@@ -197,7 +197,7 @@ describe('the folder is checked before training (#11.15)', () => {
     const dir = tmp('cli');
     const file = join(dir, 'model.bin');
     writeFileSync(file, 'x');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train-ner', '--epochs', '1', '--hidden', '8', '--layers', '1', '--out', file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train-ner', '--init', 'random', '--epochs', '1', '--hidden', '8', '--layers', '1', '--out', file], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`output folder ${file}: it is a file, not a folder`);
     expect(r.stderr).not.toMatch(/epoch 1/);

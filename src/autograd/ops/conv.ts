@@ -52,10 +52,15 @@ function batched(op: string, x: Tensor): [Tensor, boolean] {
   return [x, false];
 }
 
+/** Options of `conv1d` (torch.nn.functional.conv1d's): stride, padding (a number or 'valid' / 'same'), dilation and groups. */
 export interface Conv1dOptions {
+  /** Step between output positions (default 1). */
   stride?: number;
+  /** Zero padding on both sides, or 'valid' (0) / 'same' (output length = input length; stride 1 only). Default 0. */
   padding?: number | 'valid' | 'same';
+  /** Spacing between the kernel's taps (default 1). */
   dilation?: number;
+  /** Split channels into groups convolved separately (C_in and C_out divisible by it; default 1). */
   groups?: number;
 }
 
@@ -117,10 +122,15 @@ function conv1dPadded(xp: Tensor, weight: Tensor, bias: Tensor | null, stride: n
   return unbatched ? reshape(y, [O, lOut]) : y;
 }
 
+/** Options of `maxPool1d` (torch's): stride (default the kernel size), padding, dilation and ceilMode. */
 export interface Pool1dOptions {
+  /** Step between windows (default: the kernel size). */
   stride?: number | null;
+  /** Implicit padding on both sides, at most half the kernel size (default 0; −∞ for max, 0 for average). */
   padding?: number;
+  /** Spacing between the kernel's taps (default 1). */
   dilation?: number;
+  /** Round the output length up instead of down (default false). */
   ceilMode?: boolean;
 }
 
@@ -160,6 +170,7 @@ export const maxPool1d = defineComposite({
   },
 });
 
+/** Options of `avgPool1d` (torch's): stride, padding, ceilMode and countIncludePad. */
 export interface AvgPool1dOptions extends Omit<Pool1dOptions, 'dilation'> {
   /** Count the zero padding in each window's divisor (default true, as torch). */
   countIncludePad?: boolean;

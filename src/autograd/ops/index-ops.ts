@@ -167,6 +167,7 @@ function rowOrder(row: ArrayLike<number>, descending: boolean): number[] {
   return idx;
 }
 
+/** What `sort` and `topk` return: the values and their int32 positions along the dim. */
 export interface SortResult {
   values: Tensor;
   /** int32 positions along the sorted dim. */

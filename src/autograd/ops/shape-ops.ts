@@ -147,6 +147,7 @@ export const tile = defineComposite({
   },
 });
 
+/** How `pad` fills: with a constant, by reflecting the edge (excluding it), or by repeating the edge value. */
 export type PadMode = 'constant' | 'reflect' | 'replicate';
 
 /**

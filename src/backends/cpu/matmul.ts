@@ -305,6 +305,7 @@ export function setGemmThreads(n: number): void {
   }
 }
 
+/** The number of threads large float matmuls use (see `setGemmThreads`). */
 export function getGemmThreads(): number {
   return gemmThreads;
 }

@@ -22,6 +22,7 @@ export const POOL_MIN_BYTES = 16 * 1024;
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
+/** What the CPU backend's array pool holds and how often it served an allocation (`cpuPool().stats()`). */
 export interface PoolStats {
   /** bytes held by free arrays */
   bytes: number;

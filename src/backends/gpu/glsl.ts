@@ -178,7 +178,7 @@ export function glslFloat(v: number): string {
 
 /** JS function → [GLSL function, arity, whether it takes the uniform zero `z` last (to make NaN)]. */
 const MATH_FUNCS: Record<string, [string, number, boolean]> = {
-  'Math.exp': ['exp', 1, false],
+  'Math.exp': ['tg_exp', 1, false],
   'Math.log': ['tg_log', 1, true],
   'Math.sqrt': ['tg_sqrt', 1, true],
   'Math.abs': ['abs', 1, false],
@@ -358,11 +358,19 @@ bool tg_le(float a, float b) { return a <= b && !tg_isnan(a) && !tg_isnan(b); }
 bool tg_gt(float a, float b) { return a > b && !tg_isnan(a) && !tg_isnan(b); }
 bool tg_ge(float a, float b) { return a >= b && !tg_isnan(a) && !tg_isnan(b); }
 float tg_nan(float z) { return z / z; }
+// exp/log/sqrt pass NaN through explicitly: GLSL leaves NaN inputs undefined (SwiftShader's
+// exp(NaN) is +Inf, found by the self-test in Chromium's software WebGL2)
+float tg_exp(float x) {
+  if (tg_isnan(x)) return x;
+  return exp(x);
+}
 float tg_log(float x, float z) {
+  if (tg_isnan(x)) return x;
   if (x < 0.0) return tg_nan(z);
   return log(x);
 }
 float tg_sqrt(float x, float z) {
+  if (tg_isnan(x)) return x;
   if (x < 0.0) return tg_nan(z);
   return sqrt(x);
 }

@@ -32,7 +32,7 @@ import { isContiguous, numel, type Shape } from '../../core/shape.js';
 import type { Backend, Storage, View } from '../contract.js';
 import { cpuBackend, CpuStorage } from '../cpu/index.js';
 import { mapOpExpr, type ArgReduceOp, type MapOp, type ReduceOp } from '../opcodes.js';
-import { loadGpuJs, type GpuJsInstance, type GpuJsKernel, type GpuJsModule, type GpuJsTexture } from './gpujs.js';
+import { loadGpuJs, type GpuJsInstance, type GpuJsKernel, type GpuJsKernelObject, type GpuJsModule, type GpuJsTexture } from './gpujs.js';
 import type { StoreConversion } from './glsl.js';
 import {
   MAX_LOOP, REDUCE_CHUNK, argReduceSpec, copySpec, gatherSpec, greedyOrder, mapSpec, matmulSpec, reduceSpec, scatterAddSpec, uploadSpec,
@@ -48,6 +48,7 @@ export const GL_KERNEL_CLASSES: readonly string[] = ['HeadlessGLKernel', 'WebGLK
 /** int32 values are exact in a float32 texture below 2²⁴. */
 const FLOAT_EXACT_INT = 2 ** 24;
 
+/** Options of `registerGpuBackend`: strict start-up, the gpu.js module to use, its mode and the kernel cache size. */
 export interface GpuBackendOptions {
   /** Throw at start-up when gpu.js gives no GL kernel or the self-test fails (default: env TENSORGRAD_BACKEND === 'gpu-strict'). */
   strict?: boolean;
@@ -513,7 +514,7 @@ export class GpuBackend implements Backend {
       this.evict(entry);
       throw e;
     }
-    const cls = entry.kernel.kernel.constructor.name;
+    const cls = kernelClassOf(entry.kernel.kernel);
     if (!GL_KERNEL_CLASSES.includes(cls) || !tex || typeof (tex as GpuJsTexture).toArray !== 'function') {
       this.evict(entry);
       throw new Error(`gpu.js ran the kernel with ${cls} instead of WebGL`);
@@ -811,6 +812,21 @@ function probeGpuJs(opts: GpuBackendOptions): { gpu: GpuJsInstance | null; info:
   return { gpu: probe.gpu, info: { ...probe.info } };
 }
 
+/**
+ * The gpu.js kernel class in use. Its constructor name, unless a minifier renamed it (a bundled
+ * page: gpu.js's classes come out as single letters); then the kind of its WebGL context tells
+ * the GL classes apart, and a kernel without one is reported under its (renamed) name.
+ */
+function kernelClassOf(kernel: GpuJsKernelObject): string {
+  const name = kernel.constructor.name;
+  if (GL_KERNEL_CLASSES.includes(name) || name === 'CPUKernel' || name === 'WebAssemblyKernel') return name;
+  const g = globalThis as { WebGL2RenderingContext?: new () => unknown; WebGLRenderingContext?: new () => unknown };
+  const ctx = kernel.context;
+  if (ctx && g.WebGL2RenderingContext && ctx instanceof g.WebGL2RenderingContext) return 'WebGL2Kernel';
+  if (ctx && g.WebGLRenderingContext && ctx instanceof g.WebGLRenderingContext) return 'WebGLKernel';
+  return name;
+}
+
 function probeInstance(ctor: new (settings?: { mode?: string }) => GpuJsInstance, mode: string): { gpu: GpuJsInstance | null; info: GpuBackendInfo } {
   const info: GpuBackendInfo = { available: false, kernelClass: 'none', renderer: '', maxTextureSize: 0, initMs: 0 };
   let gpu: GpuJsInstance;
@@ -823,7 +839,7 @@ function probeInstance(ctor: new (settings?: { mode?: string }) => GpuJsInstance
   try {
     k = gpu.createKernel('function (a) { return a[this.thread.x] * 2.0; }', { output: [4], precision: 'single', tactic: 'precision' });
     const out = k(new Float32Array([1, 2, 3, 4])) as ArrayLike<number>;
-    info.kernelClass = k.kernel.constructor.name;
+    info.kernelClass = kernelClassOf(k.kernel);
     if (!GL_KERNEL_CLASSES.includes(info.kernelClass)) return { gpu: null, info: { ...info, reason: explainNoGl() } };
     const ctx = k.kernel.context;
     if (ctx) {

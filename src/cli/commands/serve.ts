@@ -25,6 +25,7 @@ export const serveSpec: CommandSpec = {
     { name: 'max-inputs', type: 'int', default: 64, min: 1, help: 'most texts in one request' },
     { name: 'kv-blocks', type: 'int', default: 512, min: 1, help: 'GPT folders: KV cache blocks of 16 tokens in the pool' },
     { name: 'scheduler', type: 'string', default: 'fcfs', help: 'GPT folders: fcfs or mlfq (FastServe skip-join MLFQ)' },
+    { name: 'batching', type: 'string', default: 'continuous', help: 'GPT folders: continuous (Orca: join/leave every step) or static (baseline: next batch when the last has finished)' },
     { name: 'quiet', type: 'boolean', help: 'no log lines' },
     { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' },
   ],
@@ -49,8 +50,9 @@ export const serveCommand: Command = {
     const log = o.quiet ? () => {} : (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
     if (isTextGenerationFolder(positionals[0]!)) {
       if (o.scheduler !== 'fcfs' && o.scheduler !== 'mlfq') throw new UsageError(`--scheduler must be fcfs or mlfq, got ${String(o.scheduler)}`);
+      if (o.batching !== 'continuous' && o.batching !== 'static') throw new UsageError(`--batching must be continuous or static, got ${String(o.batching)}`);
       const llm = await startLLMServer({
-        dir: positionals[0]!, host: String(o.host), port: o.port as number, numBlocks: o.kvBlocks as number, scheduler: o.scheduler,
+        dir: positionals[0]!, host: String(o.host), port: o.port as number, numBlocks: o.kvBlocks as number, scheduler: o.scheduler, batching: o.batching,
         maxNumSeqs: o.maxBatch as number, maxBodyBytes: o.maxBodyBytes as number, log,
       });
       console.log(`listening on ${llm.url}`);

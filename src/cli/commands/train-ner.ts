@@ -1,11 +1,15 @@
 /** `tensorgrad train-ner`: fine-tune a BERT for named-entity recognition (the demo). */
 import type { CommandSpec, ParsedOptions } from '../args.js';
 import { asUsage, trainingRun, bertSizeOptions, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
-import { DEFAULT_NER_DATA, defineCommand, printOutputs, requireDir, requireModelFolder, tokenizerFrom, useBackend } from '../util.js';
+import { DEFAULT_NER_DATA, defineCommand, initFolder, printOutputs, requireDir, tokenizerFrom, useBackend } from '../util.js';
+import { UsageError } from '../args.js';
 import { BertTokenizer } from '../../data/tokenizer/index.js';
 import { loadInit } from '../../tasks/classify.js';
 import { readConllSplits } from '../../data/conll.js';
 import { trainNer } from '../../tasks/ner.js';
+
+const NER_LR_PRETRAINED = 5e-4;
+const NER_LR_SCRATCH = 5e-3;
 
 export const trainNerSpec: CommandSpec = {
   name: 'train-ner',
@@ -13,13 +17,14 @@ export const trainNerSpec: CommandSpec = {
   options: [
     { name: 'data', type: 'string', help: 'folder with train/dev/test files (eng.train/eng.testa/eng.testb or train.txt/valid.txt/test.txt)' },
     { name: 'vocab', type: 'string', help: "WordPiece vocab.txt (default: the --init folder's, else bert-base-uncased, shipped)" },
-    { name: 'init', type: 'string', help: 'pretrained BERT folder (config.json + model.safetensors + vocab.txt) to start from, e.g. out/mlm; the tag head is fresh (--hidden/--layers/--heads are then ignored)' },
+    { name: 'init', type: 'string', default: 'random', help: "where the BERT starts: 'random' (from scratch, sized by --hidden/--layers/--heads), a folder (config.json + model.safetensors + vocab.txt, e.g. out/mlm), or 'pretrained' (assets/tensorgrad-bert-L4-H128-uncased, made by `npm run pretrain:release`; not shipped yet, see the README); from a checkpoint the tag head is fresh and --hidden/--layers/--heads are ignored" },
+    { name: 'compare-init', type: 'boolean', help: 'also fine-tune the same architecture from random initialisation on the same split and seed, and print both test F1s' },
     { name: 'cased', type: 'boolean', help: 'keep case (for a cased vocabulary)' },
     ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per sentence' }),
     ...optimOptions({
       epochs: { default: 12, help: 'maximum number of epochs' }, lr: 5e-3, batchSize: { default: 8, help: 'sentences per batch' },
       weightDecay: 0.01, seed: { default: 42, help: 'random seed (runs are reproducible)' },
-    }),
+    }).map((spec) => spec.name === 'lr' ? { name: 'lr', type: 'number', min: 0, help: `peak learning rate of AdamW (default ${NER_LR_PRETRAINED} from a checkpoint, ${NER_LR_SCRATCH} from random initialisation)` } as const : spec),
     { name: 'patience', type: 'int', default: 4, min: 1, help: 'early stopping: epochs without dev improvement' },
     ...peftOptions,
     ...runOptions('out/ner', 'the checkpoint, metrics.json and curves.svg'),
@@ -34,17 +39,20 @@ export async function runTrainNer(o: ParsedOptions, argv: string[] = []): Promis
   const run = trainingRun(o, argv);
   const peft = peftFromOptions(o);
   useBackend(o.backend as string | undefined);
-  const init = o.init !== undefined ? requireModelFolder('--init', String(o.init), 'pretrain-mlm') : undefined;
+  const init = initFolder(o.init);
   const initVocab = init && o.vocab === undefined ? asUsage('--init', () => loadInit(init).tokenizer) : null;
   const tokenizer: BertTokenizer = initVocab ?? tokenizerFrom(o);
   const dataDir = o.data ? requireDir('--data', String(o.data)) : DEFAULT_NER_DATA;
   const splits = readConllSplits(dataDir);
   const outDir = run.outDir;
+  const common = {
+    train: splits.train, dev: splits.dev, test: splits.test, tokenizer, maxLength: o.maxLength as number,
+    epochs: o.epochs as number, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
+    patience: o.patience as number, seed: o.seed as number, dataSource: dataDir,
+  };
   const res = trainNer({
-    train: splits.train, dev: splits.dev, test: splits.test, tokenizer, ...(init ? { init } : {}), ...(peft ? { peft } : {}),
-    hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, maxLength: o.maxLength as number,
-    epochs: o.epochs as number, lr: o.lr as number, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
-    patience: o.patience as number, seed: o.seed as number, ...run, command: `tensorgrad train-ner`, dataSource: dataDir,
+    ...common, ...(init ? { init } : {}), ...(peft ? { peft } : {}), lr: nerLr(o, init !== undefined),
+    hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, ...run, command: `tensorgrad train-ner`,
   });
   console.log(`\nTest set (${splits.test.length} sentences), best dev epoch ${res.bestEpoch} — per-tag report:\n`);
   console.log(res.test.tagReport.toString());
@@ -52,7 +60,24 @@ export async function runTrainNer(o: ParsedOptions, argv: string[] = []): Promis
   console.log(res.test.entities.toString());
   console.log(`\nentity F1 (micro) = ${res.test.entities.microAvg.f1.toFixed(4)}   finished in ${res.seconds.toFixed(1)} s`);
   printOutputs(outDir, res.files);
+  if (o.compareInit) {
+    if (!init) throw new UsageError('--compare-init compares a checkpoint with random initialisation: it needs --init pretrained or a folder, not random');
+    const c = res.model.config;
+    console.log(`\nFor comparison: the same BERT ${c.numHiddenLayers}×${c.hiddenSize} from random initialisation (same split, seed, epochs; lr ${nerLr(o, false)}) …`);
+    const scratch = trainNer({
+      ...common, lr: nerLr(o, false), hiddenSize: c.hiddenSize, numLayers: c.numHiddenLayers, numHeads: c.numAttentionHeads,
+      intermediateSize: c.intermediateSize, log: () => {}, progress: null,
+    });
+    const [a, b] = [res.test.entities.microAvg.f1, scratch.test.entities.microAvg.f1];
+    console.log(`test entity F1: pretrained init ${a.toFixed(4)} vs random init ${b.toFixed(4)} (${a >= b ? '+' : '−'}${(100 * Math.abs(a - b)).toFixed(1)} points; same split, seed ${o.seed})`);
+  }
   return 0;
 }
+
+/** The learning rate: --lr when given, else 5e-4 from a checkpoint and 5e-3 from scratch. */
+function nerLr(o: ParsedOptions, fromCheckpoint: boolean): number {
+  return o.lr !== undefined ? (o.lr as number) : fromCheckpoint ? NER_LR_PRETRAINED : NER_LR_SCRATCH;
+}
+
 
 export const trainNerCommand = defineCommand(trainNerSpec, runTrainNer);

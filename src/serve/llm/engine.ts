@@ -24,6 +24,7 @@ import { sampleGenerator, sampleToken } from './sampling.js';
 import { FCFSScheduler, MLFQScheduler, type Scheduler, type SchedRequest } from './scheduler.js';
 import type { Generator } from '../../tensor/random.js';
 
+/** Per-request decoding parameters of the LLM engine: max tokens, temperature, top-k, top-p, the number of samples n, seed and stop token ids. */
 export interface GenerationParams {
   /** Tokens to generate per sample (≥ 1). */
   maxTokens: number;
@@ -41,6 +42,7 @@ export interface GenerationParams {
   stopTokenIds?: readonly number[];
 }
 
+/** Why a sequence finished: its length limit, a stop string, or an abort. */
 export type FinishReason = 'length' | 'stop' | 'abort';
 
 /** One event of `step()`: a sample emitted a token (and maybe finished), or was aborted. */
@@ -53,6 +55,7 @@ export interface TokenEvent {
   finishReason: FinishReason | null;
 }
 
+/** Options of {@link LLMEngine}: the KV-cache pool (blocks, block size), the batch limits (sequences, tokens), the scheduler and the seed. */
 export interface EngineOptions {
   /** KV blocks in the pool. */
   numBlocks: number;
@@ -66,6 +69,13 @@ export interface EngineOptions {
   scheduler?: 'fcfs' | 'mlfq' | Scheduler;
   /** Seed for requests without one (default 0). */
   seed?: number;
+  /**
+   * 'continuous' (default): requests join and leave the batch at every step (Orca).
+   * 'static': the baseline continuous batching is measured against — a batch of up to
+   * `maxNumSeqs` sequences is admitted only when the previous batch has wholly finished, and no
+   * request joins it meanwhile (what a server that batches whole generate() calls does).
+   */
+  batching?: 'continuous' | 'static';
 }
 
 class Sequence {
@@ -137,10 +147,16 @@ export class LLMEngine {
   private preemptions = 0;
   private generatedTokens = 0;
   private steps = 0;
+  /** The batching policy (`EngineOptions.batching`): 'continuous' (default) or 'static'. */
+  readonly batching: 'continuous' | 'static';
+  /** Static batching: the requests of the batch being run (empty: admit the next one). */
+  private staticBatch = new Set<RequestState>();
 
   constructor(readonly model: GPT, opts: EngineOptions) {
     if (!opts || typeof opts !== 'object') throw new Error(`LLMEngine: options { numBlocks, … } are required, got ${String(opts)}`);
-    const { numBlocks, blockSize = 16, maxNumSeqs = 32, maxBatchTokens = 256, scheduler = 'fcfs', seed = 0 } = opts;
+    const { numBlocks, blockSize = 16, maxNumSeqs = 32, maxBatchTokens = 256, scheduler = 'fcfs', seed = 0, batching = 'continuous' } = opts;
+    if (batching !== 'continuous' && batching !== 'static') throw new Error(`LLMEngine: batching must be 'continuous' or 'static', got ${String(batching)}`);
+    this.batching = batching;
     for (const [k, v] of [['maxNumSeqs', maxNumSeqs], ['maxBatchTokens', maxBatchTokens]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`LLMEngine: ${k} must be a positive integer, got ${v}`);
     }
@@ -246,7 +262,20 @@ export class LLMEngine {
   step(): TokenEvent[] {
     const active = [...this.requests.values()];
     if (active.length === 0) return [];
-    const order = this.scheduler.order(active) as RequestState[];
+    let order = this.scheduler.order(active) as RequestState[];
+    if (this.batching === 'static') {
+      for (const r of this.staticBatch) if (r.finished) this.staticBatch.delete(r);
+      if (this.staticBatch.size === 0) {
+        // admit the next batch: requests in priority order while their samples fit
+        let seqs = 0;
+        for (const r of order) {
+          if (seqs + r.params.n > this.maxNumSeqs) break;
+          this.staticBatch.add(r);
+          seqs += r.params.n;
+        }
+      }
+      order = order.filter((r) => this.staticBatch.has(r));
+    }
     const scheduled = new Set<RequestState>();
     const ranTokens = new Map<SchedRequest, number>();
     const chunks: RunChunk[] = [];

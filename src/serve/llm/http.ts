@@ -27,6 +27,7 @@ import { detectTask, loadModelFolder, type LoadedGenerator } from '../../pipelin
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { LLMEngine, type FinishReason, type TokenEvent } from './engine.js';
 
+/** Options of {@link startLLMServer}: the GPT folder, host (127.0.0.1) and port, the engine's pool and batch limits and scheduler, the body size limit, metrics registry and log. */
 export interface LLMServeOptions {
   /** A GPT folder (train-gpt output). */
   dir: string;
@@ -44,12 +45,15 @@ export interface LLMServeOptions {
   maxBatchTokens?: number;
   /** 'fcfs' (default) or 'mlfq'. */
   scheduler?: 'fcfs' | 'mlfq';
+  /** 'continuous' (default) or 'static' (the baseline: a new batch only when the last one has finished). */
+  batching?: 'continuous' | 'static';
   /** Request body limit (default 1 MiB). */
   maxBodyBytes?: number;
   registry?: MetricsRegistry;
   log?: (line: string) => void;
 }
 
+/** A running LLM server: its URL, port and host, the metrics registry, the HTTP server, the engine and `close()`. */
 export interface LLMServer {
   url: string;
   port: number;
@@ -149,7 +153,7 @@ export async function startLLMServer(opts: LLMServeOptions): Promise<LLMServer> 
   const modelName = loaded.dir;
   const engine = new LLMEngine(model, {
     numBlocks: opts.numBlocks ?? 512, blockSize: opts.blockSize ?? 16, maxNumSeqs: opts.maxNumSeqs ?? 32,
-    maxBatchTokens: opts.maxBatchTokens ?? 256, scheduler: opts.scheduler ?? 'fcfs',
+    maxBatchTokens: opts.maxBatchTokens ?? 256, scheduler: opts.scheduler ?? 'fcfs', batching: opts.batching ?? 'continuous',
   });
 
   const reg = opts.registry ?? new MetricsRegistry();
@@ -158,6 +162,10 @@ export async function startLLMServer(opts: LLMServeOptions): Promise<LLMServer> 
   const st = () => engine.stats();
   reg.gauge('tensorgrad_llm_kv_blocks_used', 'KV cache blocks in use.', [], (g) => g.set(st().blocksUsed));
   reg.gauge('tensorgrad_llm_kv_blocks_free', 'KV cache blocks free in the pool.', [], (g) => g.set(st().blocksFree));
+  reg.gauge('process_resident_memory_bytes', 'Resident memory of the server process.', [], (g) => g.set(process.memoryUsage().rss));
+  reg.gauge('nodejs_heap_used_bytes', 'V8 heap in use.', [], (g) => g.set(process.memoryUsage().heapUsed));
+  reg.gauge('tensorgrad_llm_kv_slots_used', 'Token positions stored in the KV cache, summed over sequences (a shared prefix counts once per sample).', [], (g) => g.set(st().kvSlotsUsed));
+  reg.gauge('tensorgrad_llm_steps', 'Engine steps (batched forwards) so far.', [], (g) => g.set(st().steps));
   reg.gauge('tensorgrad_llm_running_requests', 'Requests holding KV blocks.', [], (g) => g.set(st().running));
   reg.gauge('tensorgrad_llm_waiting_requests', 'Unfinished requests holding no KV blocks (queued or preempted).', [], (g) => g.set(st().waiting));
   reg.gauge('tensorgrad_llm_preemptions', 'Preemptions so far (a request lost its blocks and recomputes later).', [], (g) => g.set(st().preemptions));

@@ -37,6 +37,7 @@ export class BlockTable {
   length = 0;
 }
 
+/** Options of {@link PagedKVCache}: the number of blocks in the pool, positions per block, and the model's layers, heads and head size. */
 export interface PagedKVCacheOptions {
   /** Blocks in the pool (the whole K/V memory is allocated once: 2·nLayer·numBlocks·blockSize·C floats). */
   numBlocks: number;

@@ -15,6 +15,7 @@
  */
 import { Generator, sampleCategorical } from '../../tensor/random.js';
 
+/** How the next token is drawn: temperature (0: greedy), top-k and top-p. */
 export interface SamplingOptions {
   /** Divides the logits; 0 = greedy (argmax). */
   temperature: number;

@@ -50,6 +50,7 @@ export class FCFSScheduler implements Scheduler {
   remove(): void {}
 }
 
+/** Options of {@link MLFQScheduler}: the number of priority queues, the base quantum, how prefill tokens count against it, and the anti-starvation limit. */
 export interface MLFQOptions {
   /** Number of queues K (default 4). */
   numQueues?: number;

@@ -84,6 +84,34 @@ describe('LLMEngine exactness: continuous batching, schedulers and preemption ch
     expect(engine.stats().blocksUsed).toBe(0);
   });
 
+  it("batching: 'static' (the baseline) admits a new batch only when the last has finished; outputs unchanged", () => {
+    const engine = new LLMEngine(gpt, { numBlocks: 64, maxNumSeqs: 4, batching: 'static' });
+    const ids = reqs.map((r) => engine.addRequest(r.prompt, r.params));
+    const outs = new Map<number, number[]>();
+    let batch = new Set<number>();
+    const finished = new Set<number>();
+    let batches = 0;
+    while (engine.hasUnfinished()) {
+      const evs = engine.step();
+      const fresh = [...new Set(evs.map((e) => e.requestId))].filter((id) => !batch.has(id));
+      if (fresh.length) {
+        // a new batch starts only once every member of the last one has finished, and nobody joins a running batch
+        expect([...batch].filter((b) => !finished.has(b))).toEqual([]);
+        batch = new Set(evs.map((e) => e.requestId));
+        batches++;
+      }
+      expect(batch.size).toBeLessThanOrEqual(4);
+      for (const e of evs) {
+        if (e.token !== null) outs.set(e.requestId, [...(outs.get(e.requestId) ?? []), e.token]);
+        if (e.finishReason !== null) finished.add(e.requestId);
+      }
+    }
+    expect(batches).toBeGreaterThanOrEqual(Math.ceil(reqs.length / 4));
+    expect(ids.map((id) => outs.get(id))).toEqual(reference);
+    expect(engine.stats()).toMatchObject({ blocksUsed: 0, running: 0, waiting: 0 });
+    expect(() => new LLMEngine(gpt, { numBlocks: 4, batching: 'dynamic' as never })).toThrow(/batching must be 'continuous' or 'static', got dynamic/);
+  });
+
   it('n > 1: sample 0 is generate, every sample equals the same request run alone, the prompt blocks are shared copy-on-write', () => {
     const r: Req = { prompt: Array.from({ length: 35 }, (_, i) => (i * 7) % V), params: { maxTokens: 12, temperature: 1.2, topP: 0.9, n: 4, seed: 'abc' } };
     const alone = viaEngine([r], { numBlocks: 32 }).out[0]!;

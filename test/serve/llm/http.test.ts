@@ -1,4 +1,6 @@
 import http from 'node:http';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,7 +128,7 @@ describe('POST /v1/completions (OpenAI-compatible) on the LLM engine', () => {
     expect((await fetch(`${srv.url}/v1/nope`)).status).toBe(404);
   });
 
-  it('soak: 240 concurrent mixed streaming / non-streaming requests with random disconnects — nothing lost, every block back', async () => {
+  it('soak: 240 concurrent mixed streaming / non-streaming requests with random disconnects — nothing lost, every block back, RSS bounded', async () => {
     let s = 12345;
     const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
     const one = async (i: number): Promise<'ok' | 'gone'> => {
@@ -153,9 +155,34 @@ describe('POST /v1/completions (OpenAI-compatible) on the LLM engine', () => {
       return 'ok';
     };
     const results: string[] = [];
-    for (let wave = 0; wave < 6; wave++) results.push(...(await Promise.all(Array.from({ length: 40 }, (_, k) => one(wave * 40 + k)))));
+    // Memory after 2 warm-up waves vs after the last: the engine allocates its KV pool up front and
+    // keeps no per-request state once a request ends. The leak detector is the V8 heap after a full
+    // collection (±10 %); RSS also counts code compiled and allocator arenas that the first few
+    // hundred requests still grow (measured in a child process over 960 requests: 118 → 140 MiB by
+    // request 480, then flat), so its bound here is looser; the ≤ 10 % RSS bound of the issue is
+    // the load test's soak (LOADTEST_ONLY=llm-soak), after a longer warm-up.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const memory = async () => {
+      await waitIdle();
+      gc();
+      return process.memoryUsage();
+    };
+    let warm: NodeJS.MemoryUsage | null = null;
+    const WAVES = 6;
+    for (let wave = 0; wave < WAVES; wave++) {
+      results.push(...(await Promise.all(Array.from({ length: 40 }, (_, k) => one(wave * 40 + k)))));
+      if (wave === 1) warm = await memory();
+    }
     expect(results.filter((r) => r === 'ok').length).toBeGreaterThan(150);
     await waitIdle();
+    // every KV block back in the pool, no request left in the engine
     expect(srv.engine.stats()).toMatchObject({ blocksUsed: 0, blocksFree: 24, running: 0, waiting: 0 });
-  }, 30_000);
+    expect(srv.engine.cache.numUsed).toBe(0);
+    const end = await memory();
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    console.log(`llm soak: ${results.length} requests (${results.filter((r) => r === 'gone').length} disconnected); after warm-up: heap ${mib(warm!.heapUsed)} → ${mib(end.heapUsed)} MiB, RSS ${mib(warm!.rss)} → ${mib(end.rss)} MiB`);
+    expect(end.heapUsed / warm!.heapUsed).toBeLessThanOrEqual(1.1);
+    expect(end.rss / warm!.rss).toBeLessThanOrEqual(1.3);
+  }, 90_000);
 });
