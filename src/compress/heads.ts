@@ -19,8 +19,11 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** One head's score; `head` is its original index in the layer. */
 export interface HeadScore {
+  /** Encoder layer index. */
   layer: number;
+  /** The head's original index in its layer (0 … numAttentionHeads − 1). */
   head: number;
+  /** Its score: larger = more important. */
   importance: number;
 }
 

@@ -293,6 +293,7 @@ export function cubicSparsity(t: number, schedule: SparsitySchedule): number {
  * pruner.masks.formatReport();
  */
 export class GradualPruner {
+  /** The current masks (report(), formatReport(), the hooks); replaced in place at each pruning event. */
   readonly masks: PruningMasks;
   private readonly schedule: Required<SparsitySchedule>;
   private readonly scope: 'global' | 'layer';
