@@ -5,8 +5,12 @@
  * process's CPU time (process.cpuUsage: what the thread itself spent, much less disturbed when the
  * machine is shared and busy — compare the CPU-time column there).
  *
+ * Side by side: PyTorch's `quantize_dynamic` Linear (bench/int8_torch.py, Debian /usr/bin/python3
+ * torch; skipped with a note where it is missing), same n, one thread.
+ *
  *   npm run bench:int8 -- [n=512] [reps=15]
  */
+import { spawnSync } from 'node:child_process';
 import { compress, matmul, nn, noGrad, randn, setGemmThreads } from '../src/index.js';
 import { setInt8GemmWasm } from '../src/backends/cpu/int8-gemm.js';
 
@@ -45,4 +49,16 @@ console.log(`${''.padEnd(40)} ${'wall ms'.padStart(8)}  ${'G(FL)OP/s'.padStart(9
 for (const [k, v] of Object.entries(best)) {
   const c = bestCpu[k]!;
   console.log(`${k.padEnd(40)} ${v.toFixed(2).padStart(8)}  ${(2 * n ** 3 / v / 1e6).toFixed(1).padStart(9)}  ${(f32 / v).toFixed(2).padStart(6)}×  ${c.toFixed(2).padStart(8)}  ${(f32Cpu / c).toFixed(2).padStart(11)}×`);
+}
+
+const py = spawnSync('/usr/bin/python3', [new URL('./int8_torch.py', import.meta.url).pathname, String(n), String(reps)], { encoding: 'utf8', timeout: 120_000 });
+const line = py.status === 0 ? py.stdout.trim().split('\n').pop() : undefined;
+if (!line) {
+  console.log(`\nPyTorch: skipped (/usr/bin/python3 with torch not runnable: ${(py.error?.message ?? py.stderr ?? '').trim().split('\n').pop()})`);
+} else {
+  const t = JSON.parse(line) as { torch: string; linear_f32_ms: number; linear_int8_ms: number };
+  const ours = best['QuantizedLinear forward (int8)']!, oursF = best['nn.Linear forward (float32)']!;
+  console.log(`\nPyTorch ${t.torch} (1 thread, best of ${reps}): nn.Linear ${t.linear_f32_ms.toFixed(2)} ms, quantize_dynamic ${t.linear_int8_ms.toFixed(2)} ms (${(t.linear_f32_ms / t.linear_int8_ms).toFixed(2)}× faster than its float32)`);
+  console.log(`tensorgrad:                 nn.Linear ${oursF.toFixed(2)} ms, QuantizedLinear ${ours.toFixed(2)} ms (${(oursF / ours).toFixed(2)}×); ` +
+    `tensorgrad / PyTorch: float32 ${(oursF / t.linear_f32_ms).toFixed(2)}×, int8 ${(ours / t.linear_int8_ms).toFixed(2)}× the time`);
 }

@@ -28,6 +28,7 @@
  * loadtest/llm-throughput.svg.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +128,7 @@ async function runRate(url: string, specs: Spec[], onTick?: () => Promise<void>)
   const DRAIN_MS = 6000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const ctl = new AbortController();
+  setMaxListeners(0, ctl.signal); // one listener per request of the cell
   const t0 = performance.now();
   const arrivalsEnd = Math.max(...specs.map((s) => s.at));
   const results: { at: number; t: StreamTiming }[] = [];

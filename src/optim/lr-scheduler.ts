@@ -30,8 +30,11 @@ import { checkNumber, checkOptionsObject, fail, fmtValue } from './validate.js';
 
 /** The serialisable state of an LR scheduler. */
 export interface LRSchedulerStateDict {
+  /** The number of `step()` calls so far (PyTorch's last_epoch). */
   lastEpoch: number;
+  /** Each group's initial learning rate. */
   baseLrs: number[];
+  /** Each group's learning rate after the last step. */
   lastLr: number[];
   [extra: string]: unknown;
 }
@@ -160,6 +163,7 @@ export type LrLambda = (step: number) => number;
  * sched.getLastLr(); // [0.095]
  */
 export class LambdaLR extends LRScheduler {
+  /** One multiplier function per parameter group: lr = baseLr·λ(step). */
   readonly lrLambdas: LrLambda[];
 
   constructor(optimizer: Optimizer, lrLambda: LrLambda | LrLambda[], lastEpoch = -1) {
@@ -200,7 +204,9 @@ export class LambdaLR extends LRScheduler {
  * const sched = new optim.StepLR(opt, 30, 0.1); // 0.1 for steps 0–29, 0.01 for 30–59, …
  */
 export class StepLR extends LRScheduler {
+  /** Steps between decays. */
   stepSize: number;
+  /** The factor the learning rate is multiplied by every stepSize steps. */
   gamma: number;
 
   constructor(optimizer: Optimizer, stepSize: number, gamma = 0.1, lastEpoch = -1) {

@@ -35,6 +35,7 @@ import type { TextExample } from '../data/formats/errors.js';
 import { loadModelFolder, type LoadedEncoder } from '../pipelines/load.js';
 import { encodeTexts, evaluateClassifier } from './classify.js';
 import { encodeNerSentences, evaluateNer } from './ner.js';
+import { GradualPruner } from '../compress/prune.js';
 
 /** Thrown for an unusable teacher or inconsistent student options. */
 export class DistillError extends Error {
@@ -65,6 +66,13 @@ export interface DistillOptions extends BertTrainOptions {
   patience?: number;
   /** Where the data came from, for metrics.json. */
   dataSource?: string;
+  /**
+   * Gradual magnitude pruning of the student's Linear weights while it trains (Zhu & Gupta 2017,
+   * compress.GradualPruner): the sparsity rises along the cubic schedule in `events` steps spread
+   * over the first `endFraction` of training (default 10 events over 75 %), then the masks stay
+   * fixed for the rest. With a student of the teacher's size and α = 0 this is "prune + fine-tune".
+   */
+  pruning?: { finalSparsity: number; initialSparsity?: number; scope?: 'global' | 'layer'; modules?: string | readonly string[]; events?: number; endFraction?: number };
 }
 
 /** Scores of one model on the test set. */
@@ -87,6 +95,8 @@ export interface DistillResult {
   /** How the student started: 'teacher layers [0, 2, …]' or 'random'. */
   init: string;
   teacherLayers: number[] | null;
+  /** With `pruning`: the student's per-layer sparsity report (exact zeros of the pruned weights). */
+  sparsity: { report: string; total: number } | null;
   /** The distillation run's loss at every optimiser step. */
   steps: { step: number; loss: number }[];
   scores: { teacher: DistillScore; student: DistillScore; scratch: DistillScore | null };
@@ -188,8 +198,16 @@ function studentConfigOf(tc: BertConfig, o: DistillOptions): BertConfig {
   if (H % heads !== 0) throw new DistillError(`the student's hidden size ${H} is not divisible by its ${heads} attention heads`);
   const intermediate = o.intermediateSize ?? (H === tc.hiddenSize ? tc.intermediateSize : 4 * H);
   const dropout = o.dropout;
+  // a head-pruned teacher (config.pruned_heads): a student of its widths started from its layers keeps
+  // the chosen layers' pruned heads; otherwise the student has all its heads
+  let pruned: Record<number, number[]> | null = null;
+  if (tc.prunedHeads && H === tc.hiddenSize && heads === tc.numAttentionHeads && L <= tc.numHiddenLayers && o.studentInit !== 'random') {
+    const idx = teacherLayerIndices(tc.numHiddenLayers, L);
+    pruned = Object.fromEntries(idx.map((t, i) => [i, tc.prunedHeads![t] ?? []]).filter(([, v]) => (v as number[]).length > 0));
+  }
   return BertConfig.fromJSON({
     ...tc.toJSON(), num_hidden_layers: L, hidden_size: H, num_attention_heads: heads, intermediate_size: intermediate,
+    pruned_heads: pruned,
     ...(dropout !== undefined ? { hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout } : {}),
   });
 }
@@ -265,6 +283,26 @@ export function distill(o: DistillOptions): DistillResult {
     const output = withOutput ? openOutput(o, model) : null;
     try {
       const { optimizer, scheduler } = adamWWithWarmup(model, { lr: hp.lr, weightDecay: hp.weightDecay, warmupRatio: hp.warmupRatio, totalSteps });
+      let pruner: GradualPruner | null = null;
+      if (mode === 'distill' && o.pruning) {
+        const p = o.pruning;
+        if (o.resume) throw new DistillError('resume is not supported with pruning (the schedule and masks are not checkpointed); re-run from the start');
+        const endFraction = p.endFraction ?? 0.75;
+        if (!(endFraction > 0 && endFraction <= 1)) throw new DistillError(`pruning.endFraction must be in (0, 1], got ${endFraction}`);
+        const span = Math.max(1, Math.floor(endFraction * totalSteps));
+        const n = Math.min(p.events ?? 10, span);
+        if (!(Number.isInteger(n) && n >= 1)) throw new DistillError(`pruning.events must be an integer ≥ 1, got ${p.events}`);
+        try {
+          pruner = new GradualPruner(model, {
+            finalSparsity: p.finalSparsity, initialSparsity: p.initialSparsity ?? 0, numSteps: n, every: Math.floor(span / n), startStep: 0,
+            ...(p.scope ? { scope: p.scope } : {}), ...(p.modules !== undefined ? { modules: p.modules } : {}),
+          });
+        } catch (e) {
+          throw new DistillError(`pruning: ${(e as Error).message}`);
+        }
+        pruner.attach(optimizer);
+        Object.assign(hp, { pruning: { ...p, events: n, every: Math.floor(span / n) } });
+      }
       log(`${mode === 'distill' ? 'distil' : 'from scratch'}: student BERT ${sc.numHiddenLayers}×${sc.hiddenSize} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ${hp.init}) ` +
         `← teacher ${tc.numHiddenLayers}×${tc.hiddenSize} (${(tModel.numParameters() / 1e6).toFixed(2)}M), ${mode === 'distill' ? `T = ${T}, α = ${a}` : 'CE only'}, ${epochs} epochs × ${loader.length} steps`);
       const loop: TrainLoopResult = trainLoop<Batch>({
@@ -277,13 +315,14 @@ export function distill(o: DistillOptions): DistillResult {
         },
         ...(data.evaluateDev ? {
           evaluate: () => data.evaluateDev!(model),
-          earlyStopping: { metric: 'devF1', mode: 'max' as const, patience: hp.patience },
+          // not with pruning: restoring an earlier epoch's weights would undo part of the schedule
+          ...(pruner ? {} : { earlyStopping: { metric: 'devF1', mode: 'max' as const, patience: hp.patience } }),
         } : {}),
         hyperparameters: hp, ...(output ? { output } : {}), resume: withOutput ? (o.resume ?? false) : false,
         ...(withOutput && o.saveEvery !== undefined ? { saveEvery: o.saveEvery } : {}),
         ...(o.progress !== undefined ? { progress: o.progress } : {}), log,
       });
-      return { model, loop, layers, hp, output };
+      return { model, loop, layers, hp, output, pruner };
     } catch (e) {
       output?.release();
       throw e;
@@ -292,7 +331,9 @@ export function distill(o: DistillOptions): DistillResult {
 
   const teacherScore = score(tModel, tc, data.evaluateTest(tModel));
   const run = trainStudent('distill', o.outDir !== undefined);
-  const { model: student, loop, layers, hp, output } = run;
+  const { model: student, loop, layers, hp, output, pruner } = run;
+  pruner?.masks.remove(); // the hooks go; the zeros stay
+  const sparsity = pruner ? { report: pruner.masks.formatReport(), total: pruner.masks.report().total.sparsity } : null;
   try {
     const studentScore = score(student, sc, data.evaluateTest(student));
     let scratchScore: DistillScore | null = null;
@@ -310,12 +351,12 @@ export function distill(o: DistillOptions): DistillResult {
         ...teacher.tokenizer.toHFFiles(),
         'metrics.json': json({
           ...runRecord('distill', { seed, hyperparameters: hp, data: { source: o.dataSource ?? null, ...data.sizes } }, loop, seconds),
-          teacher: o.teacher, scores, fractionOfTeacherF1: teacherScore.f1 > 0 ? studentScore.f1 / teacherScore.f1 : null,
+          teacher: o.teacher, scores, ...(sparsity ? { sparsity: pruner!.masks.report() } : {}), fractionOfTeacherF1: teacherScore.f1 > 0 ? studentScore.f1 / teacherScore.f1 : null,
         }),
       }, loop.steps.length);
       files.push(...Object.keys(written.files).map((f) => output.path(f)), output.path('train_log.jsonl'));
     }
-    return { task: teacher.task, student, studentConfig: sc, init: hp.init, teacherLayers: layers, steps: loop.steps.map((x) => ({ step: x.step, loss: x.loss })), scores, seconds, files };
+    return { task: teacher.task, student, studentConfig: sc, init: hp.init, teacherLayers: layers, sparsity, steps: loop.steps.map((x) => ({ step: x.step, loss: x.loss })), scores, seconds, files };
   } finally {
     output?.release();
   }

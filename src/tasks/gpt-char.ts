@@ -244,6 +244,8 @@ export class CharGPT {
 /** Options of {@link trainCharGPT}: the text, the model size, context length, steps, learning rate, evaluation and output folder. */
 export interface CharGPTTrainOptions extends RunOptions {
   text: string;
+  /** Where the text came from, for metrics.json (a file path, or the dataset package). */
+  dataSource?: string;
   /** Parameter-efficient fine-tuning (src/peft; LoRA targets c_attn by default): the output folder holds the adapter and base/. */
   peft?: PeftOptions;
   /** Context length T (default 64). */
@@ -364,7 +366,7 @@ export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
     const files = output ? commitRun(output, {
       model, peft: opts.peft ?? null, baseDir: null, baseFiles, modelFiles: () => charModel.files(), step: loop.steps.length,
       files: {
-        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
+        'metrics.json': json({ ...runRecord('train-gpt', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, characters: ids.length, train: train.length, validation: val.length } }, loop, seconds), history, evals }),
         'curves.svg': lineChartSvg({
           title: 'character-level GPT', xLabel: 'step', leftLabel: 'loss', rightLabel: 'learning rate',
           series: [

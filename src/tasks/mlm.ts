@@ -322,6 +322,8 @@ export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor
 /** Options of {@link pretrainMlm}: the text, the tokenizer or compact vocabulary, the model size, steps and the BERT training options. */
 export interface MlmTrainOptions extends BertTrainOptions {
   text: string;
+  /** Where the text came from, for metrics.json (a file path, or the dataset package). */
+  dataSource?: string;
   /** The tokenizer; default: a compact vocabulary of the text (`compactVocab`) or bert-base-uncased. */
   tokenizer?: BertTokenizer;
   /** Build a compact vocabulary from the text (default true; ignored when `tokenizer` is given). */
@@ -472,7 +474,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
     const seconds = (performance.now() - t0) / 1000;
     const files = output
       ? saveMlm(output, model, tokenizer, {
-        ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
+        ...runRecord('pretrain-mlm', { seed, hyperparameters: hp, data: { source: opts.dataSource ?? null, characters: opts.text.length, chunks: chunks.length, heldOut: evalChunks.length } }, loop, seconds),
         history, evals,
         ...(compact ? { vocabulary: { base: 'bert-base-uncased', size: compact.tokens.length, trimmed: compact.trimmed } } : {}),
       }, loop.steps.length, { dtype: opts.saveDtype ?? 'float32', ...(compact ? { baseIds: compact.baseIds } : {}) })

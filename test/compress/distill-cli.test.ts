@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { distillCommand } from '../../src/cli/commands/distill.js';
+import { pruneCommand } from '../../src/cli/commands/prune.js';
 import { UsageError } from '../../src/cli/args.js';
 import { readConllSplits } from '../../src/data/conll.js';
 import { loadSafetensors } from '../../src/data/safetensors.js';
@@ -113,6 +114,22 @@ describe('tensorgrad distill (tiny NER teacher)', () => {
     await expect(distillCommand.run(['--teacher', teacherDir, '--data', data, '--alpha', '1.5', '--out', join(root, 'y')], 'tensorgrad'))
       .rejects.toThrow(/--alpha must be in \[0, 1\], got 1.5/);
     await expect(distillCommand.run(['--teacher', join(root, 'nope')], 'tensorgrad')).rejects.toThrow(/--teacher: .* does not exist/);
+  }, 120_000);
+  it('prune --epochs: gradual pruning while fine-tuning ends at exactly the target sparsity, written as an HF folder', async () => {
+    const out = join(root, 'pruned');
+    expect(await pruneCommand.run(['--model', teacherDir, '--data', data, '--sparsity', '0.6', '--epochs', '2', '--prune-events', '4', '--max-length', '32', '--batch-size', '8', '--output', out], 'tensorgrad')).toBe(0);
+    const text = logs.join('\n');
+    expect(text).toMatch(/^total\s+\d+ \/\s+\d+\s+60\.0 %$/m);
+    expect(text).toMatch(/test entity F1: \d\.\d{4} dense → \d\.\d{4} at 60\.0 % sparsity/);
+    const sd = loadSafetensors(join(out, 'model.safetensors'));
+    const names = Object.keys(sd).filter((k) => /(query|key|value|dense|classifier)\.weight$/.test(k));
+    const n = names.reduce((a, k) => a + sd[k]!.numel(), 0);
+    const z = names.reduce((a, k) => a + Array.from(sd[k]!.toTypedArray()).filter((v) => v === 0).length, 0);
+    expect(z).toBe(Math.floor(0.6 * n));
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.hyperparameters.pruning.events).toBe(4);
+    expect(m.sparsity.total.sparsity).toBeCloseTo(Math.floor(0.6 * n) / n, 12);
+    expect(loadModelFolder(out).task).toBe('token-classification');
   }, 120_000);
 });
 

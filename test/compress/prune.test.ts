@@ -106,3 +106,42 @@ describe('magnitudePrune', () => {
     expect(() => magnitudePrune(new nn.Sequential(new nn.ReLU()), { sparsity: 0.5 })).toThrow(/has no nn.Linear layer/);
   });
 });
+
+describe('gradual magnitude pruning (Zhu & Gupta 2017)', () => {
+  const { cubicSparsity, GradualPruner } = compress;
+  it('cubicSparsity follows s_t = s_f + (s_i − s_f)(1 − (t − t₀)/(nΔt))³, held between events, s_i before t₀, s_f after', () => {
+    const o = { initialSparsity: 0.1, finalSparsity: 0.9, startStep: 10, numSteps: 4, every: 5 };
+    expect(cubicSparsity(0, o)).toBe(0.1);
+    expect(cubicSparsity(10, o)).toBeCloseTo(0.1, 15);
+    for (const [t, k] of [[15, 1], [17, 1], [20, 2], [25, 3], [30, 4], [99, 4]] as const) {
+      expect(cubicSparsity(t, o)).toBeCloseTo(0.9 + (0.1 - 0.9) * (1 - k / 4) ** 3, 15);
+    }
+    expect(cubicSparsity(50, { finalSparsity: 0.8, numSteps: 10, every: 10 })).toBeCloseTo(0.7, 15);
+    expect(() => cubicSparsity(0, { finalSparsity: 1, numSteps: 3 })).toThrow(/finalSparsity must be a number in \[0, 1\), got 1/);
+    expect(() => cubicSparsity(0, { finalSparsity: 0.5, numSteps: 0 })).toThrow(/numSteps must be an integer ≥ 1, got 0/);
+  });
+
+  it('during AdamW training the sparsity rises on schedule, exactly ⌊s_t·N⌋ zeros, a pruned weight never comes back', () => {
+    const m = mlp();
+    manualSeed(3);
+    const x = randn([32, 12]);
+    const y = fromTypedArray(Int32Array.from({ length: 32 }, (_, i) => i % 3), [32], { dtype: 'int32' });
+    const sched = { finalSparsity: 0.8, numSteps: 4, every: 3, startStep: 2 };
+    const pruner = new GradualPruner(m, sched);
+    const opt = pruner.attach(new optim.AdamW(m.parameters(), { lr: 0.05, weightDecay: 0.1 }));
+    const N = 192 + 128 + 24;
+    let prev: boolean[] = weights(m).flatMap((w) => Array.from(w.toTypedArray()).map((v) => v === 0));
+    expect(prev.filter(Boolean).length).toBe(0); // s_i = 0 before t₀
+    for (let t = 1; t <= 16; t++) {
+      opt.zeroGrad();
+      F.crossEntropy(m.forward(x), y).backward();
+      opt.step();
+      const zero = weights(m).flatMap((w) => Array.from(w.toTypedArray()).map((v) => v === 0));
+      expect(zero.filter(Boolean).length, `step ${t}`).toBe(Math.floor(cubicSparsity(t, sched) * N));
+      prev.forEach((z, i) => { if (z) expect(zero[i], `step ${t}, weight ${i} revived`).toBe(true); });
+      prev = zero;
+    }
+    expect(pruner.sparsity).toBe(0.8);
+    expect(pruner.masks.report().total.zeros).toBe(Math.floor(0.8 * N));
+  });
+});

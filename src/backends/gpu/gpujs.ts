@@ -1,8 +1,10 @@
 /**
  * Loading gpu.js lazily, and the small part of its API this backend uses.
  *
- * gpu.js is an optional dependency: the package must import, install and run where it (or its
- * native `gl` addon) is missing. So nothing here imports it statically; the types below declare
+ * gpu.js is an optional peer dependency: `npm install tensorgrad` does not install it (it would
+ * bring `webgpu`, 84 MB, and build the native `gl` addon, 37 MB, for every consumer); a user opts
+ * into the GPU with `npm install gpu.js@2.24.1`. The package must import, install and run where it
+ * (or its native `gl` addon) is missing. So nothing here imports it statically; the types below declare
  * only what the backend calls, and `loadGpuJs` finds the library at run time:
  *
  *   1. a module or constructor handed in with `registerGpuBackend({ gpujs })` (browser bundles),
@@ -116,6 +118,6 @@ export function loadGpuJs(injected?: GpuJsModule): GpuJsConstructor | string {
     return ctor ?? 'the installed gpu.js exports no GPU constructor';
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return `gpu.js is not installed (npm install gpu.js@2.24.1; it is an optional dependency): ${msg}`;
+    return `gpu.js is not installed (it is an optional peer dependency of tensorgrad; to use the 'gpu' backend run: npm install gpu.js@2.24.1): ${msg}`;
   }
 }

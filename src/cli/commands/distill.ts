@@ -4,13 +4,22 @@
  * DistilBERT-style initialisation from every other teacher layer when the widths match).
  */
 import { extname } from 'node:path';
-import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
+import { UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from '../args.js';
 import { asUsage, optimOptions, runOptions, trainingRun } from '../options.js';
 import { DEFAULT_NER_DATA, defineCommand, printOutputs, requireDir, requireFile, requireModelFolder, useBackend } from '../util.js';
 import { readConllSplits } from '../../data/conll.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/index.js';
 import { loadModelFolder } from '../../pipelines/load.js';
 import { distill, DistillError, type DistillOptions, type DistillScore } from '../../tasks/distill.js';
+
+/** --data and its companions: the teacher task's data (see taskData). */
+export const taskDataOptions: OptionSpec[] = [
+    { name: 'data', type: 'string', help: "token classifier: a CoNLL folder (default: the shipped data/ner sample); sequence classifier: 'spam' (default) or a .csv/.tsv/.jsonl file" },
+    { name: 'text-column', type: 'string', default: 'text', help: 'sequence classifier: column or key of the text' },
+    { name: 'label-column', type: 'string', default: 'label', help: 'sequence classifier: column or key of the label' },
+    { name: 'max-examples', type: 'int', min: 2, help: "sequence classifier: use at most this many examples (default: 1000 for 'spam', all of a file)" },
+    { name: 'test-size', type: 'number', default: 0.2, min: 0, help: 'sequence classifier: fraction (or count) held out for the test report (use the teacher\'s)' },
+];
 
 export const distillSpec: CommandSpec = {
   name: 'distill',
@@ -20,11 +29,7 @@ export const distillSpec: CommandSpec = {
     '(and, with --scratch, the same student trained from scratch on the labels alone).',
   options: [
     { name: 'teacher', type: 'string', default: 'out/ner', help: 'the teacher folder (config.json + model.safetensors + vocab.txt), a token or sequence classifier' },
-    { name: 'data', type: 'string', help: "token classifier: a CoNLL folder (default: the shipped data/ner sample); sequence classifier: 'spam' (default) or a .csv/.tsv/.jsonl file" },
-    { name: 'text-column', type: 'string', default: 'text', help: 'sequence classifier: column or key of the text' },
-    { name: 'label-column', type: 'string', default: 'label', help: 'sequence classifier: column or key of the label' },
-    { name: 'max-examples', type: 'int', min: 2, help: "sequence classifier: use at most this many examples (default: 1000 for 'spam', all of a file)" },
-    { name: 'test-size', type: 'number', default: 0.2, min: 0, help: 'sequence classifier: fraction (or count) held out for the test report (use the teacher\'s)' },
+    ...taskDataOptions,
     { name: 'layers', type: 'int', min: 1, help: "student layers (default: half the teacher's)" },
     { name: 'hidden', type: 'int', min: 8, help: "student hidden size (default: the teacher's)" },
     { name: 'heads', type: 'int', min: 1, help: "student attention heads (default: the teacher's when they divide --hidden)" },
@@ -51,24 +56,12 @@ const fmt = (name: string, s: DistillScore | null) => s
   ? `${name.padEnd(22)} ${String(s.layers).padStart(6)} ${String(s.hiddenSize).padStart(6)} ${(s.parameters / 1e6).toFixed(3).padStart(9)}M ${s.f1.toFixed(4).padStart(8)} ${s.accuracy.toFixed(4).padStart(9)}`
   : '';
 
-/** The teacher/student option problems (DistillError) are the user's: exit 2; anything else is a bug and stays as it is. */
-function distillOrUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof DistillError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-export async function runDistill(o: ParsedOptions, argv: string[] = []): Promise<number> {
-  const run = trainingRun(o, argv);
-  useBackend(o.backend);
-  const teacherDir = requireModelFolder('--teacher', String(o.teacher), 'train-ner or train-classifier');
-  const alpha = o.alpha as number;
-  if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be in [0, 1], got ${alpha}`);
-  if (!((o.temperature as number) > 0)) throw new UsageError(`--temperature must be > 0, got ${String(o.temperature)}`);
-  const task = asUsage('--teacher', () => loadModelFolder(teacherDir).task);
+/**
+ * The data of a teacher folder's task from --data & co: CoNLL splits for a token classifier, labelled
+ * texts for a sequence classifier (also used by `prune --epochs`).
+ */
+export function taskData(o: ParsedOptions, teacherDir: string, flag: string): { data: Pick<DistillOptions, 'ner' | 'texts'>; source: string } {
+  const task = asUsage(flag, () => loadModelFolder(teacherDir).task);
   let data: Pick<DistillOptions, 'ner' | 'texts'>;
   let source: string;
   if (task === 'token-classification') {
@@ -87,8 +80,29 @@ export async function runDistill(o: ParsedOptions, argv: string[] = []): Promise
     }
     data = { texts: { data: texts, testSize: o.testSize as number } };
   } else {
-    throw new UsageError(`--teacher: ${teacherDir} is a ${task} model; distill takes a token classifier (train-ner) or a sequence classifier (train-classifier)`);
+    throw new UsageError(`${flag}: ${teacherDir} is a ${task} model; distill takes a token classifier (train-ner) or a sequence classifier (train-classifier)`);
   }
+  return { data, source };
+}
+
+/** The teacher/student option problems (DistillError) are the user's: exit 2; anything else is a bug and stays as it is. */
+export function distillOrUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DistillError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export async function runDistill(o: ParsedOptions, argv: string[] = []): Promise<number> {
+  const run = trainingRun(o, argv);
+  useBackend(o.backend);
+  const teacherDir = requireModelFolder('--teacher', String(o.teacher), 'train-ner or train-classifier');
+  const alpha = o.alpha as number;
+  if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be in [0, 1], got ${alpha}`);
+  if (!((o.temperature as number) > 0)) throw new UsageError(`--temperature must be > 0, got ${String(o.temperature)}`);
+  const { data, source } = taskData(o, teacherDir, '--teacher');
   const res = distillOrUsage(() => distill({
     teacher: teacherDir, ...data, dataSource: source,
     ...(o.layers !== undefined ? { numLayers: o.layers as number } : {}),

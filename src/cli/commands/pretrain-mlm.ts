@@ -1,6 +1,6 @@
 /** `tensorgrad pretrain-mlm`: masked-language-model pre-training of a small BERT on plain text. */
 import type { CommandSpec, ParsedOptions } from '../args.js';
-import { trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, runOptions, textOptions } from '../options.js';
+import { trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, readText, textSource, runOptions, textOptions } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { pretrainMlm } from '../../tasks/mlm.js';
 
@@ -40,7 +40,7 @@ export async function runPretrainMlm(o: ParsedOptions, argv: string[] = []): Pro
   const res = pretrainMlm({
     text, compactVocab: !o.fullVocab, hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number,
     maxLength: o.maxLength as number, epochs: o.epochs as number, maxSteps: o.maxSteps as number, lr: o.lr as number,
-    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, ...run, command: `tensorgrad pretrain-mlm`,
+    batchSize: o.batchSize as number, dropout: o.dropout as number, seed: o.seed as number, ...run, command: `tensorgrad pretrain-mlm`, dataSource: textSource(o),
     weightDecay: o.weightDecay as number, warmupRatio: o.warmupRatio as number, wholeWordMask: o.masking === 'whole-word',
     saveDtype: o.saveDtype as 'float32' | 'float16', evalChunks: o.evalChunks as number,
     ...(o.vocabSize !== undefined ? { vocabMaxSize: o.vocabSize as number } : {}), ...(o.evalInterval !== undefined ? { evalInterval: o.evalInterval as number } : {}),

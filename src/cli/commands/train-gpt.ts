@@ -1,6 +1,6 @@
 /** `tensorgrad train-gpt`: a character-level GPT (nanoGPT's shakespeare_char recipe) on plain text. */
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, readText, runOptions, textOptions, trainingRun } from '../options.js';
+import { checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, readText, textSource, runOptions, textOptions, trainingRun } from '../options.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
 import { trainCharGPT } from '../../tasks/gpt-char.js';
 
@@ -40,7 +40,7 @@ export async function runTrainGpt(o: ParsedOptions, argv: string[] = []): Promis
   const res = trainCharGPT({
     text, blockSize: o.blockSize as number, nLayer: o.layers as number, nHead: o.heads as number, nEmbd: o.embd as number,
     dropout: o.dropout as number, maxSteps: o.steps as number, batchSize: o.batchSize as number, lr: o.lr as number,
-    seed: o.seed as number, ...run, command: `tensorgrad train-gpt`, ...withPeft(o),
+    seed: o.seed as number, ...run, command: `tensorgrad train-gpt`, dataSource: textSource(o), ...withPeft(o),
   });
   const [first, last] = [res.evals[0]!, res.evals[res.evals.length - 1]!];
   console.log(`\nvalidation loss ${first.valLoss.toFixed(3)} → ${last.valLoss.toFixed(3)} nats/char   finished in ${res.seconds.toFixed(1)} s`);

