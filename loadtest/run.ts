@@ -18,7 +18,7 @@
  *   llm, llm-jct, llm-soak   the generation engine's (issue #18) over /v1/completions: loadtest/llm.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { readConllSplits } from '../src/data/conll.js';
@@ -79,7 +79,11 @@ async function main(): Promise<void> {
   const texts = sentences();
   console.log(`model ${dir}; ${texts.length} sentences of 10–40 words (CoNLL tokens)`);
   const bodies = texts.map((t) => JSON.stringify({ inputs: t, parameters: { truncation: true } }));
+  // a run of some sections keeps the others' last results
+  const prevPath = join(ROOT, 'loadtest/results.json');
+  const prev = (existsSync(prevPath) ? JSON.parse(readFileSync(prevPath, 'utf8')) : {}) as Partial<Results>;
   const out: Results = {
+    ...(prev.model === dir ? { sweep: prev.sweep, soak: prev.soak } : {}),
     date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} logical cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`,
     model: dir, sentences: texts.length, cellSeconds: CELL_MS / 1000,
   };
