@@ -32,7 +32,7 @@ it('soak: thousands of mixed requests, every good one answered correctly, nothin
   const rss: number[] = [];
   const REQUESTS = 2500;
   const res = await soak(srv!.url, '/v1/ner', {
-    good, long, maxBodyBytes: 16384, requests: REQUESTS, concurrency: 8, maxMs: 12_000,
+    good, long, maxBodyBytes: 16384, requests: REQUESTS, concurrency: 8, maxMs: 40_000, // a bound, not a speed claim: 2,500 requests take ~10 s on an idle 2-core machine
     onProgress: async (n) => {
       if (n >= 800 && n % 100 === 0) rss.push(await serverRss(srv!.url));
     },
@@ -61,4 +61,4 @@ it('soak: thousands of mixed requests, every good one answered correctly, nothin
   const code = await srv!.stop();
   srv = null;
   expect(code).toBe(0);
-}, 60_000);
+}, 90_000);
