@@ -4,7 +4,8 @@
  * that both see the same machine load: one child process per tree (model built once, warmed up),
  * then rounds in which each child in turn times a few steps (the order reversed every other
  * round). Per tree: the median of each round's step times, then the median of those per-round
- * medians (robust to a round that a neighbour's process slowed down).
+ * medians (robust to a round that a neighbour's process slowed down), and the median over rounds
+ * of the ratio to the first tree's round median (paired: trees of one round ran back to back).
  *
  *   npx tsx bench/interleaved.ts [--rounds 10] [--steps 6] [--warmup 4] name=DIR [name=DIR …]
  *   e.g. git worktree add /tmp/tg-pre 962e8e1 && ln -s "$PWD/node_modules" /tmp/tg-pre/node_modules
@@ -111,8 +112,9 @@ async function parent(argv: string[]): Promise<void> {
   const firstLosses: number[] = [];
   for (const [name, root] of trees) { // set up one at a time (no overlap with another's compile)
     const p = startChild(name, root);
+    const t0 = performance.now();
     const ready = (await p.next()) as { firstLoss: number };
-    console.log(`${name} (${root}): ready, first-step loss ${ready.firstLoss}`);
+    console.log(`${name} (${root}): ready in ${((performance.now() - t0) / 1000).toFixed(1)} s, first-step loss ${ready.firstLoss}`);
     firstLosses.push(ready.firstLoss);
     peers.push(p);
   }
@@ -131,16 +133,20 @@ async function parent(argv: string[]): Promise<void> {
       p.roundMedians.push(median(ms));
       p.all.push(...ms);
     }
+    console.log(`round ${r + 1}: ${peers.map((p) => `${p.name} ${p.roundMedians[r]!.toFixed(1)} ms`).join(', ')}`);
   }
   for (const p of peers) p.proc.stdin.write(`${JSON.stringify({ quit: true })}\n`);
   const base = median(peers[0]!.roundMedians);
   console.log(`\n${opt.rounds} interleaved rounds × ${opt.steps} steps (after ${opt.warmup} warm-up steps), ms per BERT-tiny training step:`);
-  console.log('| tree | median of per-round medians | min round median | max round median | vs first |');
+  // "paired": the median over rounds of (this tree's round median ÷ the first tree's in the same
+  // round) — each round's trees ran back to back, so a ratio cancels most of the load they shared
+  const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)} %`;
+  console.log('| tree | median of per-round medians | min / max round median | vs first | vs first, paired by round |');
   console.log('|---|---|---|---|---|');
   for (const p of peers) {
     const m = median(p.roundMedians);
-    const pct = ((m / base - 1) * 100).toFixed(1);
-    console.log(`| ${p.name} | ${m.toFixed(1)} | ${Math.min(...p.roundMedians).toFixed(1)} | ${Math.max(...p.roundMedians).toFixed(1)} | ${p === peers[0] ? '—' : `${Number(pct) >= 0 ? '+' : ''}${pct} %`} |`);
+    const paired = median(p.roundMedians.map((x, r) => x / peers[0]!.roundMedians[r]!));
+    console.log(`| ${p.name} | ${m.toFixed(1)} | ${Math.min(...p.roundMedians).toFixed(1)} / ${Math.max(...p.roundMedians).toFixed(1)} | ${p === peers[0] ? '—' : pct(m / base)} | ${p === peers[0] ? '—' : pct(paired)} |`);
   }
   console.log(JSON.stringify(Object.fromEntries(peers.map((p) => [p.name, { roundMedians: p.roundMedians.map((x) => +x.toFixed(2)) }]))));
 }
