@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 as rng } from '../src/core/random-bits.js'; // batch positions / soak sequences from a seed: reproducible runs
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -219,18 +220,6 @@ type Kind = 'good' | 'good-batch' | 'bad-json' | 'wrong-field' | 'too-long' | 't
 const KINDS: [Kind, number][] = [
   ['good', 40], ['good-batch', 12], ['bad-json', 8], ['wrong-field', 8], ['too-long', 6], ['truncated', 6], ['too-large', 4], ['wrong-route', 5], ['wrong-method', 5], ['abort', 6],
 ];
-
-/** A small deterministic generator (mulberry32) so that a soak is the same sequence every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Thousands of mixed requests on `path` (NER): each kind has a known right answer — the exact

@@ -24,24 +24,13 @@ import * as tgAll from '../src/browser.js';
 import { baseVocabUrl, mobyDick, pretrained, spam } from 'virtual:playground-data';
 import { runGoldenCase } from './golden-ops.js';
 import type { AttentionMaps, BackendName, FromWorker, GraphStep, TaskName, ToWorker } from './protocol.js';
+import { mulberry32 as rng } from '../src/core/random-bits.js'; // batch positions / soak sequences from a seed: reproducible runs
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => self.postMessage(m, transfer);
 
 // ---- data ------------------------------------------------------------------------------------------
-
-/** mulberry32: batch positions from a seed, so a run is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Task {
   name: TaskName;

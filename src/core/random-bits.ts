@@ -38,3 +38,17 @@ export function fillBernoulliFromKeys(
     if (dst !== null) dst[i] = src[so + i]! * out[i]!;
   }
 }
+
+/**
+ * mulberry32 (Tommy Ettinger): a small, fast 32-bit PRNG; returns uniform floats in [0, 1).
+ * The data splits, the load tests and the playground all draw from this one definition.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -10,16 +10,8 @@ import { parseCsv, parseCsvRecords, splitTsv, type CsvRecord } from '../formats/
 import { TextDatasetError, type TextExample } from '../formats/errors.js';
 // ───────────────────────────── seeded randomness ─────────────────────────────
 
-/** mulberry32: a small, fast 32-bit PRNG; returns uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../core/random-bits.js';
+export { mulberry32 };
 
 /** Fisher–Yates shuffle in place. */
 export function shuffleInPlace<T>(a: T[], rng: () => number): T[] {
