@@ -12,6 +12,7 @@ import { loadMobyDick } from '../data/datasets/moby-dick.js';
 import { DATASET_PACKAGES, DatasetPackageMissingError } from '../data/datasets/packages.js';
 import { CHECKPOINT_DIR } from '../train/loop.js';
 import { verifyOutputFolder } from '../train/output.js';
+import { loadModelFolder, type LoadedModel } from '../pipelines/load.js';
 import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, type PeftMethod, type PeftOptions } from '../peft/setup.js';
 
 export const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
@@ -165,3 +166,19 @@ export function peftFromOptions(o: ParsedOptions): PeftOptions | undefined {
   }
   return p;
 }
+
+/**
+ * --model and --output of the commands that transform a model folder (quantize, prune): the
+ * folder, loaded (a load error becomes a usage error naming --model), and the output folder —
+ * --output, else `<model>-<suffix>` — which must differ from the input.
+ */
+export function modelFolderInOut(o: ParsedOptions, suffix: string): { dir: string; loaded: LoadedModel; out: string } {
+  const dir = resolve(String(o.model));
+  const loaded = asUsage('--model', () => loadModelFolder(dir));
+  const out = resolve(o.output ? String(o.output) : `${dir}-${suffix}`);
+  if (out === dir) throw new UsageError(`--output must differ from --model (both ${dir})`);
+  return { dir, loaded, out };
+}
+
+/** Bytes as megabytes with two decimals, for the size lines of quantize and prune. */
+export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;

@@ -10,11 +10,11 @@
  * the unpruned model).
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { defineCommand, printOutputs, useBackend } from '../util.js';
-import { backendOption } from '../options.js';
+import { backendOption, mb, modelFolderInOut } from '../options.js';
 import { distillOrUsage, taskData, taskDataOptions } from './distill.js';
 import { distill } from '../../tasks/distill.js';
 import { loadModelFolder } from '../../pipelines/load.js';
@@ -42,20 +42,10 @@ export const pruneSpec: CommandSpec = {
   ],
 };
 
-const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
-
 export async function runPrune(o: ParsedOptions): Promise<number> {
-  const dir = resolve(String(o.model));
   const sparsity = Number(o.sparsity);
   if (!(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--sparsity must be a number in [0, 1), got ${String(o.sparsity)}`);
-  let loaded;
-  try {
-    loaded = loadModelFolder(dir);
-  } catch (e) {
-    throw new UsageError(`--model: ${(e as Error).message}`);
-  }
-  const out = resolve(o.output ? String(o.output) : `${dir}-pruned`);
-  if (out === dir) throw new UsageError('--output must differ from --model');
+  const { dir, loaded, out } = modelFolderInOut(o, 'pruned');
   if (o.epochs !== undefined) return pruneFineTune(o, dir, out, sparsity);
   const masks = magnitudePrune(loaded.model, { sparsity, scope: o.scope as 'global' | 'layer' });
   mkdirSync(out, { recursive: true });

@@ -5,10 +5,10 @@
  * layout in its metadata; load with compress.loadQuantized). Prints the sizes.
  */
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
 import { defineCommand } from '../util.js';
-import { loadModelFolder } from '../../pipelines/load.js';
+import { mb, modelFolderInOut } from '../options.js';
 import { quantize, quantizedLayers } from '../../compress/quantize.js';
 import { saveQuantized } from '../../compress/quantize-io.js';
 
@@ -22,18 +22,8 @@ export const quantizeSpec: CommandSpec = {
   ],
 };
 
-const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
-
 export async function runQuantize(o: ParsedOptions): Promise<number> {
-  const dir = resolve(String(o.model));
-  let loaded;
-  try {
-    loaded = loadModelFolder(dir);
-  } catch (e) {
-    throw new UsageError(`--model: ${(e as Error).message}`);
-  }
-  const out = resolve(o.output ? String(o.output) : `${dir}-int8`);
-  if (out === dir) throw new UsageError('--output must differ from --model');
+  const { dir, loaded, out } = modelFolderInOut(o, 'int8');
   const modules = o.modules ? String(o.modules).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   try {
     quantize(loaded.model, modules ? { modules } : {});
