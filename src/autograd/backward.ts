@@ -161,6 +161,22 @@ export interface BackwardObserver {
 /** The active observers; empty in normal runs (then the backward does no extra work). */
 export const backwardObservers = new Set<BackwardObserver>();
 
+/** The .grad tensors that backward() created (fresh storages nobody else was handed). */
+const backwardGrads = new WeakSet<Tensor>();
+
+/**
+ * Frees the storage of `t` when it is a gradient that backward() created and stored as a
+ * .grad — what `zeroGrad()` (set to none) drops. On the CPU such storages live in the wasm arena
+ * (backends/cpu/arena.ts), whose filling the garbage collector does not see, so they go back
+ * at once instead of whenever a collection happens to run. Anything else is left alone.
+ * @internal
+ */
+export function releaseBackwardGrad(t: Tensor | null): void {
+  if (t === null || !backwardGrads.has(t)) return;
+  backwardGrads.delete(t);
+  if (!t.storage.disposed) t.storage.backend.dispose(t.storage);
+}
+
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;
@@ -196,6 +212,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     const owned = createdSoFar.has(gt.storage) && !storedStorages.has(gt.storage) && gt.isContiguous() &&
       gt.offset === 0 && gt.numel() === gt.storage.size;
     t.grad = t.grad ? addGrads(t.grad, gt) : owned ? gt.detach() : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    backwardGrads.add(t.grad);
     stored.push(t);
     storedStorages.add(t.grad.storage);
   };
