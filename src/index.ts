@@ -37,9 +37,9 @@ import './tensor/methods.js';
 import './node-platform.js';
 export {
   registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, backendInfo, registerGpuBackend, preloadGpuJs,
-  setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,
+  setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool, cpuArenaStats,
 } from './backends/index.js';
-export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, PoolStats } from './backends/index.js';
+export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, PoolStats, ArenaStats } from './backends/index.js';
 export { setMaxAllocationBytes, getMaxAllocationBytes } from './core/limits.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';

@@ -43,25 +43,29 @@ export function sizeClass(bytes: number): number {
 
 /** What the arena holds (`cpuArenaStats()`). */
 export interface ArenaStats {
-  /** bytes of the wasm memory */
+  /** Bytes of the wasm memory. */
   memoryBytes: number;
-  /** end of the highest block handed out so far (bytes) */
+  /** End of the highest block handed out so far (bytes): the arena's high-water mark. */
   topBytes: number;
-  /** the cap on topBytes */
+  /** The cap on topBytes (`TENSORGRAD_ARENA_MB`). */
   limitBytes: number;
-  /** blocks and bytes in use (tensors' storages, the kernels' scratch) */
+  /** Blocks in use (tensors' storages, the kernels' scratch). */
   liveBlocks: number;
+  /** Bytes of the blocks in use. */
   liveBytes: number;
-  /** blocks and bytes on the free lists */
+  /** Blocks on the free lists. */
   freeBlocks: number;
+  /** Bytes of the blocks on the free lists. */
   freeBytes: number;
-  /** allocations served from a free list / cut from the top / refused (past the cap: a plain array instead) */
+  /** Allocations served from a free list. */
   hits: number;
+  /** Allocations cut from the top of the memory. */
   misses: number;
+  /** Allocations refused past the cap (a plain array was handed out instead). */
   refused: number;
-  /** blocks returned by the garbage collector (storages nobody disposed) */
+  /** Blocks returned by the garbage collector (storages nobody disposed). */
   finalized: number;
-  /** true when the memory is a SharedArrayBuffer (grows in place) */
+  /** True when the memory is a SharedArrayBuffer (it then grows in place). */
   shared: boolean;
 }
 

@@ -131,9 +131,15 @@ const key = (dtype: DType, n: number): string => `${dtype}:${n}`;
 export const cpuPool = new ArrayPool(512 * 1024 * 1024, float32Arena);
 
 /**
- * The wasm arena's state (arena.ts): memory size, live and free blocks, hits/misses, blocks
- * returned by the garbage collector; null where there is no arena (no wasm SIMD, or
- * TENSORGRAD_ARENA=0).
+ * The state of the float32 wasm arena, where the CPU backend keeps float32 storages of 16 KiB
+ * and more (inside the WebAssembly memory of its kernels, which then work on them in place):
+ * memory size, high-water mark, live and free blocks, hits/misses, refusals past the cap
+ * (`TENSORGRAD_ARENA_MB`), blocks returned by the garbage collector. Null where there is no
+ * arena (no wasm SIMD, or `TENSORGRAD_ARENA=0`). `reset` zeroes the hit/miss counters.
+ *
+ * @example
+ * const s = cpuArenaStats();
+ * if (s) console.log(`${(s.topBytes / 2 ** 20).toFixed(1)} MiB used, ${s.liveBlocks} live blocks`);
  */
 export function cpuArenaStats(reset = false): ArenaStats | null {
   return cpuPool.wasmArena()?.stats(reset) ?? null;
