@@ -44,9 +44,13 @@ export function setGradEnabled(on: boolean): void {
 
 /** What an op's backward sees: the inputs, the output, the tensors it saved and its attributes. */
 export interface BackwardContext<A> {
+  /** The op's tensor inputs, in call order (gradients are returned in the same order). */
   readonly inputs: readonly Tensor[];
+  /** The tensor the forward produced. */
   readonly output: Tensor;
+  /** Tensors the forward chose to keep for the backward (e.g. a dropout mask), in the order `ctx.save` received them. */
   readonly saved: readonly Tensor[];
+  /** The op's non-tensor attributes (dims, scale, …) as the forward recorded them. */
   readonly attrs: A;
   /** needsGrad[i]: whether input i wants a gradient (skip work when false). */
   readonly needsGrad: readonly boolean[];

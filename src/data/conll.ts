@@ -32,7 +32,9 @@ import { matchTag, type ParsedTag } from './metrics/tags.js';
 
 /** One sentence of a CoNLL corpus: its tokens and one tag per token. */
 export interface ConllSentence {
+  /** The words of the sentence, column 0 of each line. */
   tokens: string[];
+  /** One tag per token (e.g. 'B-PER', 'I-LOC', 'O'), from the tag column. */
   tags: string[];
 }
 
@@ -59,8 +61,11 @@ export interface ReadConllOptions extends ConllParseOptions {
 
 /** The three splits of a corpus, as read by {@link readConllSplits}. */
 export interface ConllSplits {
+  /** Sentences of the training file. */
   train: ConllSentence[];
+  /** Sentences of the development (validation) file. */
   dev: ConllSentence[];
+  /** Sentences of the test file. */
   test: ConllSentence[];
   /** The file each split was read from. */
   paths: { train: string; dev: string; test: string };

@@ -288,8 +288,11 @@ function checkTargets(op: string, target: Tensor, C: number, ignoreIndex: number
 
 /** Options of {@link nllLoss} (torch's): class weights, the ignored target value (default −100) and the reduction. */
 export interface NllLossOptions {
+  /** Per-class weights (C); a target of class y contributes w_y, and the mean divides by the sum of the weights used. Default: all 1. */
   weight?: Tensor | null;
+  /** Target value that contributes nothing (neither to the sum nor to the mean's denominator). Default −100. */
   ignoreIndex?: number;
+  /** 'mean' (default, weighted mean over non-ignored targets), 'sum', or 'none' (per-target losses in the target's shape). */
   reduction?: Reduction;
 }
 

@@ -14,8 +14,11 @@ import { checkAllocation } from '../core/limits.js';
 
 /** Options of the creation functions: the dtype (default float32, or int32/bool from the data), the device (default `getDefaultDevice()`) and whether the new tensor requires grad. */
 export interface TensorOptions {
+  /** Element type: 'float32', 'float64', 'int32' or 'bool'. Default float32 (int32/bool where the data implies it). */
   dtype?: DType;
+  /** Device to create the tensor on ('cpu', 'gpu'). Default `getDefaultDevice()`. */
   device?: string;
+  /** Record operations on the new tensor for autograd (a leaf whose `.grad` backward fills). Default false. */
   requiresGrad?: boolean;
 }
 

@@ -169,6 +169,7 @@ function rowOrder(row: ArrayLike<number>, descending: boolean): number[] {
 
 /** What `sort` and `topk` return: the values and their int32 positions along the dim. */
 export interface SortResult {
+  /** The sorted (or top-k) values, same dtype as the input; the sorted dim has the input's length (sort) or k (topk). */
   values: Tensor;
   /** int32 positions along the sorted dim. */
   indices: Tensor;
