@@ -245,8 +245,9 @@ export const SPLIT_FILE_NAMES: Readonly<Record<'train' | 'dev' | 'test', readonl
 /**
  * Read the train, dev and test splits of a corpus directory, under the usual names:
  * `eng.train` / `eng.testa` / `eng.testb` (the original CoNLL-2003 release), or
- * `train.txt` / `valid.txt` or `dev.txt` / `test.txt` (common redistributions); see
- * {@link SPLIT_FILE_NAMES} for the full list, tried in order.
+ * `train.txt` / `valid.txt` or `dev.txt` / `test.txt` (common redistributions); the full list,
+ * tried in order, is `SPLIT_FILE_NAMES` in src/data/conll.ts (the error for a missing split
+ * names every file it looked for).
  *
  * @param dir - the directory holding the three files.
  * @param options - as {@link parseConll} (`source` is always the file's path).
