@@ -10,12 +10,27 @@ import { versionOf } from './version.js';
 
 let gradEnabled = true;
 
-/** Whether ops currently record the graph (false inside `noGrad`), as torch.is_grad_enabled. */
+/**
+ * Whether ops currently record the graph (false inside `noGrad`), as torch.is_grad_enabled.
+ * @example
+ * ```ts
+ * isGradEnabled();                        // true
+ * noGrad(() => isGradEnabled());          // false
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` with graph recording off (like `with torch.no_grad():`). */
+/**
+ * Runs `fn` with graph recording off (like `with torch.no_grad():`).
+ * @example
+ * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const y = noGrad(() => w.mul(2));       // evaluation or a manual update: nothing recorded
+ * y.requiresGrad;                         // false
+ * ```
+ */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
@@ -26,7 +41,15 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Runs `fn` with graph recording on, e.g. inside a `noGrad` block. */
+/**
+ * Runs `fn` with graph recording on, e.g. inside a `noGrad` block.
+ * @example
+ * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const y = noGrad(() => enableGrad(() => w.mul(2)));
+ * y.requiresGrad;                         // true: recorded inside enableGrad
+ * ```
+ */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = true;
@@ -37,7 +60,16 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
-/** Switches recording on or off globally (`torch.set_grad_enabled`). */
+/**
+ * Switches recording on or off globally (`torch.set_grad_enabled`).
+ * @example
+ * ```ts
+ * setGradEnabled(false);                  // e.g. a whole evaluation script
+ * const y = randn([3], { requiresGrad: true }).mul(2);
+ * y.requiresGrad;                         // false
+ * setGradEnabled(true);
+ * ```
+ */
 export function setGradEnabled(on: boolean): void {
   gradEnabled = on;
 }

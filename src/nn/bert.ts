@@ -129,7 +129,15 @@ function checkId2label(m: unknown): string[] {
   return labels;
 }
 
-/** BERT hyperparameters; defaults are bert-base-uncased's. */
+/**
+ * BERT hyperparameters; defaults are bert-base-uncased's.
+ * @example
+ * ```ts
+ * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64 });
+ * config.headDim;                         // 8
+ * nn.BertConfig.fromJSON({ hidden_size: 30, num_attention_heads: 4 }); // throws: hiddenSize (hidden_size) = 30 is not a multiple of …
+ * ```
+ */
 export class BertConfig {
   /** Vocabulary size V (rows of the word embedding and of the MLM decoder). Default 30522 (bert-base-uncased). */
   vocabSize = 30522;
@@ -354,7 +362,14 @@ function activation(act: HiddenAct, x: Tensor): Tensor {
   }
 }
 
-/** word + position + token-type embeddings → LayerNorm → dropout.  Shape: (B, T) → (B, T, H). */
+/**
+ * word + position + token-type embeddings → LayerNorm → dropout.  Shape: (B, T) → (B, T, H).
+ * @example
+ * ```ts
+ * const emb = new nn.BertEmbeddings(new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32 }));
+ * const h = emb.forward(tensor([[2, 5, 7]], { dtype: 'int32' })); // (1, 3, 16)
+ * ```
+ */
 export class BertEmbeddings extends Module {
   /** Token embedding table (vocabSize, H); row `padTokenId` is the padding row. */
   word_embeddings: Embedding;
@@ -400,6 +415,12 @@ export class BertEmbeddings extends Module {
 /**
  * Multi-head self-attention, Eq. (1) of Vaswani et al.: softmax(QKᵀ/√d_k + M)·V per head.
  * Shape: (B, T, H), additive mask (B, 1, 1, T) → (B, T, H).
+  * @example
+  * ```ts
+  * const att = new nn.BertSelfAttention(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+  * const probs: Tensor[] = [];
+  * const ctx = att.forward(randn([2, 5, 8]), null, probs); // (2, 5, 8); probs[0] is (2, 2, 5, 5)
+  * ```
  */
 export class BertSelfAttention extends Module {
   /** Query projection W_Q: Linear(H, numHeads·headDim) (H before any head is pruned). */
@@ -552,7 +573,15 @@ export class BertOutput extends BertSelfOutput {
   }
 }
 
-/** One post-LN Transformer block.  Shape: (B, T, H) → (B, T, H). */
+/**
+ * One post-LN Transformer block.  Shape: (B, T, H) → (B, T, H).
+ * @example
+ * ```ts
+ * const layer = new nn.BertLayer(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const mask = nn.extendedAttentionMask(tensor([[1, 1, 1, 0]]), 'float32'); // (1, 1, 1, 4)
+ * const y = layer.forward(randn([1, 4, 8]), mask); // (1, 4, 8)
+ * ```
+ */
 export class BertLayer extends Module {
   /** Self-attention with output projection and residual LayerNorm. */
   attention: BertAttention;
@@ -603,7 +632,14 @@ export class BertEncoder extends Module {
   }
 }
 
-/** tanh(dense(h[:, 0])): the [CLS] summary.  Shape: (B, T, H) → (B, H). */
+/**
+ * tanh(dense(h[:, 0])): the [CLS] summary.  Shape: (B, T, H) → (B, H).
+ * @example
+ * ```ts
+ * const pooler = new nn.BertPooler(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const cls = pooler.forward(randn([3, 6, 8])); // (3, 8), values in (−1, 1)
+ * ```
+ */
 export class BertPooler extends Module {
   /** Linear(H, H) applied to the first ([CLS]) token. */
   dense: Linear;
@@ -637,7 +673,14 @@ function initBertWeights(config: BertConfig) {
   };
 }
 
-/** (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF). */
+/**
+ * (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF).
+ * @example
+ * ```ts
+ * const m = nn.extendedAttentionMask(tensor([[1, 1, 0]]), 'float32'); // (1, 1, 1, 3)
+ * m.toArray();                            // [[[[0, 0, -3.4028234663852886e+38]]]]
+ * ```
+ */
 export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tensor {
   if (attentionMask.ndim !== 2) throw new Error(`attentionMask must be 2-D (B, T), got shape ${fmtShape(attentionMask.shape)}`);
   const [B, T] = attentionMask.shape as [number, number];
@@ -709,7 +752,15 @@ function checkClassLabels(model: string, labels: Tensor, shape: readonly number[
 /** Keys HF checkpoints may carry that are not parameters here (HF's _keys_to_ignore_on_load_unexpected). */
 const IGNORABLE = [/\.position_ids$/, /^bert\.pooler\./, /^pooler\./];
 
-/** Shared loading logic: legacy names, prefix handling, tolerated missing head weights. */
+/**
+ * Shared loading logic: legacy names, prefix handling, tolerated missing head weights.
+ * @example
+ * ```ts
+ * const config = nn.BertConfig.fromJSON(JSON.parse(readFileSync('bert-base-cased/config.json', 'utf8')));
+ * const model = new nn.BertForTokenClassification(config);       // any BERT model class
+ * model.loadPretrained(data.loadSafetensors('bert-base-cased/model.safetensors')); // the encoder loads, the fresh classifier keeps its init
+ * ```
+ */
 export abstract class BertPreTrainedModel extends Module {
   /** The model's hyperparameters (shared with its submodules; pruneHeads updates `prunedHeads` in it). */
   abstract readonly config: BertConfig;
@@ -896,6 +947,17 @@ export interface ModelOutput {
  * Loss: crossEntropy over (B·T, numLabels) with ignoreIndex −100 (sub-words, padding).
  *
  * Shape: inputIds (B, T) → logits (B, T, numLabels); labels (B, T) int32.
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, numLabels: 5 });
+  * const model = new nn.BertForTokenClassification(config);
+  * const out = model.forward({
+  *   inputIds: tensor([[2, 11, 12, 3]], { dtype: 'int32' }),
+  *   labels: tensor([[-100, 1, 2, -100]], { dtype: 'int32' }), // [CLS] and [SEP] ignored
+  * });
+  * out.logits.shape;                       // [1, 4, 5]
+  * out.loss!.backward();
+  * ```
  */
 export class BertForTokenClassification extends BertPreTrainedModel {
   /** The encoder (without a pooler). */
@@ -936,6 +998,18 @@ export class BertForTokenClassification extends BertPreTrainedModel {
  * multi-label → BCE with logits (as HF).
  *
  * Shape: inputIds (B, T) → logits (B, numLabels); labels (B) int32, or (B)/(B, L) float.
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, numLabels: 2 });
+  * const model = new nn.BertForSequenceClassification(config);
+  * const out = model.forward({
+  *   inputIds: tensor([[2, 11, 12, 3], [2, 13, 3, 0]], { dtype: 'int32' }),
+  *   attentionMask: tensor([[1, 1, 1, 1], [1, 1, 1, 0]], { dtype: 'int32' }),
+  *   labels: tensor([1, 0], { dtype: 'int32' }),
+  * });
+  * out.logits.shape;                       // [2, 2]
+  * out.loss!.item();                       // cross-entropy, ≈ ln 2 at initialisation
+  * ```
  */
 export class BertForSequenceClassification extends BertPreTrainedModel {
   /** The encoder, with the pooler (its [CLS] output feeds the classifier). */
@@ -1035,6 +1109,17 @@ export class BertOnlyMLMHead extends Module {
  * weight with `bert.embeddings.word_embeddings` (Press & Wolf 2017).
  *
  * Shape: inputIds (B, T) → logits (B, T, vocabSize).
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32 });
+  * const mlm = new nn.BertForMaskedLM(config);
+  * const out = mlm.forward({
+  *   inputIds: tensor([[2, 4, 50, 3]], { dtype: 'int32' }),        // 4 = [MASK] in this toy vocabulary
+  *   labels: tensor([[-100, 17, -100, -100]], { dtype: 'int32' }), // predict the original id 17 there
+  * });
+  * out.logits.shape;                       // [1, 4, 100]
+  * mlm.cls.predictions.decoder.weight === mlm.bert.embeddings.word_embeddings.weight; // true (tied)
+  * ```
  */
 export class BertForMaskedLM extends BertPreTrainedModel {
   /** The encoder (without a pooler); its word embeddings are tied to the decoder. */

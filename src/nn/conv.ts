@@ -70,7 +70,14 @@ export class Conv1d extends Module {
   }
 }
 
-/** Max over sliding windows of the last dim (torch.nn.MaxPool1d; stride defaults to kernelSize). */
+/**
+ * Max over sliding windows of the last dim (torch.nn.MaxPool1d; stride defaults to kernelSize).
+ * @example
+ * ```ts
+ * const pool = new nn.MaxPool1d(2);
+ * pool.forward(tensor([[[1, 5, 2, 4, 3, 0]]])).toArray(); // [[[5, 4, 3]]]
+ * ```
+ */
 export class MaxPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: Pool1dOptions = {}) {
     super();
@@ -89,7 +96,14 @@ export class MaxPool1d extends Module {
   }
 }
 
-/** Mean over sliding windows of the last dim (torch.nn.AvgPool1d; stride defaults to kernelSize). */
+/**
+ * Mean over sliding windows of the last dim (torch.nn.AvgPool1d; stride defaults to kernelSize).
+ * @example
+ * ```ts
+ * const pool = new nn.AvgPool1d(2);
+ * pool.forward(tensor([[[1, 5, 2, 4, 3, 0]]])).toArray(); // [[[3, 3, 1.5]]]
+ * ```
+ */
 export class AvgPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: AvgPool1dOptions = {}) {
     super();

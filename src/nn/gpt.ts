@@ -385,7 +385,15 @@ export class Block extends Module {
   }
 }
 
-/** nanoGPT's `transformer` ModuleDict: wte, wpe, drop, h, ln_f. */
+/**
+ * nanoGPT's `transformer` ModuleDict: wte, wpe, drop, h, ln_f.
+ * @example
+ * ```ts
+ * const gpt = new nn.GPT(new nn.GPTConfig({ vocabSize: 65, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16 }));
+ * gpt.transformer.h.length;               // 2 blocks
+ * gpt.transformer.wte.weight.shape;       // [65, 16]
+ * ```
+ */
 export class GPTTransformer extends Module {
   /** Token embedding (vocabSize, nEmbd); shared with `GPT.lm_head.weight`. */
   wte: Embedding;

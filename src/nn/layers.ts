@@ -76,6 +76,11 @@ export class Linear extends Module {
  * zero and receives no gradient.
  *
  * Shape: int32 ids (*) → (*, embeddingDim).
+  * @example
+  * ```ts
+  * const emb = new nn.Embedding(1000, 64, { paddingIdx: 0 });
+  * const h = emb.forward(tensor([[5, 17, 0]], { dtype: 'int32' })); // (1, 3, 64); h[0, 2] is zeros
+  * ```
  */
 export class Embedding extends Module {
   /** The table (numEmbeddings, embeddingDim), initialised N(0, 1) with the padding row zeroed. */
@@ -119,6 +124,11 @@ export class Embedding extends Module {
  * BERT uses ε = 1e-12.
  *
  * Shape: (*, ...normalizedShape) → same.
+  * @example
+  * ```ts
+  * const ln = new nn.LayerNorm(16, { eps: 1e-12 });   // γ = 1, β = 0
+  * const y = ln.forward(randn([2, 5, 16]));           // (2, 5, 16)
+  * ```
  */
 export class LayerNorm extends Module {
   /** Element-wise scale γ of shape normalizedShape, initialised to ones; null when `elementwiseAffine: false`. */
@@ -161,6 +171,12 @@ export class LayerNorm extends Module {
  * from the seeded generator; the identity in eval mode.
  *
  * Shape: any → same.
+  * @example
+  * ```ts
+  * const drop = new nn.Dropout(0.1);
+  * const y = drop.forward(ones([4, 8]));   // training: about 10 % zeros, the rest 1/0.9
+  * drop.eval().forward(ones([2])).toArray(); // [1, 1]: the identity in eval mode
+  * ```
  */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
@@ -185,6 +201,11 @@ export class Dropout extends Module {
  * approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (`'tanh'`, GPT-2's).
  *
  * Shape: any → same.
+  * @example
+  * ```ts
+  * const gelu = new nn.GELU();             // exact; new nn.GELU('tanh') for GPT-2's approximation
+  * gelu.forward(tensor([-1, 0, 1])).toArray(); // [-0.1587, 0, 0.8413]
+  * ```
  */
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
@@ -199,7 +220,13 @@ export class GELU extends Module {
     return F.gelu(x, { approximate: this.approximate });
   }
 }
-/** ReLU: max(x, 0).  Shape: any → same. */
+/**
+ * ReLU: max(x, 0).  Shape: any → same.
+ * @example
+ * ```ts
+ * new nn.ReLU().forward(tensor([-2, 0, 3])).toArray(); // [0, 0, 3]
+ * ```
+ */
 export class ReLU extends Module {
   /**
    * max(x, 0) element-wise.
@@ -210,7 +237,13 @@ export class ReLU extends Module {
     return x.relu();
   }
 }
-/** tanh(x).  Shape: any → same. */
+/**
+ * tanh(x).  Shape: any → same.
+ * @example
+ * ```ts
+ * new nn.Tanh().forward(tensor([0])).toArray(); // [0]
+ * ```
+ */
 export class Tanh extends Module {
   /**
    * tanh(x) element-wise.
@@ -232,6 +265,12 @@ export interface UnaryModule extends Module {
  * Applies modules in order; children are named '0', '1', ….
  *
  * Shape: the first module's input → the last module's output.
+  * @example
+  * ```ts
+  * const mlp = new nn.Sequential(new nn.Linear(4, 16), new nn.GELU(), new nn.Linear(16, 2));
+  * mlp.forward(randn([3, 4])).shape;       // [3, 2]
+  * [...mlp.namedParameters()].map(([n]) => n); // ['0.weight', '0.bias', '2.weight', '2.bias']
+  * ```
  */
 export class Sequential extends Module {
   constructor(...mods: UnaryModule[]) {
@@ -257,7 +296,16 @@ export class Sequential extends Module {
   }
 }
 
-/** A list of submodules named '0', '1', … (HF's `encoder.layer.0…`). */
+/**
+ * A list of submodules named '0', '1', … (HF's `encoder.layer.0…`).
+ * @example
+ * ```ts
+ * const blocks = new nn.ModuleList([new nn.Linear(8, 8), new nn.Linear(8, 8)]);
+ * let h = randn([2, 8]);
+ * for (const b of blocks) h = b.forward(h).relu();
+ * blocks.at(-1);                          // the last Linear; parameters are named '0.weight', '1.bias', …
+ * ```
+ */
 export class ModuleList<M extends Module = Module> extends Module {
   private _items: M[] = [];
   constructor(mods: M[] = []) {
@@ -304,6 +352,13 @@ export class ModuleList<M extends Module = Module> extends Module {
  * Shape: query (B, L, E), key/value (B, S, E); keyPaddingMask (B, S) bool, true = padding
  * (ignored, as torch); attnMask (L, S) or (B·h, L, S): bool true = NOT allowed (torch's
  * convention for this module) or additive float. → (B, L, E), weights (B, L, S) averaged over heads.
+  * @example
+  * ```ts
+  * const mha = new nn.MultiheadAttention(16, 4);
+  * const x = randn([2, 5, 16]);
+  * const padding = tensor([[false, false, false, true, true], [false, false, false, false, false]]); // true = padding
+  * const { output, weights } = mha.forward(x, x, x, { keyPaddingMask: padding }); // (2, 5, 16), (2, 5, 5)
+  * ```
  */
 export class MultiheadAttention extends Module {
   /** Packed Q/K/V projections [W_Q; W_K; W_V] of shape (3·embedDim, embedDim), Xavier-uniform initialised (torch's layout). */
@@ -414,6 +469,11 @@ export interface TransformerEncoderLayerOptions extends FactoryOptions {
  * Names as torch.nn.TransformerEncoderLayer.
  *
  * Shape: (B, T, dModel) → (B, T, dModel).
+  * @example
+  * ```ts
+  * const layer = new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64, dropout: 0.1, activation: 'gelu', normFirst: true });
+  * const y = layer.forward(randn([2, 10, 32])); // (2, 10, 32)
+  * ```
  */
 export class TransformerEncoderLayer extends Module {
   /** The block's self-attention (MultiheadAttention(dModel, nHead) with the block's dropout). */
@@ -484,6 +544,11 @@ export class TransformerEncoderLayer extends Module {
  * A stack of encoder layers (`layers.0`, `layers.1`, …) with an optional final norm.
  *
  * Shape: (B, T, dModel) → (B, T, dModel).
+  * @example
+  * ```ts
+  * const enc = new nn.TransformerEncoder(() => new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64 }), 3, new nn.LayerNorm(32));
+  * const y = enc.forward(randn([2, 10, 32]), { isCausal: true }); // (2, 10, 32)
+  * ```
  */
 export class TransformerEncoder extends Module {
   /** The encoder layers, in order (`layers.{i}.*` in state dicts). */

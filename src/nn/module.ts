@@ -14,7 +14,17 @@ import { isDType, isFloatingDType, type DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** A tensor that is a module's trainable weight: requiresGrad by default. */
+/**
+ * A tensor that is a module's trainable weight: requiresGrad by default.
+ * @example
+ * ```ts
+ * class Scale extends nn.Module {
+ *   gamma = new nn.Parameter(ones([8]));  // registered by being a property; requiresGrad true
+ *   forward(x: Tensor): Tensor { return x.mul(this.gamma); }
+ * }
+ * new Scale().parameters().length;        // 1
+ * ```
+ */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     const d = data.isContiguous() ? data.detach() : data.detach().contiguous();

@@ -147,17 +147,44 @@ export { bernoulliBits } from '../core/random-bits.js';
 /** The default generator behind every random function. */
 export const defaultGenerator = new Generator(0);
 
-/** Seeds the default generator, like torch.manual_seed. */
+/**
+ * Seeds the default generator, like torch.manual_seed.
+ * @example
+ * ```ts
+ * manualSeed(42);
+ * const a = randn([3]);
+ * manualSeed(42);
+ * const b = randn([3]);                   // the same numbers as a
+ * ```
+ */
 export function manualSeed(seed: number | string): void {
   defaultGenerator.manualSeed(seed);
 }
 
-/** The default generator's state (`torch.get_rng_state`), for checkpoints. */
+/**
+ * The default generator's state (`torch.get_rng_state`), for checkpoints.
+ * @example
+ * ```ts
+ * const s = getRngState();
+ * const a = rand([2]);
+ * setRngState(s);
+ * rand([2]).toArray();                    // the same values as a
+ * ```
+ */
 export function getRngState(): RngState {
   return defaultGenerator.getState();
 }
 
-/** Restores the default generator's state saved by `getRngState` (`torch.set_rng_state`): the random stream continues exactly. */
+/**
+ * Restores the default generator's state saved by `getRngState` (`torch.set_rng_state`): the random stream continues exactly.
+ * @example
+ * ```ts
+ * const s = getRngState();                // e.g. stored in a checkpoint
+ * const a = randn([2]);
+ * setRngState(s);                         // resume the stream where it was
+ * randn([2]).toArray();                   // the same values as a
+ * ```
+ */
 export function setRngState(state: RngState): void {
   defaultGenerator.setState(state);
 }
