@@ -32,7 +32,14 @@ import { assertNoPeft, freezeAllButModulesToSave, inModulesToSave, linearNames, 
 /** The nonlinearity f of an adapter. */
 export type AdapterActivation = 'relu' | 'gelu' | 'tanh';
 
-/** Fills `t` with N(0, std²) truncated to [−2std, 2std] (values outside are redrawn), from the seeded generator. */
+/**
+ * Fills `t` with N(0, std²) truncated to [−2std, 2std] (values outside are redrawn), from the seeded generator.
+ * @example
+ * ```ts
+ * const w = zeros([64, 8]);
+ * peft.truncNormal_(w, 0.01);             // every value within ±0.02
+ * ```
+ */
 export function truncNormal_(t: Tensor, std: number): Tensor {
   if (!(std >= 0) || !Number.isFinite(std)) throw new Error(`truncNormal_: std must be a finite number ≥ 0, got ${std}`);
   return noGrad(() => {
@@ -56,7 +63,11 @@ export function truncNormal_(t: Tensor, std: number): Tensor {
  * const y = a.forward(randn([2, 5, 64]));   // ≈ the input at initialisation
  */
 export class BottleneckAdapter extends Module {
+  /** Down-projection W_down: Linear(hiddenSize, adapterSize), weight ~ truncated N(0, initStd²), bias 0. */
   down: Linear;
+  /**
+   * Up-projection W_up: Linear(adapterSize, hiddenSize), weight ~ truncated N(0, initStd²), bias 0 (so the adapter starts near the identity).
+   */
   up: Linear;
   constructor(readonly hiddenSize: number, readonly adapterSize: number, readonly activation: AdapterActivation = 'relu', opts: { initStd?: number; dtype?: Tensor['dtype']; device?: string } = {}) {
     super();
@@ -73,6 +84,11 @@ export class BottleneckAdapter extends Module {
     init.zeros_(this.down.bias!);
     init.zeros_(this.up.bias!);
   }
+  /**
+   * h + up(f(down(h))).
+   * @param h - (*, hiddenSize).
+   * @returns (*, hiddenSize).
+   */
   forward(h: Tensor): Tensor {
     const z = this.down.forward(h); // (*, m)
     const a = this.activation === 'relu' ? z.relu() : this.activation === 'gelu' ? z.gelu() : z.tanh();
@@ -87,12 +103,22 @@ export class BottleneckAdapter extends Module {
  * A Linear layer followed by a bottleneck adapter: y = adapter(W₀x + b). W₀ and b are the base
  * layer's own parameters (so checkpoint names stay `…dense.weight`); the adapter's are
  * `…dense.adapter.down.weight`, ….
+  * @example
+  * ```ts
+  * const layer = new peft.AdapterLinear(new nn.Linear(16, 16), 4); // bottleneck of 4, ReLU
+  * layer.forward(randn([2, 16])).shape;    // [2, 16]; ≈ the base layer's output at initialisation
+  * ```
  */
 export class AdapterLinear extends Module {
+  /** The base layer's weight (outFeatures, inFeatures), the same Parameter (frozen by applyAdapters). */
   weight: Parameter;
+  /** The base layer's bias (outFeatures) or null, the same Parameter. */
   bias: Parameter | null;
+  /** The bottleneck adapter applied to the base layer's output (hiddenSize = outFeatures). */
   adapter: BottleneckAdapter;
+  /** Input width of the base layer. */
   readonly inFeatures: number;
+  /** Output width of the base layer (and the adapter's hidden size). */
   readonly outFeatures: number;
   constructor(base: Linear, adapterSize: number, activation: AdapterActivation = 'relu', initStd = 1e-2) {
     super();
@@ -103,6 +129,11 @@ export class AdapterLinear extends Module {
     this.outFeatures = base.outFeatures;
     this.adapter = new BottleneckAdapter(base.outFeatures, adapterSize, activation, { initStd, dtype: base.weight.dtype, device: base.weight.device });
   }
+  /**
+   * adapter(x·W₀ᵀ + b).
+   * @param x - (*, inFeatures).
+   * @returns (*, outFeatures).
+   */
   forward(x: Tensor): Tensor {
     return this.adapter.forward(F.linear(x, this.weight, this.bias));
   }
@@ -112,6 +143,7 @@ export class AdapterLinear extends Module {
 export interface AdapterConfig {
   /** Bottleneck size m (Houlsby tried 8–256; default 64). */
   adapterSize: number;
+  /** The bottleneck nonlinearity f: 'relu' (default), 'gelu' or 'tanh'. */
   activation: AdapterActivation;
   /** Output projections to follow with an adapter; default: BERT's attention/FFN outputs, GPT's c_proj. */
   targetModules: string[] | string;
@@ -119,11 +151,20 @@ export interface AdapterConfig {
   trainLayerNorm: boolean;
   /** σ of the near-identity init (default 1e-2). */
   initStd: number;
+  /** Modules trained fully and saved with the adapter (e.g. `['classifier']`, a fresh task head), or null (default). */
   modulesToSave: string[] | null;
+  /** peft's task type (`TOKEN_CLS`, `SEQ_CLS`, `CAUSAL_LM`, …) written to adapter_config.json, or null (default). */
   taskType: string | null;
 }
 
-/** Default adapter positions: after attention output and FFN output of each layer. */
+/**
+ * Default adapter positions: after attention output and FFN output of each layer.
+ * @example
+ * ```ts
+ * peft.defaultAdapterTargets(bert);     // '(.*\.)?layer\.\d+\.(attention\.)?output\.dense'
+ * peft.defaultAdapterTargets(gpt);      // '(.*\.)?h\.\d+\.(attn|mlp)\.c_proj'
+ * ```
+ */
 export function defaultAdapterTargets(model: Module): string {
   const names = [...model.namedModules()].map(([n]) => n);
   if (names.some((n) => /(^|\.)attention\.output\.dense$/.test(n))) return '(.*\\.)?layer\\.\\d+\\.(attention\\.)?output\\.dense';
@@ -131,7 +172,16 @@ export function defaultAdapterTargets(model: Module): string {
   throw new Error(`AdapterConfig: targetModules has no default for ${model.constructor.name}; pass the names of the output projections to follow with adapters (its Linear layers are named ${linearNames(model).map((n) => `'${n}'`).join(', ')})`);
 }
 
-/** A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, GELU, BERT's attention-output and FFN-output targets); names the field when one is invalid. */
+/**
+ * A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, ReLU, BERT's attention-output and FFN-output targets); names the field when one is invalid.
+ * @example
+ * ```ts
+ * const c = peft.adapterConfig({ adapterSize: 16 });
+ * c.activation;                           // 'relu'
+ * c.initStd;                              // 0.01
+ * peft.adapterConfig({ adapterSize: 0 }); // throws: AdapterConfig: adapterSize must be a positive integer, got 0
+ * ```
+ */
 export function adapterConfig(partial: Partial<AdapterConfig> = {}, model?: Module): AdapterConfig {
   const o = 'AdapterConfig';
   const known = ['adapterSize', 'activation', 'targetModules', 'trainLayerNorm', 'initStd', 'modulesToSave', 'taskType'];
@@ -191,6 +241,7 @@ export function applyAdapters(model: Module, partial: Partial<AdapterConfig> = {
 export interface BitFitConfig {
   /** Modules trained fully besides the biases (e.g. `['classifier']`, the task head). */
   modulesToSave: string[] | null;
+  /** peft's task type (`TOKEN_CLS`, `SEQ_CLS`, `CAUSAL_LM`, …) written to adapter_config.json, or null (default). */
   taskType: string | null;
 }
 
@@ -220,7 +271,15 @@ export function applyBitFit(model: Module, partial: Partial<BitFitConfig> = {}):
   return [...model.namedParameters()].filter(([, p]) => p.requiresGrad).map(([n]) => n);
 }
 
-/** The adapter config a model was set up with by `applyAdapters`, or null. */
+/**
+ * The adapter config a model was set up with by `applyAdapters`, or null.
+ * @example
+ * ```ts
+ * peft.applyAdapters(model, { adapterSize: 16 });
+ * peft.getAdapterConfig(model)?.adapterSize; // 16
+ * peft.getAdapterConfig(new nn.Linear(2, 2)); // null
+ * ```
+ */
 export function getAdapterConfig(model: Module): AdapterConfig | null {
   const s = peftState(model);
   return s?.method === 'adapter' ? (s.config as AdapterConfig) : null;

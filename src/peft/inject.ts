@@ -65,6 +65,7 @@ export function linearNames(root: Module): string[] {
 
 /** What `applyLora` / `applyBitFit` / `applyAdapters` attached to a model. */
 export interface PeftState {
+  /** Which method was applied: LoRA, BitFit or bottleneck adapters. */
   method: 'lora' | 'bitfit' | 'adapter';
   /** The method's full config (LoraConfig, BitFitConfig or AdapterConfig). */
   config: unknown;
@@ -74,7 +75,15 @@ export interface PeftState {
 
 const STATE = new WeakMap<Module, PeftState>();
 
-/** The PEFT method attached to `model`, or null. */
+/**
+ * The PEFT method attached to `model`, or null.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 2));
+ * peft.applyBitFit(model);
+ * peft.peftState(model)?.method;          // 'bitfit'
+ * ```
+ */
 export function peftState(model: Module): PeftState | null {
   return STATE.get(model) ?? null;
 }

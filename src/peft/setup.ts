@@ -32,11 +32,13 @@ export const PEFT_METHODS: readonly PeftMethod[] = ['none', 'bitfit', 'lora', 'a
 
 /** How a training run adapts its model (all optional but `method`). */
 export interface PeftOptions {
+  /** 'none' (full fine-tuning, with optional `freeze`), 'bitfit', 'lora' or 'adapter'. */
   method: PeftMethod;
   /** LoRA rank r (default 8). */
   loraR?: number;
   /** LoRA α (default: 2r, a common choice; peft's own default is 8). */
   loraAlpha?: number;
+  /** Dropout probability in [0, 1) on the LoRA branch's input (default 0). */
   loraDropout?: number;
   /** LoRA target module names (default: the model's, see defaultLoraTargets). */
   loraTargets?: string[];
@@ -55,7 +57,14 @@ const FLAG: Record<string, string> = {
 };
 const opt = (k: string) => `${k} (${FLAG[k]})`;
 
-/** Checks a PeftOptions object; messages name the field and its command-line flag. */
+/**
+ * Checks a PeftOptions object; messages name the field and its command-line flag.
+ * @example
+ * ```ts
+ * peft.checkPeftOptions({ method: 'lora', loraR: 8 });  // fine
+ * peft.checkPeftOptions({ method: 'bitfit', loraR: 8 }); // throws: peft: loraR (--lora-r) applies only to method 'lora' (the method is 'bitfit')
+ * ```
+ */
 export function checkPeftOptions(p: PeftOptions): void {
   if (!PEFT_METHODS.includes(p.method)) throw new Error(`peft: ${opt('method')} must be one of ${PEFT_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
   const lora = ['loraR', 'loraAlpha', 'loraDropout', 'loraTargets'] as const;
@@ -82,7 +91,14 @@ function naming<T>(field: string, fn: () => T): T {
   }
 }
 
-/** Splits a comma-separated list, keeping commas inside braces ('a.{0,1}.*,b' → ['a.{0,1}.*', 'b']). */
+/**
+ * Splits a comma-separated list, keeping commas inside braces ('a.{0,1}.*,b' → ['a.{0,1}.*', 'b']).
+ * @example
+ * ```ts
+ * peft.splitList('query, value');         // ['query', 'value']
+ * peft.splitList('layer.{0,1}.*,classifier'); // ['layer.{0,1}.*', 'classifier']
+ * ```
+ */
 export function splitList(s: string): string[] {
   const out: string[] = [];
   let depth = 0, cur = '';
@@ -100,7 +116,9 @@ export function splitList(s: string): string[] {
 
 /** What applyPeft did: the counts and peft's one-line summary. */
 export interface PeftSummary extends ParameterCount {
+  /** The method that was applied. */
   method: PeftMethod;
+  /** peft's `print_trainable_parameters` line, e.g. `trainable params: 563 || all params: 6,438 || trainable%: 8.7450`. */
   line: string;
   /** Modules adapted (LoRA / adapters). */
   adapted: string[];
@@ -132,7 +150,16 @@ export function applyPeft(model: Module, p: PeftOptions, task: { head: string[];
   return { ...c, method: p.method, line: formatTrainableParameters(model), adapted };
 }
 
-/** Whether the run saves an adapter (a PEFT method) rather than the full model. */
+/**
+ * Whether the run saves an adapter (a PEFT method) rather than the full model.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8));
+ * peft.savesAdapter(model);               // false: a full model
+ * peft.applyBitFit(model);
+ * peft.savesAdapter(model);               // true
+ * ```
+ */
 export function savesAdapter(model: Module): boolean {
   return peftState(model) !== null;
 }
@@ -142,6 +169,10 @@ export function savesAdapter(model: Module): boolean {
  * (the pretrained folder the run started from) or, when null, at `base/` written here from
  * `baseStateDict` (the run's initial weights). With `merge`, also `merged/`. `configJson` is the
  * model's config.json (written beside the base and the merged model). Returns the files written.
+  * @example
+  * ```ts
+  * const written = peft.savePeftRun(model, 'out/ner-lora', { baseDir: 'out/bert-base', baseStateDict: null, configJson: model.config.toJSON() });
+  * ```
  */
 export function savePeftRun(model: Module, outDir: string, o: {
   baseDir: string | null; baseStateDict: StateDict | null; configJson: Record<string, unknown>; merge?: boolean;
@@ -182,6 +213,7 @@ export type FileMap = Record<string, Uint8Array | string>;
 export interface PeftRunFiles {
   /** The run folder: the full model's files without the weights, plus the adapter. */
   adapter: FileMap;
+  /** The `base/` folder: the model before the method (its random initialisation), written when no pretrained base folder was given. */
   base?: FileMap;
   /** Merges LoRA into the model (in place) and returns the full model's files: call it last. */
   merged?: () => FileMap;
@@ -193,6 +225,12 @@ export interface PeftRunFiles {
  * config.json, tokenizer files) for the model as it is now; `baseFiles` are those files taken
  * before the method was applied, needed when the run had no pretrained base (`baseDir` null):
  * they become `base/`, and the adapter points at it. With `peft.merge`, `merged()` folds LoRA in.
+  * @example
+  * ```ts
+  * const files = peft.peftRunFiles(model, { peft: { method: 'lora' }, baseDir: null, baseFiles, modelFiles });
+  * files?.adapter;                       // adapter_config.json, adapter_model.safetensors, config.json, …
+  * files?.base;                          // the initial weights, written to base/
+  * ```
  */
 export function peftRunFiles(model: Module, o: {
   peft?: PeftOptions | null; baseDir: string | null; baseFiles: FileMap | null; modelFiles: () => FileMap;
@@ -211,7 +249,13 @@ export function peftRunFiles(model: Module, o: {
   return out;
 }
 
-/** The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory). */
+/**
+ * The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory).
+ * @example
+ * ```ts
+ * peft.resolveAdapterBase('out/ner-lora'); // '/abs/path/out/ner-lora/base'
+ * ```
+ */
 export function resolveAdapterBase(dir: string): string {
   const ptr = adapterBasePath(dir);
   if (!ptr) throw new Error(`${join(dir, ADAPTER_CONFIG_NAME)} has no base_model_name_or_path: cannot tell which base model the adapter belongs to`);
