@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { sizeClass, WasmArena } from '../../src/backends/cpu/arena.js';
 import { adamStepWasm, dropoutWasm, elementwiseKernels, layerNormBackwardWasm, layerNormForwardWasm, softmaxBackwardWasm, softmaxForwardWasm } from '../../src/backends/cpu/elementwise.js';
-import { float32Arena, float32KernelAndPool, gemm, gemmBatched, WASM_F32_BLOCKING, gemmWasm } from '../../src/backends/cpu/matmul.js';
+import { float32Arena, float32KernelAndPool, gemm, gemmBatched, WASM_F32_BLOCKING, gemmWasm, WasmGemmKernel } from '../../src/backends/cpu/matmul.js';
 import { cpuArenaStats } from '../../src/backends/cpu/pool.js';
 import { Generator, nn, optim, randn, tidy } from '../../src/index.js';
 
@@ -220,6 +220,27 @@ describe.runIf(arena !== null && kp !== null)('kernels on arena views = kernels 
     softmaxBackwardWasm(g, s, n, 0.125, d);
     softmaxBackwardWasm(g0, s0, n, 0.125, d0);
     expect(bits(d)).toEqual(bits(d0));
+  });
+});
+
+describe.runIf(arena !== null)('a kernel on a non-shared memory (one thread; a browser without cross-origin isolation)', () => {
+  it('reserves its arena up front and computes in place what the copy path computes, without ever growing the memory', () => {
+    const kern = new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8, arena: true });
+    expect(kern.shared).toBe(false);
+    const ar = kern.arena!;
+    const bytes = kern.memory.buffer.byteLength;
+    expect(bytes).toBeGreaterThanOrEqual(ar.limitBytes);
+    const gen = new Generator(6);
+    const M = 96, N = 64, K = 200;
+    const A = ar.alloc(M * K, false)!, B = ar.alloc(K * N, false)!, C = ar.alloc(M * N, false)!;
+    for (let i = 0; i < A.length; i++) A[i] = gen.normal();
+    for (let i = 0; i < B.length; i++) B[i] = gen.normal();
+    const A0 = Float32Array.from(A), B0 = Float32Array.from(B), C0 = new Float32Array(M * N);
+    gemmWasm(kern, WASM_F32_BLOCKING, M, N, K, A, 0, K, 1, B, 0, 1, K, C, 0, 'auto', null);
+    gemmWasm(kern, WASM_F32_BLOCKING, M, N, K, A0, 0, K, 1, B0, 0, 1, K, C0, 0, 'auto', null);
+    expect(bits(C)).toEqual(bits(C0));
+    expect(kern.memory.buffer.byteLength).toBe(bytes); // never grown: A, B, C still attached
+    expect(A.length).toBe(M * K);
   });
 });
 
