@@ -64,6 +64,9 @@ export interface OpSpec<Args extends unknown[], A> extends OpInfo {
 
 /** A composite: built from other ops, so its gradient needs no formula. */
 export interface CompositeSpec<F extends (...args: any[]) => any> extends OpInfo {
+  /**
+   * The composite's implementation, written with other ops (each recorded as it runs, so autograd differentiates through them); `defineComposite` returns this very function with `.spec` attached.
+   */
   readonly forward: F;
 }
 

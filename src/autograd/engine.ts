@@ -10,12 +10,27 @@ import { versionOf } from './version.js';
 
 let gradEnabled = true;
 
-/** Whether ops currently record the graph (false inside `noGrad`), as torch.is_grad_enabled. */
+/**
+ * Whether ops currently record the graph (false inside `noGrad`), as torch.is_grad_enabled.
+ * @example
+ * ```ts
+ * isGradEnabled();                        // true
+ * noGrad(() => isGradEnabled());          // false
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` with graph recording off (like `with torch.no_grad():`). */
+/**
+ * Runs `fn` with graph recording off (like `with torch.no_grad():`).
+ * @example
+ * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const y = noGrad(() => w.mul(2));       // evaluation or a manual update: nothing recorded
+ * y.requiresGrad;                         // false
+ * ```
+ */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
@@ -26,7 +41,15 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Runs `fn` with graph recording on, e.g. inside a `noGrad` block. */
+/**
+ * Runs `fn` with graph recording on, e.g. inside a `noGrad` block.
+ * @example
+ * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const y = noGrad(() => enableGrad(() => w.mul(2)));
+ * y.requiresGrad;                         // true: recorded inside enableGrad
+ * ```
+ */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = true;
@@ -37,16 +60,29 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
-/** Switches recording on or off globally (`torch.set_grad_enabled`). */
+/**
+ * Switches recording on or off globally (`torch.set_grad_enabled`).
+ * @example
+ * ```ts
+ * setGradEnabled(false);                  // e.g. a whole evaluation script
+ * const y = randn([3], { requiresGrad: true }).mul(2);
+ * y.requiresGrad;                         // false
+ * setGradEnabled(true);
+ * ```
+ */
 export function setGradEnabled(on: boolean): void {
   gradEnabled = on;
 }
 
 /** What an op's backward sees: the inputs, the output, the tensors it saved and its attributes. */
 export interface BackwardContext<A> {
+  /** The op's tensor inputs, in call order (gradients are returned in the same order). */
   readonly inputs: readonly Tensor[];
+  /** The tensor the forward produced. */
   readonly output: Tensor;
+  /** Tensors the forward chose to keep for the backward (e.g. a dropout mask), in the order `ctx.save` received them. */
   readonly saved: readonly Tensor[];
+  /** The op's non-tensor attributes (dims, scale, …) as the forward recorded them. */
   readonly attrs: A;
   /** needsGrad[i]: whether input i wants a gradient (skip work when false). */
   readonly needsGrad: readonly boolean[];

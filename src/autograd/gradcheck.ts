@@ -14,8 +14,11 @@ import { fromTypedArray } from '../tensor/creation.js';
 
 /** Options of {@link gradcheck}: the finite-difference step `eps` (default 1e-6) and the tolerances `atol`, `rtol` of |analytic − numeric| ≤ atol + rtol·|numeric|. */
 export interface GradcheckOptions {
+  /** Step h of the central difference (f(x + h) − f(x − h))/2h. Default 1e-6. */
   eps?: number;
+  /** Absolute tolerance. Default 1e-5. */
   atol?: number;
+  /** Relative tolerance (times |numeric|). Default 1e-3. */
   rtol?: number;
   /** Throw on failure (default) or return false. */
   raiseException?: boolean;

@@ -30,6 +30,12 @@ let nextId = 1;
 /**
  * A stable number for a tensor or a graph node (the same object always gets the same number;
  * tensors and nodes never share one), so a {@link BackwardTrace} step and the graph's op match.
+  * @example
+  * ```ts
+  * const x = tensor([1, 2]);
+  * objectId(x) === objectId(x);            // true: stable for the object's lifetime
+  * objectId(x) !== objectId(tensor([1, 2])); // true
+  * ```
  */
 export function objectId(o: Tensor | Node): number {
   let id = ids.get(o);
@@ -40,7 +46,14 @@ export function objectId(o: Tensor | Node): number {
   return id;
 }
 
-/** The gradient formula of an op in the op table (`gradient` of its declaration), or null. */
+/**
+ * The gradient formula of an op in the op table (`gradient` of its declaration), or null.
+ * @example
+ * ```ts
+ * gradientFormula('mul');                 // 'y = a·b;  ∂L/∂a = g·b, ∂L/∂b = g·a'
+ * gradientFormula('noSuchOp');            // null
+ * ```
+ */
 export function gradientFormula(opName: string): string | null {
   return OPS.get(opName)?.gradient ?? null;
 }

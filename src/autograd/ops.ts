@@ -556,7 +556,15 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return whereOp(condition, x, y);
 }
 
-/** x with `value` wherever mask is true: where(mask, value, x). */
+/**
+ * x with `value` wherever mask is true: where(mask, value, x).
+ * @example
+ * ```ts
+ * const scores = tensor([[0.5, 1.0, 2.0]]);
+ * const padding = tensor([[false, false, true]]);       // bool, broadcast against scores
+ * maskedFill(scores, padding, -Infinity).toArray();     // [[0.5, 1, -Infinity]]
+ * ```
+ */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   checkScalarArg('maskedFill', 'value', value);
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
@@ -665,7 +673,16 @@ export const max = (x: Tensor, dim?: number | readonly number[] | null, keepdim 
 /** The minimum over `dim` (all elements when omitted); the gradient is shared between ties. For indices use `x.argmin(dim)`. */
 export const min = (x: Tensor, dim?: number | readonly number[] | null, keepdim = false) => extremum('min', x, dim, keepdim);
 
-/** mean = Σx / n over the reduced dims */
+/**
+ * mean = Σx / n over the reduced dims
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * mean(x).item();                         // 2.5
+ * mean(x, 0).toArray();                   // [2, 3]
+ * mean(x, 1, true).shape;                 // [2, 1]
+ * ```
+ */
 export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   checkFloat('mean', x);
   const dims = reductionDims('mean', dim, x.ndim);
@@ -673,7 +690,16 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim
   return div(sum(x, dims, keepdim), n);
 }
 
-/** var = Σ(x − x̄)² / (n − correction); correction = 1 is Bessel's (torch's default). */
+/**
+ * var = Σ(x − x̄)² / (n − correction); correction = 1 is Bessel's (torch's default).
+ * @example
+ * ```ts
+ * const x = tensor([1, 2, 3, 4]);
+ * tg.var(x).item();                       // 1.6667 (Bessel's correction, as torch; `var` is a keyword: import * as tg)
+ * tg.var(x, null, { correction: 0 }).item(); // 1.25 (population variance)
+ * x.var().item();                         // 1.6667, the method form
+ * ```
+ */
 export function variance(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
   checkFloat('var', x);
   const dims = reductionDims('var', dim, x.ndim);
@@ -703,13 +729,27 @@ const stdOp = defineOp({
     return [mul(sub(x, mean(x, dims, true)), scale)];
   },
 });
-/** std = √var (Bessel's correction by default, as torch.std). */
+/**
+ * std = √var (Bessel's correction by default, as torch.std).
+ * @example
+ * ```ts
+ * const x = tensor([[1, 3], [2, 6]]);
+ * std(x, 1).toArray();                    // [1.4142, 2.8284]
+ * ```
+ */
 export function std(x: Tensor, dim?: number | readonly number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
   checkFloat('std', x);
   return stdOp(x, reductionDims('std', dim, x.ndim), opts);
 }
 
-/** logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it). */
+/**
+ * logsumexp(x) = m + ln Σ e^(x−m) with m = max x (held constant: the result does not depend on it).
+ * @example
+ * ```ts
+ * const x = tensor([[0, 0], [1000, 1000]]);
+ * logsumexp(x, 1).toArray();              // [0.6931, 1000.6931]: stable, no overflow
+ * ```
+ */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
   checkFloat('logsumexp', x);
   const dims = normalizeDims('logsumexp', dim, x.ndim);
@@ -875,6 +915,12 @@ const matmulOp = defineOp({
  * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and the added dim removed afterwards, ≥3-D operands are batches of
  * matrices whose batch dims broadcast.
+  * @example
+  * ```ts
+  * const a = randn([2, 3, 4]);             // a batch of 2 (3, 4) matrices
+  * const b = randn([4, 5]);                // broadcast over the batch
+  * matmul(a, b).shape;                     // [2, 3, 5]
+  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('matmul: both operands must be tensors');
@@ -929,6 +975,11 @@ function matrixGradLike(b: Tensor, rowMajor: () => Tensor, transposed: () => Ten
  * bias + a·b in one kernel where the backend has a fused `addmm` (the CPU does: the GEMM
  * accumulates onto rows pre-filled with the bias), else `add(matmul(a, b), bias)`.
  * torch.addmm(bias, a, b) for a 1-D bias [N], a: [M, K], b: [K, N], all of one float dtype.
+  * @example
+  * ```ts
+  * const bias = zeros([5]);
+  * const y = addmm(bias, randn([3, 4]), randn([4, 5])); // bias + a·b: (3, 5)
+  * ```
  */
 export function addmm(bias: Tensor, a: Tensor, b: Tensor): Tensor {
   if (!(bias instanceof Tensor) || !(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error('addmm: bias, a and b must be tensors');
@@ -1030,7 +1081,15 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   return reshapeOp(x, target, viewStrides(x.shape, x.strides, target));
 }
-/** The same elements in a new shape, always a view (throws when the strides do not allow one; use reshape), as torch.Tensor.view. */
+/**
+ * The same elements in a new shape, always a view (throws when the strides do not allow one; use reshape), as torch.Tensor.view.
+ * @example
+ * ```ts
+ * const x = arange(6);                    // (6)
+ * const v = view(x, [2, -1]);             // (2, 3), sharing x's storage
+ * v.shape;                                // [2, 3]
+ * ```
+ */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('view', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
@@ -1457,7 +1516,14 @@ const embeddingOp = defineOp({
     return [scatterAddInto(w.shape, 0, sliceIndex(w, 0, contiguous(flatIds)), g2)];
   },
 });
-/** Looks up rows of `weight` [V, H] for integer ids of any shape → [...ids.shape, H]. */
+/**
+ * Looks up rows of `weight` [V, H] for integer ids of any shape → [...ids.shape, H].
+ * @example
+ * ```ts
+ * const weight = randn([10, 4]);          // (numEmbeddings, embeddingDim)
+ * const out = embedding(tensor([[1, 3], [0, 9]], { dtype: 'int32' }), weight); // (2, 2, 4)
+ * ```
+ */
 export function embedding(ids: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
   checkIndex('embedding', ids);
   if (weight.ndim !== 2) throw new Error(`embedding: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);

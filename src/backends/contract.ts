@@ -37,7 +37,9 @@ import type { ArgReduceOp, MapOp, ReduceOp } from './opcodes.js';
 
 /** A flat buffer owned by one backend. */
 export interface Storage {
+  /** The backend that owns this buffer and runs kernels on it. */
   readonly backend: Backend;
+  /** Element type of the buffer. */
   readonly dtype: DType;
   /** Number of elements. */
   readonly size: number;
@@ -47,14 +49,19 @@ export interface Storage {
 
 /** A strided window onto a storage: element (i₀,…,iₙ) lives at offset + Σ iₖ·strides[k]. */
 export interface View {
+  /** The buffer the view reads from and writes to. */
   readonly storage: Storage;
+  /** Size of each dimension. */
   readonly shape: Shape;
+  /** Elements to step in the storage per unit of each dimension (may be 0 for broadcast dims). */
   readonly strides: readonly number[];
+  /** Storage index of element (0, …, 0). */
   readonly offset: number;
 }
 
 /** The contract every backend implements (cpu, gpu): storage allocation, reads and writes, and the kernels the ops call on strided views. `registerBackend` adds one. */
 export interface Backend {
+  /** Registered name of the backend ('cpu', 'gpu'); the device string of its tensors. */
   readonly name: string;
 
   // ---- memory --------------------------------------------------------------------------

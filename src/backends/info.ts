@@ -10,7 +10,9 @@ import { availableCores } from './cpu/threads.js';
 
 /** What a backend reports about itself (`backendInfo(name)`): availability, a description, and for the GPU its kernel class, renderer and texture limit. */
 export interface BackendInfo {
+  /** The backend name asked about. */
   name: string;
+  /** Whether tensors on this backend run there ('gpu' is false when gpu.js found no working WebGL; its tensors then run on the CPU). */
   available: boolean;
   /** One line for people: what it runs on, or why it is not available. */
   description: string;

@@ -18,7 +18,13 @@ export function registerBackend(name: string, backend: Backend | (() => Backend)
   registry.set(name, typeof backend === 'function' ? backend : maybeProfiled(backend));
 }
 
-/** The backend registered under `name`, initialising a lazy one on first use. */
+/**
+ * The backend registered under `name`, initialising a lazy one on first use.
+ * @example
+ * ```ts
+ * getBackend('cpu').name;                 // 'cpu'
+ * ```
+ */
 export function getBackend(name: string): Backend {
   const entry = registry.get(name);
   if (entry === undefined) {
@@ -50,19 +56,39 @@ function maybeProfiled(b: Backend): Backend {
   return b;
 }
 
-/** The names of the registered backends ('cpu', and 'gpu' once registered). */
+/**
+ * The names of the registered backends ('cpu', and 'gpu' once registered).
+ * @example
+ * ```ts
+ * listBackends();                         // ['cpu', 'gpu'] (in Node; 'gpu' may be unavailable, see backendInfo)
+ * ```
+ */
 export function listBackends(): string[] {
   return [...registry.keys()];
 }
 
 let defaultDevice = 'cpu';
 
-/** The device new tensors are created on when none is given ('cpu' unless changed). */
+/**
+ * The device new tensors are created on when none is given ('cpu' unless changed).
+ * @example
+ * ```ts
+ * getDefaultDevice();                     // 'cpu' unless changed with setDefaultDevice
+ * zeros([2]).device === getDefaultDevice(); // true
+ * ```
+ */
 export function getDefaultDevice(): string {
   return defaultDevice;
 }
 
-/** Sets the device new tensors are created on, e.g. `setDefaultDevice('gpu')`. */
+/**
+ * Sets the device new tensors are created on, e.g. `setDefaultDevice('gpu')`.
+ * @example
+ * ```ts
+ * setDefaultDevice('cpu');                // new tensors and parameters go to the CPU
+ * zeros([2]).device;                      // 'cpu'
+ * ```
+ */
 export function setDefaultDevice(name: string): void {
   getBackend(name); // validates, and initialises lazily registered backends
   defaultDevice = name;

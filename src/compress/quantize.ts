@@ -105,6 +105,7 @@ export class QuantizedLinear extends Module {
   private packedWeight!: PackedInt8Weight;
   /** float32 per-output-channel scales: W ≈ weight_scale[o]·qweight[o, i]. */
   readonly weight_scale: Tensor;
+  /** The float32 bias (outFeatures), kept unquantized and frozen (requiresGrad false), or null. */
   readonly bias: Parameter | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, qweight: Int8Array, weightScale: Float32Array, bias: Tensor | null) {
@@ -149,6 +150,12 @@ export class QuantizedLinear extends Module {
     return fromTypedArray(out, [this.outFeatures, this.inFeatures]);
   }
 
+  /**
+   * y = x·W_deqᵀ + b with the int8 × int8 → int32 product: each row of `x` is quantized to int8 on the fly (its own scale), then rescaled.
+   * @param x - floating-point (*, inFeatures).
+   * @returns (*, outFeatures) in x's dtype; a backward through it throws (inference only).
+   * @throws Error when `x` is not floating-point or its last dim is not inFeatures.
+   */
   forward(x: Tensor): Tensor {
     const K = this.inFeatures;
     const N = this.outFeatures;

@@ -32,7 +32,9 @@ import { matchTag, type ParsedTag } from './metrics/tags.js';
 
 /** One sentence of a CoNLL corpus: its tokens and one tag per token. */
 export interface ConllSentence {
+  /** The words of the sentence, column 0 of each line. */
   tokens: string[];
+  /** One tag per token (e.g. 'B-PER', 'I-LOC', 'O'), from the tag column. */
   tags: string[];
 }
 
@@ -59,8 +61,11 @@ export interface ReadConllOptions extends ConllParseOptions {
 
 /** The three splits of a corpus, as read by {@link readConllSplits}. */
 export interface ConllSplits {
+  /** Sentences of the training file. */
   train: ConllSentence[];
+  /** Sentences of the development (validation) file. */
   dev: ConllSentence[];
+  /** Sentences of the test file. */
   test: ConllSentence[];
   /** The file each split was read from. */
   paths: { train: string; dev: string; test: string };
@@ -240,8 +245,9 @@ export const SPLIT_FILE_NAMES: Readonly<Record<'train' | 'dev' | 'test', readonl
 /**
  * Read the train, dev and test splits of a corpus directory, under the usual names:
  * `eng.train` / `eng.testa` / `eng.testb` (the original CoNLL-2003 release), or
- * `train.txt` / `valid.txt` or `dev.txt` / `test.txt` (common redistributions); see
- * {@link SPLIT_FILE_NAMES} for the full list, tried in order.
+ * `train.txt` / `valid.txt` or `dev.txt` / `test.txt` (common redistributions); the full list,
+ * tried in order, is `SPLIT_FILE_NAMES` in src/data/conll.ts (the error for a missing split
+ * names every file it looked for).
  *
  * @param dir - the directory holding the three files.
  * @param options - as {@link parseConll} (`source` is always the file's path).

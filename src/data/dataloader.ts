@@ -9,16 +9,23 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Indexable data for a {@link DataLoader} (torch.utils.data.Dataset): `length` and `get(i)`. */
 export interface Dataset<T> {
+  /** Number of examples; valid indices are 0 … length − 1. */
   readonly length: number;
+  /** The example at `index` (0 ≤ index < length). */
   get(index: number): T;
 }
 
 /** A dataset over an array (`new ArrayDataset(items)`). */
 export class ArrayDataset<T> implements Dataset<T> {
   constructor(readonly items: readonly T[]) {}
+  /** Number of items. */
   get length(): number {
     return this.items.length;
   }
+  /**
+   * The item at index `i`.
+   * @throws RangeError when `i` is not an integer in [0, length).
+   */
   get(i: number): T {
     if (!Number.isInteger(i) || i < 0 || i >= this.items.length) throw new RangeError(`ArrayDataset: index ${i} is out of range [0, ${this.items.length})`);
     return this.items[i]!;
@@ -29,12 +36,15 @@ export type Collate<T, B> = (items: T[]) => B;
 
 /** Options of {@link DataLoader}: batch size, shuffling with a seeded generator, dropLast and the collate function. */
 export interface DataLoaderOptions<T, B> {
+  /** Examples per batch (the last batch may be smaller unless `dropLast`). Default 1. */
   batchSize?: number;
   /** Reshuffle every epoch (each iteration) with `generator` (default: the global seeded one). */
   shuffle?: boolean;
   /** Drop the last incomplete batch. */
   dropLast?: boolean;
+  /** Turns a batch's examples into what the loader yields (e.g. padCollate → int32 tensors). Default: the array of examples as is. */
   collate?: Collate<T, B>;
+  /** Generator of the shuffling permutations. Default: the global seeded one (`manualSeed`). */
   generator?: Generator;
 }
 
@@ -45,9 +55,13 @@ export interface DataLoaderOptions<T, B> {
  * for (const batch of loader) model.forward(batch);
  */
 export class DataLoader<T, B = T[]> implements Iterable<B> {
+  /** The examples (an array given to the constructor is wrapped in an ArrayDataset). */
   readonly dataset: Dataset<T>;
+  /** Examples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch (each iteration) draws a fresh permutation of the examples. */
   readonly shuffle: boolean;
+  /** Whether the last incomplete batch is left out. */
   readonly dropLast: boolean;
   private readonly collate: Collate<T, B>;
   private readonly generator: Generator;

@@ -64,8 +64,11 @@ export type RawDType = 'float32' | 'float64' | 'int32' | 'bool';
  * `bool` data holds 0 or 1 in a `Uint8Array`.
  */
 export interface RawTensor {
+  /** Element type: 'float32', 'float64', 'int32' or 'bool'. */
   dtype: RawDType;
+  /** Size of each dimension; `[]` for a scalar. */
   shape: number[];
+  /** The elements in row-major order; `data.length` equals the product of `shape` (bool as 0/1 in a Uint8Array). */
   data: Float32Array | Float64Array | Int32Array | Uint8Array;
 }
 
@@ -95,6 +98,7 @@ export type SafetensorsErrorCode =
 
 /** The only error this module throws. `code` says why; the message says where. */
 export class SafetensorsError extends Error {
+  /** Machine-readable reason (e.g. 'INVALID_HEADER_JSON', 'SIZE_MISMATCH'); the message names where. */
   readonly code: SafetensorsErrorCode;
 
   constructor(code: SafetensorsErrorCode, message: string, options?: { cause?: unknown }) {
@@ -958,7 +962,9 @@ const READ_CHUNK = 1 << 30;
 
 /** Information about one tensor of an open file, before its data is read. */
 export interface SafetensorsTensorInfo {
+  /** The tensor's dtype as stored in the file ('F32', 'F16', 'BF16', 'I64', …). */
   dtype: SafetensorsDType;
+  /** Size of each dimension; `[]` for a scalar. */
   shape: number[];
   /** Size of its data in the file, in bytes. */
   byteLength: number;

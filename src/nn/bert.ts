@@ -32,23 +32,43 @@ export type ProblemType = 'regression' | 'single_label_classification' | 'multi_
 
 /** A HuggingFace `config.json` for BERT (snake_case, as on disk). */
 export interface HFBertConfig {
+  /** Vocabulary size V: rows of `word_embeddings` and of the MLM decoder (BertConfig.vocabSize; default 30522). */
   vocab_size?: number;
+  /** Hidden width H of every token vector (BertConfig.hiddenSize; default 768); a multiple of `num_attention_heads`. */
   hidden_size?: number;
+  /** Number of Transformer blocks L in the encoder (BertConfig.numHiddenLayers; default 12). */
   num_hidden_layers?: number;
+  /** Attention heads per layer; head size = hidden_size / num_attention_heads (BertConfig.numAttentionHeads; default 12). */
   num_attention_heads?: number;
+  /** Width of the feed-forward block's inner layer (BertConfig.intermediateSize; default 3072). */
   intermediate_size?: number;
+  /**
+   * Feed-forward activation: 'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu' or 'tanh' (another value fails in BertConfig.validate; default 'gelu').
+   */
   hidden_act?: string;
+  /** Dropout probability in [0, 1] after the embeddings and after each sub-block's output projection (default 0.1). */
   hidden_dropout_prob?: number;
+  /** Dropout probability in [0, 1] on the attention probabilities (default 0.1). */
   attention_probs_dropout_prob?: number;
+  /** Longest sequence the learned position embeddings cover (rows of `position_embeddings`; default 512). */
   max_position_embeddings?: number;
+  /** Number of token types (segments A/B) in `token_type_embeddings` (default 2). */
   type_vocab_size?: number;
+  /** Standard deviation of the N(0, σ) weight initialisation (default 0.02). */
   initializer_range?: number;
+  /** ε added to the variance in every LayerNorm (default 1e-12). */
   layer_norm_eps?: number;
+  /** Id of the padding token; its word-embedding row is initialised to zero (default 0). */
   pad_token_id?: number;
+  /** Number of classes of a task head; taken from `id2label` when absent (default 2). */
   num_labels?: number;
+  /** Class index (as a string key "0", "1", …) → label name; keys must be exactly 0 … n − 1. */
   id2label?: Record<string, string>;
+  /** Label name → class index; written by BertConfig.toJSON, ignored when read (`id2label` is authoritative). */
   label2id?: Record<string, number>;
+  /** Dropout before a task head; null means `hidden_dropout_prob`. */
   classifier_dropout?: number | null;
+  /** Loss of BertForSequenceClassification; null lets the model infer it from `num_labels` and the labels' dtype. */
   problem_type?: ProblemType | null;
   [k: string]: unknown;
 }
@@ -109,24 +129,56 @@ function checkId2label(m: unknown): string[] {
   return labels;
 }
 
-/** BERT hyperparameters; defaults are bert-base-uncased's. */
+/**
+ * BERT hyperparameters; defaults are bert-base-uncased's.
+ * @example
+ * ```ts
+ * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64 });
+ * config.headDim;                         // 8
+ * nn.BertConfig.fromJSON({ hidden_size: 30, num_attention_heads: 4 }); // throws: hiddenSize (hidden_size) = 30 is not a multiple of …
+ * ```
+ */
 export class BertConfig {
+  /** Vocabulary size V (rows of the word embedding and of the MLM decoder). Default 30522 (bert-base-uncased). */
   vocabSize = 30522;
+  /** Hidden width H of every token vector; must be a multiple of `numAttentionHeads`. Default 768. */
   hiddenSize = 768;
+  /** Number of Transformer blocks in the encoder. Default 12. */
   numHiddenLayers = 12;
+  /** Attention heads per layer (head size = hiddenSize / numAttentionHeads, see {@link BertConfig.headDim}). Default 12. */
   numAttentionHeads = 12;
+  /** Width of the feed-forward block's inner layer (BertIntermediate's output). Default 3072. */
   intermediateSize = 3072;
+  /** Feed-forward activation (see {@link HiddenAct}). Default 'gelu' (exact erf GELU). */
   hiddenAct: HiddenAct = 'gelu';
+  /**
+   * Dropout probability in [0, 1] after the embeddings and each sub-block's output projection; also the task heads' dropout when `classifierDropout` is null. Default 0.1.
+   */
   hiddenDropoutProb = 0.1;
+  /** Dropout probability in [0, 1] on the attention probabilities. Default 0.1. */
   attentionProbsDropoutProb = 0.1;
+  /** Longest sequence T the learned position embeddings cover; a longer input throws in BertEmbeddings.forward. Default 512. */
   maxPositionEmbeddings = 512;
+  /** Number of token types (segments); tokenTypeIds must be below it. Default 2. */
   typeVocabSize = 2;
+  /** Standard deviation σ of the N(0, σ) init of Linear and Embedding weights. Default 0.02. */
   initializerRange = 0.02;
+  /** ε of every LayerNorm. Default 1e-12 (as the reference BERT). */
   layerNormEps = 1e-12;
+  /** Padding token id: that word-embedding row starts at zero. Default 0. */
   padTokenId = 0;
+  /** Number of output classes of a task head (1 for regression). Default 2, or the size of `id2label` when only that is given. */
   numLabels = 2;
+  /**
+   * Class index → label name (e.g. `{ 0: 'O', 1: 'B-PER' }`), or null; when set it must name exactly `numLabels` labels 0 … numLabels − 1. Default null.
+   */
   id2label: Record<number, string> | null = null;
+  /** Dropout probability before a task head's classifier; null uses `hiddenDropoutProb`. Default null. */
   classifierDropout: number | null = null;
+  /**
+   * Loss of BertForSequenceClassification: 'regression' (MSE), 'single_label_classification' (cross-entropy) or
+   * 'multi_label_classification' (BCE with logits); null infers it (numLabels = 1 → regression, int32 labels → single-label, else multi-label). Default null.
+   */
   problemType: ProblemType | null = null;
   /** Attention heads removed per layer (HF's `pruned_heads`: layer → original head indices); see BertModel.pruneHeads. */
   prunedHeads: Record<number, number[]> | null = null;
@@ -138,6 +190,7 @@ export class BertConfig {
     this.validate();
   }
 
+  /** Size of one attention head: hiddenSize / numAttentionHeads (validate guarantees it is an integer). */
   get headDim(): number {
     return this.hiddenSize / this.numAttentionHeads;
   }
@@ -309,12 +362,24 @@ function activation(act: HiddenAct, x: Tensor): Tensor {
   }
 }
 
-/** word + position + token-type embeddings → LayerNorm → dropout.  Shape: (B, T) → (B, T, H). */
+/**
+ * word + position + token-type embeddings → LayerNorm → dropout.  Shape: (B, T) → (B, T, H).
+ * @example
+ * ```ts
+ * const emb = new nn.BertEmbeddings(new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32 }));
+ * const h = emb.forward(tensor([[2, 5, 7]], { dtype: 'int32' })); // (1, 3, 16)
+ * ```
+ */
 export class BertEmbeddings extends Module {
+  /** Token embedding table (vocabSize, H); row `padTokenId` is the padding row. */
   word_embeddings: Embedding;
+  /** Learned absolute position embeddings (maxPositionEmbeddings, H). */
   position_embeddings: Embedding;
+  /** Segment embeddings (typeVocabSize, H). */
   token_type_embeddings: Embedding;
+  /** LayerNorm over H applied to the sum of the three embeddings (ε = config.layerNormEps; HF's capitalised name). */
   LayerNorm: LayerNorm;
+  /** Dropout(config.hiddenDropoutProb) after the LayerNorm. */
   dropout: Dropout;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -325,6 +390,14 @@ export class BertEmbeddings extends Module {
     this.LayerNorm = new LayerNorm(H, { ...opts, eps: config.layerNormEps });
     this.dropout = new Dropout(config.hiddenDropoutProb);
   }
+  /**
+   * Embeds token ids: Dropout(LayerNorm(word[ids] + tokenType[tt] + position[pos])).
+   * @param inputIds - int32 token ids (B, T).
+   * @param tokenTypeIds - int32 segment ids (B, T); null/absent means all 0.
+   * @param positionIds - int32 positions broadcastable to (B, T); null/absent means 0 … T − 1.
+   * @returns (B, T, H).
+   * @throws Error when T exceeds config.maxPositionEmbeddings.
+   */
   forward(inputIds: Tensor, tokenTypeIds?: Tensor | null, positionIds?: Tensor | null): Tensor {
     const [B, T] = inputIds.shape as [number, number];
     if (T > this.config.maxPositionEmbeddings) {
@@ -342,11 +415,21 @@ export class BertEmbeddings extends Module {
 /**
  * Multi-head self-attention, Eq. (1) of Vaswani et al.: softmax(QKᵀ/√d_k + M)·V per head.
  * Shape: (B, T, H), additive mask (B, 1, 1, T) → (B, T, H).
+  * @example
+  * ```ts
+  * const att = new nn.BertSelfAttention(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+  * const probs: Tensor[] = [];
+  * const ctx = att.forward(randn([2, 5, 8]), null, probs); // (2, 5, 8); probs[0] is (2, 2, 5, 5)
+  * ```
  */
 export class BertSelfAttention extends Module {
+  /** Query projection W_Q: Linear(H, numHeads·headDim) (H before any head is pruned). */
   query: Linear;
+  /** Key projection W_K: Linear(H, numHeads·headDim). */
   key: Linear;
+  /** Value projection W_V: Linear(H, numHeads·headDim). */
   value: Linear;
+  /** Dropout(config.attentionProbsDropoutProb) on the attention probabilities (B, nh, T, T). */
   dropout: Dropout;
   /** Heads this layer computes: config.numAttentionHeads less the pruned ones (BertAttention.pruneHeads). */
   numHeads: number;
@@ -490,10 +573,21 @@ export class BertOutput extends BertSelfOutput {
   }
 }
 
-/** One post-LN Transformer block.  Shape: (B, T, H) → (B, T, H). */
+/**
+ * One post-LN Transformer block.  Shape: (B, T, H) → (B, T, H).
+ * @example
+ * ```ts
+ * const layer = new nn.BertLayer(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const mask = nn.extendedAttentionMask(tensor([[1, 1, 1, 0]]), 'float32'); // (1, 1, 1, 4)
+ * const y = layer.forward(randn([1, 4, 8]), mask); // (1, 4, 8)
+ * ```
+ */
 export class BertLayer extends Module {
+  /** Self-attention with output projection and residual LayerNorm. */
   attention: BertAttention;
+  /** Feed-forward first half, act(dense(x)): (B, T, H) → (B, T, intermediateSize). */
   intermediate: BertIntermediate;
+  /** Feed-forward second half, LayerNorm(Dropout(dense(x)) + a): (B, T, intermediateSize) → (B, T, H). */
   output: BertOutput;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -501,6 +595,13 @@ export class BertLayer extends Module {
     this.intermediate = new BertIntermediate(config, opts);
     this.output = new BertOutput(config, opts);
   }
+  /**
+   * One block: a = attention(h, mask); output(intermediate(a), a).
+   * @param h - hidden states (B, T, H).
+   * @param extendedMask - additive mask (B, 1, 1, T) from {@link extendedAttentionMask}, or null for no masking.
+   * @param attentions - when given, this layer's attention probabilities (B, nh, T, T) are pushed onto it.
+   * @returns (B, T, H).
+   */
   forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
     const a = this.attention.forward(h, extendedMask, attentions);
     return this.output.forward(this.intermediate.forward(a), a);
@@ -518,6 +619,7 @@ export class BertLayer extends Module {
  * const h = enc.forward(randn([1, 4, 8]), null); // (1, 4, 8)
  */
 export class BertEncoder extends Module {
+  /** The `numHiddenLayers` blocks, in order (`encoder.layer.{i}.*` in checkpoints). */
   layer: ModuleList<BertLayer>;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -530,13 +632,26 @@ export class BertEncoder extends Module {
   }
 }
 
-/** tanh(dense(h[:, 0])): the [CLS] summary.  Shape: (B, T, H) → (B, H). */
+/**
+ * tanh(dense(h[:, 0])): the [CLS] summary.  Shape: (B, T, H) → (B, H).
+ * @example
+ * ```ts
+ * const pooler = new nn.BertPooler(new nn.BertConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }));
+ * const cls = pooler.forward(randn([3, 6, 8])); // (3, 8), values in (−1, 1)
+ * ```
+ */
 export class BertPooler extends Module {
+  /** Linear(H, H) applied to the first ([CLS]) token. */
   dense: Linear;
   constructor(config: BertConfig, opts: ModelOptions = {}) {
     super();
     this.dense = new Linear(config.hiddenSize, config.hiddenSize, opts);
   }
+  /**
+   * tanh(dense(h[:, 0])).
+   * @param h - hidden states (B, T, H).
+   * @returns the pooled [CLS] vector (B, H).
+   */
   forward(h: Tensor): Tensor {
     return this.dense.forward(h.select(1, 0)).tanh();
   }
@@ -558,7 +673,14 @@ function initBertWeights(config: BertConfig) {
   };
 }
 
-/** (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF). */
+/**
+ * (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF).
+ * @example
+ * ```ts
+ * const m = nn.extendedAttentionMask(tensor([[1, 1, 0]]), 'float32'); // (1, 1, 1, 3)
+ * m.toArray();                            // [[[[0, 0, -3.4028234663852886e+38]]]]
+ * ```
+ */
 export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tensor {
   if (attentionMask.ndim !== 2) throw new Error(`attentionMask must be 2-D (B, T), got shape ${fmtShape(attentionMask.shape)}`);
   const [B, T] = attentionMask.shape as [number, number];
@@ -569,10 +691,18 @@ export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tens
 
 /** The inputs of the BERT models (HF's names in camelCase): token ids (B, T), attention mask, token type ids, position ids, labels, and `outputAttentions`. */
 export interface BertInputs {
+  /** Token ids, int32 (B, T). */
   inputIds: Tensor;
+  /** 1 for tokens to attend to, 0 for padding, (B, T); absent or null: attend to everything. */
   attentionMask?: Tensor | null;
+  /** Segment ids, int32 (B, T), each below config.typeVocabSize; absent or null: all 0. */
   tokenTypeIds?: Tensor | null;
+  /** Position ids, int32, broadcastable to (B, T); absent or null: 0 … T − 1. */
   positionIds?: Tensor | null;
+  /**
+   * Targets for the loss; when given, the model's output has `loss`. Token classification and MLM: int32 (B, T) with −100 for
+   * ignored positions; sequence classification: int32 (B) class indices, or float (B) / (B, numLabels) for regression / multi-label.
+   */
   labels?: Tensor | null;
   /**
    * Also return each layer's attention probabilities (`attentions`, per layer (B, nHeads, T, T):
@@ -622,8 +752,17 @@ function checkClassLabels(model: string, labels: Tensor, shape: readonly number[
 /** Keys HF checkpoints may carry that are not parameters here (HF's _keys_to_ignore_on_load_unexpected). */
 const IGNORABLE = [/\.position_ids$/, /^bert\.pooler\./, /^pooler\./];
 
-/** Shared loading logic: legacy names, prefix handling, tolerated missing head weights. */
+/**
+ * Shared loading logic: legacy names, prefix handling, tolerated missing head weights.
+ * @example
+ * ```ts
+ * const config = nn.BertConfig.fromJSON(JSON.parse(readFileSync('bert-base-cased/config.json', 'utf8')));
+ * const model = new nn.BertForTokenClassification(config);       // any BERT model class
+ * model.loadPretrained(data.loadSafetensors('bert-base-cased/model.safetensors')); // the encoder loads, the fresh classifier keeps its init
+ * ```
+ */
 export abstract class BertPreTrainedModel extends Module {
+  /** The model's hyperparameters (shared with its submodules; pruneHeads updates `prunedHeads` in it). */
   abstract readonly config: BertConfig;
 
   /**
@@ -735,8 +874,11 @@ export abstract class BertPreTrainedModel extends Module {
  * const { lastHiddenState } = bert.forward({ inputIds: tensor([[2, 5, 7, 3]], { dtype: 'int32' }) });
  */
 export class BertModel extends BertPreTrainedModel {
+  /** Token + position + segment embeddings: (B, T) → (B, T, H). */
   embeddings: BertEmbeddings;
+  /** The stack of `numHiddenLayers` Transformer blocks. */
   encoder: BertEncoder;
+  /** tanh(dense(h[CLS])), or null when constructed with `addPoolingLayer: false` (token classification, MLM). */
   pooler: BertPooler | null;
   constructor(readonly config: BertConfig, opts: ModelOptions & { addPoolingLayer?: boolean } = {}) {
     super();
@@ -770,6 +912,12 @@ export class BertModel extends BertPreTrainedModel {
       this.config.prunedHeads = { ...(this.config.prunedHeads ?? {}), [l]: all };
     }
   }
+  /**
+   * Runs the encoder.
+   * @param inp - ids (B, T) int32 and optional mask, token types, positions; `outputAttentions` adds the per-layer probabilities. `labels` is ignored here.
+   * @returns `lastHiddenState` (B, T, H), `poolerOutput` (B, H) or null without a pooler, and `attentions` (per layer (B, nh, T, T)) when asked.
+   * @throws Error when inputIds is not int32 (B, T), the mask or token types have another shape, or a token type is ≥ typeVocabSize.
+   */
   forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } {
     checkInputs('BertModel', inp, this.config);
     const h0 = this.embeddings.forward(inp.inputIds, inp.tokenTypeIds, inp.positionIds);
@@ -784,8 +932,11 @@ export class BertModel extends BertPreTrainedModel {
 
 /** What the BERT models return (HF's `ModelOutput`): the loss when labels were given, logits or hidden states, and the attention probabilities when asked. */
 export interface ModelOutput {
+  /** Unnormalised scores: (B, T, numLabels) per token, (B, numLabels) per sequence, or (B, T, vocabSize) for the MLM. */
   logits: Tensor;
+  /** Scalar loss (mean over the non-ignored targets), present only when `labels` were given. */
   loss?: Tensor;
+  /** The encoder's last hidden states (B, T, H). */
   hiddenStates?: Tensor;
   /** With `outputAttentions`: per layer, the attention probabilities (B, nHeads, T, T). */
   attentions?: Tensor[];
@@ -796,10 +947,24 @@ export interface ModelOutput {
  * Loss: crossEntropy over (B·T, numLabels) with ignoreIndex −100 (sub-words, padding).
  *
  * Shape: inputIds (B, T) → logits (B, T, numLabels); labels (B, T) int32.
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, numLabels: 5 });
+  * const model = new nn.BertForTokenClassification(config);
+  * const out = model.forward({
+  *   inputIds: tensor([[2, 11, 12, 3]], { dtype: 'int32' }),
+  *   labels: tensor([[-100, 1, 2, -100]], { dtype: 'int32' }), // [CLS] and [SEP] ignored
+  * });
+  * out.logits.shape;                       // [1, 4, 5]
+  * out.loss!.backward();
+  * ```
  */
 export class BertForTokenClassification extends BertPreTrainedModel {
+  /** The encoder (without a pooler). */
   bert: BertModel;
+  /** Dropout before the classifier (config.classifierDropout, or hiddenDropoutProb when null). */
   dropout: Dropout;
+  /** Linear(H, numLabels) applied to every token. */
   classifier: Linear;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -808,6 +973,11 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hiddenSize, config.numLabels, opts);
     initBertWeights(config)(this.classifier);
   }
+  /**
+   * Per-token logits, and the cross-entropy loss when `inp.labels` is given (positions labelled −100 are ignored).
+   * @returns `logits` (B, T, numLabels), `hiddenStates` (B, T, H), `loss` with labels, `attentions` with outputAttentions.
+   * @throws Error when the labels are not int32 of the shape of inputIds, or a label is outside [0, numLabels) and not −100.
+   */
   forward(inp: BertInputs): ModelOutput {
     const { lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.classifier.forward(this.dropout.forward(lastHiddenState)); // (B, T, L)
@@ -828,10 +998,25 @@ export class BertForTokenClassification extends BertPreTrainedModel {
  * multi-label → BCE with logits (as HF).
  *
  * Shape: inputIds (B, T) → logits (B, numLabels); labels (B) int32, or (B)/(B, L) float.
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, numLabels: 2 });
+  * const model = new nn.BertForSequenceClassification(config);
+  * const out = model.forward({
+  *   inputIds: tensor([[2, 11, 12, 3], [2, 13, 3, 0]], { dtype: 'int32' }),
+  *   attentionMask: tensor([[1, 1, 1, 1], [1, 1, 1, 0]], { dtype: 'int32' }),
+  *   labels: tensor([1, 0], { dtype: 'int32' }),
+  * });
+  * out.logits.shape;                       // [2, 2]
+  * out.loss!.item();                       // cross-entropy, ≈ ln 2 at initialisation
+  * ```
  */
 export class BertForSequenceClassification extends BertPreTrainedModel {
+  /** The encoder, with the pooler (its [CLS] output feeds the classifier). */
   bert: BertModel;
+  /** Dropout on the pooled vector (config.classifierDropout, or hiddenDropoutProb when null). */
   dropout: Dropout;
+  /** Linear(H, numLabels) on the pooled [CLS] vector. */
   classifier: Linear;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -840,6 +1025,11 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hiddenSize, config.numLabels, opts);
     initBertWeights(config)(this.classifier);
   }
+  /**
+   * Sentence-level logits, and the loss when `inp.labels` is given (MSE, cross-entropy or BCE by config.problemType, see the class).
+   * @returns `logits` (B, numLabels), `hiddenStates` (B, T, H), `loss` with labels, `attentions` with outputAttentions.
+   * @throws Error for single-label classification when the labels are not int32 (B) or a label is outside [0, numLabels) and not −100.
+   */
   forward(inp: BertInputs): ModelOutput {
     const { poolerOutput, lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.classifier.forward(this.dropout.forward(poolerOutput!)); // (B, L)
@@ -919,9 +1109,22 @@ export class BertOnlyMLMHead extends Module {
  * weight with `bert.embeddings.word_embeddings` (Press & Wolf 2017).
  *
  * Shape: inputIds (B, T) → logits (B, T, vocabSize).
+  * @example
+  * ```ts
+  * const config = new nn.BertConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32 });
+  * const mlm = new nn.BertForMaskedLM(config);
+  * const out = mlm.forward({
+  *   inputIds: tensor([[2, 4, 50, 3]], { dtype: 'int32' }),        // 4 = [MASK] in this toy vocabulary
+  *   labels: tensor([[-100, 17, -100, -100]], { dtype: 'int32' }), // predict the original id 17 there
+  * });
+  * out.logits.shape;                       // [1, 4, 100]
+  * mlm.cls.predictions.decoder.weight === mlm.bert.embeddings.word_embeddings.weight; // true (tied)
+  * ```
  */
 export class BertForMaskedLM extends BertPreTrainedModel {
+  /** The encoder (without a pooler); its word embeddings are tied to the decoder. */
   bert: BertModel;
+  /** The MLM head (`cls.predictions.*` in checkpoints). */
   cls: BertOnlyMLMHead;
   constructor(readonly config: BertConfig, opts: ModelOptions = {}) {
     super();
@@ -943,6 +1146,11 @@ export class BertForMaskedLM extends BertPreTrainedModel {
       sd['cls.predictions.decoder.bias'] ??= b;
     }
   }
+  /**
+   * Vocabulary logits at every position, and the MLM cross-entropy when `inp.labels` is given (−100 = not masked, ignored).
+   * @returns `logits` (B, T, vocabSize), `hiddenStates` (B, T, H), `loss` with labels, `attentions` with outputAttentions.
+   * @throws Error when the labels are not int32 of the shape of inputIds, or a label is outside [0, vocabSize) and not −100.
+   */
   forward(inp: BertInputs): ModelOutput {
     const { lastHiddenState, attentions } = this.bert.forward(inp);
     const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)

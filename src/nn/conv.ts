@@ -25,8 +25,11 @@ function checkPositiveInt(layer: string, name: string, v: number): void {
  * conv.forward(randn([8, 16, 50])); // [8, 32, 50]
  */
 export class Conv1d extends Module {
+  /** Kernel (outChannels, inChannels/groups, kernelSize), initialised U(−1/√fan_in, 1/√fan_in). */
   weight: Parameter;
+  /** Bias (outChannels), initialised U(−1/√fan_in, 1/√fan_in); null when constructed with `bias: false`. */
   bias: Parameter | null;
+  /** The resolved stride (default 1), padding (a number, 'valid' or 'same'; default 0), dilation (default 1) and groups (default 1). */
   readonly opts: Required<Pick<Conv1dOptions, 'stride' | 'dilation' | 'groups'>> & { padding: number | 'valid' | 'same' };
   constructor(
     readonly inChannels: number,
@@ -54,6 +57,11 @@ export class Conv1d extends Module {
       init.uniform_(this.bias, -bound, bound);
     }
   }
+  /**
+   * Convolves along the last dim.
+   * @param x - (N, inChannels, L) or unbatched (inChannels, L).
+   * @returns (N, outChannels, L_out) or (outChannels, L_out), L_out = ⌊(L + 2·padding − dilation·(K − 1) − 1)/stride⌋ + 1.
+   */
   forward(x: Tensor): Tensor {
     return conv1d(x, this.weight, this.bias, this.opts);
   }
@@ -62,12 +70,24 @@ export class Conv1d extends Module {
   }
 }
 
-/** Max over sliding windows of the last dim (torch.nn.MaxPool1d; stride defaults to kernelSize). */
+/**
+ * Max over sliding windows of the last dim (torch.nn.MaxPool1d; stride defaults to kernelSize).
+ * @example
+ * ```ts
+ * const pool = new nn.MaxPool1d(2);
+ * pool.forward(tensor([[[1, 5, 2, 4, 3, 0]]])).toArray(); // [[[5, 4, 3]]]
+ * ```
+ */
 export class MaxPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: Pool1dOptions = {}) {
     super();
     checkPositiveInt('MaxPool1d', 'kernelSize', kernelSize);
   }
+  /**
+   * Max over each window of the last dim (padding counts as −∞; the gradient goes to each window's first maximum).
+   * @param x - (N, C, L) or (C, L), floating point.
+   * @returns (N, C, L_out) or (C, L_out).
+   */
   forward(x: Tensor): Tensor {
     return maxPool1d(x, this.kernelSize, this.opts);
   }
@@ -76,12 +96,24 @@ export class MaxPool1d extends Module {
   }
 }
 
-/** Mean over sliding windows of the last dim (torch.nn.AvgPool1d; stride defaults to kernelSize). */
+/**
+ * Mean over sliding windows of the last dim (torch.nn.AvgPool1d; stride defaults to kernelSize).
+ * @example
+ * ```ts
+ * const pool = new nn.AvgPool1d(2);
+ * pool.forward(tensor([[[1, 5, 2, 4, 3, 0]]])).toArray(); // [[[3, 3, 1.5]]]
+ * ```
+ */
 export class AvgPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: AvgPool1dOptions = {}) {
     super();
     checkPositiveInt('AvgPool1d', 'kernelSize', kernelSize);
   }
+  /**
+   * Mean over each window of the last dim.
+   * @param x - (N, C, L) or (C, L), floating point.
+   * @returns (N, C, L_out) or (C, L_out).
+   */
   forward(x: Tensor): Tensor {
     return avgPool1d(x, this.kernelSize, this.opts);
   }

@@ -49,6 +49,11 @@ function meanOverTargets(num: Tensor, den: Tensor): Tensor {
  *
  * With a bias of shape (out) and one float dtype throughout, runs as addmm(b, x, Wᵀ): the bias
  * add is fused into the matrix product where the backend can (the CPU does), like torch.
+  * @example
+  * ```ts
+  * const x = randn([2, 3, 4]);
+  * const y = F.linear(x, randn([5, 4]), zeros([5])); // (2, 3, 5)
+  * ```
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got shape ${fmtShape(weight.shape)}`);
@@ -78,6 +83,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  *
  * Runs the backend's fused kernel when it has one (the CPU does), else this composite of
  * differentiable ops; `composite: true` forces the composite (the tests compare both).
+  * @example
+  * ```ts
+  * const x = randn([2, 5, 8]);
+  * const y = F.layerNorm(x, 8, { weight: ones([8]), bias: zeros([8]), eps: 1e-12 }); // (2, 5, 8)
+  * y.mean(-1).abs().max().item();          // ≈ 0: every row is centred
+  * ```
  */
 export function layerNorm(
   x: Tensor,
@@ -129,6 +140,11 @@ export function layerNorm(
  * same values and gradients up to rounding); otherwise the composite below.
  *
  * Shape: q (*, L, E), k (*, S, E), v (*, S, Ev), attnMask broadcastable to (*, L, S) → (*, L, Ev).
+  * @example
+  * ```ts
+  * const q = randn([2, 4, 8, 16]), k = randn([2, 4, 8, 16]), v = randn([2, 4, 8, 16]); // (B, heads, T, headDim)
+  * const y = F.scaledDotProductAttention(q, k, v, { isCausal: true }); // (2, 4, 8, 16)
+  * ```
  */
 export function scaledDotProductAttention(
   q: Tensor,
@@ -157,6 +173,11 @@ export const FUSED_ATTENTION_MIN_SCORES = 1 << 22;
  * operands: the backend has it, the shapes fit (flashAttentionRefusal), and either the scores
  * have at least FUSED_ATTENTION_MIN_SCORES elements or TENSORGRAD_FUSED_ATTENTION=1 forces it
  * (=0 turns it off). Callers check dropout themselves (the fused kernel has none).
+  * @example
+  * ```ts
+  * const q = randn([1, 2, 16, 8]);
+  * F.useFusedAttention(q, q, q, null);     // false: 1·2·16·16 scores are far below FUSED_ATTENTION_MIN_SCORES
+  * ```
  */
 export function useFusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TENSORGRAD_FUSED_ATTENTION'];
@@ -167,7 +188,16 @@ export function useFusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor 
   return scores >= FUSED_ATTENTION_MIN_SCORES;
 }
 
-/** scaledDotProductAttention that also returns the attention probabilities (*, L, S). */
+/**
+ * scaledDotProductAttention that also returns the attention probabilities (*, L, S).
+ * @example
+ * ```ts
+ * const q = randn([1, 2, 5, 8]);
+ * const { output, weights } = F.attentionWithWeights(q, q, q, { isCausal: true });
+ * output.shape;                           // [1, 2, 5, 8]
+ * weights.shape;                          // [1, 2, 5, 5]; each row sums to 1, zero above the diagonal
+ * ```
+ */
 export function attentionWithWeights(
   q: Tensor,
   k: Tensor,
@@ -288,8 +318,11 @@ function checkTargets(op: string, target: Tensor, C: number, ignoreIndex: number
 
 /** Options of {@link nllLoss} (torch's): class weights, the ignored target value (default −100) and the reduction. */
 export interface NllLossOptions {
+  /** Per-class weights (C); a target of class y contributes w_y, and the mean divides by the sum of the weights used. Default: all 1. */
   weight?: Tensor | null;
+  /** Target value that contributes nothing (neither to the sum nor to the mean's denominator). Default −100. */
   ignoreIndex?: number;
+  /** 'mean' (default, weighted mean over non-ignored targets), 'sum', or 'none' (per-target losses in the target's shape). */
   reduction?: Reduction;
 }
 
@@ -312,6 +345,11 @@ function flattenClassInputs(op: string, input: Tensor, target: Tensor): { x: Ten
  *   ℓᵢ = −w_{yᵢ}·x[i, yᵢ]  (0 where yᵢ = ignoreIndex);  mean = Σℓᵢ / Σ w_{yᵢ} over non-ignored i.
  *
  * Shape: input (N, C) or (N, C, d…) or (C); target (N) / (N, d…) / () int32.
+  * @example
+  * ```ts
+  * const logp = F.logSoftmax(randn([3, 5]), -1);                // (N, C) log-probabilities
+  * const loss = F.nllLoss(logp, tensor([1, 0, 4], { dtype: 'int32' })); // scalar, = crossEntropy on the logits
+  * ```
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
   const reduction = checkReduction('nllLoss', opts.reduction ?? 'mean');
@@ -424,7 +462,14 @@ export function binaryCrossEntropyWithLogits(
   return reduce(loss, reduction);
 }
 
-/** Mean squared error ℓ = (x − y)². */
+/**
+ * Mean squared error ℓ = (x − y)².
+ * @example
+ * ```ts
+ * F.mseLoss(tensor([1, 2, 3]), tensor([1, 2, 5])).item(); // 1.3333 ((0 + 0 + 4) / 3)
+ * F.mseLoss(tensor([1, 2, 3]), tensor([1, 2, 5]), { reduction: 'sum' }).item(); // 4
+ * ```
+ */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   const reduction = checkReduction('mseLoss', opts.reduction ?? 'mean');
   if (!shapesEqual(input.shape, target.shape)) {
@@ -439,6 +484,12 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
  *   ℓ = y·(log y − x)   (0 where y = 0),   or with logTarget: ℓ = eʸ·(y − x).
  * 'batchmean' divides the sum by the batch size (the mathematically correct KL); 'mean'
  * divides by the number of elements. Used for distillation (Hinton et al. 2015).
+  * @example
+  * ```ts
+  * const student = F.logSoftmax(randn([4, 10]), -1);  // log-probabilities
+  * const teacher = F.softmax(randn([4, 10]), -1);     // probabilities
+  * const kl = F.klDiv(student, teacher, { reduction: 'batchmean' }); // scalar ≥ 0
+  * ```
  */
 export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   const reduction = opts.reduction ?? 'mean';

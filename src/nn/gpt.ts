@@ -55,10 +55,15 @@ const GPT_CONFIG_KEYS: readonly string[] = ['vocabSize', 'blockSize', 'nLayer', 
  * const config = new GPTConfig({ vocabSize: 65, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16 });
  */
 export class GPTConfig {
+  /** Vocabulary size V: rows of `wte` and columns of the logits. Default 50304 (GPT-2's 50257 padded to a multiple of 64). */
   vocabSize = 50304;
+  /** Context length: the longest sequence (rows of `wpe`); longer inputs are rejected by forward. Default 1024. */
   blockSize = 1024;
+  /** Number of Transformer blocks. Default 12. */
   nLayer = 12;
+  /** Attention heads per block; must divide nEmbd. Default 12. */
   nHead = 12;
+  /** Embedding width C of every token vector. Default 768. */
   nEmbd = 768;
   /** Dropout probability used after the embeddings, on attention weights and on both residual branches. */
   dropout = 0;
@@ -79,6 +84,10 @@ export class GPTConfig {
     return this.nEmbd / this.nHead;
   }
 
+  /**
+   * Checks the fields (the constructor calls it): sizes are positive integers, nEmbd is divisible by nHead, dropout is in [0, 1], bias is a boolean.
+   * @throws Error naming the first field that fails, with its value.
+   */
   validate(): void {
     const ints: [string, number][] = [
       ['vocabSize', this.vocabSize], ['blockSize', this.blockSize], ['nLayer', this.nLayer], ['nHead', this.nHead], ['nEmbd', this.nEmbd],
@@ -155,13 +164,17 @@ export class GPTConfig {
 
 /** Where GPT creates its parameters (dtype, device) besides its {@link GPTConfig}. */
 export interface GPTOptions {
+  /** Parameter dtype; default 'float32'. */
   dtype?: DType;
+  /** Device the parameters live on; default the current default device. */
   device?: string;
 }
 
 /** One layer's cached keys and values, (B, nh, P, hs) each, or null before the first step. */
 export interface LayerKV {
+  /** Cached keys (B, nHead, P, headDim) of the P positions seen so far, or null before the first step. */
   k: Tensor | null;
+  /** Cached values (B, nHead, P, headDim), or null before the first step. */
   v: Tensor | null;
 }
 
@@ -177,6 +190,7 @@ export interface LayerKV {
  * const { logits } = gpt.forward(tensor([[4]], { dtype: 'int32' }), null, { kvCache: cache }); // position 3 only: [1, 1, V]
  */
 export class KVCache {
+  /** One key/value pair per block, index = layer; CausalSelfAttention.forward appends the new positions along dim 2. */
   readonly layers: LayerKV[];
   constructor(readonly nLayer: number) {
     if (!Number.isInteger(nLayer) || nLayer <= 0) throw new Error(`KVCache: nLayer must be a positive integer, got ${nLayer}`);
@@ -214,11 +228,17 @@ export class KVCache {
  * const y = attn.forward(randn([2, 5, 8])); // [2, 5, 8]
  */
 export class CausalSelfAttention extends Module {
+  /** Fused q, k, v projection: Linear(nEmbd, 3·nEmbd) (bias per config.bias); its output splits into q, k, v along the last dim. */
   c_attn: Linear;
+  /** Output projection: Linear(nEmbd, nEmbd), initialised N(0, (0.02/√(2·nLayer))²). */
   c_proj: Linear;
+  /** Dropout(config.dropout) on the attention probabilities. */
   attn_dropout: Dropout;
+  /** Dropout(config.dropout) on the output projection, before the residual add. */
   resid_dropout: Dropout;
+  /** Number of heads (config.nHead). */
   readonly nHead: number;
+  /** Input and output width C (config.nEmbd). */
   readonly nEmbd: number;
   constructor(readonly config: GPTConfig, opts: GPTOptions = {}) {
     super();
@@ -301,9 +321,13 @@ export class CausalSelfAttention extends Module {
  * const y = mlp.forward(randn([2, 5, 8])); // [2, 5, 8]
  */
 export class MLP extends Module {
+  /** Up-projection: Linear(nEmbd, 4·nEmbd). */
   c_fc: Linear;
+  /** The tanh-approximated GELU (GPT-2's `gelu_new`). */
   gelu: GELU;
+  /** Down-projection: Linear(4·nEmbd, nEmbd), initialised N(0, (0.02/√(2·nLayer))²). */
   c_proj: Linear;
+  /** Dropout(config.dropout) on the MLP output, before the residual add. */
   dropout: Dropout;
   constructor(readonly config: GPTConfig, opts: GPTOptions = {}) {
     super();
@@ -313,6 +337,11 @@ export class MLP extends Module {
     this.c_proj = new Linear(MLP_EXPANSION * C, C, { ...opts, bias: config.bias });
     this.dropout = new Dropout(config.dropout);
   }
+  /**
+   * dropout(c_proj(GELU(c_fc(x)))).
+   * @param x - (B, T, nEmbd).
+   * @returns (B, T, nEmbd).
+   */
   forward(x: Tensor): Tensor {
     return this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x))));
   }
@@ -328,9 +357,13 @@ export class MLP extends Module {
  * const y = block.forward(randn([2, 5, 8])); // [2, 5, 8]
  */
 export class Block extends Module {
+  /** LayerNorm(nEmbd, ε = 1e-5) before the attention. */
   ln_1: LayerNorm;
+  /** Causal self-attention. */
   attn: CausalSelfAttention;
+  /** LayerNorm(nEmbd, ε = 1e-5) before the MLP. */
   ln_2: LayerNorm;
+  /** The feed-forward network (nEmbd → 4·nEmbd → nEmbd). */
   mlp: MLP;
   constructor(readonly config: GPTConfig, opts: GPTOptions = {}) {
     super();
@@ -339,18 +372,38 @@ export class Block extends Module {
     this.ln_2 = new LayerNorm(config.nEmbd, { ...opts, eps: LN_EPS, bias: config.bias });
     this.mlp = new MLP(config, opts);
   }
+  /**
+   * x + attn(ln_1(x)), then + mlp(ln_2(x)).
+   * @param x - (B, T, nEmbd).
+   * @param cache - this layer's key/value cache, appended to (see CausalSelfAttention), or null.
+   * @param attentions - when given, the layer's attention probabilities (B, nHead, T, P+T) are pushed onto it.
+   * @returns (B, T, nEmbd).
+   */
   forward(x: Tensor, cache: LayerKV | null = null, attentions?: Tensor[]): Tensor {
     x = x.add(this.attn.forward(this.ln_1.forward(x), cache, attentions));
     return x.add(this.mlp.forward(this.ln_2.forward(x)));
   }
 }
 
-/** nanoGPT's `transformer` ModuleDict: wte, wpe, drop, h, ln_f. */
+/**
+ * nanoGPT's `transformer` ModuleDict: wte, wpe, drop, h, ln_f.
+ * @example
+ * ```ts
+ * const gpt = new nn.GPT(new nn.GPTConfig({ vocabSize: 65, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16 }));
+ * gpt.transformer.h.length;               // 2 blocks
+ * gpt.transformer.wte.weight.shape;       // [65, 16]
+ * ```
+ */
 export class GPTTransformer extends Module {
+  /** Token embedding (vocabSize, nEmbd); shared with `GPT.lm_head.weight`. */
   wte: Embedding;
+  /** Learned position embedding (blockSize, nEmbd). */
   wpe: Embedding;
+  /** Dropout(config.dropout) on the summed embeddings. */
   drop: Dropout;
+  /** The nLayer blocks, in order (`transformer.h.{i}.*`). */
   h: ModuleList<Block>;
+  /** Final LayerNorm(nEmbd, ε = 1e-5) before lm_head. */
   ln_f: LayerNorm;
   constructor(config: GPTConfig, opts: GPTOptions = {}) {
     super();
@@ -402,7 +455,9 @@ export interface GenerateOptions {
  * const out = gpt.eval().generate(idx, { maxNewTokens: 10, temperature: 0.8, topK: 5, seed: 1 }); // [1, 13]
  */
 export class GPT extends Module {
+  /** Embeddings, blocks and the final LayerNorm (nanoGPT's `transformer`). */
   transformer: GPTTransformer;
+  /** Linear(nEmbd, vocabSize) without bias, its weight tied to `transformer.wte.weight`: (B, T, nEmbd) → (B, T, vocabSize). */
   lm_head: Linear;
   constructor(readonly config: GPTConfig, opts: GPTOptions = {}) {
     super();

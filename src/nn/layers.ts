@@ -16,7 +16,9 @@ import { checkAllocation } from '../core/limits.js';
 
 /** Where a layer creates its parameters: dtype and device (default float32 on the default device), as torch's factory kwargs. */
 export interface FactoryOptions {
+  /** Parameter dtype; default 'float32'. */
   dtype?: DType;
+  /** Device the parameters live on (e.g. 'cpu', 'gpu'); default the current default device. */
   device?: string;
 }
 
@@ -40,7 +42,9 @@ function checkPositiveInt(layer: string, name: string, v: number): void {
  * const y = fc.forward(randn([3, 4])); // [3, 2]
  */
 export class Linear extends Module {
+  /** Weight W of shape (outFeatures, inFeatures), initialised U(−1/√in, 1/√in). */
   weight: Parameter;
+  /** Bias b of shape (outFeatures), initialised U(−1/√in, 1/√in); null when constructed with `bias: false`. */
   bias: Parameter | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: FactoryOptions & { bias?: boolean } = {}) {
     super();
@@ -54,6 +58,11 @@ export class Linear extends Module {
       init.uniform_(this.bias, -bound, bound);
     }
   }
+  /**
+   * y = x·Wᵀ + b.
+   * @param x - input (*, inFeatures).
+   * @returns (*, outFeatures).
+   */
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
   }
@@ -67,8 +76,14 @@ export class Linear extends Module {
  * zero and receives no gradient.
  *
  * Shape: int32 ids (*) → (*, embeddingDim).
+  * @example
+  * ```ts
+  * const emb = new nn.Embedding(1000, 64, { paddingIdx: 0 });
+  * const h = emb.forward(tensor([[5, 17, 0]], { dtype: 'int32' })); // (1, 3, 64); h[0, 2] is zeros
+  * ```
  */
 export class Embedding extends Module {
+  /** The table (numEmbeddings, embeddingDim), initialised N(0, 1) with the padding row zeroed. */
   weight: Parameter;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: FactoryOptions & { paddingIdx?: number | null } = {}) {
     super();
@@ -84,7 +99,18 @@ export class Embedding extends Module {
     init.normal_(this.weight);
     if (p !== null) this.weight.detach().select(0, p).zero_();
   }
+  /** Row that stays zero and gets no gradient (a negative constructor value counts from the end and is stored non-negative), or null. */
   readonly paddingIdx: number | null;
+  /**
+   * Looks up rows: out[…, :] = weight[ids[…], :].
+   * @param ids - int32 indices (*), each in [0, numEmbeddings).
+   * @returns (*, embeddingDim).
+   * @example
+   * ```ts
+   * const emb = new Embedding(10, 4, { paddingIdx: 0 });
+   * const v = emb.forward(tensor([[1, 0, 3]], { dtype: 'int32' })); // (1, 3, 4); row 0 is zeros
+   * ```
+   */
   forward(ids: Tensor): Tensor {
     return F.embedding(ids, this.weight, this.paddingIdx);
   }
@@ -98,10 +124,18 @@ export class Embedding extends Module {
  * BERT uses ε = 1e-12.
  *
  * Shape: (*, ...normalizedShape) → same.
+  * @example
+  * ```ts
+  * const ln = new nn.LayerNorm(16, { eps: 1e-12 });   // γ = 1, β = 0
+  * const y = ln.forward(randn([2, 5, 16]));           // (2, 5, 16)
+  * ```
  */
 export class LayerNorm extends Module {
+  /** Element-wise scale γ of shape normalizedShape, initialised to ones; null when `elementwiseAffine: false`. */
   weight: Parameter | null;
+  /** Element-wise shift β of shape normalizedShape, initialised to zeros; null when `elementwiseAffine: false` or `bias: false`. */
   bias: Parameter | null;
+  /** The trailing dimensions normalised over (a number given to the constructor becomes `[n]`). */
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], opts: FactoryOptions & { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
     super();
@@ -112,7 +146,18 @@ export class LayerNorm extends Module {
     this.weight = affine ? new Parameter(ones(this.normalizedShape, { dtype: opts.dtype, device: opts.device })) : null;
     this.bias = affine && opts.bias !== false ? new Parameter(zeros(this.normalizedShape, { dtype: opts.dtype, device: opts.device })) : null;
   }
+  /** ε added to the variance for numerical stability; default 1e-5 (BERT passes 1e-12). */
   readonly eps: number;
+  /**
+   * Normalises over the last `normalizedShape.length` dims, then scales by γ and shifts by β.
+   * @param x - input (*, ...normalizedShape).
+   * @returns same shape as `x`.
+   * @example
+   * ```ts
+   * const ln = new LayerNorm(8);
+   * const y = ln.forward(randn([2, 5, 8])); // (2, 5, 8); each row of 8 has mean 0, variance ≈ 1
+   * ```
+   */
   forward(x: Tensor): Tensor {
     return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
@@ -126,12 +171,23 @@ export class LayerNorm extends Module {
  * from the seeded generator; the identity in eval mode.
  *
  * Shape: any → same.
+  * @example
+  * ```ts
+  * const drop = new nn.Dropout(0.1);
+  * const y = drop.forward(ones([4, 8]));   // training: about 10 % zeros, the rest 1/0.9
+  * drop.eval().forward(ones([2])).toArray(); // [1, 1]: the identity in eval mode
+  * ```
  */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
   }
+  /**
+   * In training mode zeroes each element with probability p and scales the rest by 1/(1 − p) (seeded generator); in eval mode returns `x` unchanged.
+   * @param x - any shape.
+   * @returns same shape as `x`.
+   */
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training);
   }
@@ -145,23 +201,55 @@ export class Dropout extends Module {
  * approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (`'tanh'`, GPT-2's).
  *
  * Shape: any → same.
+  * @example
+  * ```ts
+  * const gelu = new nn.GELU();             // exact; new nn.GELU('tanh') for GPT-2's approximation
+  * gelu.forward(tensor([-1, 0, 1])).toArray(); // [-0.1587, 0, 0.8413]
+  * ```
  */
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
   }
+  /**
+   * GELU of every element (exact erf form, or the tanh approximation when `approximate` is 'tanh').
+   * @param x - any shape.
+   * @returns same shape as `x`.
+   */
   forward(x: Tensor): Tensor {
     return F.gelu(x, { approximate: this.approximate });
   }
 }
-/** ReLU: max(x, 0).  Shape: any → same. */
+/**
+ * ReLU: max(x, 0).  Shape: any → same.
+ * @example
+ * ```ts
+ * new nn.ReLU().forward(tensor([-2, 0, 3])).toArray(); // [0, 0, 3]
+ * ```
+ */
 export class ReLU extends Module {
+  /**
+   * max(x, 0) element-wise.
+   * @param x - any shape.
+   * @returns same shape as `x`.
+   */
   forward(x: Tensor): Tensor {
     return x.relu();
   }
 }
-/** tanh(x).  Shape: any → same. */
+/**
+ * tanh(x).  Shape: any → same.
+ * @example
+ * ```ts
+ * new nn.Tanh().forward(tensor([0])).toArray(); // [0]
+ * ```
+ */
 export class Tanh extends Module {
+  /**
+   * tanh(x) element-wise.
+   * @param x - any shape.
+   * @returns same shape as `x`.
+   */
   forward(x: Tensor): Tensor {
     return x.tanh();
   }
@@ -169,6 +257,7 @@ export class Tanh extends Module {
 
 /** A module whose forward takes one tensor. */
 export interface UnaryModule extends Module {
+  /** Maps one tensor to one tensor (the shape contract is the module's own). */
   forward(x: Tensor): Tensor;
 }
 
@@ -176,6 +265,12 @@ export interface UnaryModule extends Module {
  * Applies modules in order; children are named '0', '1', ….
  *
  * Shape: the first module's input → the last module's output.
+  * @example
+  * ```ts
+  * const mlp = new nn.Sequential(new nn.Linear(4, 16), new nn.GELU(), new nn.Linear(16, 2));
+  * mlp.forward(randn([3, 4])).shape;       // [3, 2]
+  * [...mlp.namedParameters()].map(([n]) => n); // ['0.weight', '0.bias', '2.weight', '2.bias']
+  * ```
  */
 export class Sequential extends Module {
   constructor(...mods: UnaryModule[]) {
@@ -183,7 +278,17 @@ export class Sequential extends Module {
     mods.forEach((m, i) => ((this as unknown as Record<string, Module>)[String(i)] = m));
     this.length = mods.length;
   }
+  /** Number of modules in the chain. */
   readonly length: number;
+  /**
+   * Feeds `x` through every module in order.
+   * @returns the last module's output.
+   * @example
+   * ```ts
+   * const mlp = new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 2));
+   * const y = mlp.forward(randn([3, 4])); // (3, 2)
+   * ```
+   */
   forward(x: Tensor): Tensor {
     let y = x;
     for (const m of this.children()) y = (m as UnaryModule).forward(y);
@@ -191,21 +296,39 @@ export class Sequential extends Module {
   }
 }
 
-/** A list of submodules named '0', '1', … (HF's `encoder.layer.0…`). */
+/**
+ * A list of submodules named '0', '1', … (HF's `encoder.layer.0…`).
+ * @example
+ * ```ts
+ * const blocks = new nn.ModuleList([new nn.Linear(8, 8), new nn.Linear(8, 8)]);
+ * let h = randn([2, 8]);
+ * for (const b of blocks) h = b.forward(h).relu();
+ * blocks.at(-1);                          // the last Linear; parameters are named '0.weight', '1.bias', …
+ * ```
+ */
 export class ModuleList<M extends Module = Module> extends Module {
   private _items: M[] = [];
   constructor(mods: M[] = []) {
     super();
     for (const m of mods) this.append(m);
   }
+  /**
+   * Adds a module at the end as the child named by its index ('0', '1', …).
+   * @returns this list, for chaining.
+   */
   append(m: M): this {
     (this as unknown as Record<string, Module>)[String(this._items.length)] = m;
     this._items.push(m);
     return this;
   }
+  /** Number of modules in the list. */
   get length(): number {
     return this._items.length;
   }
+  /**
+   * The module at index `i`; negative indices count from the end (−1 is the last).
+   * @throws Error when `i` is out of range.
+   */
   at(i: number): M {
     const m = this._items[i < 0 ? i + this._items.length : i];
     if (!m) throw new Error(`ModuleList: index ${i} is out of range for a list of length ${this._items.length}`);
@@ -229,11 +352,22 @@ export class ModuleList<M extends Module = Module> extends Module {
  * Shape: query (B, L, E), key/value (B, S, E); keyPaddingMask (B, S) bool, true = padding
  * (ignored, as torch); attnMask (L, S) or (B·h, L, S): bool true = NOT allowed (torch's
  * convention for this module) or additive float. → (B, L, E), weights (B, L, S) averaged over heads.
+  * @example
+  * ```ts
+  * const mha = new nn.MultiheadAttention(16, 4);
+  * const x = randn([2, 5, 16]);
+  * const padding = tensor([[false, false, false, true, true], [false, false, false, false, false]]); // true = padding
+  * const { output, weights } = mha.forward(x, x, x, { keyPaddingMask: padding }); // (2, 5, 16), (2, 5, 5)
+  * ```
  */
 export class MultiheadAttention extends Module {
+  /** Packed Q/K/V projections [W_Q; W_K; W_V] of shape (3·embedDim, embedDim), Xavier-uniform initialised (torch's layout). */
   in_proj_weight: Parameter;
+  /** Packed Q/K/V biases (3·embedDim), initialised to zeros; null when constructed with `bias: false`. */
   in_proj_bias: Parameter | null;
+  /** Output projection W_O: Linear(embedDim, embedDim), bias initialised to zeros. */
   out_proj: Linear;
+  /** Size of one head: embedDim / numHeads. */
   readonly headDim: number;
   constructor(readonly embedDim: number, readonly numHeads: number, opts: FactoryOptions & { dropout?: number; bias?: boolean } = {}) {
     super();
@@ -248,8 +382,24 @@ export class MultiheadAttention extends Module {
     this.out_proj = new Linear(embedDim, embedDim, { ...opts, bias: opts.bias !== false });
     if (this.out_proj.bias) init.zeros_(this.out_proj.bias);
   }
+  /** Dropout probability on the attention weights during training; default 0. */
   readonly dropout: number;
 
+  /**
+   * Multi-head attention of `query` over `key`/`value` (self-attention when only `query` is given).
+   * @param query - (B, L, E).
+   * @param key - (B, S, E); defaults to `query`.
+   * @param value - (B, S, E); defaults to `key`.
+   * @param opts - `keyPaddingMask` bool (B, S), true = padding (ignored); `attnMask` (L, S) or (B·numHeads, L, S), bool true = not allowed, or an additive float mask;
+   *   `isCausal` adds the causal mask; `needWeights: false` skips the averaged weights.
+   * @returns `output` (B, L, E) and `weights` (B, L, S), the attention probabilities averaged over heads (null with `needWeights: false`).
+   * @throws Error when the inputs' last dim is not embedDim or a mask has the wrong dtype or shape.
+   * @example
+   * ```ts
+   * const mha = new MultiheadAttention(16, 4);
+   * const { output, weights } = mha.forward(randn([2, 5, 16])); // output (2, 5, 16), weights (2, 5, 5)
+   * ```
+   */
   forward(
     query: Tensor,
     key: Tensor = query,
@@ -300,9 +450,13 @@ export class MultiheadAttention extends Module {
 
 /** Options of {@link TransformerEncoderLayer} (torch's): feed-forward width, dropout, activation, layer-norm ε, pre- or post-LN (`normFirst`), and the parameter dtype/device. */
 export interface TransformerEncoderLayerOptions extends FactoryOptions {
+  /** Width of the feed-forward hidden layer (linear1's output). Default 2048. */
   dimFeedforward?: number;
+  /** Dropout probability in the attention, after each sub-block and inside the feed-forward block. Default 0.1. */
   dropout?: number;
+  /** Feed-forward activation: 'relu' (default) or 'gelu' (exact erf form). */
   activation?: 'relu' | 'gelu';
+  /** ε of both LayerNorms. Default 1e-5. */
   layerNormEps?: number;
   /** Pre-LN (Xiong et al. 2020) when true; post-LN as in BERT and the original paper otherwise. */
   normFirst?: boolean;
@@ -315,17 +469,32 @@ export interface TransformerEncoderLayerOptions extends FactoryOptions {
  * Names as torch.nn.TransformerEncoderLayer.
  *
  * Shape: (B, T, dModel) → (B, T, dModel).
+  * @example
+  * ```ts
+  * const layer = new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64, dropout: 0.1, activation: 'gelu', normFirst: true });
+  * const y = layer.forward(randn([2, 10, 32])); // (2, 10, 32)
+  * ```
  */
 export class TransformerEncoderLayer extends Module {
+  /** The block's self-attention (MultiheadAttention(dModel, nHead) with the block's dropout). */
   self_attn: MultiheadAttention;
+  /** Feed-forward first projection: Linear(dModel, dimFeedforward). */
   linear1: Linear;
+  /** Dropout between the feed-forward activation and linear2. */
   dropout: Dropout;
+  /** Feed-forward second projection: Linear(dimFeedforward, dModel). */
   linear2: Linear;
+  /** LayerNorm around the attention sub-block (after the residual in post-LN, before the attention in pre-LN). */
   norm1: LayerNorm;
+  /** LayerNorm around the feed-forward sub-block. */
   norm2: LayerNorm;
+  /** Dropout on the attention sub-block's output, before the residual add. */
   dropout1: Dropout;
+  /** Dropout on the feed-forward sub-block's output, before the residual add. */
   dropout2: Dropout;
+  /** True for pre-LN (x + f(LN(x))), false (default) for post-LN (LN(x + f(x))). */
   readonly normFirst: boolean;
+  /** Feed-forward activation, 'relu' (default) or 'gelu'. */
   readonly activation: 'relu' | 'gelu';
   constructor(readonly dModel: number, readonly nHead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
@@ -350,6 +519,17 @@ export class TransformerEncoderLayer extends Module {
     const h = this.activation === 'gelu' ? F.gelu(this.linear1.forward(x)) : this.linear1.forward(x).relu();
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(h)));
   }
+  /**
+   * Runs the block (see the class for the pre-/post-LN formulas).
+   * @param x - (B, T, dModel).
+   * @param m - masks passed to self-attention: `keyPaddingMask` bool (B, T) true = padding, `attnMask`, `isCausal` (see MultiheadAttention.forward).
+   * @returns (B, T, dModel).
+   * @example
+   * ```ts
+   * const layer = new TransformerEncoderLayer(16, 4, { dimFeedforward: 32 });
+   * const y = layer.forward(randn([2, 5, 16]), { isCausal: true }); // (2, 5, 16)
+   * ```
+   */
   forward(x: Tensor, m: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     if (this.normFirst) {
       x = x.add(this.sa(this.norm1.forward(x), m));
@@ -364,9 +544,16 @@ export class TransformerEncoderLayer extends Module {
  * A stack of encoder layers (`layers.0`, `layers.1`, …) with an optional final norm.
  *
  * Shape: (B, T, dModel) → (B, T, dModel).
+  * @example
+  * ```ts
+  * const enc = new nn.TransformerEncoder(() => new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64 }), 3, new nn.LayerNorm(32));
+  * const y = enc.forward(randn([2, 10, 32]), { isCausal: true }); // (2, 10, 32)
+  * ```
  */
 export class TransformerEncoder extends Module {
+  /** The encoder layers, in order (`layers.{i}.*` in state dicts). */
   layers: ModuleList<TransformerEncoderLayer>;
+  /** Final LayerNorm applied after the last layer, or null for none. */
   norm: LayerNorm | null;
   constructor(makeLayer: (i: number) => TransformerEncoderLayer, numLayers: number, norm: LayerNorm | null = null) {
     super();
@@ -374,6 +561,12 @@ export class TransformerEncoder extends Module {
     this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
     this.norm = norm;
   }
+  /**
+   * Runs every layer in order with the same masks, then the final norm if any.
+   * @param x - (B, T, dModel).
+   * @param m - masks passed to every layer (see TransformerEncoderLayer.forward).
+   * @returns (B, T, dModel).
+   */
   forward(x: Tensor, m: { keyPaddingMask?: Tensor | null; attnMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     for (const layer of this.layers) x = layer.forward(x, m);
     return this.norm ? this.norm.forward(x) : x;

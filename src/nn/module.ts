@@ -14,7 +14,17 @@ import { isDType, isFloatingDType, type DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** A tensor that is a module's trainable weight: requiresGrad by default. */
+/**
+ * A tensor that is a module's trainable weight: requiresGrad by default.
+ * @example
+ * ```ts
+ * class Scale extends nn.Module {
+ *   gamma = new nn.Parameter(ones([8]));  // registered by being a property; requiresGrad true
+ *   forward(x: Tensor): Tensor { return x.mul(this.gamma); }
+ * }
+ * new Scale().parameters().length;        // 1
+ * ```
+ */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     const d = data.isContiguous() ? data.detach() : data.detach().contiguous();
@@ -28,7 +38,9 @@ export type StateDict = Record<string, Tensor>;
 
 /** What `loadStateDict` reports (torch's `_IncompatibleKeys`): names the model expected but did not get, and names it got but does not have. */
 export interface LoadStateDictResult {
+  /** Names the model has but the state dict did not provide (those tensors keep their current values). */
   missingKeys: string[];
+  /** Names in the state dict that the model does not have (not loaded). */
   unexpectedKeys: string[];
 }
 
@@ -128,6 +140,7 @@ export abstract class Module {
       if (v instanceof Module) yield [k, v];
     }
   }
+  /** Direct submodules, in declaration order (namedChildren without the names). */
   *children(): IterableIterator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
@@ -137,6 +150,7 @@ export abstract class Module {
     yield [prefix, this];
     for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
   }
+  /** This module and every submodule, depth-first (namedModules without the names). */
   *modules(): IterableIterator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -159,10 +173,21 @@ export abstract class Module {
       }
     }
   }
+  /**
+   * Every parameter of this module and its submodules, in namedParameters order; a shared (tied) parameter appears once.
+   * @example
+   * ```ts
+   * const opt = new AdamW(model.parameters(), { lr: 1e-3 });
+   * ```
+   */
   parameters(): Parameter[] {
     return [...this.namedParameters()].map(([, p]) => p);
   }
 
+  /**
+   * Every registered non-parameter tensor (buffer) of this module and its submodules, with dotted names; unset (null) buffers are skipped.
+   * @param prefix - prepended (with a dot) to every name.
+   */
   *namedBuffers(prefix = ''): IterableIterator<[string, Tensor]> {
     for (const [mp, m] of this.namedModules(prefix)) {
       for (const [k, b] of m._buffers) if (b) yield [mp ? `${mp}.${k}` : k, b];
@@ -174,10 +199,23 @@ export abstract class Module {
     return this.parameters().filter((p) => !opts.trainableOnly || p.requiresGrad).reduce((n, p) => n + p.numel(), 0);
   }
 
+  /**
+   * Sets training mode (dropout active) on this module and every submodule; `train(false)` is `eval()`.
+   * @param mode - true for training (default), false for evaluation.
+   * @returns this module, for chaining.
+   */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /**
+   * Sets evaluation mode (dropout off) on this module and every submodule.
+   * @returns this module, for chaining.
+   * @example
+   * ```ts
+   * const logits = noGrad(() => model.eval().forward(inputs).logits);
+   * ```
+   */
   eval(): this {
     return this.train(false);
   }
@@ -275,6 +313,7 @@ export abstract class Module {
     return '';
   }
 
+  /** The module tree as torch prints it: `Name(extraRepr)` for a leaf, otherwise one indented `(name): child` line per submodule. */
   toString(): string {
     // as torch's Module.__repr__: `Name(extra)` for a leaf; otherwise the extra repr and then
     // one `(name): child` line per child, each indented by two spaces

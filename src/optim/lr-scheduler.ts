@@ -56,6 +56,7 @@ export interface LRSchedulerStateDict {
  * sched.getLastLr(); // [0.5]
  */
 export abstract class LRScheduler {
+  /** The optimizer whose param groups' `lr` this scheduler sets on every `step()`. */
   readonly optimizer: Optimizer;
   /** The index of the current step: 0 after construction, +1 per `step()`. */
   lastEpoch: number;

@@ -61,6 +61,7 @@ export type ParamState = Record<string, StateValue>;
  * `tensor` entries have the parameter's shape; `count` entries are non-negative integers.
  */
 export interface StateEntrySpec {
+  /** 'tensor': a tensor of the parameter's shape (e.g. exp_avg); 'count': a non-negative integer (e.g. step). */
   kind: 'tensor' | 'count';
   /** Whether every state that exists must have this entry. */
   required: boolean;
@@ -370,6 +371,7 @@ export abstract class Optimizer<H extends BaseHyperparameters = BaseHyperparamet
     });
   }
 
+  /** torch's printout: the class name, then each parameter group's tensor count and hyperparameters. */
   toString(): string {
     const lines = this.paramGroups.map((g, i) => {
       const { params, ...hyper } = g;

@@ -56,7 +56,11 @@ export function truncNormal_(t: Tensor, std: number): Tensor {
  * const y = a.forward(randn([2, 5, 64]));   // ≈ the input at initialisation
  */
 export class BottleneckAdapter extends Module {
+  /** Down-projection W_down: Linear(hiddenSize, adapterSize), weight ~ truncated N(0, initStd²), bias 0. */
   down: Linear;
+  /**
+   * Up-projection W_up: Linear(adapterSize, hiddenSize), weight ~ truncated N(0, initStd²), bias 0 (so the adapter starts near the identity).
+   */
   up: Linear;
   constructor(readonly hiddenSize: number, readonly adapterSize: number, readonly activation: AdapterActivation = 'relu', opts: { initStd?: number; dtype?: Tensor['dtype']; device?: string } = {}) {
     super();
@@ -73,6 +77,11 @@ export class BottleneckAdapter extends Module {
     init.zeros_(this.down.bias!);
     init.zeros_(this.up.bias!);
   }
+  /**
+   * h + up(f(down(h))).
+   * @param h - (*, hiddenSize).
+   * @returns (*, hiddenSize).
+   */
   forward(h: Tensor): Tensor {
     const z = this.down.forward(h); // (*, m)
     const a = this.activation === 'relu' ? z.relu() : this.activation === 'gelu' ? z.gelu() : z.tanh();
@@ -89,10 +98,15 @@ export class BottleneckAdapter extends Module {
  * `…dense.adapter.down.weight`, ….
  */
 export class AdapterLinear extends Module {
+  /** The base layer's weight (outFeatures, inFeatures), the same Parameter (frozen by applyAdapters). */
   weight: Parameter;
+  /** The base layer's bias (outFeatures) or null, the same Parameter. */
   bias: Parameter | null;
+  /** The bottleneck adapter applied to the base layer's output (hiddenSize = outFeatures). */
   adapter: BottleneckAdapter;
+  /** Input width of the base layer. */
   readonly inFeatures: number;
+  /** Output width of the base layer (and the adapter's hidden size). */
   readonly outFeatures: number;
   constructor(base: Linear, adapterSize: number, activation: AdapterActivation = 'relu', initStd = 1e-2) {
     super();
@@ -103,6 +117,11 @@ export class AdapterLinear extends Module {
     this.outFeatures = base.outFeatures;
     this.adapter = new BottleneckAdapter(base.outFeatures, adapterSize, activation, { initStd, dtype: base.weight.dtype, device: base.weight.device });
   }
+  /**
+   * adapter(x·W₀ᵀ + b).
+   * @param x - (*, inFeatures).
+   * @returns (*, outFeatures).
+   */
   forward(x: Tensor): Tensor {
     return this.adapter.forward(F.linear(x, this.weight, this.bias));
   }
@@ -112,6 +131,7 @@ export class AdapterLinear extends Module {
 export interface AdapterConfig {
   /** Bottleneck size m (Houlsby tried 8–256; default 64). */
   adapterSize: number;
+  /** The bottleneck nonlinearity f: 'relu' (default), 'gelu' or 'tanh'. */
   activation: AdapterActivation;
   /** Output projections to follow with an adapter; default: BERT's attention/FFN outputs, GPT's c_proj. */
   targetModules: string[] | string;
@@ -119,7 +139,9 @@ export interface AdapterConfig {
   trainLayerNorm: boolean;
   /** σ of the near-identity init (default 1e-2). */
   initStd: number;
+  /** Modules trained fully and saved with the adapter (e.g. `['classifier']`, a fresh task head), or null (default). */
   modulesToSave: string[] | null;
+  /** peft's task type (`TOKEN_CLS`, `SEQ_CLS`, `CAUSAL_LM`, …) written to adapter_config.json, or null (default). */
   taskType: string | null;
 }
 
@@ -131,7 +153,7 @@ export function defaultAdapterTargets(model: Module): string {
   throw new Error(`AdapterConfig: targetModules has no default for ${model.constructor.name}; pass the names of the output projections to follow with adapters (its Linear layers are named ${linearNames(model).map((n) => `'${n}'`).join(', ')})`);
 }
 
-/** A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, GELU, BERT's attention-output and FFN-output targets); names the field when one is invalid. */
+/** A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, ReLU, BERT's attention-output and FFN-output targets); names the field when one is invalid. */
 export function adapterConfig(partial: Partial<AdapterConfig> = {}, model?: Module): AdapterConfig {
   const o = 'AdapterConfig';
   const known = ['adapterSize', 'activation', 'targetModules', 'trainLayerNorm', 'initStd', 'modulesToSave', 'taskType'];
@@ -191,6 +213,7 @@ export function applyAdapters(model: Module, partial: Partial<AdapterConfig> = {
 export interface BitFitConfig {
   /** Modules trained fully besides the biases (e.g. `['classifier']`, the task head). */
   modulesToSave: string[] | null;
+  /** peft's task type (`TOKEN_CLS`, `SEQ_CLS`, `CAUSAL_LM`, …) written to adapter_config.json, or null (default). */
   taskType: string | null;
 }
 

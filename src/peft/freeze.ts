@@ -140,7 +140,9 @@ export function trainableParameters(model: Module): Parameter[] {
 
 /** Trainable and total parameter counts (elements; a shared parameter counts once). */
 export interface ParameterCount {
+  /** Elements of the parameters with requiresGrad. */
   trainable: number;
+  /** Elements of all parameters. */
   total: number;
   /** 100 · trainable / total (0 for a model without parameters). */
   percent: number;

@@ -65,6 +65,7 @@ export function linearNames(root: Module): string[] {
 
 /** What `applyLora` / `applyBitFit` / `applyAdapters` attached to a model. */
 export interface PeftState {
+  /** Which method was applied: LoRA, BitFit or bottleneck adapters. */
   method: 'lora' | 'bitfit' | 'adapter';
   /** The method's full config (LoraConfig, BitFitConfig or AdapterConfig). */
   config: unknown;

@@ -124,14 +124,23 @@ export function loraConfig(partial: Partial<LoraConfig> = {}, model?: Module): L
  * const y = lora.forward(randn([2, 16])); // equals the base layer's output until B moves from 0
  */
 export class LoraLinear extends Module {
+  /** The base layer's frozen weight W₀ (outFeatures, inFeatures), the same Parameter; holds W₀ + s·B·A while merged. */
   weight: Parameter;
+  /** The base layer's bias (outFeatures) or null, the same Parameter. */
   bias: Parameter | null;
+  /** A: Linear(inFeatures, r) without bias, kaiming-uniform initialised (peft's init). */
   lora_A: Linear;
+  /** B: Linear(r, outFeatures) without bias, initialised to zero so the update starts at ΔW = 0. */
   lora_B: Linear;
+  /** Dropout(loraDropout) on the input of the LoRA branch only. */
   lora_dropout: Dropout;
+  /** Input width of the base layer. */
   readonly inFeatures: number;
+  /** Output width of the base layer. */
   readonly outFeatures: number;
+  /** Rank r of the update B·A. */
   readonly r: number;
+  /** α of the scaling s = α/r (α/√r with rsLoRA); default r. */
   readonly loraAlpha: number;
   /** s = α/r (α/√r with rsLoRA). */
   readonly scaling: number;
@@ -169,6 +178,11 @@ export class LoraLinear extends Module {
     return this._merged;
   }
 
+  /**
+   * x·W₀ᵀ + b + s·B·A·drop(x); only the base product once merged.
+   * @param x - (*, inFeatures).
+   * @returns (*, outFeatures).
+   */
   forward(x: Tensor): Tensor {
     const base = F.linear(x, this.weight, this.bias); // W₀x + b (or (W₀ + sBA)x + b when merged)
     if (this._merged) return base;
@@ -214,6 +228,7 @@ export class LoraLinear extends Module {
 
 /** What `applyLora` did. */
 export interface LoraResult {
+  /** The full LoRA config used (defaults filled in). */
   config: LoraConfig;
   /** Dotted names of the Linear layers that received LoRA. */
   targets: string[];

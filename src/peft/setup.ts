@@ -32,11 +32,13 @@ export const PEFT_METHODS: readonly PeftMethod[] = ['none', 'bitfit', 'lora', 'a
 
 /** How a training run adapts its model (all optional but `method`). */
 export interface PeftOptions {
+  /** 'none' (full fine-tuning, with optional `freeze`), 'bitfit', 'lora' or 'adapter'. */
   method: PeftMethod;
   /** LoRA rank r (default 8). */
   loraR?: number;
   /** LoRA α (default: 2r, a common choice; peft's own default is 8). */
   loraAlpha?: number;
+  /** Dropout probability in [0, 1) on the LoRA branch's input (default 0). */
   loraDropout?: number;
   /** LoRA target module names (default: the model's, see defaultLoraTargets). */
   loraTargets?: string[];
@@ -100,7 +102,9 @@ export function splitList(s: string): string[] {
 
 /** What applyPeft did: the counts and peft's one-line summary. */
 export interface PeftSummary extends ParameterCount {
+  /** The method that was applied. */
   method: PeftMethod;
+  /** peft's `print_trainable_parameters` line, e.g. `trainable params: 563 || all params: 6,438 || trainable%: 8.7450`. */
   line: string;
   /** Modules adapted (LoRA / adapters). */
   adapted: string[];
@@ -182,6 +186,7 @@ export type FileMap = Record<string, Uint8Array | string>;
 export interface PeftRunFiles {
   /** The run folder: the full model's files without the weights, plus the adapter. */
   adapter: FileMap;
+  /** The `base/` folder: the model before the method (its random initialisation), written when no pretrained base folder was given. */
   base?: FileMap;
   /** Merges LoRA into the model (in place) and returns the full model's files: call it last. */
   merged?: () => FileMap;

@@ -16,9 +16,13 @@ export interface FillMaskParams {
 
 /** One prediction for a [MASK] (transformers' fill-mask output): its probability, token id and text, and the sequence with the mask replaced. */
 export interface FillMaskCandidate {
+  /** Softmax probability of the token at the [MASK] position, in [0, 1]. */
   score: number;
+  /** The predicted token's vocabulary id. */
   token: number;
+  /** The predicted token as text. */
   token_str: string;
+  /** The input text with this token in place of the [MASK] (decoded from the tokens). */
   sequence: string;
 }
 
@@ -31,6 +35,7 @@ export interface FillMaskCandidate {
  * fill('call me [MASK].'); // [{ score, token, token_str: 'ishmael', sequence: 'call me ishmael.' }, …]
  */
 export class FillMaskPipeline extends EncoderPipeline<FillMaskParams, FillMaskCandidate[] | FillMaskCandidate[][]> {
+  /** Always 'fill-mask'. */
   readonly task = 'fill-mask' as const;
   protected readonly perToken = true;
   protected readonly paramSpecs: ParamSpec[] = [{ name: 'topK', check: checks.posInt }];

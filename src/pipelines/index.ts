@@ -42,9 +42,15 @@ export type AnyPipeline = TokenClassificationPipeline | TextClassificationPipeli
 export interface PipelineOptions extends LoadOptions {
   /** Default parameters of every call (per-call parameters win). */
   aggregationStrategy?: TokenClassificationParams['aggregationStrategy'];
+  /** token-classification: labels whose entities are dropped (default ['O']). */
   ignoreLabels?: string[];
+  /** text-classification: how many best labels per text (default 1; null for all); fill-mask: candidates per [MASK] (default 5). */
   topK?: number | null;
+  /**
+   * text-classification: 'softmax', 'sigmoid' or 'none' on the logits (default: sigmoid for multi-label or one label, none for regression, else softmax).
+   */
   functionToApply?: TextClassificationParams['functionToApply'];
+  /** text-generation: default generation parameters (maxNewTokens, doSample, temperature, topK, topP, seed, …). */
   generation?: TextGenerationParams;
 }
 

@@ -22,7 +22,9 @@ export interface TextClassificationParams {
 
 /** One class of a text-classification result: its label and probability. */
 export interface LabelScore {
+  /** The class name (the model's id2label). */
   label: string;
+  /** The class's score after functionToApply: a probability for softmax/sigmoid, the raw logit for 'none'. */
   score: number;
 }
 
@@ -35,6 +37,7 @@ export interface LabelScore {
  * clf('Win a FREE cruise now!!!', { topK: null }); // [{ label: 'spam', score: 0.97 }, { label: 'ham', score: 0.03 }]
  */
 export class TextClassificationPipeline extends EncoderPipeline<TextClassificationParams, LabelScore[]> {
+  /** Always 'text-classification'. */
   readonly task = 'text-classification' as const;
   protected readonly perToken = false;
   protected readonly paramSpecs: ParamSpec[] = [

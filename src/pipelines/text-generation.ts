@@ -51,6 +51,7 @@ export interface TextGenerationParams {
 
 /** One text-generation result (transformers' shape): the prompt followed by the generated text. */
 export interface GeneratedText {
+  /** The prompt followed by the continuation (only the continuation with `returnFullText: false`). */
   generated_text: string;
 }
 
@@ -128,15 +129,32 @@ export function pickNextToken(z: Float64Array, seen: Iterable<number>, p: Requir
  * gen('Call me', { maxNewTokens: 40, doSample: true, temperature: 0.8, topP: 0.9, seed: 1 }); // [{ generated_text: 'Call me …' }]
  */
 export class TextGenerationPipeline {
+  /** Always 'text-generation'. */
   readonly task = 'text-generation' as const;
+  /** New tokens, seconds and tokens per second of the last `run` (all zero before the first). */
   lastStats: GenerationStats = { newTokens: 0, seconds: 0, tokensPerSecond: 0 };
 
   constructor(readonly loaded: LoadedGenerator, readonly defaults: TextGenerationParams = {}) {}
 
+  /**
+   * Validates raw generation parameters (e.g. a request's JSON) against the task's parameter table.
+   * @param raw - an object of parameters.
+   * @param prefix - prepended to parameter names in error messages (e.g. 'parameters.').
+   * @returns the parameters, typed.
+   * @throws InputError naming the field when `raw` is not an object, has an unknown key or a value of the wrong type or range.
+   */
   checkParams(raw: unknown, prefix = ''): TextGenerationParams {
     return readParams(raw, TEXT_GENERATION_PARAMS, prefix) as TextGenerationParams;
   }
 
+  /**
+   * Generates a continuation of each prompt with the model's KV cache.
+   * @param inputs - a prompt, or a list of prompts (each generated independently).
+   * @param params - per-call generation parameters; they override the pipeline's defaults.
+   * @param onToken - called with each new character as it is generated (streaming).
+   * @returns one `[{ generated_text }]` per prompt.
+   * @throws InputError for a prompt that is not a string, holds characters outside the vocabulary, or bad parameters.
+   */
   run(inputs: string, params?: TextGenerationParams, onToken?: (text: string) => void): GeneratedText[];
   run(inputs: string[], params?: TextGenerationParams, onToken?: (text: string) => void): GeneratedText[][];
   run(inputs: string | string[], params: TextGenerationParams = {}, onToken?: (text: string) => void): GeneratedText[] | GeneratedText[][] {

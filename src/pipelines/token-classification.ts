@@ -26,21 +26,31 @@ export const AGGREGATION_STRATEGIES: readonly AggregationStrategy[] = ['none', '
 
 /** One token (`aggregationStrategy: 'none'`). */
 export interface TokenEntity {
+  /** The token's predicted label (e.g. 'B-PER'). */
   entity: string;
+  /** Softmax probability of that label, in [0, 1]. */
   score: number;
   /** Position of the token in the encoded sequence ([CLS] is 0). */
   index: number;
+  /** The token's text (a `##` continuation keeps its prefix; [UNK] shows the original text). */
   word: string;
+  /** UTF-16 index of the token's first character in the input text. */
   start: number;
+  /** UTF-16 index just past the token's last character: `text.slice(start, end)`. */
   end: number;
 }
 
 /** A grouped entity (every other strategy). */
 export interface GroupedEntity {
+  /** The entity type without its B-/I- prefix (e.g. 'PER'). */
   entity_group: string;
+  /** Mean of the grouped tokens' (or words') scores. */
   score: number;
+  /** The entity's text, sub-words joined. */
   word: string;
+  /** UTF-16 index of the entity's first character in the input text. */
   start: number;
+  /** UTF-16 index just past the entity's last character: `text.slice(start, end)`. */
   end: number;
 }
 
@@ -95,6 +105,7 @@ function getTag(name: string): [string, string] {
  * // [{ entity_group: 'PER', score: 0.98, word: 'george washington', start: 0, end: 17 }, …]
  */
 export class TokenClassificationPipeline extends EncoderPipeline<TokenClassificationParams, (TokenEntity | GroupedEntity)[]> {
+  /** Always 'token-classification'. */
   readonly task = 'token-classification' as const;
   protected readonly perToken = true;
   protected readonly paramSpecs: ParamSpec[] = [

@@ -26,9 +26,13 @@ export interface Job<I, R> {
   item: I;
   /** Its length in tokens (sorting and padding cost). */
   length: number;
+  /** When the job was queued, in `performance.now()` milliseconds (for the queue-wait measurement and maxWaitMs). */
   enqueuedAt: number;
+  /** Set by `cancel` (its client went away, its deadline passed): the job is skipped, never run, and its promise rejected. */
   cancelled: boolean;
+  /** Settles the caller's promise with the job's result. */
   resolve(r: R): void;
+  /** Settles the caller's promise with an error (the run failed for this item, or the job was cancelled). */
   reject(e: Error): void;
 }
 
@@ -76,8 +80,11 @@ export function splitByLength(sorted: number[], c: number): number[] {
 
 /** Groups concurrent requests into batches (up to `maxBatch`, waiting at most `maxWaitMs`) and runs them one at a time through a batch function, with a bounded queue. */
 export class DynamicBatcher<I, R> {
+  /** Most jobs in one dispatch (default 32; 1 = one at a time). */
   readonly maxBatch: number;
+  /** How long, in milliseconds, the oldest waiting job may wait for others before its batch is dispatched (default 5). */
   readonly maxWaitMs: number;
+  /** Most jobs waiting; a `submit` that does not fit throws QueueFullError (default 1024). */
   readonly maxQueue: number;
   private readonly c: number;
   private queue: Job<I, R>[] = [];

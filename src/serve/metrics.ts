@@ -38,6 +38,7 @@ abstract class Metric {
     checkName(name);
   }
   abstract lines(): string[];
+  /** The metric in Prometheus text format: `# HELP` and `# TYPE` lines, then one line per series. */
   render(): string {
     return [`# HELP ${this.name} ${this.help.replace(/\n/g, ' ')}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
   }
@@ -49,14 +50,20 @@ export class Counter extends Metric {
   constructor(name: string, help: string, labelNames: readonly string[] = []) {
     super(name, help, labelNames, 'counter');
   }
+  /**
+   * Adds `by` (default 1) to the series with these labels.
+   * @throws Error when `by` is negative (a counter only increases) or a label is not one of the counter's label names.
+   */
   inc(labels?: Labels, by = 1): void {
     if (!(by >= 0)) throw new Error(`metrics: counter ${this.name} can only increase, got ${by}`);
     const k = labelKey(labels, this.labelNames, this.name);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
+  /** Current value of the series with these labels (0 if never incremented). */
   get(labels?: Labels): number {
     return this.values.get(labelKey(labels, this.labelNames, this.name)) ?? 0;
   }
+  /** The sample lines, `name{labels} value` per series (`name 0` for an unlabelled counter never incremented). */
   lines(): string[] {
     if (this.values.size === 0 && this.labelNames.length === 0) return [`${this.name} 0`];
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${fmt(v)}`);
@@ -69,19 +76,24 @@ export class Gauge extends Metric {
   constructor(name: string, help: string, labelNames: readonly string[] = [], private readonly collect?: (g: Gauge) => void) {
     super(name, help, labelNames, 'gauge');
   }
+  /** Sets the series with these labels to `v`. */
   set(v: number, labels?: Labels): void {
     this.values.set(labelKey(labels, this.labelNames, this.name), v);
   }
+  /** Adds `by` (default 1) to the series with these labels. */
   inc(labels?: Labels, by = 1): void {
     const k = labelKey(labels, this.labelNames, this.name);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
+  /** Subtracts `by` (default 1) from the series with these labels. */
   dec(labels?: Labels, by = 1): void {
     this.inc(labels, -by);
   }
+  /** Current value of the series with these labels (0 if never set). */
   get(labels?: Labels): number {
     return this.values.get(labelKey(labels, this.labelNames, this.name)) ?? 0;
   }
+  /** Runs the `collect` callback (if any), then the sample lines, `name{labels} value` per series. */
   lines(): string[] {
     this.collect?.(this);
     if (this.values.size === 0 && this.labelNames.length === 0) return [`${this.name} 0`];
@@ -92,6 +104,7 @@ export class Gauge extends Metric {
 /** Observations counted into cumulative buckets, with their sum and count. */
 export class Histogram extends Metric {
   private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  /** Upper bounds of the buckets (finite, strictly increasing); the `+Inf` bucket is implicit. */
   readonly buckets: number[];
   constructor(name: string, help: string, buckets: number[], labelNames: readonly string[] = []) {
     super(name, help, labelNames, 'histogram');
@@ -100,6 +113,7 @@ export class Histogram extends Metric {
     }
     this.buckets = [...buckets];
   }
+  /** Records one observation `v` in the series with these labels: the first bucket with v ≤ bound, the sum and the count. */
   observe(v: number, labels?: Labels): void {
     const k = labelKey(labels, this.labelNames, this.name);
     let s = this.series.get(k);
@@ -114,6 +128,7 @@ export class Histogram extends Metric {
     const s = this.series.get(labelKey(labels, this.labelNames, this.name));
     return { count: s?.count ?? 0, sum: s?.sum ?? 0 };
   }
+  /** Per series: cumulative `_bucket{le=…}` lines (with `+Inf`), then `_sum` and `_count`. */
   lines(): string[] {
     const out: string[] = [];
     for (const [k, s] of this.series) {
@@ -146,15 +161,28 @@ export class MetricsRegistry {
     this.metrics.set(m.name, m);
     return m;
   }
+  /**
+   * Creates and registers a Counter.
+   * @throws Error when the name is invalid or already registered.
+   */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.add(new Counter(name, help, labelNames));
   }
+  /**
+   * Creates and registers a Gauge; `collect`, if given, sets its values each time it is rendered.
+   * @throws Error when the name is invalid or already registered.
+   */
   gauge(name: string, help: string, labelNames: readonly string[] = [], collect?: (g: Gauge) => void): Gauge {
     return this.add(new Gauge(name, help, labelNames, collect));
   }
+  /**
+   * Creates and registers a Histogram with these bucket upper bounds.
+   * @throws Error when the name is invalid or already registered, or the buckets are not finite and strictly increasing.
+   */
   histogram(name: string, help: string, buckets: number[], labelNames: readonly string[] = []): Histogram {
     return this.add(new Histogram(name, help, buckets, labelNames));
   }
+  /** The metric registered under `name`, or undefined. */
   get(name: string): Metric | undefined {
     return this.metrics.get(name);
   }

@@ -66,12 +66,19 @@ export interface ServeOptions {
 
 /** A running inference server: its URL, port, host and task, its metrics, and `close()`. */
 export interface InferenceServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (IPv6 hosts in brackets). */
   url: string;
+  /** The port listened on (the one picked when 0 was asked for). */
   port: number;
+  /** The address listened on (default 127.0.0.1). */
   host: string;
+  /** The loaded model's task ('token-classification', 'text-classification' or 'fill-mask'), which decides the route. */
   task: LoadedEncoder['task'];
+  /** The metrics served at /metrics. */
   registry: MetricsRegistry;
+  /** The underlying Node HTTP server. */
   http: http.Server;
+  /** The dynamic batcher that groups concurrent texts into forward passes. */
   batcher: DynamicBatcher<WorkItem, string>;
   /** Stops accepting, finishes queued and running work, ends the worker. */
   close(): Promise<void>;

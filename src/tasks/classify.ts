@@ -43,8 +43,11 @@ export class ClassifierError extends Error {
 
 /** One encoded text of sequence classification: token ids, attention mask and its class id. */
 export interface ClassifierExample extends SequenceExample {
+  /** Token ids `[CLS] … [SEP]`, at most maxLength long (unpadded; padCollate pads a batch). */
   inputIds: number[];
+  /** 1 per real token, same length as inputIds. */
   attentionMask: number[];
+  /** The class id: index of the text's label in the sorted label list. */
   labels: number;
 }
 
@@ -61,12 +64,15 @@ export function encodeTexts(examples: readonly TextExample[], tokenizer: BertTok
 
 /** Scores of a sequence classifier on a split: loss, accuracy, macro-F1 and the full classification report. */
 export interface ClassifierEvaluation {
+  /** Mean cross-entropy per example over the split. */
   loss: number;
+  /** Fraction of examples whose predicted label is the gold one, in [0, 1]. */
   accuracy: number;
   /** Unweighted mean of the per-class F1 scores. */
   macroF1: number;
   /** scikit-learn's classification_report (`toString()` prints its layout). */
   report: ClassificationReport<string>;
+  /** The predicted label name of each example, in the input order. */
   predictions: string[];
 }
 
@@ -102,7 +108,9 @@ export function evaluateClassifier(
 
 /** What `loadInit` read from a pre-trained folder. */
 export interface InitCheckpoint {
+  /** The folder's config.json, as read (HF snake_case). */
   config: HFBertConfig;
+  /** The weights of model.safetensors, by parameter name. */
   stateDict: Record<string, Tensor>;
   /** The folder's vocab.txt as a tokenizer, when it has one. */
   tokenizer: BertTokenizer | null;
@@ -150,6 +158,7 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
   data?: TextExample[];
   /** Or an explicit split. */
   train?: TextExample[];
+  /** The test split of an explicit split (give it with `train`; `data` is then not needed). */
   test?: TextExample[];
   /** Fraction (or count) of `data` in the test set (default 0.2). */
   testSize?: number;
@@ -167,19 +176,27 @@ export interface ClassifierTrainOptions extends BertTrainOptions {
 
 /** What {@link trainClassifier} returns: the trained model, tokenizer, label names, history and test scores. */
 export interface ClassifierTrainResult {
+  /** The fine-tuned classifier (weights after the last step). */
   model: BertForSequenceClassification;
+  /** The tokenizer the texts were encoded with (the one to use at inference). */
   tokenizer: BertTokenizer;
   /** Class names, id = index (sorted, as scikit-learn). */
   labels: string[];
   /** Training loss of every step. */
   steps: { step: number; loss: number }[];
+  /** Mean training loss of each epoch. */
   history: { epoch: number; trainLoss: number }[];
+  /** Scores on the test split. */
   test: ClassifierEvaluation;
   /** Parameters that did not come from `init` (all of them without it). */
   freshParameters: string[];
+  /** Number of training texts. */
   numTrain: number;
+  /** Number of test texts. */
   numTest: number;
+  /** Wall time of the whole call, in seconds. */
   seconds: number;
+  /** Paths written into the output folder (model, metrics.json, curves.svg, train log); empty without an output folder. */
   files: string[];
 }
 

@@ -81,26 +81,37 @@ export interface DistillScore {
   f1: number;
   /** Token-tag accuracy (NER) or accuracy (classification). */
   accuracy: number;
+  /** Mean cross-entropy on the test set (per labelled token for NER, per example for classification). */
   loss: number;
+  /** Number of parameters of the model. */
   parameters: number;
+  /** Number of Transformer layers. */
   layers: number;
+  /** Hidden width H. */
   hiddenSize: number;
 }
 
 /** What {@link distill} returns: the student, its config and initialisation, and the scores of teacher, student and a from-scratch baseline. */
 export interface DistillResult {
+  /** Which task the teacher does, from its head. */
   task: 'token-classification' | 'text-classification';
+  /** The distilled student model. */
   student: BertForTokenClassification | BertForSequenceClassification;
+  /** The student's configuration (layers, widths, labels). */
   studentConfig: BertConfig;
   /** How the student started: 'teacher layers [0, 2, …]' or 'random'. */
   init: string;
+  /** Indices of the teacher layers the student was initialised from, or null for a random initialisation. */
   teacherLayers: number[] | null;
   /** With `pruning`: the student's per-layer sparsity report (exact zeros of the pruned weights). */
   sparsity: { report: string; total: number } | null;
   /** The distillation run's loss at every optimiser step. */
   steps: { step: number; loss: number }[];
+  /** Test scores of the teacher, the student and (with `scratch`) the same architecture trained from scratch (else null). */
   scores: { teacher: DistillScore; student: DistillScore; scratch: DistillScore | null };
+  /** Wall time of the whole call, in seconds. */
   seconds: number;
+  /** Paths written into the output folder; empty without an output folder. */
   files: string[];
 }
 

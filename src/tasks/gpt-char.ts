@@ -44,6 +44,7 @@ export class CharGPTError extends Error {
 
 /** The character vocabulary: id = index in the sorted list of the characters of a text. */
 export class CharVocab {
+  /** The characters, id = index (sorted by code point when built with fromText). */
   readonly chars: readonly string[];
   private readonly index: Map<string, number>;
 
@@ -64,10 +65,12 @@ export class CharVocab {
     return new CharVocab([...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 
+  /** Number of characters (the model's vocabSize). */
   get size(): number {
     return this.chars.length;
   }
 
+  /** Whether the character `c` has an id. */
   has(c: string): boolean {
     return this.index.has(c);
   }
@@ -87,6 +90,15 @@ export class CharVocab {
     return Array.from(text, (c) => this.index.get(c)!);
   }
 
+  /**
+   * Ids → text.
+   * @throws CharGPTError naming the first id outside [0, size).
+   * @example
+   * ```ts
+   * const v = CharVocab.fromText('hello');
+   * v.decode(v.encode('hell')); // 'hell'
+   * ```
+   */
   decode(ids: Iterable<number>): string {
     let s = '';
     for (const id of ids) {
@@ -112,14 +124,23 @@ export interface SampleOptions {
 
 /** Snake-case config.json of a character-level GPT: nanoGPT's model_args plus the characters. */
 export interface CharGPTConfigJSON {
+  /** Always 'char-gpt'. */
   model_type: 'char-gpt';
+  /** Number of characters (GPTConfig.vocabSize). */
   vocab_size: number;
+  /** Context length in characters (GPTConfig.blockSize). */
   block_size: number;
+  /** Number of Transformer blocks (GPTConfig.nLayer). */
   n_layer: number;
+  /** Attention heads per block (GPTConfig.nHead). */
   n_head: number;
+  /** Embedding width (GPTConfig.nEmbd). */
   n_embd: number;
+  /** Dropout probability (GPTConfig.dropout). */
   dropout: number;
+  /** Whether the Linear layers and LayerNorms have biases (GPTConfig.bias). */
   bias: boolean;
+  /** The vocabulary, id = index. */
   chars: string[];
 }
 
@@ -155,6 +176,7 @@ export class CharGPT {
     return (prompt.length ? prompt : '') + this.vocab.decode(generated);
   }
 
+  /** The nanoGPT-style config with the character list (what `files()` writes as config.json for a model without biases). */
   toJSON(): CharGPTConfigJSON {
     const c = this.model.config;
     return {
@@ -243,6 +265,7 @@ export class CharGPT {
 
 /** Options of {@link trainCharGPT}: the text, the model size, context length, steps, learning rate, evaluation and output folder. */
 export interface CharGPTTrainOptions extends RunOptions {
+  /** The training text; its distinct characters become the vocabulary and its last `valFraction` is held out. */
   text: string;
   /** Where the text came from, for metrics.json (a file path, or the dataset package). */
   dataSource?: string;
@@ -250,10 +273,15 @@ export interface CharGPTTrainOptions extends RunOptions {
   peft?: PeftOptions;
   /** Context length T (default 64). */
   blockSize?: number;
+  /** Transformer blocks. Default 2. */
   nLayer?: number;
+  /** Attention heads per block; must divide nEmbd. Default 4. */
   nHead?: number;
+  /** Embedding width. Default 64. */
   nEmbd?: number;
+  /** Dropout probability in [0, 1]. Default 0. */
   dropout?: number;
+  /** Random windows of blockSize characters per batch. Default 16. */
   batchSize?: number;
   /** Optimisation steps (default 200). */
   maxSteps?: number;
@@ -263,6 +291,7 @@ export interface CharGPTTrainOptions extends RunOptions {
   warmupSteps?: number;
   /** AdamW λ on weight matrices and embeddings (default 0.1, nanoGPT). */
   weightDecay?: number;
+  /** Clip the global L2 norm of the gradients to this before each step. Default 1.0. */
   maxGradNorm?: number;
   /** Estimate the validation loss every this many steps (default: at the start and the end only). */
   evalInterval?: number;
@@ -274,12 +303,15 @@ export interface CharGPTTrainOptions extends RunOptions {
 
 /** What {@link trainCharGPT} returns: the trained CharGPT, the loss history and validation losses. */
 export interface CharGPTTrainResult {
+  /** The trained GPT with its character vocabulary (`sample` generates text, `files` saves it). */
   model: CharGPT;
   /** Training loss of every step. */
   history: { step: number; loss: number; lr: number }[];
   /** Validation loss estimates (step 0 is before training). */
   evals: { step: number; valLoss: number }[];
+  /** Wall time of the whole call, in seconds. */
   seconds: number;
+  /** Paths written into the output folder; empty without an output folder. */
   files: string[];
 }
 

@@ -110,6 +110,7 @@ export function chunkText(text: string, tokenizer: BertTokenizer, maxLength: num
 export interface CompactVocab {
   /** The vocabulary, id = index: [PAD] [UNK] [CLS] [SEP] [MASK], then the kept tokens in bert-base-uncased order. */
   tokens: string[];
+  /** A BertTokenizer over `tokens` (lower-casing, as bert-base-uncased). */
   tokenizer: BertTokenizer;
   /**
    * `baseIds[i]` is the id of `tokens[i]` in the base vocabulary (bert-base-uncased): the mapping
@@ -210,6 +211,7 @@ export function expandToBaseVocab(rows: Float32Array, dim: number, baseIds: read
 
 /** Options of {@link maskTokens}: the [MASK] id, the ids never chosen, the vocabulary size and the probabilities (BERT's 15 % and 80/10/10). */
 export interface MaskingOptions {
+  /** Id of the [MASK] token that replaces 80 % of the chosen positions. */
   maskTokenId: number;
   /** Ids never chosen for prediction ([CLS], [SEP], [PAD], …). */
   specialIds: ReadonlySet<number>;
@@ -223,6 +225,7 @@ export interface MaskingOptions {
    * a chosen word are predicted. Off when absent.
    */
   isContinuation?: (id: number) => boolean;
+  /** The seeded generator that chooses positions and replacements (the same state gives the same masks). */
   rng: Generator;
 }
 
@@ -283,8 +286,11 @@ export function maskTokens(ids: readonly number[], opts: MaskingOptions): { inpu
 
 /** A padded batch: inputIds, attentionMask and labels, (B, T) int32 each. */
 export interface MlmBatch {
+  /** Masked token ids (B, T) int32, padded. */
   inputIds: Tensor;
+  /** 1 for real tokens, 0 for padding, (B, T) int32. */
   attentionMask: Tensor;
+  /** The original id at each position chosen for prediction, −100 elsewhere (and at padding), (B, T) int32. */
   labels: Tensor;
 }
 
@@ -321,6 +327,7 @@ export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor
 
 /** Options of {@link pretrainMlm}: the text, the tokenizer or compact vocabulary, the model size, steps and the BERT training options. */
 export interface MlmTrainOptions extends BertTrainOptions {
+  /** The corpus, cut into chunks of up to maxLength tokens. */
   text: string;
   /** Where the text came from, for metrics.json (a file path, or the dataset package). */
   dataSource?: string;
@@ -336,6 +343,7 @@ export interface MlmTrainOptions extends BertTrainOptions {
   saveDtype?: 'float32' | 'float16';
   /** Stop after this many steps (default: epochs × batches per epoch). */
   maxSteps?: number;
+  /** Fraction of each chunk's non-special tokens chosen for prediction, in (0, 1]. Default 0.15 (BERT). */
   mlmProbability?: number;
   /** Chunks held out to measure the masked-token loss and accuracy (default 64, at most 10%). */
   evalChunks?: number;
@@ -345,6 +353,7 @@ export interface MlmTrainOptions extends BertTrainOptions {
 
 /** Held-out masked-token loss and accuracy at one step of MLM pre-training. */
 export interface MlmEvaluation {
+  /** Optimiser steps done when measured (0 = before training). */
   step: number;
   /** Mean cross-entropy over the held-out masked tokens. */
   loss: number;
@@ -356,15 +365,21 @@ export interface MlmEvaluation {
 
 /** What {@link pretrainMlm} returns: the model, tokenizer, config, the loss history and the held-out evaluations. */
 export interface MlmTrainResult {
+  /** The pre-trained masked-LM model. */
   model: BertForMaskedLM;
+  /** The tokenizer the text was encoded with (compact or given). */
   tokenizer: BertTokenizer;
+  /** The model's configuration (as written to config.json). */
   config: BertConfig;
   /** Training loss of every step. */
   history: { step: number; loss: number }[];
   /** Held-out evaluations (step 0 is before training). */
   evals: MlmEvaluation[];
+  /** Number of token chunks the text was cut into (training and held-out together). */
   numChunks: number;
+  /** Wall time of the whole call, in seconds. */
   seconds: number;
+  /** Paths written into the output folder; empty without an output folder. */
   files: string[];
 }
 

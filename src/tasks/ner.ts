@@ -28,8 +28,11 @@ import { loadInit } from './classify.js';
 
 /** One encoded sentence of NER: token ids, attention mask and per-token label ids (−100 where no label). */
 export interface NerExample extends SequenceExample {
+  /** Token ids `[CLS] … [SEP]` of the sentence's sub-words, at most maxLength long (unpadded). */
   inputIds: number[];
+  /** 1 per real token, same length as inputIds. */
   attentionMask: number[];
+  /** Tag id per token, −100 at special tokens and at sub-words that carry no label (ignored by the loss). */
   labels: number[];
 }
 
@@ -58,11 +61,13 @@ export { decayGroups } from '../train/step.js';
 
 /** Scores of a NER model on a split: loss, the word-level tag report and the entity-level (seqeval) report and F1. */
 export interface NerEvaluation {
+  /** Mean cross-entropy per labelled token over the split. */
   loss: number;
   /** Word-level tag report (sklearn layout). */
   tagReport: ClassificationReport<string>;
   /** Entity-level report (seqeval layout). */
   entities: EntityReport;
+  /** Predicted tag per word of each sentence (from its first sub-word; words cut off by truncation are 'O'). */
   predictions: string[][];
 }
 
@@ -113,10 +118,15 @@ export function evaluateNer(
 
 /** Options of {@link trainNer}: the CoNLL splits, the tokenizer and the BERT training options. */
 export interface NerTrainOptions extends BertTrainOptions {
+  /** Training sentences (CoNLL words and tags). */
   train: ConllSentence[];
+  /** Development sentences: scored after every epoch for early stopping and the best epoch. */
   dev: ConllSentence[];
+  /** Test sentences, scored once with the best model. */
   test: ConllSentence[];
+  /** The WordPiece tokenizer that splits the words into sub-words (its vocabulary size must equal an `init` model's). */
   tokenizer: BertTokenizer;
+  /** Early stopping: stop after this many epochs without a better dev F1. Default 3. */
   patience?: number;
   /** Where the data came from, for metrics.json (e.g. the CoNLL folder). */
   dataSource?: string;
@@ -128,12 +138,19 @@ export interface NerTrainOptions extends BertTrainOptions {
 
 /** What {@link trainNer} returns: the model, label map, per-epoch history, the best epoch and the test scores. */
 export interface NerTrainResult {
+  /** The trained token classifier, with the weights of the best dev epoch. */
   model: BertForTokenClassification;
+  /** Tag ↔ id mapping of the model's outputs. */
   labelMap: LabelMap;
+  /** Per epoch: mean training loss, dev loss and dev entity F1. */
   history: { epoch: number; trainLoss: number; devLoss: number; devF1: number }[];
+  /** The epoch (1-based, as in `history`) with the best dev F1, whose weights the model holds. */
   bestEpoch: number;
+  /** Scores of the best model on the test sentences. */
   test: NerEvaluation;
+  /** Wall time of the whole call, in seconds. */
   seconds: number;
+  /** Paths written into the output folder; empty without an output folder. */
   files: string[];
 }
 

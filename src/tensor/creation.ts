@@ -14,8 +14,11 @@ import { checkAllocation } from '../core/limits.js';
 
 /** Options of the creation functions: the dtype (default float32, or int32/bool from the data), the device (default `getDefaultDevice()`) and whether the new tensor requires grad. */
 export interface TensorOptions {
+  /** Element type: 'float32', 'float64', 'int32' or 'bool'. Default float32 (int32/bool where the data implies it). */
   dtype?: DType;
+  /** Device to create the tensor on ('cpu', 'gpu'). Default `getDefaultDevice()`. */
   device?: string;
+  /** Record operations on the new tensor for autograd (a leaf whose `.grad` backward fills). Default false. */
   requiresGrad?: boolean;
 }
 
@@ -154,6 +157,12 @@ export const fullLike = (x: Tensor, value: number, opts: TensorOptions = {}): Te
 /**
  * Values from `start` to `end` (exclusive) in steps of `step`; `arange(n)` is 0…n−1.
  * The dtype is int32 when all arguments are integers, else float32.
+  * @example
+  * ```ts
+  * arange(5).toArray();                    // [0, 1, 2, 3, 4], int32 (integer arguments, as torch)
+  * arange(1, 2, 0.25).toArray();           // [1, 1.25, 1.5, 1.75], float32
+  * arange(0, 3, 1, { dtype: 'float32' }).dtype; // 'float32'
+  * ```
  */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
@@ -174,7 +183,13 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   return make('arange', a, [n], dtype, opts);
 }
 
-/** `steps` evenly spaced values from start to end inclusive. */
+/**
+ * `steps` evenly spaced values from start to end inclusive.
+ * @example
+ * ```ts
+ * linspace(0, 1, 5).toArray();            // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = opts.dtype ?? 'float32';
@@ -188,7 +203,14 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   return make('linspace', a, [steps], dtype, opts);
 }
 
-/** The n×m identity matrix. */
+/**
+ * The n×m identity matrix.
+ * @example
+ * ```ts
+ * eye(2).toArray();                       // [[1, 0], [0, 1]]
+ * eye(2, 3).shape;                        // [2, 3]
+ * ```
+ */
 export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
   checkShape('eye', [n, m], 'size');
   const dtype = opts.dtype ?? 'float32';
@@ -217,7 +239,14 @@ export const randLike = (x: Tensor, opts: TensorOptions = {}): Tensor => rand(x.
 /** Standard normal samples with x's shape, dtype and device, from the seeded generator, as torch.randn_like. */
 export const randnLike = (x: Tensor, opts: TensorOptions = {}): Tensor => randn(x.shape, likeOpts(x, opts));
 
-/** Uniform integers in [low, high), int32. */
+/**
+ * Uniform integers in [low, high), int32.
+ * @example
+ * ```ts
+ * manualSeed(0);
+ * const ids = randint(0, 100, [2, 8]);    // int32 (2, 8), each in [0, 100)
+ * ```
+ */
 export function randint(low: number, high: number, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got low ${low}, high ${high}`);
@@ -234,7 +263,14 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   return make('randint', a, s, dtype, opts);
 }
 
-/** A tensor wrapping a typed array with a shape (the array is copied). */
+/**
+ * A tensor wrapping a typed array with a shape (the array is copied).
+ * @example
+ * ```ts
+ * const t = fromTypedArray(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]); // float32 (2, 3)
+ * const ids = fromTypedArray(Int32Array.from([7, 8]), [2], { dtype: 'int32' });
+ * ```
+ */
 export function fromTypedArray(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   const s = checkShape('fromTypedArray', shape);
   if (numel(s) !== data.length) throw new Error(`fromTypedArray: shape ${fmtShape(s)} holds ${numel(s)} elements but the array has ${data.length}`);

@@ -37,6 +37,11 @@ export class Generator {
     this.rng = seedrandom(this.seedValue, { state: true });
   }
 
+  /**
+   * Restarts the stream from `seed` (the same seed gives the same numbers); clears the cached Box–Muller normal.
+   * @throws Error when `seed` is a non-finite number.
+   * @returns this generator.
+   */
   manualSeed(seed: number | string): this {
     if (typeof seed === 'number' && !Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number or a string, got ${seed}`);
     this.seedValue = String(seed);
@@ -110,10 +115,25 @@ export class Generator {
     return p;
   }
 
+  /**
+   * A snapshot of the generator (seed, ARC4 state, cached normal) to restore later with `setState`; a deep copy, safe to serialise.
+   * @example
+   * ```ts
+   * const g = new Generator(0);
+   * const s = g.getState();
+   * const a = g.random();
+   * g.setState(s);
+   * g.random() === a; // true
+   * ```
+   */
   getState(): RngState {
     return { seed: this.seedValue, arc4: structuredClone(this.rng.state()), spare: this.spare };
   }
 
+  /**
+   * Restores a snapshot from `getState` (the stream continues exactly where it was taken).
+   * @throws Error when `state` is not an object from getState().
+   */
   setState(state: RngState): void {
     if (!state || typeof state !== 'object' || !('arc4' in state)) throw new Error('Generator.setState: expected an object from getState()');
     this.seedValue = state.seed;
@@ -127,17 +147,44 @@ export { bernoulliBits } from '../core/random-bits.js';
 /** The default generator behind every random function. */
 export const defaultGenerator = new Generator(0);
 
-/** Seeds the default generator, like torch.manual_seed. */
+/**
+ * Seeds the default generator, like torch.manual_seed.
+ * @example
+ * ```ts
+ * manualSeed(42);
+ * const a = randn([3]);
+ * manualSeed(42);
+ * const b = randn([3]);                   // the same numbers as a
+ * ```
+ */
 export function manualSeed(seed: number | string): void {
   defaultGenerator.manualSeed(seed);
 }
 
-/** The default generator's state (`torch.get_rng_state`), for checkpoints. */
+/**
+ * The default generator's state (`torch.get_rng_state`), for checkpoints.
+ * @example
+ * ```ts
+ * const s = getRngState();
+ * const a = rand([2]);
+ * setRngState(s);
+ * rand([2]).toArray();                    // the same values as a
+ * ```
+ */
 export function getRngState(): RngState {
   return defaultGenerator.getState();
 }
 
-/** Restores the default generator's state saved by `getRngState` (`torch.set_rng_state`): the random stream continues exactly. */
+/**
+ * Restores the default generator's state saved by `getRngState` (`torch.set_rng_state`): the random stream continues exactly.
+ * @example
+ * ```ts
+ * const s = getRngState();                // e.g. stored in a checkpoint
+ * const a = randn([2]);
+ * setRngState(s);                         // resume the stream where it was
+ * randn([2]).toArray();                   // the same values as a
+ * ```
+ */
 export function setRngState(state: RngState): void {
   defaultGenerator.setState(state);
 }

@@ -36,6 +36,14 @@ function collectKept(value: unknown, keep: Set<Storage>, seen = new Set<unknown>
  * result (tensors, arrays, Maps and plain objects of tensors are searched).
  * Tensors created inside and kept elsewhere (e.g. saved for a later backward) must be
  * returned, or created outside the scope.
+  * @example
+  * ```ts
+  * const w = randn([64, 64]);
+  * const y = tidy(() => {
+  *   const h = w.matmul(w).relu();         // freed when tidy returns
+  *   return h.sum();                       // the result survives
+  * });
+  * ```
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Storage>();
@@ -77,7 +85,18 @@ export function withCreated<T>(fn: (created: ReadonlySet<Storage>) => T): { resu
   }
 }
 
-/** Keeps `x` alive past the enclosing tidy (it is moved to no scope). */
+/**
+ * Keeps `x` alive past the enclosing tidy (it is moved to no scope).
+ * @example
+ * ```ts
+ * let saved: Tensor | null = null;
+ * const y = tidy(() => {
+ *   const h = randn([4]).exp();
+ *   saved = keep(h);                      // survives the tidy without being returned
+ *   return h.sum();
+ * });
+ * ```
+ */
 export function keep<T extends HasStorage>(x: T): T {
   for (const scope of scopes) scope.delete(x.storage);
   return x;

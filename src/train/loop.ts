@@ -54,7 +54,9 @@ export interface BatchStream<B> {
 
 /** One optimiser step, as logged. */
 export interface StepRecord {
+  /** Optimiser steps done, this one included (1 for the first step). */
   step: number;
+  /** The epoch the step belongs to (1-based; always 1 for a batch stream). */
   epoch: number;
   /** Mean loss over the step's micro-batches. */
   loss: number;
@@ -62,14 +64,19 @@ export interface StepRecord {
   lr: number;
   /** ‖∇‖₂ over all parameters before clipping. */
   gradNorm: number;
+  /** Tokens the step processed (the sum of the `loss` callback's counts over its micro-batches). */
   tokens: number;
+  /** tokens / the step's wall time (forward, backward, clipping and the optimiser step). */
   tokensPerSecond: number;
 }
 
 /** One evaluation, as logged. */
 export interface EvalRecord {
+  /** Optimiser steps done when evaluated (0 = before training). */
   step: number;
+  /** The epoch at the time of the evaluation (1-based). */
   epoch: number;
+  /** What the `evaluate` hook returned, by metric name (e.g. `{ devLoss, devF1 }`). */
   metrics: Record<string, number>;
 }
 
@@ -84,8 +91,11 @@ export interface EarlyStoppingConfig {
 
 /** Options of {@link trainLoop}: the model, optimizer and scheduler, the data, the loss function, steps or epochs, accumulation, clipping, evaluation, early stopping, logging and checkpoints. */
 export interface TrainLoopOptions<B> {
+  /** The model to train; put in training mode for the steps and checkpointed with its state dict. */
   model: Module;
+  /** The optimizer stepping the model's parameters (its state is checkpointed). */
   optimizer: Optimizer;
+  /** Learning-rate scheduler stepped after every optimiser step (checkpointed); none keeps the lr fixed. */
   scheduler?: LRScheduler;
   /** A DataLoader (epochs) or a stream of batches (then `maxSteps` is required). */
   data: DataLoader<never, B> | DataLoader<any, B> | BatchStream<B>;
@@ -129,15 +139,19 @@ export interface TrainLoopOptions<B> {
 
 /** What {@link trainLoop} returns: every step's record, the evaluations, per-epoch losses, whether it stopped early and the timings. */
 export interface TrainLoopResult {
+  /** One record per optimiser step, in order (a resumed run includes the steps before the resume). */
   steps: StepRecord[];
+  /** One record per evaluation, in order. */
   evals: EvalRecord[];
   /** Mean training loss of each epoch (with a DataLoader). */
   epochs: { epoch: number; trainLoss: number }[];
   /** The evaluation whose weights the model holds at the end, with early stopping. */
   best: EvalRecord | null;
+  /** True when early stopping ended the run before `maxSteps` / the last epoch. */
   stoppedEarly: boolean;
   /** The step a resumed run continued from (0 for a fresh run). */
   resumedFrom: number;
+  /** Wall time in seconds spent training, evaluating and checkpointing, and the median step time in milliseconds. */
   timings: { trainSeconds: number; evalSeconds: number; checkpointSeconds: number; medianStepMs: number };
 }
 

@@ -44,7 +44,9 @@ export interface ManifestEntry {
 
 /** `manifest.json`: which files belong to one write, and which write that was. */
 export interface Manifest {
+  /** Always 'tensorgrad-output': identifies the file. */
   format: 'tensorgrad-output';
+  /** Version of the manifest layout (1). */
   version: 1;
   /** The optimiser step the files were written at. */
   step: number;
@@ -52,6 +54,7 @@ export interface Manifest {
   runId: string;
   /** ISO time of the write. */
   written: string;
+  /** Every file of the write, by name relative to the folder, with its size in bytes and SHA-256. */
   files: Record<string, ManifestEntry>;
 }
 
@@ -290,11 +293,17 @@ export interface OpenOutputOptions {
  * try { out.commit({ 'config.json': json, 'model.safetensors': bytes }, step); } finally { out.release(); }
  */
 export class OutputFolder {
+  /** A random UUID of this run, written into every manifest it commits. */
   readonly runId: string = randomUUID();
   private released = false;
 
   private constructor(readonly dir: string, private readonly lockPath: string) {}
 
+  /**
+   * Checks the folder (writable, enough free space for `bytesNeeded`; created if missing) and takes its lock.
+   * A stale lock of a dead process on this host is broken with a warning.
+   * @throws OutputFolderError when the folder is unusable or another live run holds the lock.
+   */
   static open(dir: string, opts: OpenOutputOptions = {}): OutputFolder {
     const abs = checkOutputFolder(dir, opts);
     const lockPath = join(abs, LOCK);

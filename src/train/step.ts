@@ -46,19 +46,28 @@ export function adamWWithWarmup(model: Module, o: AdamWScheduleOptions): { optim
 
 /** Options every BERT training task takes (model size, optimisation; the run's options from RunOptions). */
 export interface BertTrainOptions extends RunOptions {
+  /** Hidden width H of a BERT built from scratch (ignored when starting from a checkpoint). Default per task: 64 (classify, MLM), 128 (NER); distill: the teacher's. */
   hiddenSize?: number;
+  /** Transformer layers of a BERT built from scratch. Default 2; distill: half the teacher's, at least 1. */
   numLayers?: number;
+  /** Attention heads per layer; must divide hiddenSize. Default 2; distill: the teacher's when it divides hiddenSize, else 1. */
   numHeads?: number;
+  /** Feed-forward inner width. Default 4·hiddenSize (distill: the teacher's when hiddenSize is the teacher's). */
   intermediateSize?: number;
   /** Maximum sub-word tokens per sequence. */
   maxLength?: number;
+  /** Hidden and attention dropout probability in [0, 1] of a model built from scratch (classify and distill also apply it to a loaded checkpoint). Default 0.1. */
   dropout?: number;
+  /** Passes over the training data. Default per task: 3 (classify, distill), 10 (NER, with early stopping), 1 (MLM). */
   epochs?: number;
+  /** Sequences per batch; one optimizer step sees batchSize × gradientAccumulationSteps of them. Default 16. */
   batchSize?: number;
   /** Peak learning rate of AdamW. */
   lr?: number;
+  /** AdamW decoupled weight decay λ on weight matrices and embeddings (none on biases and LayerNorm, see decayGroups). Default 0.01. */
   weightDecay?: number;
   /** Warmup steps as a fraction of all steps. */
   warmupRatio?: number;
+  /** Clip the global L2 norm of all gradients to this before each step (clipGradNorm). Default 1.0. */
   maxGradNorm?: number;
 }

@@ -28,6 +28,10 @@ function checkIndexTensor(op: string, index: unknown, arg = 'index'): asserts in
 /**
  * One-hot rows: an int32 tensor of shape [...indices.shape, numClasses] with a 1 at each index
  * (torch.nn.functional.one_hot; numClasses = −1 takes max + 1).
+  * @example
+  * ```ts
+  * oneHot(tensor([0, 2, 1], { dtype: 'int32' }), 3).toArray(); // [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+  * ```
  */
 export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   checkIndexTensor('oneHot', indices, 'indices');
@@ -169,6 +173,7 @@ function rowOrder(row: ArrayLike<number>, descending: boolean): number[] {
 
 /** What `sort` and `topk` return: the values and their int32 positions along the dim. */
 export interface SortResult {
+  /** The sorted (or top-k) values, same dtype as the input; the sorted dim has the input's length (sort) or k (topk). */
   values: Tensor;
   /** int32 positions along the sorted dim. */
   indices: Tensor;

@@ -83,11 +83,27 @@ function logical(op: 'any' | 'all', x: Tensor, dim: number | readonly number[] |
   return op === 'any' ? gt(hits, 0) : eq(hits, 0);
 }
 
-/** Whether any element over `dim` (all when omitted) is non-zero (true / NaN count); bool result. */
+/**
+ * Whether any element over `dim` (all when omitted) is non-zero (true / NaN count); bool result.
+ * @example
+ * ```ts
+ * const x = tensor([[0, 1], [0, 0]]);
+ * any(x).item();                          // 1 (true; toArray() gives booleans)
+ * any(x, 1).toArray();                    // [true, false]
+ * ```
+ */
 export function any(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   return logical('any', x, dim, keepdim);
 }
-/** Whether every element over `dim` (all when omitted) is non-zero; bool result (true when empty). */
+/**
+ * Whether every element over `dim` (all when omitted) is non-zero; bool result (true when empty).
+ * @example
+ * ```ts
+ * const x = tensor([[1, 1], [0, 1]]);
+ * all(x).item();                          // 0 (false)
+ * all(x, 1).toArray();                    // [true, false]
+ * ```
+ */
 export function all(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   return logical('all', x, dim, keepdim);
 }

@@ -30,6 +30,7 @@ export interface PoolStats {
   arrays: number;
   /** allocations served from the pool / freshly allocated (of poolable size) since the last reset */
   hits: number;
+  /** Allocations of a poolable size that found no free array and allocated fresh memory since the last reset. */
   misses: number;
 }
 

@@ -2,7 +2,9 @@
 
 /** One labelled text. */
 export interface TextExample<L extends string = string> {
+  /** The text to classify. */
   text: string;
+  /** Its class label (e.g. 'spam' or 'ham'). */
   label: L;
 }
 
@@ -11,7 +13,9 @@ export type SpamLabel = 'ham' | 'spam';
 
 /** Error thrown by the loaders in this module; `path` and `line` say where, when known. */
 export class TextDatasetError extends Error {
+  /** The file being read when the error happened, if known. */
   readonly path: string | undefined;
+  /** The 1-based line number in that file, if known. */
   readonly line: number | undefined;
 
   constructor(message: string, where: { path?: string; line?: number; cause?: unknown } = {}) {

@@ -37,11 +37,15 @@ export interface AverageScores {
 
 /** Result of {@link classificationReport}. */
 export interface ClassificationReport<L extends Label = string> {
+  /** One row per class: precision, recall, F1 and support, in the order of `labels` (default: the labels present, sorted). */
   classes: ClassScores<L>[];
   /** Fraction of samples whose prediction equals the truth (over all samples). */
   accuracy: number;
+  /** Scores from the counts pooled over all classes (equal to accuracy when every label present is reported). */
   microAvg: AverageScores;
+  /** Unweighted mean of the per-class scores. */
   macroAvg: AverageScores;
+  /** Mean of the per-class scores weighted by each class's support. */
   weightedAvg: AverageScores;
   /** The report laid out exactly as scikit-learn's `classification_report`. */
   toString(): string;
@@ -49,9 +53,13 @@ export interface ClassificationReport<L extends Label = string> {
 
 /** Result of {@link entityReport}. */
 export interface EntityReport {
+  /** One row per entity type found in either input (sorted): precision, recall, F1 and support (gold entities). */
   classes: ClassScores<string>[];
+  /** Scores from the entity counts pooled over all types (the CoNLL headline F1). */
   microAvg: AverageScores;
+  /** Unweighted mean of the per-type scores. */
   macroAvg: AverageScores;
+  /** Mean of the per-type scores weighted by each type's support. */
   weightedAvg: AverageScores;
   /** The report laid out exactly as seqeval's `classification_report`. */
   toString(): string;
@@ -62,8 +70,11 @@ export type ZeroDivision = 0 | 1;
 
 /** A labelled entity span: `start` and `end` are token indices, both inclusive. */
 export interface Entity {
+  /** The entity type, e.g. 'PER' from the tags 'B-PER' / 'I-PER'. */
   type: string;
+  /** Index of the entity's first token (inclusive). */
   start: number;
+  /** Index of the entity's last token (inclusive). */
   end: number;
 }
 

@@ -63,10 +63,15 @@ export interface BertTokenizerOptions {
   stripAccents?: boolean;
   /** Surround CJK ideographs with spaces. Default true. */
   tokenizeChineseChars?: boolean;
+  /** The unknown-word token; must be in the vocabulary. Default '[UNK]'. */
   unkToken?: string;
+  /** The separator token ending each sequence; must be in the vocabulary. Default '[SEP]'. */
   sepToken?: string;
+  /** The padding token; must be in the vocabulary. Default '[PAD]'. */
   padToken?: string;
+  /** The classification token starting each input; must be in the vocabulary. Default '[CLS]'. */
   clsToken?: string;
+  /** The masked-LM mask token; must be in the vocabulary. Default '[MASK]'. */
   maskToken?: string;
   /** Words with more code points than this become `[UNK]`. Default 100 (HF). */
   maxInputCharsPerWord?: number;
@@ -111,6 +116,7 @@ export interface EncodeOptions {
 
 /** The model inputs for one sequence (or pair), all arrays of the same length. */
 export interface Encoding {
+  /** Token ids, `[CLS] … [SEP]` with special tokens (unless `addSpecialTokens: false`) and padding ids at the end when padded. */
   inputIds: number[];
   /** Segment ids: 0 for the first sequence (and its specials), 1 for the second. */
   tokenTypeIds: number[];
@@ -238,10 +244,15 @@ export class BertTokenizer {
   private readonly wordpieceTokenizer: WordpieceTokenizer;
   private readonly specialIds: ReadonlySet<number>;
 
+  /** Id of the unknown-word token (`unkToken`, default '[UNK]'). */
   readonly unkTokenId: number;
+  /** Id of the separator token (`sepToken`, default '[SEP]'). */
   readonly sepTokenId: number;
+  /** Id of the padding token (`padToken`, default '[PAD]'); the value padCollate should pad inputIds with. */
   readonly padTokenId: number;
+  /** Id of the classification token (`clsToken`, default '[CLS]'). */
   readonly clsTokenId: number;
+  /** Id of the mask token (`maskToken`, default '[MASK]'). */
   readonly maskTokenId: number;
 
   private constructor(tokens: readonly string[], opts: BertTokenizerOptions) {

@@ -47,11 +47,13 @@ export type FinishReason = 'length' | 'stop' | 'abort';
 
 /** One event of `step()`: a sample emitted a token (and maybe finished), or was aborted. */
 export interface TokenEvent {
+  /** The id `addRequest` returned for the request. */
   requestId: number;
   /** Sample index in [0, n). */
   index: number;
   /** The token emitted, or null for an abort. */
   token: number | null;
+  /** Why the sample finished with this event ('length', 'stop' or 'abort'), or null while it goes on. */
   finishReason: FinishReason | null;
 }
 
@@ -115,7 +117,9 @@ class RequestState implements SchedRequest {
 
 /** Engine counters and gauges (what /metrics exports). */
 export interface EngineStats {
+  /** KV blocks currently allocated to sequences. */
   blocksUsed: number;
+  /** KV blocks in the free pool. */
   blocksFree: number;
   /** Token positions stored in the cache, summed over sequences (a shared prefix counts once per sample). */
   kvSlotsUsed: number;
@@ -123,8 +127,11 @@ export interface EngineStats {
   running: number;
   /** Unfinished requests holding none. */
   waiting: number;
+  /** Times a request's blocks were freed to make room (it is recomputed when rescheduled), since construction. */
   preemptions: number;
+  /** Tokens sampled over all requests since construction. */
   generatedTokens: number;
+  /** Forward passes (`step()` calls that ran the model) since construction. */
   steps: number;
 }
 
@@ -136,10 +143,15 @@ export interface EngineStats {
  * const out = engine.runToCompletion(); // out.get(id) = [[…8 ids], […8 ids]]
  */
 export class LLMEngine {
+  /** The paged K/V pool shared by all sequences (numBlocks × blockSize token slots per layer). */
   readonly cache: PagedKVCache;
+  /** Runs the GPT over the scheduled chunks of all sequences in one batched forward, reading and writing the paged cache. */
   readonly runner: GPTRunner;
+  /** The policy ordering the requests at every step (FCFS, MLFQ or the one given). */
   readonly scheduler: Scheduler;
+  /** Most sequences in one step (default 32). */
   readonly maxNumSeqs: number;
+  /** Most tokens (decode tokens + prefill chunks) in one step (default 256). */
   readonly maxBatchTokens: number;
   private readonly seed: number;
   private readonly requests = new Map<number, RequestState>();
@@ -243,6 +255,7 @@ export class LLMEngine {
     return true;
   }
 
+  /** A snapshot of the engine's counters and gauges (what /metrics exports). */
   stats(): EngineStats {
     let running = 0;
     let kvSlotsUsed = 0;

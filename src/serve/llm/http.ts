@@ -49,17 +49,25 @@ export interface LLMServeOptions {
   batching?: 'continuous' | 'static';
   /** Request body limit (default 1 MiB). */
   maxBodyBytes?: number;
+  /** A registry to add the server's metrics to (default: a new one). */
   registry?: MetricsRegistry;
+  /** Access/diagnostic log, one line per call (default: none). */
   log?: (line: string) => void;
 }
 
 /** A running LLM server: its URL, port and host, the metrics registry, the HTTP server, the engine and `close()`. */
 export interface LLMServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (IPv6 hosts in brackets). */
   url: string;
+  /** The port listened on (the one picked when 0 was asked for). */
   port: number;
+  /** The address listened on (default 127.0.0.1). */
   host: string;
+  /** The metrics served at /metrics. */
   registry: MetricsRegistry;
+  /** The underlying Node HTTP server. */
   http: http.Server;
+  /** The continuous-batching engine that serves /v1/completions. */
   engine: LLMEngine;
   /** Stops accepting, lets running requests finish, closes. */
   close(): Promise<void>;

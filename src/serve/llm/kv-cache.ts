@@ -43,8 +43,11 @@ export interface PagedKVCacheOptions {
   numBlocks: number;
   /** Token slots per block (default 16, as vLLM). */
   blockSize?: number;
+  /** Number of model layers; each gets its own K and V arrays. */
   nLayer: number;
+  /** Attention heads per layer. */
   nHead: number;
+  /** Size of one head; a token's K (or V) row is nHead·headDim floats. */
   headDim: number;
 }
 
@@ -60,15 +63,21 @@ export interface PagedKVCacheOptions {
  * cache.free(t);                  // both blocks back in the pool
  */
 export class PagedKVCache {
+  /** Blocks in the pool. */
   readonly numBlocks: number;
+  /** Token slots per block (default 16). */
   readonly blockSize: number;
+  /** Number of model layers. */
   readonly nLayer: number;
+  /** Attention heads per layer. */
   readonly nHead: number;
+  /** Size of one head. */
   readonly headDim: number;
   /** Width of one token's K (or V) across heads: nHead·headDim. */
   readonly width: number;
   /** Per layer: keys and values, (numBlocks·blockSize, width) row-major. */
   readonly k: Float32Array[];
+  /** Per layer: values, (numBlocks·blockSize, width) row-major, slot for slot beside `k`. */
   readonly v: Float32Array[];
   private readonly refCount: Int32Array;
   /** Free block ids; popped from the end, so the lowest ids go first (deterministic). */

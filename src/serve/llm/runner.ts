@@ -19,9 +19,11 @@ import { pagedAttention, type BlockTable, type PagedKVCache } from './kv-cache.j
 
 /** A run of consecutive positions of one sequence. */
 export interface RunChunk {
+  /** The sequence's block table: where its positions' K/V live in the paged cache. */
   table: BlockTable;
   /** Token ids at positions start … start + tokens.length − 1. */
   tokens: readonly number[];
+  /** Absolute position of the chunk's first token (the positions before it are already in the cache). */
   start: number;
   /** Return the logits of the chunk's last position. */
   wantLogits: boolean;

@@ -24,6 +24,7 @@ export interface SchedRequest {
 
 /** A scheduling policy for `LLMEngine`. */
 export interface Scheduler {
+  /** Short name of the policy, e.g. 'fcfs' or 'mlfq' (reported in logs and metrics). */
   readonly name: string;
   /** A new request arrived. */
   add(req: SchedRequest): void;
@@ -41,6 +42,7 @@ export interface Scheduler {
  * const engine = new LLMEngine(gpt, { numBlocks: 64, scheduler: new FCFSScheduler() });
  */
 export class FCFSScheduler implements Scheduler {
+  /** Always 'fcfs'. */
   readonly name = 'fcfs';
   add(): void {}
   order(reqs: readonly SchedRequest[]): SchedRequest[] {
@@ -76,10 +78,15 @@ interface MLFQState {
  * const engine = new LLMEngine(gpt, { numBlocks: 64, scheduler: new MLFQScheduler({ numQueues: 4, baseQuantum: 2 }) });
  */
 export class MLFQScheduler implements Scheduler {
+  /** Always 'mlfq'. */
   readonly name = 'mlfq';
+  /** Number of priority queues K (default 4). */
   readonly numQueues: number;
+  /** Quantum of Q0 in cost units (default 4); Q_k's is baseQuantum·2^k. */
   readonly baseQuantum: number;
+  /** Prefill tokens that cost as much as one decode iteration (default 16). */
   readonly prefillTokensPerUnit: number;
+  /** A request not scheduled for this many consecutive steps is promoted to Q0 (default 64). */
   readonly starvationSteps: number;
   private readonly state = new Map<SchedRequest, MLFQState>();
 
