@@ -164,7 +164,9 @@ export interface Backend {
  * (k mod 4); zero padding to np = ⌈N/8⌉·8 channels and kp = ⌈K/16⌉·16 (at least 16) k's.
  */
 export interface PackedInt8Weight {
+  /** Output channels N (rows of the weight). */
   readonly n: number;
+  /** Input features K (columns of the weight). */
   readonly k: number;
   /** N rounded up to a multiple of 8. */
   readonly np: number;
