@@ -58,7 +58,15 @@ export interface GraphLayout {
   readonly edges: readonly { readonly from: number; readonly to: number; readonly points: readonly (readonly [number, number])[] }[];
 }
 
-/** Lays out `g` left to right (sources left, the root right). */
+/**
+ * Lays out `g` left to right (sources left, the root right).
+ * @example
+ * ```ts
+ * const x = tensor([2], { requiresGrad: true });
+ * const layout = layoutGraph(graph(x.mul(3).sum()));
+ * layout.nodes.size;                      // one box per tensor and per op; layout.edges holds the polylines
+ * ```
+ */
 export function layoutGraph(g: AutogradGraph): GraphLayout {
   const nodes = new Map<number, LNode>();
   const all: LNode[] = [];
@@ -224,7 +232,16 @@ export const GRAPH_CSS = `
 text { fill: #222; }
 `;
 
-/** The graph as a self-contained SVG document (its own layout and style; no external resources). */
+/**
+ * The graph as a self-contained SVG document (its own layout and style; no external resources).
+ * @example
+ * ```ts
+ * const x = tensor([2], { requiresGrad: true });
+ * const y = x.mul(x).sum();
+ * y.backward();
+ * const svg = renderGraphSvg(graph(y, { names: { x, y } })); // '<svg …>…</svg>', the same as graph(y).toSvg()
+ * ```
+ */
 export function renderGraphSvg(g: AutogradGraph, opts: SvgOptions = {}): string {
   const p = opts.idPrefix ?? 'tg-';
   if (!/^[A-Za-z][\w-]*$/.test(p)) throw new Error(`toSvg: idPrefix must start with a letter and hold only letters, digits, _ and -, got ${JSON.stringify(p)}`);
@@ -276,6 +293,14 @@ function scriptJson(v: unknown): string {
 /**
  * A self-contained HTML page with the graph's SVG; with a trace, a stepper walks the backward pass
  * (buttons or ←/→): the current op is highlighted, with its formula and the gradients in and out.
+  * @example
+  * ```ts
+  * const x = tensor([0.5], { requiresGrad: true });
+  * const loss = x.tanh().sum();
+  * const trace = traceBackward(loss, { names: { x } });   // runs the backward
+  * const html = renderGraphHtml(graph(loss, { names: { x }, trace }), trace, { title: 'tanh' });
+  * writeFileSync('graph.html', html);    // open it and step through the backward with ←/→
+  * ```
  */
 export function renderGraphHtml(g: AutogradGraph, trace: BackwardTrace | null, opts: SvgOptions & { title?: string } = {}): string {
   const p = opts.idPrefix ?? 'tg-';

@@ -229,6 +229,12 @@ let printer: Recorder | null = null;
 /**
  * Prints every backward pass's trace (to stderr via `console.error`) — what `TENSORGRAD_TRACE=1`
  * switches on at load; `setBackwardTracePrinting(false)` switches it off.
+  * @example
+  * ```ts
+  * setBackwardTracePrinting(true);         // as TENSORGRAD_TRACE=1
+  * tensor([1, 2], { requiresGrad: true }).square().sum().backward(); // prints the steps to stderr
+  * setBackwardTracePrinting(false);
+  * ```
  */
 export function setBackwardTracePrinting(on: boolean): void {
   if (on && !printer) {

@@ -55,7 +55,15 @@ export function setMaxAllocationBytes(bytes: number | null): void {
   isDefault = false;
 }
 
-/** The current per-allocation limit in bytes. */
+/**
+ * The current per-allocation limit in bytes.
+ * @example
+ * ```ts
+ * getMaxAllocationBytes();                // e.g. 8589934592 on a machine with 16 GiB: half the physical memory
+ * setMaxAllocationBytes(2 ** 30);         // refuse single tensors over 1 GiB
+ * zeros([2 ** 29]);                       // 2 GiB of float32: throws, naming the op, the shape and the limit
+ * ```
+ */
 export function getMaxAllocationBytes(): number {
   return maxBytes;
 }

@@ -60,13 +60,29 @@ export function startProfile(): void {
   active = true;
 }
 
-/** Stops and returns the entries, slowest first. */
+/**
+ * Stops and returns the entries, slowest first.
+ * @example
+ * ```ts
+ * startProfile();
+ * randn([64, 64]).matmul(randn([64, 64])).sum();
+ * const entries = stopProfile();          // [{ name, calls, ms }, …], slowest first
+ * ```
+ */
 export function stopProfile(): ProfileEntry[] {
   active = false;
   return [...table.values()].sort((a, b) => b.ms - a.ms);
 }
 
-/** The profile entries as a text table (name, calls, total ms, share), the `top` slowest first. */
+/**
+ * The profile entries as a text table (name, calls, total ms, share), the `top` slowest first.
+ * @example
+ * ```ts
+ * startProfile();
+ * model.forward(x).sum().backward();
+ * console.log(formatProfile(stopProfile(), 10)); // the 10 slowest entries: name, calls, total ms, share
+ * ```
+ */
 export function formatProfile(entries: ProfileEntry[], top = 40): string {
   const kernelTotal = entries.filter((e) => e.name.startsWith('kernel:')).reduce((s, e) => s + e.ms, 0);
   const share = (e: ProfileEntry): boolean => e.name.startsWith('kernel:') || e.name.startsWith('copy:');

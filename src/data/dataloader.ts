@@ -15,7 +15,16 @@ export interface Dataset<T> {
   get(index: number): T;
 }
 
-/** A dataset over an array (`new ArrayDataset(items)`). */
+/**
+ * A dataset over an array (`new ArrayDataset(items)`).
+ * @example
+ * ```ts
+ * const ds = new data.ArrayDataset(['a', 'b', 'c']);
+ * ds.length;                              // 3
+ * ds.get(1);                              // 'b'
+ * [...new data.DataLoader(ds, { batchSize: 2 })]; // [['a', 'b'], ['c']]
+ * ```
+ */
 export class ArrayDataset<T> implements Dataset<T> {
   constructor(readonly items: readonly T[]) {}
   /** Number of items. */
@@ -117,6 +126,16 @@ export type SequenceExample = Record<string, number[] | number>;
  * `padTokenId`, everything else (attentionMask, tokenTypeIds) with 0. Scalar fields become (B).
  *
  * Shape: sequence fields → (B, Tmax); scalar fields → (B).
+  * @example
+  * ```ts
+  * const collate = data.padCollate({ padTokenId: 0 });
+  * const batch = collate([
+  *   { inputIds: [2, 7, 3], attentionMask: [1, 1, 1], labels: [-100, 4, -100] },
+  *   { inputIds: [2, 3], attentionMask: [1, 1], labels: [-100, -100] },
+  * ]);
+  * batch.inputIds.toArray();               // [[2, 7, 3], [2, 3, 0]]
+  * batch.labels.toArray();                 // [[-100, 4, -100], [-100, -100, -100]]
+  * ```
  */
 export function padCollate(opts: { padTokenId?: number; labelPadId?: number; maxLength?: number } = {}) {
   const padTokenId = opts.padTokenId ?? 0;

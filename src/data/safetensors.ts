@@ -46,7 +46,15 @@ export function loadSafetensors(source: string | Uint8Array, opts: { device?: st
   return toTensors(typeof source === 'string' ? readSafetensorsFile(source) : parseSafetensors(source), opts.device);
 }
 
-/** Like loadSafetensors, also returning the `__metadata__` strings. */
+/**
+ * Like loadSafetensors, also returning the `__metadata__` strings.
+ * @example
+ * ```ts
+ * const bytes = data.safetensorsBytes({ w: ones([2]) }, { format: 'pt', step: '100' });
+ * const { tensors, metadata } = data.loadSafetensorsWithMetadata(bytes); // or a file path
+ * metadata.step;                          // '100'
+ * ```
+ */
 export function loadSafetensorsWithMetadata(source: string | Uint8Array, opts: { device?: string } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const parsed = typeof source === 'string' ? readSafetensorsFile(source) : parseSafetensors(source);
   return { tensors: toTensors(parsed, opts.device), metadata: parsed.metadata };
@@ -61,7 +69,15 @@ function toRaw(tensors: Record<string, Tensor>): Record<string, RawTensor> {
   return raw;
 }
 
-/** The bytes of a .safetensors file holding these tensors (tied tensors are written once per name). */
+/**
+ * The bytes of a .safetensors file holding these tensors (tied tensors are written once per name).
+ * @example
+ * ```ts
+ * const model = new nn.Linear(4, 2);
+ * const bytes = data.safetensorsBytes(model.stateDict(), { format: 'pt' }); // a .safetensors file in memory
+ * Object.keys(data.loadSafetensors(bytes)); // ['weight', 'bias']
+ * ```
+ */
 export function safetensorsBytes(tensors: Record<string, Tensor>, metadata?: Record<string, string>, opts: SerializeOptions = {}): Uint8Array {
   return serializeSafetensors(toRaw(tensors), metadata, opts);
 }
@@ -69,6 +85,11 @@ export function safetensorsBytes(tensors: Record<string, Tensor>, metadata?: Rec
 /**
  * Writes tensors to a .safetensors file (PyTorch-compatible: `metadata` defaults to
  * `{ format: 'pt' }` as HF's save_file writes).
+  * @example
+  * ```ts
+  * saveSafetensors(model.stateDict(), 'out/model.safetensors');   // loads with safetensors.torch.load_file
+  * model.loadStateDict(loadSafetensors('out/model.safetensors'));
+  * ```
  */
 export function saveSafetensors(tensors: Record<string, Tensor>, path: string, metadata: Record<string, string> = { format: 'pt' }): void {
   writeSafetensorsFile(path, toRaw(tensors), metadata);

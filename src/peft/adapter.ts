@@ -32,7 +32,14 @@ import { assertNoPeft, freezeAllButModulesToSave, inModulesToSave, linearNames, 
 /** The nonlinearity f of an adapter. */
 export type AdapterActivation = 'relu' | 'gelu' | 'tanh';
 
-/** Fills `t` with N(0, std²) truncated to [−2std, 2std] (values outside are redrawn), from the seeded generator. */
+/**
+ * Fills `t` with N(0, std²) truncated to [−2std, 2std] (values outside are redrawn), from the seeded generator.
+ * @example
+ * ```ts
+ * const w = zeros([64, 8]);
+ * peft.truncNormal_(w, 0.01);             // every value within ±0.02
+ * ```
+ */
 export function truncNormal_(t: Tensor, std: number): Tensor {
   if (!(std >= 0) || !Number.isFinite(std)) throw new Error(`truncNormal_: std must be a finite number ≥ 0, got ${std}`);
   return noGrad(() => {
@@ -96,6 +103,11 @@ export class BottleneckAdapter extends Module {
  * A Linear layer followed by a bottleneck adapter: y = adapter(W₀x + b). W₀ and b are the base
  * layer's own parameters (so checkpoint names stay `…dense.weight`); the adapter's are
  * `…dense.adapter.down.weight`, ….
+  * @example
+  * ```ts
+  * const layer = new peft.AdapterLinear(new nn.Linear(16, 16), 4); // bottleneck of 4, ReLU
+  * layer.forward(randn([2, 16])).shape;    // [2, 16]; ≈ the base layer's output at initialisation
+  * ```
  */
 export class AdapterLinear extends Module {
   /** The base layer's weight (outFeatures, inFeatures), the same Parameter (frozen by applyAdapters). */
@@ -145,7 +157,14 @@ export interface AdapterConfig {
   taskType: string | null;
 }
 
-/** Default adapter positions: after attention output and FFN output of each layer. */
+/**
+ * Default adapter positions: after attention output and FFN output of each layer.
+ * @example
+ * ```ts
+ * peft.defaultAdapterTargets(bert);     // '(.*\.)?layer\.\d+\.(attention\.)?output\.dense'
+ * peft.defaultAdapterTargets(gpt);      // '(.*\.)?h\.\d+\.(attn|mlp)\.c_proj'
+ * ```
+ */
 export function defaultAdapterTargets(model: Module): string {
   const names = [...model.namedModules()].map(([n]) => n);
   if (names.some((n) => /(^|\.)attention\.output\.dense$/.test(n))) return '(.*\\.)?layer\\.\\d+\\.(attention\\.)?output\\.dense';
@@ -153,7 +172,16 @@ export function defaultAdapterTargets(model: Module): string {
   throw new Error(`AdapterConfig: targetModules has no default for ${model.constructor.name}; pass the names of the output projections to follow with adapters (its Linear layers are named ${linearNames(model).map((n) => `'${n}'`).join(', ')})`);
 }
 
-/** A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, ReLU, BERT's attention-output and FFN-output targets); names the field when one is invalid. */
+/**
+ * A complete, checked bottleneck-adapter config from a partial one (defaults: size 64, ReLU, BERT's attention-output and FFN-output targets); names the field when one is invalid.
+ * @example
+ * ```ts
+ * const c = peft.adapterConfig({ adapterSize: 16 });
+ * c.activation;                           // 'relu'
+ * c.initStd;                              // 0.01
+ * peft.adapterConfig({ adapterSize: 0 }); // throws: AdapterConfig: adapterSize must be a positive integer, got 0
+ * ```
+ */
 export function adapterConfig(partial: Partial<AdapterConfig> = {}, model?: Module): AdapterConfig {
   const o = 'AdapterConfig';
   const known = ['adapterSize', 'activation', 'targetModules', 'trainLayerNorm', 'initStd', 'modulesToSave', 'taskType'];
@@ -243,7 +271,15 @@ export function applyBitFit(model: Module, partial: Partial<BitFitConfig> = {}):
   return [...model.namedParameters()].filter(([, p]) => p.requiresGrad).map(([n]) => n);
 }
 
-/** The adapter config a model was set up with by `applyAdapters`, or null. */
+/**
+ * The adapter config a model was set up with by `applyAdapters`, or null.
+ * @example
+ * ```ts
+ * peft.applyAdapters(model, { adapterSize: 16 });
+ * peft.getAdapterConfig(model)?.adapterSize; // 16
+ * peft.getAdapterConfig(new nn.Linear(2, 2)); // null
+ * ```
+ */
 export function getAdapterConfig(model: Module): AdapterConfig | null {
   const s = peftState(model);
   return s?.method === 'adapter' ? (s.config as AdapterConfig) : null;

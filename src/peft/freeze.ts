@@ -22,7 +22,15 @@
 import type { Module, Parameter } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Compiles one glob (see the file header) into an anchored RegExp. */
+/**
+ * Compiles one glob (see the file header) into an anchored RegExp.
+ * @example
+ * ```ts
+ * const re = peft.globToRegExp('bert.encoder.layer.{0..5}.*');
+ * re.test('bert.encoder.layer.3.attention.self.query.weight'); // true
+ * re.test('bert.encoder.layer.11.output.dense.bias');           // false
+ * ```
+ */
 export function globToRegExp(pattern: string): RegExp {
   if (typeof pattern !== 'string' || pattern.length === 0) {
     throw new Error(`glob: expected a non-empty pattern string, got ${JSON.stringify(pattern)}`);
@@ -78,6 +86,12 @@ function toPatternList(fn: string, patterns: string | readonly string[]): string
 /**
  * The parameters whose names match any of the globs (see the file header), by name.
  * Throws for a pattern that matches no parameter, listing a few of the model's names.
+  * @example
+  * ```ts
+  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.LayerNorm(8));
+  * peft.matchParameters(model, '*.bias').map(([name]) => name); // ['0.bias', '1.bias']
+  * peft.matchParameters(model, 'encoder.*'); // throws: no parameter matches, listing some of the names
+  * ```
  */
 export function matchParameters(model: Module, patterns: string | readonly string[], fn = 'matchParameters'): [string, Parameter][] {
   const list = toPatternList(fn, patterns);
@@ -133,7 +147,14 @@ export function unfreeze(model: Module, patterns: string | readonly string[]): s
   });
 }
 
-/** The parameters that train (requiresGrad), in `namedParameters()` order: what to give an optimizer. */
+/**
+ * The parameters that train (requiresGrad), in `namedParameters()` order: what to give an optimizer.
+ * @example
+ * ```ts
+ * peft.applyLora(model, { r: 8, modulesToSave: ['classifier'] });
+ * const opt = new optim.AdamW(peft.trainableParameters(model), { lr: 1e-3 }); // only LoRA matrices and the head
+ * ```
+ */
 export function trainableParameters(model: Module): Parameter[] {
   return model.parameters().filter((p) => p.requiresGrad);
 }
@@ -165,14 +186,28 @@ export function countParameters(model: Module): ParameterCount {
   return { trainable, total, percent: total === 0 ? 0 : (100 * trainable) / total };
 }
 
-/** `trainable params: 563 || all params: 6,438 || trainable%: 8.7450`, as peft's `print_trainable_parameters`. */
+/**
+ * `trainable params: 563 || all params: 6,438 || trainable%: 8.7450`, as peft's `print_trainable_parameters`.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 2));
+ * peft.freeze(model, '0');                // the first layer
+ * peft.formatTrainableParameters(model);  // 'trainable params: 18 || all params: 58 || trainable%: 31.0345'
+ * ```
+ */
 export function formatTrainableParameters(model: Module): string {
   const { trainable, total, percent } = countParameters(model);
   const n = (x: number) => x.toLocaleString('en-US');
   return `trainable params: ${n(trainable)} || all params: ${n(total)} || trainable%: ${percent.toFixed(4)}`;
 }
 
-/** Prints `formatTrainableParameters(model)` (to `log`, default console.log). */
+/**
+ * Prints `formatTrainableParameters(model)` (to `log`, default console.log).
+ * @example
+ * ```ts
+ * peft.printTrainableParameters(model); // trainable params: 18 || all params: 58 || trainable%: 31.0345
+ * ```
+ */
 export function printTrainableParameters(model: Module, log: (line: string) => void = console.log): void {
   log(formatTrainableParameters(model));
 }

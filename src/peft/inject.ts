@@ -75,7 +75,15 @@ export interface PeftState {
 
 const STATE = new WeakMap<Module, PeftState>();
 
-/** The PEFT method attached to `model`, or null. */
+/**
+ * The PEFT method attached to `model`, or null.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 2));
+ * peft.applyBitFit(model);
+ * peft.peftState(model)?.method;          // 'bitfit'
+ * ```
+ */
 export function peftState(model: Module): PeftState | null {
   return STATE.get(model) ?? null;
 }

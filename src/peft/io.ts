@@ -41,7 +41,14 @@ export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_NAME = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
 
-/** The trained tensors of a PEFT model, by the names its adapter file uses (peft's, prefix included). */
+/**
+ * The trained tensors of a PEFT model, by the names its adapter file uses (peft's, prefix included).
+ * @example
+ * ```ts
+ * peft.applyLora(bert, { r: 4 });
+ * Object.keys(peft.adapterStateDict(bert))[0]; // 'base_model.model.encoder.layer.0.attention.self.query.lora_A.weight'
+ * ```
+ */
 export function adapterStateDict(model: Module): Record<string, Tensor> {
   const s = peftState(model);
   if (!s) throw new Error(`adapterStateDict: ${model.constructor.name} carries no PEFT method (apply applyLora, applyBitFit or applyAdapters first)`);
@@ -76,7 +83,14 @@ export function adapterStateDict(model: Module): Record<string, Tensor> {
   return out;
 }
 
-/** The adapter_config.json object of a PEFT model (peft's field names). */
+/**
+ * The adapter_config.json object of a PEFT model (peft's field names).
+ * @example
+ * ```ts
+ * peft.applyLora(bert, { r: 4 });
+ * peft.adapterConfigJSON(bert, 'bert-base-uncased'); // { peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['query', 'value'], … }
+ * ```
+ */
 export function adapterConfigJSON(model: Module, baseModelNameOrPath: string | null = null): Record<string, unknown> {
   const s = peftState(model);
   if (!s) throw new Error(`adapterConfigJSON: ${model.constructor.name} carries no PEFT method`);
@@ -129,7 +143,13 @@ export function savePeftAdapter(model: Module, dir: string, opts: { baseModelNam
   return { config: configPath, weights: weightsPath };
 }
 
-/** The two files of an adapter folder as bytes/text, by name (for writers that commit files atomically). */
+/**
+ * The two files of an adapter folder as bytes/text, by name (for writers that commit files atomically).
+ * @example
+ * ```ts
+ * const files = peft.adapterFiles(model, '../bert-base'); // { 'adapter_config.json': '…', 'adapter_model.safetensors': Uint8Array }
+ * ```
+ */
 export function adapterFiles(model: Module, baseModelNameOrPath: string | null = null): Record<string, Uint8Array | string> {
   return {
     [ADAPTER_CONFIG_NAME]: JSON.stringify(adapterConfigJSON(model, baseModelNameOrPath), null, 2) + '\n',
@@ -137,7 +157,13 @@ export function adapterFiles(model: Module, baseModelNameOrPath: string | null =
   };
 }
 
-/** Reads and checks `<dir>/adapter_config.json`. */
+/**
+ * Reads and checks `<dir>/adapter_config.json`.
+ * @example
+ * ```ts
+ * peft.readAdapterConfig('out/ner-lora').peft_type; // 'LORA'
+ * ```
+ */
 export function readAdapterConfig(dir: string): Record<string, unknown> {
   const path = join(dir, ADAPTER_CONFIG_NAME);
   if (!existsSync(path)) throw new Error(`loadPeftAdapter: ${path} does not exist (expected a folder written by savePeftAdapter or peft's save_pretrained)`);
@@ -245,12 +271,24 @@ export function loadPeftAdapter(model: Module, dir: string): Record<string, unkn
   return cfg;
 }
 
-/** Whether `dir` holds an adapter (adapter_config.json). */
+/**
+ * Whether `dir` holds an adapter (adapter_config.json).
+ * @example
+ * ```ts
+ * peft.isAdapterDir('out/ner-lora');    // true: the folder has adapter_config.json
+ * ```
+ */
 export function isAdapterDir(dir: string): boolean {
   return existsSync(join(dir, ADAPTER_CONFIG_NAME));
 }
 
-/** The adapter's pointer to its base model (`base_model_name_or_path`), or null. */
+/**
+ * The adapter's pointer to its base model (`base_model_name_or_path`), or null.
+ * @example
+ * ```ts
+ * peft.adapterBasePath('out/ner-lora'); // 'base' (a run without a pretrained base), or the absolute path of the pretrained folder
+ * ```
+ */
 export function adapterBasePath(dir: string): string | null {
   const v = readAdapterConfig(dir).base_model_name_or_path;
   return typeof v === 'string' && v !== '' ? v : null;

@@ -60,7 +60,14 @@ function checkNumber(owner: string, name: string, v: unknown, ok: (x: number) =>
   if (typeof v !== 'number' || !ok(v)) throw new Error(`${owner}: ${name} must be ${expected}, got ${JSON.stringify(v)}`);
 }
 
-/** Default LoRA targets for a model: peft's for BERT (`query`, `value`), `c_attn` for GPT. */
+/**
+ * Default LoRA targets for a model: peft's for BERT (`query`, `value`), `c_attn` for GPT.
+ * @example
+ * ```ts
+ * peft.defaultLoraTargets(bert);        // ['query', 'value']
+ * peft.defaultLoraTargets(gpt);         // ['c_attn']
+ * ```
+ */
 export function defaultLoraTargets(model: Module): string[] {
   const names = new Set<string>();
   for (const [n] of model.namedModules()) names.add(n.split('.').pop()!);
@@ -140,7 +147,7 @@ export class LoraLinear extends Module {
   readonly outFeatures: number;
   /** Rank r of the update B·A. */
   readonly r: number;
-  /** α of the scaling s = α/r (α/√r with rsLoRA); default r. */
+  /** α of the scaling s = α/r (α/√r with rsLoRA); LoraLinear.wrap defaults it to r, applyLora to 8 (peft's default). */
   readonly loraAlpha: number;
   /** s = α/r (α/√r with rsLoRA). */
   readonly scaling: number;
@@ -282,19 +289,41 @@ export function applyLora(model: Module, partial: Partial<LoraConfig> = {}): Lor
   return { config, targets, modulesToSave: saved };
 }
 
-/** Every LoRA layer of the model with its dotted name. */
+/**
+ * Every LoRA layer of the model with its dotted name.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 2));
+ * peft.applyLora(model, { r: 2, targetModules: ['0'] });
+ * peft.loraLayers(model).map(([name]) => name); // ['0']
+ * ```
+ */
 export function loraLayers(model: Module): [string, LoraLinear][] {
   return [...model.namedModules()].filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
 }
 
-/** Merges every LoRA layer's update into its weight (see LoraLinear.merge). */
+/**
+ * Merges every LoRA layer's update into its weight (see LoraLinear.merge).
+ * @example
+ * ```ts
+ * peft.mergeLora(model);                // W ← W₀ + s·B·A in every LoRA layer: inference costs one product
+ * peft.unmergeLora(model);              // back to training
+ * ```
+ */
 export function mergeLora(model: Module): void {
   const layers = loraLayers(model);
   if (layers.length === 0) throw new Error(`mergeLora: ${model.constructor.name} has no LoRA layers (call applyLora first)`);
   for (const [, l] of layers) if (!l.merged) l.merge();
 }
 
-/** Undoes mergeLora. */
+/**
+ * Undoes mergeLora.
+ * @example
+ * ```ts
+ * peft.mergeLora(model);                // evaluate merged
+ * peft.unmergeLora(model);              // W ← W − s·B·A: continue training the adapter
+ * ```
+ */
 export function unmergeLora(model: Module): void {
   const layers = loraLayers(model);
   if (layers.length === 0) throw new Error(`unmergeLora: ${model.constructor.name} has no LoRA layers`);
@@ -305,6 +334,14 @@ export function unmergeLora(model: Module): void {
  * peft's `merge_and_unload`: merges every LoRA update and puts plain Linear layers back, so the
  * model is the original architecture with W = W₀ + s·B·A (its state dict loads where the base
  * model's does). The PEFT state is removed; every parameter is trainable again.
+  * @example
+  * ```ts
+  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 2));
+  * peft.applyLora(model, { r: 2, targetModules: ['0', '1'] });
+  * // … train …
+  * peft.mergeAndUnload(model);             // plain nn.Linear layers again, W = W₀ + s·B·A
+  * model.stateDict();                      // loads into the original architecture
+  * ```
  */
 export function mergeAndUnload(model: Module): Module {
   const layers = loraLayers(model);
@@ -318,7 +355,15 @@ export function mergeAndUnload(model: Module): Module {
   return model;
 }
 
-/** The LoRA config attached to a model by applyLora, or null. */
+/**
+ * The LoRA config attached to a model by applyLora, or null.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8));
+ * peft.applyLora(model, { r: 2, targetModules: ['0'] });
+ * peft.getLoraConfig(model)?.loraAlpha;   // 8 (peft's default α)
+ * ```
+ */
 export function getLoraConfig(model: Module): LoraConfig | null {
   const s = peftState(model);
   return s?.method === 'lora' ? (s.config as LoraConfig) : null;

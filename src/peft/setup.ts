@@ -57,7 +57,14 @@ const FLAG: Record<string, string> = {
 };
 const opt = (k: string) => `${k} (${FLAG[k]})`;
 
-/** Checks a PeftOptions object; messages name the field and its command-line flag. */
+/**
+ * Checks a PeftOptions object; messages name the field and its command-line flag.
+ * @example
+ * ```ts
+ * peft.checkPeftOptions({ method: 'lora', loraR: 8 });  // fine
+ * peft.checkPeftOptions({ method: 'bitfit', loraR: 8 }); // throws: peft: loraR (--lora-r) applies only to method 'lora' (the method is 'bitfit')
+ * ```
+ */
 export function checkPeftOptions(p: PeftOptions): void {
   if (!PEFT_METHODS.includes(p.method)) throw new Error(`peft: ${opt('method')} must be one of ${PEFT_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
   const lora = ['loraR', 'loraAlpha', 'loraDropout', 'loraTargets'] as const;
@@ -84,7 +91,14 @@ function naming<T>(field: string, fn: () => T): T {
   }
 }
 
-/** Splits a comma-separated list, keeping commas inside braces ('a.{0,1}.*,b' → ['a.{0,1}.*', 'b']). */
+/**
+ * Splits a comma-separated list, keeping commas inside braces ('a.{0,1}.*,b' → ['a.{0,1}.*', 'b']).
+ * @example
+ * ```ts
+ * peft.splitList('query, value');         // ['query', 'value']
+ * peft.splitList('layer.{0,1}.*,classifier'); // ['layer.{0,1}.*', 'classifier']
+ * ```
+ */
 export function splitList(s: string): string[] {
   const out: string[] = [];
   let depth = 0, cur = '';
@@ -136,7 +150,16 @@ export function applyPeft(model: Module, p: PeftOptions, task: { head: string[];
   return { ...c, method: p.method, line: formatTrainableParameters(model), adapted };
 }
 
-/** Whether the run saves an adapter (a PEFT method) rather than the full model. */
+/**
+ * Whether the run saves an adapter (a PEFT method) rather than the full model.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(4, 8));
+ * peft.savesAdapter(model);               // false: a full model
+ * peft.applyBitFit(model);
+ * peft.savesAdapter(model);               // true
+ * ```
+ */
 export function savesAdapter(model: Module): boolean {
   return peftState(model) !== null;
 }
@@ -146,6 +169,10 @@ export function savesAdapter(model: Module): boolean {
  * (the pretrained folder the run started from) or, when null, at `base/` written here from
  * `baseStateDict` (the run's initial weights). With `merge`, also `merged/`. `configJson` is the
  * model's config.json (written beside the base and the merged model). Returns the files written.
+  * @example
+  * ```ts
+  * const written = peft.savePeftRun(model, 'out/ner-lora', { baseDir: 'out/bert-base', baseStateDict: null, configJson: model.config.toJSON() });
+  * ```
  */
 export function savePeftRun(model: Module, outDir: string, o: {
   baseDir: string | null; baseStateDict: StateDict | null; configJson: Record<string, unknown>; merge?: boolean;
@@ -198,6 +225,12 @@ export interface PeftRunFiles {
  * config.json, tokenizer files) for the model as it is now; `baseFiles` are those files taken
  * before the method was applied, needed when the run had no pretrained base (`baseDir` null):
  * they become `base/`, and the adapter points at it. With `peft.merge`, `merged()` folds LoRA in.
+  * @example
+  * ```ts
+  * const files = peft.peftRunFiles(model, { peft: { method: 'lora' }, baseDir: null, baseFiles, modelFiles });
+  * files?.adapter;                       // adapter_config.json, adapter_model.safetensors, config.json, …
+  * files?.base;                          // the initial weights, written to base/
+  * ```
  */
 export function peftRunFiles(model: Module, o: {
   peft?: PeftOptions | null; baseDir: string | null; baseFiles: FileMap | null; modelFiles: () => FileMap;
@@ -216,7 +249,13 @@ export function peftRunFiles(model: Module, o: {
   return out;
 }
 
-/** The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory). */
+/**
+ * The base folder an adapter folder points at, resolved (relative to the adapter folder, then the working directory).
+ * @example
+ * ```ts
+ * peft.resolveAdapterBase('out/ner-lora'); // '/abs/path/out/ner-lora/base'
+ * ```
+ */
 export function resolveAdapterBase(dir: string): string {
   const ptr = adapterBasePath(dir);
   if (!ptr) throw new Error(`${join(dir, ADAPTER_CONFIG_NAME)} has no base_model_name_or_path: cannot tell which base model the adapter belongs to`);

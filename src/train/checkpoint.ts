@@ -44,6 +44,12 @@ interface TrainerStateFile {
  * Writes a checkpoint folder (created if needed), atomically. `extra` is saved as JSON (epoch,
  * step, metrics…); `extra.step` (a number) is recorded in the manifest. `files` adds more files
  * to the same atomic unit (e.g. the best weights so far).
+  * @example
+  * ```ts
+  * saveCheckpoint('out/ckpt', { model, optimizer, scheduler }, { step: 1200, epoch: 3 });
+  * // later, in a fresh process, with the same configuration:
+  * const extra = loadCheckpoint('out/ckpt', { model, optimizer, scheduler }); // { step: 1200, epoch: 3 }
+  * ```
  */
 export function saveCheckpoint(
   dir: string, parts: CheckpointParts, extra: Record<string, unknown> = {}, opts: { runId?: string; files?: Record<string, Uint8Array | string> } = {},
@@ -72,6 +78,12 @@ export function saveCheckpoint(
  * Restores a checkpoint written by saveCheckpoint into freshly built objects of the same
  * configuration (model, optimizer over `model.parameters()`, scheduler), and the global RNG.
  * Returns the `extra` fields.
+  * @example
+  * ```ts
+  * const model = new nn.BertForTokenClassification(config);                 // the same configuration as when saved
+  * const { optimizer, scheduler } = adamWWithWarmup(model, hyperparameters);
+  * const { step } = loadCheckpoint('out/ner/checkpoint', { model, optimizer, scheduler }); // weights, optimizer moments, lr schedule, RNG
+  * ```
  */
 export function loadCheckpoint(dir: string, parts: CheckpointParts): Record<string, unknown> {
   verifyOutputFolder(dir); // all parts from one save, or an OutputFolderError

@@ -109,6 +109,11 @@ function mb(bytes: number): string {
 /**
  * Fails fast, before training, when `dir` cannot take the run's output: it is a file, cannot be
  * created, is not writable, or has less than `bytesNeeded` free. Creates the folder.
+  * @example
+  * ```ts
+  * checkOutputFolder('out/ner', { bytesNeeded: 16 * model.numParameters() }); // the absolute path; created if missing
+  * checkOutputFolder('/proc/x');         // throws OutputFolderError: … cannot be created …
+  * ```
  */
 export function checkOutputFolder(dir: string, opts: { bytesNeeded?: number } = {}): string {
   const abs = resolve(dir);
@@ -248,6 +253,11 @@ function readManifestOrNull(dir: string): Manifest | null {
  * Verifies that `dir` holds one complete write. Returns its manifest, or null for a folder
  * without one (written by hand, by HF, or by an older version) and without interrupted writes.
  * Throws an OutputFolderError naming the folder and the file at fault otherwise.
+  * @example
+  * ```ts
+  * verifyOutputFolder('out/ner');        // the manifest { format, version, step, runId, written, files }, or null without one
+  * // a folder torn by a killed run: throws OutputFolderError naming the file at fault
+  * ```
  */
 export function verifyOutputFolder(dir: string): Manifest | null {
   const abs = resolve(dir);

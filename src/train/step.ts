@@ -14,6 +14,13 @@ import type { RunOptions } from './run.js';
 /**
  * Parameter groups for AdamW: decay on weight matrices and embeddings, none on biases and LayerNorm.
  * Frozen parameters (requiresGrad false: PEFT, `freeze`) are left out, so the optimizer keeps no state for them.
+  * @example
+  * ```ts
+  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.LayerNorm(8), new nn.Linear(8, 2));
+  * const groups = decayGroups(model, 0.01);
+  * groups.map((g) => g.params.length);     // [2, 4]: the two weight matrices decay; biases and LayerNorm do not
+  * const opt = new optim.AdamW(groups, { lr: 1e-3 });
+  * ```
  */
 export function decayGroups(model: Module, weightDecay: number): { params: Parameter[]; weightDecay: number }[] {
   const noDecay = new Set<Parameter>();
@@ -34,7 +41,17 @@ export interface AdamWScheduleOptions {
   betas?: [number, number];
 }
 
-/** AdamW over decayGroups(model) and its warmup + decay schedule of the learning rate. */
+/**
+ * AdamW over decayGroups(model) and its warmup + decay schedule of the learning rate.
+ * @example
+ * ```ts
+ * const model = new nn.Linear(4, 2);
+ * const { optimizer, scheduler } = adamWWithWarmup(model, { lr: 1e-3, weightDecay: 0.01, totalSteps: 100, warmupRatio: 0.1 });
+ * model.forward(randn([8, 4])).square().mean().backward();
+ * optimizer.step();
+ * scheduler.step();                       // lr rises linearly over 10 steps, then decays linearly to 0 at step 100
+ * ```
+ */
 export function adamWWithWarmup(model: Module, o: AdamWScheduleOptions): { optimizer: AdamW; scheduler: LRScheduler } {
   const optimizer = new AdamW(decayGroups(model, o.weightDecay), { lr: o.lr, ...(o.betas ? { betas: o.betas } : {}) });
   const warmup = Math.round(o.warmupRatio * o.totalSteps);
