@@ -26,6 +26,12 @@ import type { WasmArena } from './arena.js';
  * region of the scratch block (`at(slot)` after `heap`). Slots are reserved before the scratch
  * block is taken, so its size is known.
  */
+/** copyStart() when something is copied, else −1: operands used in place record no copy in the profile. */
+const startIf = (copies: boolean): number => (copies ? copyStart() : -1);
+const doneIf = (name: string, t0: number): void => {
+  if (t0 >= 0) copyDone(name, t0);
+};
+
 class Placement {
   private size = 0;
   private readonly rel: number[] = [];
@@ -43,6 +49,10 @@ class Placement {
     this.rel.push(ok ? -1 : this.size);
     if (!ok) this.size += align16(bytes);
     return this.rel.length - 1;
+  }
+  /** True when any of the slots is copied (not in place): only then is a copy timed. */
+  copies(...slots: number[]): boolean {
+    return slots.some((i) => this.abs[i]! < 0);
   }
   /** True when slot i is in place (no copy). */
   inPlace(i: number): boolean {
@@ -100,14 +110,14 @@ export class ElementwiseKernels {
     const H = heapOrNull(kern, pl.bytes);
     if (H === null) return false;
     const base = kern.base;
-    const tIn = copyStart();
+    const tIn = startIf(pl.copies(...sIn));
     for (let j = 0; j < ins.length; j++) {
       if (pl.inPlace(sIn[j]!)) continue;
       const e = pl.at(sIn[j]!, base) / 4;
       H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), e);
       if (m !== n) H.fill(0, e + n, e + m);
     }
-    copyDone(`in:${opName}`, tIn);
+    doneIf(`in:${opName}`, tIn);
     const p0 = pl.at(sIn[0]!, base), p1 = ins.length > 1 ? pl.at(sIn[1]!, base) : 0, dst = pl.at(sOut, base);
     const fn = WASM_MAP_OPS.indexOf(opName);
     const unary = kern.exports['gelu'] as UnaryFn, binary = kern.exports[opName] as BinaryFn;
@@ -164,21 +174,21 @@ export function adamStepWasm(
   if (H === null) return false;
   const base = kp.kern.base;
   const at = slots.map((sl) => pl.at(sl, base));
-  const tIn = copyStart();
+  const tIn = startIf(pl.copies(...slots));
   arrays.forEach(([a, o], j) => {
     if (pl.inPlace(slots[j]!)) return;
     H.set(a.subarray(o, o + n), at[j]! / 4);
     H.fill(0, at[j]! / 4 + n, at[j]! / 4 + np);
   });
-  copyDone('in:adam', tIn);
+  doneIf('in:adam', tIn);
   (kp.kern.exports['adam'] as AdamFn)(at[0]!, at[1]!, at[2]!, at[3]!, np, s.decay, s.b1, s.c1, s.b2, s.c2, s.negStep, s.bc2, s.eps);
-  const tOut = copyStart();
+  const tOut = startIf(pl.copies(slots[0]!, slots[2]!, slots[3]!));
   for (const j of [0, 2, 3]) {
     if (pl.inPlace(slots[j]!)) continue;
     const [a, o] = arrays[j]!;
     a.set(H.subarray(at[j]! / 4, at[j]! / 4 + n), o);
   }
-  copyDone('out:adam', tOut);
+  doneIf('out:adam', tOut);
   return true;
 }
 
@@ -201,22 +211,22 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   if (H === null) return false;
   const base = kern.base;
   const xa = pl.at(sx, base), ma = pl.at(sm, base), oa = pl.at(so, base);
-  const tIn = copyStart();
+  const tIn = startIf(pl.copies(sx));
   if (!pl.inPlace(sx)) {
     H.set(x.subarray(xo, xo + n), xa / 4);
     if (m !== n) H.fill(0, xa / 4 + n, xa / 4 + m);
   }
-  copyDone('in:dropout', tIn);
+  doneIf('in:dropout', tIn);
   const t = Math.ceil(p * 4294967296) | 0; // x ≥ p·2³² ⇔ x ≥ ⌈p·2³²⌉ for integer x (as uint32 bits)
   const v32 = Math.fround(value);
   const fn = kern.exports['dropout'] as DropoutFn;
   const call = (i0: number, len: number): void => fn(xa + 4 * i0, ma + 4 * i0, oa + 4 * i0, len, (k1 + i0) | 0, k2, t, v32);
   // on the calling thread: like add/mul, bound by memory traffic (a helper did not pay, measured)
   call(0, m);
-  const tOut = copyStart();
+  const tOut = startIf(pl.copies(sm, so));
   if (!pl.inPlace(sm)) mask.set(H.subarray(ma / 4, ma / 4 + n));
   if (!pl.inPlace(so)) out.set(H.subarray(oa / 4, oa / 4 + n));
-  copyDone('out:dropout', tOut);
+  doneIf('out:dropout', tOut);
   return true;
 }
 
@@ -244,11 +254,11 @@ export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array
   if (H === null) return false;
   const base = kp.kern.base;
   const xB = pl.at(sx, base), wB = pl.at(sw, base), bB = pl.at(sb, base), yB = pl.at(sy, base), stB = pl.at(sst, base);
-  const tIn = copyStart();
+  const tIn = startIf(pl.copies(sx, sw, sb));
   if (!pl.inPlace(sx)) H.set(x, xB / 4);
   if (!pl.inPlace(sw)) H.set(w, wB / 4);
   if (!pl.inPlace(sb)) H.set(b, bB / 4);
-  copyDone('in:layerNormForward', tIn);
+  doneIf('in:layerNormForward', tIn);
   const fn = kp.kern.exports['layerNormForward'] as LnForwardFn;
   const args = [xB, wB, bB, yB, stB, n, R, eps];
   const call = (r0: number, r1: number): void => fn(xB, wB, bB, yB, stB, n, R, eps, r0, r1);
@@ -367,16 +377,16 @@ export function softmaxBackwardWasm(g: Float32Array, y: Float32Array, n: number,
   if (H === null) return false;
   const base = kp.kern.base;
   const gB = pl.at(sg, base), yB = pl.at(sy, base), dB = pl.at(sd, base);
-  const tIn = copyStart();
+  const tIn = startIf(pl.copies(sg, sy));
   if (!pl.inPlace(sg)) H.set(g, gB / 4);
   if (!pl.inPlace(sy)) H.set(y, yB / 4);
-  copyDone('in:softmaxBackward', tIn);
+  doneIf('in:softmaxBackward', tIn);
   const fn = kp.kern.exports['softmaxBackward'] as SmBackwardFn;
   const call = (r0: number, r1: number, ch: number): void => fn(gB, yB, dB, n, scale, r0, r1, ch);
   if (kp.pool !== null) kp.pool.runRows(3, [gB, yB, dB, n, scale], R, chunk, call);
   else call(0, R, 0);
-  const tOut = copyStart();
+  const tOut = startIf(pl.copies(sd));
   if (!pl.inPlace(sd)) dx.set(H.subarray(dB / 4, dB / 4 + y.length));
-  copyDone('out:softmaxBackward', tOut);
+  doneIf('out:softmaxBackward', tOut);
   return true;
 }

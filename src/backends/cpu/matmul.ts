@@ -441,7 +441,8 @@ export function gemmWasm(
   // cE: where C[cOff] is computed; aE, bE: where A[aLo], B[bLo] are
   const cE = inC ? cAddr / es + cOff : S + cR;
   const aE = inA ? aAddr / es + aLo : S + aR, bE = inB ? bAddr / es + bLo : S + bR;
-  const tIn = copyStart();
+  // (only timed when something is copied: operands in place and a plain product copy nothing)
+  const tIn = (stageA && !inA) || (stageB && !inB) || accumulate !== false ? copyStart() : -1;
   if (stageA && !inA) H.set(A.subarray(aLo, aHi + 1), aE);
   if (stageB && !inB) H.set(B.subarray(bLo, bHi + 1), bE);
   if (typeof accumulate === 'object') {
@@ -464,7 +465,7 @@ export function gemmWasm(
     }
     H.fill(0, cE + M * Np, cE + Mp * Np);
   }
-  copyDone('in:gemm', tIn);
+  if (tIn >= 0) copyDone('in:gemm', tIn);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc), ncp = roundUp(nc, NR);
     for (let pc = 0; pc < K; pc += KC) {
@@ -553,7 +554,8 @@ export function gemmBatched(
   const item = apL + bpL + cL + aL + bL;
   const H = kern.heap(count * item * es);
   const S = kern.base / es; // the scratch base (elements)
-  const tIn = copyStart(); // (the packing is timed with the copies here)
+  // (the packing is timed with the copies here, when there are copies: operands in place record none)
+  const tIn = inA && inB ? -1 : copyStart();
   for (let i = 0; i < count; i++) {
     const base = S + i * item;
     // aE, bE: where A[aOffs[i] + aLo0], B[bOffs[i] + bLo0] are
@@ -564,7 +566,7 @@ export function gemmBatched(
     kern.pack(base * es, (aE + aOffs[i]! - aLo) * es, aRs * es, aCs * es, M, K, MR);
     kern.pack((base + apL) * es, (bE + bOffs[i]! - bLo) * es, bCs * es, bRs * es, N, K, NR);
   }
-  copyDone('in:gemmBatched', tIn);
+  if (tIn >= 0) copyDone('in:gemmBatched', tIn);
   const threads = pool === 'auto' ? poolFor(kern) : pool;
   const step = item * es;
   // item i's C: in place at C[cOff + i·M·N] (step M·N), or in its scratch region
