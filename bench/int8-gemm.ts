@@ -1,64 +1,114 @@
 /**
- * int8 GEMM (wasm SIMD, i32x4.dot_i16x8_s) vs the float32 GEMM (wasm SIMD f32x4) at n³, one thread
- * each (the int8 kernel is single-threaded), plus the plain-JS int8 fallback and QuantizedLinear vs
- * nn.Linear on a (512, 512) layer at batch 512. Interleaved, best of R runs; both wall time and the
- * process's CPU time (process.cpuUsage: what the thread itself spent, much less disturbed when the
- * machine is shared and busy — compare the CPU-time column there).
+ * int8 vs float32 on the CPU, one thread each (the int8 kernels are single-threaded), interleaved
+ * rounds so that both see the same machine load; per case the best and the median CPU time of the
+ * process (process.cpuUsage: what the thread itself spent — much less disturbed than wall time
+ * when the machine is shared), and the ratio to float32.
  *
- * Side by side: PyTorch's `quantize_dynamic` Linear (bench/int8_torch.py, Debian /usr/bin/python3
- * torch; skipped with a note where it is missing), same n, one thread.
+ *   GEMM at n³: the float32 GEMM (wasm f32x4, relaxed FMA where present) vs the int8 GEMM with
+ *     7-bit activations on a pre-packed weight (wasm-int8-linear.ts: relaxed SIMD
+ *     i16x8.relaxed_dot_i8x16_i7x16_s, and its plain-SIMD i32x4.dot_i16x8_s fallback), and the
+ *     general int8 × int8 kernel of the contract's int8Gemm (wasm-int8-gemm.ts, dot_i16x8_s).
+ *   Linear (M×K → N) at BERT shapes: nn.Linear (float32, fused addmm) vs QuantizedLinear (the
+ *     whole forward: quantize rows, GEMM, rescale + bias) on both int8 paths — side by side with
+ *     PyTorch's nn.Linear and quantize_dynamic (bench/int8_torch.py, Debian /usr/bin/python3 torch
+ *     1.13, fbgemm, one thread; skipped with a note where it is missing).
  *
- *   npm run bench:int8 -- [n=512] [reps=15]
+ *   npm run bench:int8 -- [n=512] [rounds=12]
  */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+
 import { compress, matmul, nn, noGrad, randn, setGemmThreads } from '../src/index.js';
-import { setInt8GemmWasm } from '../src/backends/cpu/int8-gemm.js';
+import { setInt8Relaxed } from '../src/backends/cpu/int8-gemm.js';
+import { packInt8Weight, WasmInt8LinearKernel, wasmRelaxedDotSupported } from '../src/backends/cpu/wasm-int8-linear.js';
 
 const n = Number(process.argv[2] ?? 512);
-const reps = Number(process.argv[3] ?? 15);
+const rounds = Number(process.argv[3] ?? 12);
+const SHAPES: [number, number, number][] = [[1024, 128, 512], [1024, 512, 128], [1024, 768, 768], [512, 768, 3072]];
 setGemmThreads(1);
-const rnd = (len: number) => Int8Array.from({ length: len }, (_, i) => ((i * 2654435761) >>> 24) - 128);
-const a8 = rnd(n * n), b8 = rnd(n * n);
-const a32 = randn([n, n]), b32 = randn([n, n]).transpose(0, 1); // (K, N) view of an (N, K) weight, as Linear
-const x = randn([n, n]);
-const lin = new nn.Linear(n, n);
-const qlin = compress.QuantizedLinear.fromLinear(lin);
 
-const best: Record<string, number> = {};
-const bestCpu: Record<string, number> = {};
-const run = (name: string, fn: () => void) => {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const t = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  best[name] = Math.min(best[name] ?? Infinity, t);
-  bestCpu[name] = Math.min(bestCpu[name] ?? Infinity, (c.user + c.system) / 1000);
+const lcg = (len: number, lo: number, hi: number, seed: number) => {
+  let s = seed >>> 0;
+  return Array.from({ length: len }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return lo + Math.floor((s / 2 ** 32) * (hi - lo + 1)); });
 };
-for (let r = 0; r < reps; r++) {
-  run('float32 GEMM (wasm f32x4)', () => matmul(a32, b32).toTypedArray());
-  run('int8 GEMM (wasm i32x4.dot_i16x8_s)', () => compress.int8Gemm(a8, b8, n, n, n));
-  if (r < 2) { setInt8GemmWasm(false); run('int8 GEMM (plain JS fallback)', () => compress.int8Gemm(a8, b8, n, n, n)); setInt8GemmWasm(true); }
-  run('nn.Linear forward (float32)', () => noGrad(() => lin.forward(x)).toTypedArray());
-  run('QuantizedLinear forward (int8)', () => noGrad(() => qlin.forward(x)).toTypedArray());
-}
-const f32 = best['float32 GEMM (wasm f32x4)']!;
-const f32Cpu = bestCpu['float32 GEMM (wasm f32x4)']!;
-console.log(`n = ${n}, 1 thread, best of ${reps} (Node ${process.version})`);
-console.log(`${''.padEnd(40)} ${'wall ms'.padStart(8)}  ${'G(FL)OP/s'.padStart(9)}  ${'vs f32'.padStart(7)}  ${'CPU ms'.padStart(8)}  ${'vs f32 (CPU)'.padStart(12)}`);
-for (const [k, v] of Object.entries(best)) {
-  const c = bestCpu[k]!;
-  console.log(`${k.padEnd(40)} ${v.toFixed(2).padStart(8)}  ${(2 * n ** 3 / v / 1e6).toFixed(1).padStart(9)}  ${(f32 / v).toFixed(2).padStart(6)}×  ${c.toFixed(2).padStart(8)}  ${(f32Cpu / c).toFixed(2).padStart(11)}×`);
+
+/** Times of each case (ms of CPU), one per round. */
+const times = new Map<string, number[]>();
+const time = (name: string, fn: () => void): void => {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  if (!times.has(name)) times.set(name, []);
+  times.get(name)!.push((c.user + c.system) / 1000);
+};
+const best = (k: string) => Math.min(...times.get(k)!);
+const median = (k: string) => { const v = [...times.get(k)!].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]!; };
+
+// ---- GEMM at n³ --------------------------------------------------------------------------------
+const relaxedOk = wasmRelaxedDotSupported();
+const a32 = randn([n, n]), b32 = randn([n, n]).transpose(0, 1); // (K, N) view of an (N, K) weight, as Linear
+const u7 = Uint8Array.from(lcg(n * n, 0, 127, 1));
+const w8 = Int8Array.from(lcg(n * n, -127, 127, 2));
+const a8 = Int8Array.from(lcg(n * n, -128, 127, 3));
+const packed = packInt8Weight(w8, n, n);
+const kRelaxed = relaxedOk ? new WasmInt8LinearKernel({ relaxed: true }) : null;
+const kPlain = new WasmInt8LinearKernel({ relaxed: false });
+const G = {
+  f32: 'float32 GEMM (wasm f32x4)',
+  relaxed: 'int8 GEMM, relaxed_dot_i8x16_i7x16',
+  plain: 'int8 GEMM, 7-bit, dot_i16x8_s',
+  general: 'int8 GEMM, int8Gemm (dot_i16x8_s)',
+};
+
+// ---- Linear at BERT shapes ---------------------------------------------------------------------
+const layers = SHAPES.map(([m, k, nn_]) => {
+  const lin = new nn.Linear(k, nn_);
+  return { m, k, n: nn_, lin, q: compress.QuantizedLinear.fromLinear(lin), x: randn([m, k]) };
+});
+const L = (s: { m: number; k: number; n: number }, what: string) => `${s.m}×${s.k}→${s.n} ${what}`;
+
+for (let r = 0; r < rounds + 1; r++) {
+  const order = r % 2 === 0 ? 1 : -1; // reverse the order every other round
+  const gemms: [string, () => void][] = [
+    [G.f32, () => matmul(a32, b32).toTypedArray()],
+    ...(kRelaxed ? [[G.relaxed, () => kRelaxed.gemm(u7, n, packed)] as [string, () => void]] : []),
+    [G.plain, () => kPlain.gemm(u7, n, packed)],
+    [G.general, () => compress.int8Gemm(a8, w8, n, n, n)],
+  ];
+  for (const [name, fn] of order > 0 ? gemms : [...gemms].reverse()) time(name, fn);
+  for (const s of layers) {
+    const cases: [string, () => void][] = [
+      [L(s, 'nn.Linear f32'), () => noGrad(() => s.lin.forward(s.x)).toTypedArray()],
+      ...(relaxedOk ? [[L(s, 'QuantizedLinear relaxed'), () => { setInt8Relaxed(true); noGrad(() => s.q.forward(s.x)).toTypedArray(); }] as [string, () => void]] : []),
+      [L(s, 'QuantizedLinear simd'), () => { setInt8Relaxed(false); noGrad(() => s.q.forward(s.x)).toTypedArray(); setInt8Relaxed(true); }],
+    ];
+    for (const [name, fn] of order > 0 ? cases : [...cases].reverse()) time(name, fn);
+  }
+  if (r === 0) times.clear(); // round 0 warms up (wasm tier-up, caches)
 }
 
-const py = spawnSync('/usr/bin/python3', [new URL('./int8_torch.py', import.meta.url).pathname, String(n), String(reps)], { encoding: 'utf8', timeout: 120_000 });
-const line = py.status === 0 ? py.stdout.trim().split('\n').pop() : undefined;
-if (!line) {
-  console.log(`\nPyTorch: skipped (/usr/bin/python3 with torch not runnable: ${(py.error?.message ?? py.stderr ?? '').trim().split('\n').pop()})`);
-} else {
-  const t = JSON.parse(line) as { torch: string; linear_f32_ms: number; linear_int8_ms: number };
-  const ours = best['QuantizedLinear forward (int8)']!, oursF = best['nn.Linear forward (float32)']!;
-  console.log(`\nPyTorch ${t.torch} (1 thread, best of ${reps}): nn.Linear ${t.linear_f32_ms.toFixed(2)} ms, quantize_dynamic ${t.linear_int8_ms.toFixed(2)} ms (${(t.linear_f32_ms / t.linear_int8_ms).toFixed(2)}× faster than its float32)`);
-  console.log(`tensorgrad:                 nn.Linear ${oursF.toFixed(2)} ms, QuantizedLinear ${ours.toFixed(2)} ms (${(oursF / ours).toFixed(2)}×); ` +
-    `tensorgrad / PyTorch: float32 ${(oursF / t.linear_f32_ms).toFixed(2)}×, int8 ${(ours / t.linear_int8_ms).toFixed(2)}× the time`);
+const load = loadavg().map((v) => v.toFixed(1)).join(' ');
+console.log(`Node ${process.version}, 1 thread, ${rounds} interleaved rounds (after one warm-up round), CPU time of the process; load average ${load}`);
+console.log(`\nGEMM ${n}³ (ms: best / median; ratio of medians vs float32)`);
+const f32 = median(G.f32);
+for (const k of Object.values(G)) {
+  if (!times.has(k)) continue;
+  console.log(`  ${k.padEnd(38)} ${best(k).toFixed(2).padStart(7)} / ${median(k).toFixed(2).padStart(7)}  ${(2 * n ** 3 / median(k) / 1e6).toFixed(1).padStart(6)} GOP/s  ${(f32 / median(k)).toFixed(2)}×`);
 }
+
+const py = spawnSync('/usr/bin/python3', [new URL('./int8_torch.py', import.meta.url).pathname, SHAPES.map((s) => s.join(',')).join(';'), String(rounds)], { encoding: 'utf8', timeout: 180_000 });
+const pyLine = py.status === 0 ? py.stdout.trim().split('\n').pop() : undefined;
+const torch = pyLine ? (JSON.parse(pyLine) as { torch: string; shapes: { m: number; k: number; n: number; linear_f32_ms: number; linear_int8_ms: number }[] }) : null;
+
+console.log(`\nLinear M×K → N (ms: best / median; "vs f32" = ratio of medians)${torch ? `; PyTorch ${torch.torch} (fbgemm, 1 thread, median of ${rounds})` : ''}`);
+for (const [i, s] of layers.entries()) {
+  const fm = median(L(s, 'nn.Linear f32'));
+  const row = (what: string) => {
+    const k = L(s, what);
+    return times.has(k) ? `${what.replace('QuantizedLinear ', 'int8 ')} ${best(k).toFixed(2)} / ${median(k).toFixed(2)} (${(fm / median(k)).toFixed(2)}×)` : '';
+  };
+  const t = torch?.shapes[i];
+  const pt = t ? `  | PyTorch f32 ${t.linear_f32_ms.toFixed(2)}, int8 ${t.linear_int8_ms.toFixed(2)} (${(t.linear_f32_ms / t.linear_int8_ms).toFixed(2)}×); ours/PyTorch int8 ${(median(L(s, relaxedOk ? 'QuantizedLinear relaxed' : 'QuantizedLinear simd')) / t.linear_int8_ms).toFixed(1)}×` : '';
+  console.log(`  ${`${s.m}×${s.k}→${s.n}`.padEnd(15)} f32 ${best(L(s, 'nn.Linear f32')).toFixed(2)} / ${fm.toFixed(2)}  ${row('QuantizedLinear relaxed')}  ${row('QuantizedLinear simd')}${pt}`);
+}
+if (!torch) console.log(`\nPyTorch: skipped (/usr/bin/python3 with torch not runnable: ${(py.error?.message ?? py.stderr ?? '').trim().split('\n').pop()})`);

@@ -1,35 +1,36 @@
-"""PyTorch's dynamic int8 quantization side by side with bench/int8-gemm.ts: nn.Linear(n, n) at
-batch n, float32 vs torch.ao.quantization.quantize_dynamic (qint8, fbgemm), one thread, best of
-`reps`. Prints one JSON line: {"torch": version, "linear_f32_ms": …, "linear_int8_ms": …}.
+"""PyTorch's dynamic int8 quantization side by side with bench/int8-gemm.ts: nn.Linear(K, N) on an
+(M, K) batch, float32 vs torch.ao.quantization.quantize_dynamic (qint8 weights; activations quint8
+with reduce_range, fbgemm), one thread, median of `reps` after a warm-up call. Prints one JSON line:
+{"torch": version, "shapes": [{"m", "k", "n", "linear_f32_ms", "linear_int8_ms"}, ...]}.
 
-    /usr/bin/python3 bench/int8_torch.py [n=512] [reps=15]
+    /usr/bin/python3 bench/int8_torch.py ["M,K,N;M,K,N"=512,512,512] [reps=12]
 """
 import json
+import statistics
 import sys
 import time
 
 import torch
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 512
-reps = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+shapes = [tuple(int(v) for v in s.split(',')) for s in (sys.argv[1] if len(sys.argv) > 1 else '512,512,512').split(';')]
+reps = int(sys.argv[2]) if len(sys.argv) > 2 else 12
 torch.set_num_threads(1)
 torch.manual_seed(0)
-lin = torch.nn.Sequential(torch.nn.Linear(n, n)).eval()
-q = torch.ao.quantization.quantize_dynamic(lin, {torch.nn.Linear}, dtype=torch.qint8)
-x = torch.randn(n, n)
 
 
-def best(f):
-    f()
-    b = float('inf')
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        b = min(b, (time.perf_counter() - t0) * 1000)
-    return b
-
-
+out = []
 with torch.no_grad():
-    f32 = best(lambda: lin(x))
-    i8 = best(lambda: q(x))
-print(json.dumps({'torch': torch.__version__, 'n': n, 'linear_f32_ms': f32, 'linear_int8_ms': i8}))
+    for m, k, n in shapes:
+        lin = torch.nn.Sequential(torch.nn.Linear(k, n)).eval()
+        q = torch.ao.quantization.quantize_dynamic(lin, {torch.nn.Linear}, dtype=torch.qint8)
+        x = torch.randn(m, k)
+        # interleave the two so that both see the same load
+        f32, i8 = [], []
+        lin(x), q(x)
+        for _ in range(reps):
+            for f, ts in ((lambda: lin(x), f32), (lambda: q(x), i8)):
+                t0 = time.process_time()
+                f()
+                ts.append((time.process_time() - t0) * 1000)
+        out.append({'m': m, 'k': k, 'n': n, 'linear_f32_ms': statistics.median(f32), 'linear_int8_ms': statistics.median(i8)})
+print(json.dumps({'torch': torch.__version__, 'shapes': out}))

@@ -25,6 +25,8 @@
  *   adamStep    the Adam/AdamW update of one parameter in place (optim/adam.ts is the composite)
  *   int8Gemm    int8 × int8 → int32 matrix product on host arrays (compress/quantize.ts's
  *               QuantizedLinear; its plain-JS fallback is int8GemmReference)
+ *   int8Linear  the whole dynamically quantized Linear on host arrays: 7-bit activation
+ *               quantization per row, int8 GEMM with a pre-packed weight, rescale + bias
  *
  * Movement ops (reshape, permute, expand, slice) never reach a backend: they are views —
  * new shape/strides/offset over the same storage.
@@ -148,7 +150,34 @@ export interface Backend {
    * arrays, since tensors have no int8 dtype. K ≤ 131071 (no int32 overflow); the caller checks.
    */
   int8Gemm?(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array;
+  /**
+   * y (m, n) float32 = QuantizedLinear(x (m, k) float32) with 7-bit per-row activations and the
+   * pre-packed int8 weight w, per-output-channel scales (n) and bias (n) or null — the arithmetic
+   * of compress/quantize.ts, bit for bit. Throws naming the row when x holds a non-finite value.
+   */
+  int8Linear?(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Float32Array;
 }
+
+/**
+ * An int8 weight (N, K) packed for int8Linear (src/backends/cpu/wasm-int8-linear.ts): panels of 8
+ * output channels, k in groups of 4, byte (o, k) at (o div 8)·8·kp + (k div 4)·32 + (o mod 8)·4 +
+ * (k mod 4); zero padding to np = ⌈N/8⌉·8 channels and kp = ⌈K/16⌉·16 (at least 16) k's.
+ */
+export interface PackedInt8Weight {
+  /** Output channels N (rows of the weight). */
+  readonly n: number;
+  /** Input features K (columns of the weight). */
+  readonly k: number;
+  /** N rounded up to a multiple of 8. */
+  readonly np: number;
+  /** K rounded up to a multiple of 16. */
+  readonly kp: number;
+  /** np·kp bytes, the packed codes. */
+  readonly data: Int8Array;
+  /** colsum[o] = Σₖ W_q[o, k] (np entries, 0 for padding channels): the zero-point correction. */
+  readonly colsum: Int32Array;
+}
+
 
 /** The options of attentionForward / attentionBackward. */
 export interface AttentionOpts {
@@ -174,5 +203,5 @@ export interface AdamScalars {
 export const KERNELS = ['map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd'] as const;
 /** The optional fused kernels: the op layer runs a composite where a backend has none. */
 export const OPTIONAL_KERNELS = [
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm', 'int8Linear',
 ] as const;

@@ -21,7 +21,7 @@ import { fromTypedArray } from '../tensor/creation.js';
 import { quantize, quantizedLayers } from './quantize.js';
 
 /** The scheme recorded in a quantized checkpoint's metadata, checked when it is loaded. */
-export const QUANTIZATION_SCHEME = 'int8 dynamic: weights symmetric per output channel (I8 codes in [-127, 127], F32 weight_scale), activations symmetric per row at run time, int32 accumulation, float32 rescale + bias';
+export const QUANTIZATION_SCHEME = 'int8 dynamic: weights symmetric per output channel (I8 codes in [-127, 127], F32 weight_scale), activations 7-bit asymmetric per row at run time ([0, 127] with a zero point), int32 accumulation, float32 rescale + bias';
 
 type Entry = { dtype: 'I8' | 'F32' | 'I32'; shape: number[]; bytes: Uint8Array };
 
@@ -110,6 +110,7 @@ export function loadQuantized<M extends Module>(model: M, source: string | Uint8
       if (v < -127 || v > 127) throw new Error(`loadQuantized: ${name}.weight holds ${v} at ${i}; codes must lie in [-127, 127]`);
       l.qweight[i] = v;
     }
+    l.repack();
     delete tensors[`${name}.weight`];
     const s = tensors[`${name}.weight_scale`];
     if (!s || s.dtype !== 'float32' || s.data.length !== l.outFeatures) throw new Error(`loadQuantized: ${where} lacks ${name}.weight_scale (F32, [${l.outFeatures}])`);

@@ -4,28 +4,39 @@
  * weights of nn.Linear layers are quantized once, the activations at every call, and the product
  * runs in integers.
  *
- *   weights (once, per output channel o, symmetric):  s_w[o] = max_i |W[o, i]| / 127
- *                                                      W_q[o, i] = clamp(round(W[o, i] / s_w[o]), −127, 127)
- *   activations (each call, per row r, symmetric):     s_x[r] = max_i |x[r, i]| / 127,  x_q likewise
- *   integer product (int32 accumulation):              acc[r, o] = Σ_i x_q[r, i]·W_q[o, i]      (exact)
- *   rescale (float):                                   y[r, o] = fp32(acc[r, o]·(s_x[r]·s_w[o]) + b[o])
+ *   weights (once, per output channel o, symmetric 8 bits):  s_w[o] = max_i |W[o, i]| / 127
+ *                                    W_q[o, i] = clamp(round(W[o, i] / s_w[o]), −127, 127)
+ *   activations (each call, per row r, asymmetric 7 bits, all float32 arithmetic):
+ *                                    lo = min(0, min_i x), hi = max(0, max_i x), s_x[r] = (hi − lo)/127
+ *                                    z[r] = min(127, round(−lo / s_x[r])),  u = clamp(round(x / s_x[r]) + z[r], 0, 127)
+ *   integer product (exact int32):   acc[r, o] = Σ_i (u[r, i] − z[r])·W_q[o, i]
+ *   rescale (float64, rounded once): y[r, o] = fp32(acc[r, o]·(s_x[r]·s_w[o]) + b[o])
  *
  * round() is round-half-to-even (torch.round / nearbyint); scales are float32 (a row of zeros gets
- * scale 1, its codes are all 0). The range is the symmetric, "narrow" [−127, 127], so −x quantizes
- * to −q. The rescale is computed in float64 from the exact int32 sum and rounded once to float32,
- * so it is reproducible bit for bit from (acc, s_x, s_w, b) — the accuracy test recomputes it.
+ * scale 1, its codes are all 0). Weights use the symmetric "narrow" range [−127, 127], so −w
+ * quantizes to −q. Activations use 7 bits, [0, 127] with a zero point — PyTorch's x86 (fbgemm)
+ * dynamic quantization with reduce_range=True (torch.ao.nn.quantized.dynamic.Linear.forward calls
+ * `quantized::linear_dynamic(x, w, reduce_range=True)`): the relaxed-SIMD byte dot product is exact
+ * only when one operand lies in [0, 127] (src/backends/cpu/wasm-int8-linear.ts explains). Since the
+ * first version (8-bit symmetric activations) the error of an activation code doubles for a
+ * symmetric row and stays the same for a one-sided one (GELU outputs: the zero point puts all 128
+ * codes on the range actually used). The rescale is reproducible bit for bit from (acc, s_x, s_w,
+ * b) — the accuracy test recomputes it in float64 from the formulas.
  *
- * Departures from PyTorch's default dynamic quantization (fbgemm): PyTorch quantizes activations
- * per tensor, asymmetric uint8 (with reduce_range), and weights per tensor by default; this is
- * per-row symmetric int8 activations and per-channel weights (PyTorch's per_channel_dynamic_qconfig),
- * which loses less accuracy and needs no zero points in the integer kernel.
+ * Departures from PyTorch's default: its activations are per tensor and its weights per tensor;
+ * here activations are per row and weights per channel (PyTorch's per_channel_dynamic_qconfig),
+ * which loses less accuracy.
  *
- * The int8 × int8 → int32 product is the backend's optional `int8Gemm` kernel (contract.ts; on the
- * CPU a WebAssembly SIMD kernel, wasm-int8-gemm.ts), with the plain-JS integer loop as fallback.
+ * Kernel: QuantizedLinear packs its codes once (packInt8Weight: panels of 8 channels × 4-k groups)
+ * and a forward on float32 is the backend's optional `int8Linear` (CPU: two WebAssembly SIMD calls
+ * — quantize the rows, then GEMM with the rescale and bias fused into the tile epilogue; relaxed
+ * SIMD's i16x8.relaxed_dot_i8x16_i7x16_s where the runtime has it, i32x4.dot_i16x8_s otherwise),
+ * with `int8LinearReference` (the same arithmetic in JS) on backends without it and for float64
+ * inputs (rounded to float32 before quantization; the float64 rescale is kept unrounded).
  * QuantizedLinear is inference only: backward through it throws.
  */
 import { isGradEnabled, Node } from '../autograd/engine.js';
-import { INT8_GEMM_MAX_K, int8GemmReference } from '../backends/index.js';
+import { INT8_GEMM_MAX_K, int8Linear, int8LinearReference, packInt8Weight, type PackedInt8Weight } from '../backends/index.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { fmtShape } from '../core/shape.js';
 import { Linear } from '../nn/layers.js';
@@ -88,8 +99,10 @@ export function quantizeRows(data: Float32Array | Float64Array | readonly number
  * const y = q.forward(x); // ≈ the float layer's output, ~4× smaller weights
  */
 export class QuantizedLinear extends Module {
-  /** int8 weight codes, (outFeatures, inFeatures) row-major. */
+  /** int8 weight codes, (outFeatures, inFeatures) row-major. After writing them in place, call {@link repack}. */
   readonly qweight: Int8Array;
+  /** The codes packed for the int8 GEMM (made once, here and by repack()). */
+  private packedWeight!: PackedInt8Weight;
   /** float32 per-output-channel scales: W ≈ weight_scale[o]·qweight[o, i]. */
   readonly weight_scale: Tensor;
   /** The float32 bias (outFeatures), kept unquantized and frozen (requiresGrad false), or null. */
@@ -105,6 +118,17 @@ export class QuantizedLinear extends Module {
     this.weight_scale = fromTypedArray(weightScale, [outFeatures]);
     this.bias = bias ? new Parameter(bias.detach().to('float32').contiguous(), false) : null;
     this.registerBuffer('weight_scale', this.weight_scale);
+    this.repack();
+  }
+
+  /** Re-packs qweight for the kernel: needed after its codes were written in place (loadQuantized does). */
+  repack(): void {
+    this.packedWeight = packInt8Weight(this.qweight, this.outFeatures, this.inFeatures);
+  }
+
+  /** The packed weight the kernel multiplies with (see packInt8Weight). */
+  get packed(): PackedInt8Weight {
+    return this.packedWeight;
   }
 
   /** Quantizes a float Linear's weight per output channel; the bias stays float32. */
@@ -140,15 +164,17 @@ export class QuantizedLinear extends Module {
     const lead = x.shape.slice(0, -1);
     const M = lead.reduce((a, b) => a * b, 1);
     const xs = x.contiguous().toTypedArray() as Float32Array | Float64Array;
-    const { q: xq, scale: sx } = quantizeRows(xs, M, K, 'QuantizedLinear (input)');
-    const backend = x.storage.backend;
-    const acc = backend.int8Gemm ? backend.int8Gemm(xq, this.qweight, M, N, K) : int8GemmReference(xq, this.qweight, M, N, K);
-    const b = this.bias ? this.bias.toTypedArray() : null;
-    const sw = this.weight_scale.toTypedArray();
-    const y = x.dtype === 'float32' ? new Float32Array(M * N) : new Float64Array(M * N);
-    for (let r = 0; r < M; r++) {
-      const s = sx[r]!;
-      for (let o = 0; o < N; o++) y[r * N + o] = acc[r * N + o]! * (s * sw[o]!) + (b ? b[o]! : 0);
+    const x32 = xs instanceof Float32Array ? xs : Float32Array.from(xs);
+    const sw = this.weight_scale.toTypedArray() as Float32Array;
+    const b = this.bias ? (this.bias.toTypedArray() as Float32Array) : null;
+    const what = 'QuantizedLinear (input)';
+    let y: Float32Array | Float64Array;
+    if (x.dtype === 'float32') {
+      const backend = x.storage.backend;
+      // the backend's kernel, else the CPU's host kernel (wasm SIMD, or the JS reference without it)
+      y = backend.int8Linear ? backend.int8Linear(x32, M, this.packedWeight, sw, b) : (int8Linear(x32, M, this.packedWeight, sw, b, what) ?? int8LinearReference(x32, M, this.packedWeight, sw, b, new Float32Array(M * N), what));
+    } else {
+      y = int8LinearReference(x32, M, this.packedWeight, sw, b, new Float64Array(M * N), what);
     }
     let out = fromTypedArray(y, [...lead, N]);
     if (out.device !== x.device) out = out.to(x.device);

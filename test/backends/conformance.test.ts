@@ -11,7 +11,7 @@
  * the CPU kernels are in cpu.test.ts, of the GPU's in gpu.test.ts / gpu-ops.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { getBackend, backendInfo, registerGpuBackend, type Backend, type Storage, type View } from '../../src/backends/index.js';
+import { getBackend, backendInfo, int8LinearReference, packInt8Weight, registerGpuBackend, type Backend, type Storage, type View } from '../../src/backends/index.js';
 import { KERNELS, OPTIONAL_KERNELS } from '../../src/backends/contract.js';
 import { erf } from '../../src/backends/erf.js';
 import { BINARY_EXPR, mapOpArity, mapOpExpr, TERNARY_EXPR, UNARY_EXPR, type MapOp } from '../../src/backends/opcodes.js';
@@ -28,7 +28,7 @@ const BACKENDS: { name: string; available: boolean; reason?: string; tol: { rtol
 /** The entry points this suite tests (must be every kernel the contract lists). */
 const COVERED = new Set<string>([
   'fromArray', 'full', 'read', 'readAsync', 'dispose', 'map', 'reduce', 'argReduce', 'matmul', 'copy', 'gather', 'scatterAdd',
-  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm',
+  'addmm', 'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'attentionForward', 'attentionBackward', 'crossEntropyForward', 'crossEntropyBackward', 'dropout', 'adamStep', 'int8Gemm', 'int8Linear',
 ]);
 
 it('the suite covers every kernel of the contract', () => {
@@ -342,6 +342,15 @@ for (const B of BACKENDS) {
       const want: number[] = [];
       for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) { let s = 0; for (let q = 0; q < k; q++) s += a[i * k + q]! * b[j * k + q]!; want.push(s); }
       expect(Array.from(be().int8Gemm!(a, b, m, n, k))).toEqual(want);
+    });
+
+    opt('int8Linear', 'the quantized Linear (7-bit rows, packed int8 weight, rescale + bias) bit for bit as its JS reference', () => {
+      const m = 5, n = 11, k = 37;
+      const x = Float32Array.from(values(m * k, 28));
+      const w = packInt8Weight(Int8Array.from({ length: n * k }, (_, i) => ((i * 91) % 255) - 127), n, k);
+      const sw = Float32Array.from({ length: n }, (_, i) => 0.01 * (i + 1)), b = Float32Array.from(values(n, 29));
+      expect(Array.from(be().int8Linear!(x, m, w, sw, b))).toEqual(Array.from(int8LinearReference(x, m, w, sw, b)));
+      expect(Array.from(be().int8Linear!(x, m, w, sw, null))).toEqual(Array.from(int8LinearReference(x, m, w, sw, null)));
     });
 
     opt('adamStep', 'θ, m, v in place as the Adam/AdamW formulas (small and large tensors)', () => {

@@ -119,13 +119,15 @@ describe('QuantizedLinear', () => {
     const y = new Float32Array(M * N);
     const b = lin.bias!.toTypedArray();
     for (let r = 0; r < M; r++) {
-      let amax = 0;
-      for (let i = 0; i < K; i++) amax = Math.max(amax, Math.abs(x[r * K + i]!));
-      const s = Math.fround(amax / 127) || 1;
-      const xq = Array.from({ length: K }, (_, i) => Math.max(-127, Math.min(127, roundHalfEven(x[r * K + i]! / s))));
+      // 7-bit asymmetric activations (reduce_range): lo = min(0, x), hi = max(0, x), float32 arithmetic
+      const row = Array.from(x.subarray(r * K, r * K + K));
+      const lo = Math.min(0, ...row), hi = Math.max(0, ...row);
+      const s = Math.fround(Math.fround(hi - lo) / 127) || 1;
+      const z = Math.min(127, roundHalfEven(Math.fround(-lo / s)));
+      const u = row.map((v) => Math.max(0, Math.min(127, roundHalfEven(Math.fround(v / s)) + z)));
       for (let o = 0; o < N; o++) {
         let acc = 0;
-        for (let i = 0; i < K; i++) acc += xq[i]! * wq.q[o * K + i]!;
+        for (let i = 0; i < K; i++) acc += (u[i]! - z) * wq.q[o * K + i]!;
         y[r * N + o] = acc * (s * wq.scale[o]!) + b[o]!;
       }
     }

@@ -8,7 +8,7 @@
  */
 import { isFloatingDType, type DType, type TypedArray } from '../../core/dtype.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../core/shape.js';
-import type { AdamScalars, AttentionOpts, Backend, Storage, View } from '../contract.js';
+import type { AdamScalars, AttentionOpts, Backend, PackedInt8Weight, Storage, View } from '../contract.js';
 import { fillBernoulliFromKeys } from '../../core/random-bits.js';
 import { adamStep } from './adam.js';
 import { erf } from '../erf.js';
@@ -19,7 +19,8 @@ import { batchedGemmApplies, gemm, gemmBatched } from './matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layerNormBackward, layerNormForward, softmaxBackward, softmaxForward } from './fused.js';
 import { cpuPool } from './pool.js';
 import { attentionBackward, attentionForward, type AttentionShape, type BatchedMatrix } from './attention.js';
-import { int8Gemm } from './int8-gemm.js';
+import { int8Gemm, int8Linear } from './int8-gemm.js';
+import { int8LinearReference } from './wasm-int8-linear.js';
 import { dropoutWasm, elementwiseKernels, WASM_MAP_OPS, type ElementwiseOp } from './elementwise.js';
 
 export class CpuStorage implements Storage {
@@ -479,6 +480,13 @@ export class CpuBackend implements Backend {
 
   int8Gemm(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array {
     return int8Gemm(a, b, m, n, k);
+  }
+
+  int8Linear(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Float32Array {
+    const y = int8Linear(x, m, w, scale, bias);
+    if (y !== null) return y;
+    // no wasm SIMD: the same arithmetic in JS (wasm-int8-linear.ts's reference)
+    return int8LinearReference(x, m, w, scale, bias) as Float32Array;
   }
 }
 
