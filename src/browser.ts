@@ -48,9 +48,9 @@ export type { OpSpec, CompositeSpec, OpInfo, Op, Composite, ForwardContext, Back
 import './tensor/methods.js';
 export {
   registerBackend, getBackend, listBackends, getDefaultDevice, setDefaultDevice, backendInfo, registerGpuBackend, preloadGpuJs,
-  setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool,
+  setGemmThreads, getGemmThreads, setCpuPoolLimit, emptyCpuCache, cpuPool, cpuArenaStats,
 } from './backends/index.js';
-export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, GpuJsModule, PoolStats } from './backends/index.js';
+export type { Backend, Storage, View, BackendInfo, GpuBackendOptions, GpuJsModule, PoolStats, ArenaStats } from './backends/index.js';
 export { setMaxAllocationBytes, getMaxAllocationBytes } from './core/limits.js';
 export { startProfile, stopProfile, formatProfile } from './core/profile.js';
 export * as nn from './nn/index.js';

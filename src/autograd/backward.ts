@@ -161,6 +161,23 @@ export interface BackwardObserver {
 /** The active observers; empty in normal runs (then the backward does no extra work). */
 export const backwardObservers = new Set<BackwardObserver>();
 
+/** The .grad tensors that backward() created, with the number of the backward run that did. */
+const backwardGrads = new WeakMap<Tensor, number>();
+let backwardRuns = 0;
+
+/**
+ * Frees the storage of `t` when it is a gradient that backward() created and stored as a
+ * .grad — what `zeroGrad()` (set to none) drops. On the CPU such storages live in the wasm arena
+ * (backends/cpu/arena.ts), whose filling the garbage collector does not see, so they go back
+ * at once instead of whenever a collection happens to run. Anything else is left alone.
+ * @internal
+ */
+export function releaseBackwardGrad(t: Tensor | null): void {
+  if (t === null || !backwardGrads.has(t)) return;
+  backwardGrads.delete(t);
+  if (!t.storage.disposed) t.storage.backend.dispose(t.storage);
+}
+
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;
@@ -168,6 +185,7 @@ export interface BackwardOptions {
 
 /** Computes ∂root/∂leaf for every leaf that requires grad, accumulating into `leaf.grad`. */
 export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions = {}): void {
+  const run = ++backwardRuns;
   if (!root.requiresGrad) {
     throw new Error('backward: element 0 of tensors does not require grad and does not have a grad_fn (did you create it under noGrad, or forget requiresGrad?)');
   }
@@ -195,7 +213,13 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     // — and no .grad and a user's tensor — ever share memory.
     const owned = createdSoFar.has(gt.storage) && !storedStorages.has(gt.storage) && gt.isContiguous() &&
       gt.offset === 0 && gt.numel() === gt.storage.size;
-    t.grad = t.grad ? addGrads(t.grad, gt) : owned ? gt.detach() : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    const old = t.grad;
+    t.grad = old ? addGrads(old, gt) : owned ? gt.detach() : gt.contiguous() === gt ? gt.clone() : gt.contiguous();
+    // accumulation over backward runs (micro-batches) replaces .grad: the old one, if an earlier
+    // run created it, is freed now rather than by the garbage collector (releaseBackwardGrad);
+    // one from this run may still be referenced by this run (hooks, the trace)
+    if (old !== null && !old.requiresGrad && backwardGrads.get(old) !== run) releaseBackwardGrad(old);
+    backwardGrads.set(t.grad, run);
     stored.push(t);
     storedStorages.add(t.grad.storage);
   };

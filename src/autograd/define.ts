@@ -175,6 +175,17 @@ export function defineOp<Args extends unknown[], A = undefined>(spec: OpSpec<Arg
 /**
  * Enters an op built from other ops in the op table (`COMPOSITES`): its gradient is the
  * composition's, so it only needs the forward. Returns the forward itself (with `.spec`).
+  * @example
+  * ```ts
+  * const softsign = defineComposite({
+  *   name: 'softsignExample',
+  *   doc: 'x / (1 + |x|)',
+  *   forward: (x: Tensor): Tensor => x.div(x.abs().add(1)), // recorded op by op: no backward to write
+  * });
+  * const x = tensor([1, -3], { requiresGrad: true });
+  * softsign(x).sum().backward();
+  * x.grad!.toArray();                      // [0.25, 0.0625] = 1/(1 + |x|)²
+  * ```
  */
 export function defineComposite<F extends (...args: any[]) => any, M extends boolean = false>(spec: CompositeSpec<F> & { method?: M }): Composite<F> & { readonly spec: { readonly method?: M } } {
   checkName('defineComposite', spec?.name);

@@ -11,8 +11,9 @@ export type { BackendInfo } from './info.js';
 export { preloadGpuJs } from './gpu/index.js';
 export type { GpuBackendOptions, GpuJsModule } from './gpu/index.js';
 export { setGemmThreads, getGemmThreads } from './cpu/matmul.js';
-export { setCpuPoolLimit, emptyCpuCache, cpuPool } from './cpu/pool.js';
+export { setCpuPoolLimit, emptyCpuCache, cpuPool, cpuArenaStats } from './cpu/pool.js';
 export type { PoolStats } from './cpu/pool.js';
+export type { ArenaStats } from './cpu/arena.js';
 // int8 × int8 → int32 GEMM (compress/): the CPU's kernel, its plain-JS reference and the K limit
 export { int8Gemm } from './cpu/int8-gemm.js';
 export { int8GemmReference, INT8_GEMM_MAX_K } from './cpu/wasm-int8-gemm.js';

@@ -13,7 +13,15 @@ import { gpuBackendFactory, type GpuBackendOptions } from './gpu/index.js';
 /** Backends by name; the CPU backend is always there. */
 const registry = new Map<string, Backend | (() => Backend)>([['cpu', () => cpuBackend]]);
 
-/** Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'. */
+/**
+ * Registers a backend (or a lazy factory) under its name, e.g. 'cpu', 'gpu'.
+ * @example
+ * ```ts
+ * registerBackend('mydevice', () => new MyBackend()); // a lazy factory: built on first use
+ * setDefaultDevice('mydevice');
+ * zeros([2]).device;                    // 'mydevice'
+ * ```
+ */
 export function registerBackend(name: string, backend: Backend | (() => Backend)): void {
   registry.set(name, typeof backend === 'function' ? backend : maybeProfiled(backend));
 }

@@ -10,6 +10,7 @@
  * state dict) are registered explicitly with `registerBuffer`.
  */
 import { noGrad } from '../autograd/engine.js';
+import { releaseBackwardGrad } from '../autograd/backward.js';
 import { isDType, isFloatingDType, type DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -222,7 +223,10 @@ export abstract class Module {
 
   /** Clears every parameter's gradient. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      releaseBackwardGrad(p.grad); // a gradient backward() created goes back to the allocator now
+      p.grad = null;
+    }
   }
 
   /** Freezes (false) or unfreezes (true) every parameter. */

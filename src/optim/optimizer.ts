@@ -23,6 +23,7 @@
  * - The step count in the state is a plain number (PyTorch 1.13 keeps a 0-d tensor).
  */
 import { enableGrad, noGrad } from '../autograd/engine.js';
+import { releaseBackwardGrad } from '../autograd/backward.js';
 import { isFloatingDType } from '../core/dtype.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
@@ -198,7 +199,10 @@ export abstract class Optimizer<H extends BaseHyperparameters = BaseHyperparamet
     checkBoolean(`${this.constructor.name}.zeroGrad`, 'setToNone', setToNone);
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (setToNone) p.grad = null;
+        if (setToNone) {
+          releaseBackwardGrad(p.grad); // a gradient backward() created goes back to the allocator now
+          p.grad = null;
+        }
         else if (p.grad !== null) {
           const grad = p.grad;
           noGrad(() => grad.zero_());

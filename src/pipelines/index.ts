@@ -54,7 +54,15 @@ export interface PipelineOptions extends LoadOptions {
   generation?: TextGenerationParams;
 }
 
-/** The pipeline object (no call sugar) for a loaded folder. */
+/**
+ * The pipeline object (no call sugar) for a loaded folder.
+ * @example
+ * ```ts
+ * const loaded = loadModelFolder('out/classifier');
+ * const clf = pipelineFor(loaded, { topK: null });
+ * clf.run('win a free cruise');          // [{ label: 'spam', score: 0.97 }, { label: 'ham', score: 0.03 }]
+ * ```
+ */
 export function pipelineFor(loaded: LoadedModel, opts: PipelineOptions = {}): AnyPipeline {
   if (loaded.kind === 'generator') return new TextGenerationPipeline(loaded, opts.generation ?? {});
   switch (loaded.task) {

@@ -58,6 +58,11 @@ export interface BatcherOptions<I, R> {
 /**
  * Cuts lengths sorted ascending into contiguous groups minimising Σ (c + |g|·max(g)).
  * Returns the group sizes.
+  * @example
+  * ```ts
+  * serve.splitByLength([5, 6, 7, 120], 50); // [3, 1]: the long text gets its own forward pass
+  * serve.splitByLength([5, 6, 7, 8], 50);   // [4]: one pass is cheapest
+  * ```
  */
 export function splitByLength(sorted: number[], c: number): number[] {
   const n = sorted.length;
@@ -78,7 +83,18 @@ export function splitByLength(sorted: number[], c: number): number[] {
   return sizes;
 }
 
-/** Groups concurrent requests into batches (up to `maxBatch`, waiting at most `maxWaitMs`) and runs them one at a time through a batch function, with a bounded queue. */
+/**
+ * Groups concurrent requests into batches (up to `maxBatch`, waiting at most `maxWaitMs`) and runs them one at a time through a batch function, with a bounded queue.
+ * @example
+ * ```ts
+ * const batcher = new serve.DynamicBatcher<string, number>({
+ *   maxBatch: 16, maxWaitMs: 5,
+ *   run: async (groups) => groups.map((g) => g.map((text) => text.length)), // one forward pass per group
+ * });
+ * const { results } = batcher.submit([{ item: 'hello', length: 1 }, { item: 'world!', length: 1 }]);
+ * await Promise.all(results);             // [5, 6]
+ * ```
+ */
 export class DynamicBatcher<I, R> {
   /** Most jobs in one dispatch (default 32; 1 = one at a time). */
   readonly maxBatch: number;

@@ -44,7 +44,16 @@ abstract class Metric {
   }
 }
 
-/** A monotonically increasing count. */
+/**
+ * A monotonically increasing count.
+ * @example
+ * ```ts
+ * const reg = new serve.MetricsRegistry();
+ * const requests = reg.counter('app_requests_total', 'Requests served.', ['route']);
+ * requests.inc({ route: '/v1/ner' });
+ * requests.get({ route: '/v1/ner' });     // 1
+ * ```
+ */
 export class Counter extends Metric {
   private readonly values = new Map<string, number>();
   constructor(name: string, help: string, labelNames: readonly string[] = []) {
@@ -70,7 +79,14 @@ export class Counter extends Metric {
   }
 }
 
-/** A value that goes up and down; `collect` (optional) sets it at render time. */
+/**
+ * A value that goes up and down; `collect` (optional) sets it at render time.
+ * @example
+ * ```ts
+ * const reg = new serve.MetricsRegistry();
+ * const depth = reg.gauge('app_queue_depth', 'Texts waiting.', [], (g) => g.set(queue.length)); // set at every render
+ * ```
+ */
 export class Gauge extends Metric {
   private readonly values = new Map<string, number>();
   constructor(name: string, help: string, labelNames: readonly string[] = [], private readonly collect?: (g: Gauge) => void) {
@@ -101,7 +117,17 @@ export class Gauge extends Metric {
   }
 }
 
-/** Observations counted into cumulative buckets, with their sum and count. */
+/**
+ * Observations counted into cumulative buckets, with their sum and count.
+ * @example
+ * ```ts
+ * const reg = new serve.MetricsRegistry();
+ * const latency = reg.histogram('app_latency_seconds', 'Request latency.', [0.01, 0.1, 1]);
+ * latency.observe(0.05);
+ * latency.get();                          // { count: 1, sum: 0.05 }
+ * reg.render();                           // …app_latency_seconds_bucket{le="0.1"} 1 … _sum 0.05 … _count 1
+ * ```
+ */
 export class Histogram extends Metric {
   private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
   /** Upper bounds of the buckets (finite, strictly increasing); the `+Inf` bucket is implicit. */

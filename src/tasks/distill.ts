@@ -115,7 +115,14 @@ export interface DistillResult {
   files: string[];
 }
 
-/** DistilBERT's layer choice: student layer i ← teacher layer round(i·(L_t − 1)/(L_s − 1)). */
+/**
+ * DistilBERT's layer choice: student layer i ← teacher layer round(i·(L_t − 1)/(L_s − 1)).
+ * @example
+ * ```ts
+ * teacherLayerIndices(12, 6);             // [0, 2, 4, 7, 9, 11]
+ * teacherLayerIndices(4, 1);              // [0]
+ * ```
+ */
 export function teacherLayerIndices(teacherLayers: number, studentLayers: number): number[] {
   if (!Number.isInteger(studentLayers) || studentLayers < 1 || studentLayers > teacherLayers) {
     throw new DistillError(`the student needs between 1 and ${teacherLayers} layers (the teacher's count), got ${studentLayers}`);
@@ -127,6 +134,12 @@ export function teacherLayerIndices(teacherLayers: number, studentLayers: number
 /**
  * The teacher's state dict renamed for a student with fewer layers (layer idx[i] → layer i);
  * the other teacher layers are dropped.
+  * @example
+  * ```ts
+  * const idx = teacherLayerIndices(4, 2);                     // [0, 3]
+  * const sd = studentStateFromTeacher(teacher.stateDict(), idx); // encoder.layer.3.* → encoder.layer.1.*; layers 1, 2 dropped
+  * student.loadStateDict(sd);
+  * ```
  */
 export function studentStateFromTeacher(teacherState: Record<string, Tensor>, idx: readonly number[]): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};

@@ -144,7 +144,16 @@ export interface CharGPTConfigJSON {
   chars: string[];
 }
 
-/** A GPT together with its character vocabulary: sample text, save and load it. */
+/**
+ * A GPT together with its character vocabulary: sample text, save and load it.
+ * @example
+ * ```ts
+ * const { model } = trainCharGPT({ text: loadMobyDick({ chapters: 1 }), maxSteps: 200 });
+ * model.sample('Call me ', { maxNewTokens: 60, temperature: 0.8, seed: 1 }); // 'Call me ' and 60 more characters
+ * writeFilesAtomically('out/gpt-char', model.files(), { step: 200, runId: 'manual' }); // or trainCharGPT({ …, outDir })
+ * const again = CharGPT.load('out/gpt-char');
+ * ```
+ */
 export class CharGPT {
   constructor(readonly model: GPT, readonly vocab: CharVocab) {
     if (model.config.vocabSize !== vocab.size) {
@@ -342,7 +351,15 @@ function estimateLoss(model: GPT, data: Int32Array, B: number, T: number, iters:
   return sum / iters;
 }
 
-/** Trains a character-level GPT on `text` (seeded: the same options give the same model). */
+/**
+ * Trains a character-level GPT on `text` (seeded: the same options give the same model).
+ * @example
+ * ```ts
+ * const res = trainCharGPT({ text: loadMobyDick({ chapters: 3 }), maxSteps: 500, blockSize: 64, outDir: 'out/gpt-char' });
+ * res.evals.at(-1)!.valLoss;              // held-out loss per character (nats)
+ * res.model.sample('Call me', { maxNewTokens: 100 });
+ * ```
+ */
 export function trainCharGPT(opts: CharGPTTrainOptions): CharGPTTrainResult {
   const t0 = performance.now();
   const seed = opts.seed ?? 1337;

@@ -69,6 +69,11 @@ const LAST_LATIN_CODE_POINT = 0x24f;
  * Splits text into sentences: paragraphs at blank lines, then after `.`, `!` or `?` (and any
  * closing quotes or brackets) followed by white space and an upper-case letter or an opening
  * quote. A heuristic, good enough for packing chunks; abbreviations ("Mr. Starbuck") split.
+  * @example
+  * ```ts
+  * splitSentences('Call me Ishmael. Some years ago, never mind how long.\n\nIt is a way I have.');
+  * // ['Call me Ishmael.', 'Some years ago, never mind how long.', 'It is a way I have.']
+  * ```
  */
 export function splitSentences(text: string): string[] {
   const out: string[] = [];
@@ -84,6 +89,13 @@ export function splitSentences(text: string): string[] {
  * Tokenizes `text` and packs consecutive sentences into chunks of at most maxLength − 2
  * WordPiece ids, each returned as `[CLS] … [SEP]`. A sentence that does not fit the current
  * chunk starts the next one; a sentence longer than a whole chunk is cut into pieces.
+  * @example
+  * ```ts
+  * const tok = data.BertTokenizer.bertBaseUncased();
+  * const chunks = chunkText('Call me Ishmael. Some years ago, never mind how long precisely.', tok, 8);
+  * chunks[0];                              // [101, 2655, 2033, 2003, 22444, 2884, 1012, 102]: [CLS] call me is ##hma ##el . [SEP]
+  * chunks.length;                          // 3: the second sentence is longer than a chunk's 6 ids, so it is cut in two
+  * ```
  */
 export function chunkText(text: string, tokenizer: BertTokenizer, maxLength: number): number[][] {
   if (!Number.isInteger(maxLength) || maxLength < 3) throw new Error(`chunkText: maxLength must be an integer ≥ 3, got ${maxLength}`);
@@ -299,6 +311,12 @@ export interface MlmBatch {
  * positions whose label is not −100 are gathered before the prediction head, so the decoder
  * runs on (M, H) instead of (B·T, H). Equal to `model.forward({ …, labels }).loss`.
  * Returns the loss, the number of predicted tokens M and how many the argmax got right.
+  * @example
+  * ```ts
+  * const { loss, count, correct } = mlmLoss(model, batch); // batch: an MlmBatch (inputIds, attentionMask, labels)
+  * loss.backward();
+  * correct / count;                      // masked-token accuracy of this batch
+  * ```
  */
 export function mlmLoss(model: BertForMaskedLM, batch: MlmBatch): { loss: Tensor; count: number; correct: number } {
   const { lastHiddenState } = model.bert.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }); // (B, T, H)
@@ -406,7 +424,15 @@ function evaluateMlm(model: BertForMaskedLM, batches: MlmBatch[], step: number):
   return { step, loss, accuracy: correct / Math.max(1, count), perplexity: Math.exp(loss) };
 }
 
-/** Pre-trains a small BertForMaskedLM on `text` (seeded: the same options give the same model). */
+/**
+ * Pre-trains a small BertForMaskedLM on `text` (seeded: the same options give the same model).
+ * @example
+ * ```ts
+ * const res = pretrainMlm({ text: loadMobyDick({ chapters: 10 }), epochs: 2, maxLength: 128, outDir: 'out/mlm' });
+ * res.evals.at(-1);                       // { step, loss, accuracy, perplexity } on held-out chunks
+ * // fine-tune from it: trainNer({ …, init: 'out/mlm' }) or trainClassifier({ …, init: 'out/mlm' })
+ * ```
+ */
 export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const t0 = performance.now();
   const seed = opts.seed ?? 42;
@@ -504,6 +530,10 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
  * Writes a HuggingFace-style folder, atomically (train/output.ts): config.json, model.safetensors,
  * vocab.txt + tokenizer_config.json (+ metrics.json and curves.svg). `dir` is a path (checked and
  * locked here) or the OutputFolder of a running training.
+  * @example
+  * ```ts
+  * saveMlm('out/mlm', model, tokenizer, { note: 'manual save' }); // the paths written
+  * ```
  */
 export function saveMlm(
   dir: string | OutputFolder, model: BertForMaskedLM, tokenizer: BertTokenizer, metrics?: Record<string, unknown>, step = 0,
@@ -548,7 +578,13 @@ export function saveMlm(
   }
 }
 
-/** True when `dir` holds a model folder (config.json + model.safetensors). */
+/**
+ * True when `dir` holds a model folder (config.json + model.safetensors).
+ * @example
+ * ```ts
+ * isModelFolder('out/mlm');             // true: config.json and model.safetensors are there
+ * ```
+ */
 export function isModelFolder(dir: string): boolean {
   return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'));
 }

@@ -36,7 +36,17 @@ export interface NerExample extends SequenceExample {
   labels: number[];
 }
 
-/** Tokenizes sentences and aligns word tags to sub-words (first sub-word labelled). */
+/**
+ * Tokenizes sentences and aligns word tags to sub-words (first sub-word labelled).
+ * @example
+ * ```ts
+ * const tok = data.BertTokenizer.bertBaseUncased();
+ * const labelMap = data.LabelMap.fromLabels(['O', 'B-PER', 'I-PER']);
+ * const { examples, wordIds } = encodeNerSentences([{ tokens: ['Ishmael', 'sailed'], tags: ['B-PER', 'O'] }], tok, labelMap);
+ * examples[0].labels;                     // [-100, 1, -100, -100, 0, -100]: [CLS] is ##hma ##el sailed [SEP]
+ * wordIds[0];                             // [null, 0, 0, 0, 1, null]
+ * ```
+ */
 export function encodeNerSentences(
   sentences: readonly ConllSentence[],
   tokenizer: BertTokenizer,
@@ -71,7 +81,16 @@ export interface NerEvaluation {
   predictions: string[][];
 }
 
-/** Predicts word tags (at each word's first sub-word) and scores them against the gold tags. */
+/**
+ * Predicts word tags (at each word's first sub-word) and scores them against the gold tags.
+ * @example
+ * ```ts
+ * const enc = encodeNerSentences(splits.test, tokenizer, labelMap);
+ * const ev = evaluateNer(model, splits.test, enc, labelMap);
+ * ev.entities.microAvg.f1;               // entity-level F1 (seqeval)
+ * console.log(ev.entities.toString());
+ * ```
+ */
 export function evaluateNer(
   model: BertForTokenClassification,
   sentences: readonly ConllSentence[],

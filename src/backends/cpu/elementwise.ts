@@ -9,7 +9,9 @@
  *   layerNorm*Wasm           layer norm forward/backward by row chunks over the threads
  *   softmax*Wasm             attention softmax forward/backward by row chunks over the threads
  *
- * Each copies its operands in, runs, and copies the results out. Elementwise results are
+ * Operands that live in the float32 arena (arena.ts: tensors' storages inside the kernel's wasm
+ * memory) are read and written in place; the others are copied into the kernel's scratch region
+ * and the results out of it. Elementwise results are
  * bit-identical to the plain-JS float32 kernels, and every result is independent of which
  * thread ran which chunk (test/backends/wasm-elementwise.test.ts, wasm-layernorm.test.ts).
  * Where the wasm memory cannot grow to hold the operands a function reports false and the
@@ -17,6 +19,44 @@
  */
 import { copyDone, copyStart } from '../../core/profile.js';
 import { float32KernelAndPool } from './matmul.js';
+import type { WasmArena } from './arena.js';
+
+/**
+ * Where a kernel's operands go: arrays in the arena at their own byte address, the others in a
+ * region of the scratch block (`at(slot)` after `heap`). Slots are reserved before the scratch
+ * block is taken, so its size is known.
+ */
+class Placement {
+  private size = 0;
+  private readonly rel: number[] = [];
+  private readonly abs: number[] = [];
+  constructor(private readonly arena: WasmArena | null) {}
+  /**
+   * A slot for `n` float32 elements of `a` from element `o` (or a scratch-only region when `a` is
+   * null, e.g. float64 statistics of `bytes`); in place when `a` is in the arena and, if
+   * `writes` elements are written there, its block has room for them.
+   */
+  slot(a: Float32Array | null, o: number, bytes: number, writes = 0): number {
+    const addr = a === null || this.arena === null ? -1 : this.arena.address(a);
+    const ok = addr >= 0 && (writes === 0 || this.arena!.capacity(a!) >= o + writes);
+    this.abs.push(ok ? addr + 4 * o : -1);
+    this.rel.push(ok ? -1 : this.size);
+    if (!ok) this.size += align16(bytes);
+    return this.rel.length - 1;
+  }
+  /** True when slot i is in place (no copy). */
+  inPlace(i: number): boolean {
+    return this.abs[i]! >= 0;
+  }
+  /** The scratch bytes the copied operands need. */
+  get bytes(): number {
+    return this.size;
+  }
+  /** The byte address of slot i, given the scratch base. */
+  at(i: number, base: number): number {
+    return this.abs[i]! >= 0 ? this.abs[i]! : base + this.rel[i]!;
+  }
+}
 
 /** The elementwise ops with wasm kernels, numbered as the helper threads know them (threads.ts). */
 export const WASM_MAP_OPS = ['gelu', 'geluBackward', 'add', 'sub', 'mul', 'div'] as const;
@@ -51,16 +91,24 @@ export class ElementwiseKernels {
     const kp = float32KernelAndPool();
     if (kp === null) throw new Error('wasm elementwise: no wasm SIMD kernel in this runtime');
     const { kern } = kp;
-    const m = n + ((4 - (n % 4)) % 4); // whole vectors: the padding lanes compute on zeros and are dropped
-    const H = heapOrNull(kern, (ins.length + 1) * m * 4);
+    const m = n + ((4 - (n % 4)) % 4); // whole vectors: the padding lanes compute on garbage/zeros and are dropped
+    // in place: inputs read up to 3 elements past their end (the arena keeps a guard below the
+    // memory's end), the output's block has room for m elements
+    const pl = new Placement(kern.arena);
+    const sIn = ins.map((a, j) => pl.slot(a, offs[j]!, m * 4));
+    const sOut = pl.slot(out, 0, m * 4, m);
+    const H = heapOrNull(kern, pl.bytes);
     if (H === null) return false;
+    const base = kern.base;
     const tIn = copyStart();
     for (let j = 0; j < ins.length; j++) {
-      H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), j * m);
-      if (m !== n) H.fill(0, j * m + n, (j + 1) * m);
+      if (pl.inPlace(sIn[j]!)) continue;
+      const e = pl.at(sIn[j]!, base) / 4;
+      H.set(ins[j]!.subarray(offs[j]!, offs[j]! + n), e);
+      if (m !== n) H.fill(0, e + n, e + m);
     }
     copyDone(`in:${opName}`, tIn);
-    const p0 = 0, p1 = m * 4, dst = ins.length * m * 4;
+    const p0 = pl.at(sIn[0]!, base), p1 = ins.length > 1 ? pl.at(sIn[1]!, base) : 0, dst = pl.at(sOut, base);
     const fn = WASM_MAP_OPS.indexOf(opName);
     const unary = kern.exports['gelu'] as UnaryFn, binary = kern.exports[opName] as BinaryFn;
     const call = (i0: number, len: number): void => {
@@ -72,6 +120,7 @@ export class ElementwiseKernels {
     const pool = threads && fn < 2 ? kp.pool : null;
     if (pool !== null) pool.runElementwise(fn, p0, p1, dst, m, CHUNK, call);
     else call(0, m);
+    if (pl.inPlace(sOut)) return true;
     const tOut = copyStart();
     out.set(H.subarray(dst / 4, dst / 4 + n));
     copyDone(`out:${opName}`, tOut);
@@ -106,20 +155,29 @@ export function adamStepWasm(
   const kp = float32KernelAndPool();
   if (kp === null) return false;
   const np = n + ((4 - (n % 4)) % 4); // whole vectors; the padding lanes compute on zeros and are dropped
-  const H = heapOrNull(kp.kern, 4 * np * 4);
-    if (H === null) return false;
   const arrays: [Float32Array, number][] = [[p, po], [g, go], [m, mo], [v, vo]];
+  // in place only without padding lanes: θ, m, v are written, and a parameter may be a slice of
+  // a larger storage whose next elements belong to someone else
+  const pl = new Placement(np === n ? kp.kern.arena : null);
+  const slots = arrays.map(([a, o]) => pl.slot(a, o, np * 4));
+  const H = heapOrNull(kp.kern, pl.bytes);
+  if (H === null) return false;
+  const base = kp.kern.base;
+  const at = slots.map((sl) => pl.at(sl, base));
   const tIn = copyStart();
   arrays.forEach(([a, o], j) => {
-    H.set(a.subarray(o, o + n), j * np);
-    H.fill(0, j * np + n, (j + 1) * np);
+    if (pl.inPlace(slots[j]!)) return;
+    H.set(a.subarray(o, o + n), at[j]! / 4);
+    H.fill(0, at[j]! / 4 + n, at[j]! / 4 + np);
   });
   copyDone('in:adam', tIn);
-  (kp.kern.exports['adam'] as AdamFn)(0, 4 * np, 8 * np, 12 * np, np, s.decay, s.b1, s.c1, s.b2, s.c2, s.negStep, s.bc2, s.eps);
+  (kp.kern.exports['adam'] as AdamFn)(at[0]!, at[1]!, at[2]!, at[3]!, np, s.decay, s.b1, s.c1, s.b2, s.c2, s.negStep, s.bc2, s.eps);
   const tOut = copyStart();
-  p.set(H.subarray(0, n), po);
-  m.set(H.subarray(2 * np, 2 * np + n), mo);
-  v.set(H.subarray(3 * np, 3 * np + n), vo);
+  for (const j of [0, 2, 3]) {
+    if (pl.inPlace(slots[j]!)) continue;
+    const [a, o] = arrays[j]!;
+    a.set(H.subarray(at[j]! / 4, at[j]! / 4 + n), o);
+  }
   copyDone('out:adam', tOut);
   return true;
 }
@@ -137,21 +195,27 @@ export function dropoutWasm(x: Float32Array, xo: number, n: number, p: number, v
   if (kp === null || !(p >= 0 && p < 1)) return false;
   const { kern } = kp;
   const m = n + ((4 - (n % 4)) % 4);
-  const H = heapOrNull(kern, 3 * m * 4);
-    if (H === null) return false;
+  const pl = new Placement(kern.arena);
+  const sx = pl.slot(x, xo, m * 4), sm = pl.slot(mask, 0, m * 4, m), so = pl.slot(out, 0, m * 4, m);
+  const H = heapOrNull(kern, pl.bytes);
+  if (H === null) return false;
+  const base = kern.base;
+  const xa = pl.at(sx, base), ma = pl.at(sm, base), oa = pl.at(so, base);
   const tIn = copyStart();
-  H.set(x.subarray(xo, xo + n), 0);
-  if (m !== n) H.fill(0, n, m);
+  if (!pl.inPlace(sx)) {
+    H.set(x.subarray(xo, xo + n), xa / 4);
+    if (m !== n) H.fill(0, xa / 4 + n, xa / 4 + m);
+  }
   copyDone('in:dropout', tIn);
   const t = Math.ceil(p * 4294967296) | 0; // x ≥ p·2³² ⇔ x ≥ ⌈p·2³²⌉ for integer x (as uint32 bits)
   const v32 = Math.fround(value);
   const fn = kern.exports['dropout'] as DropoutFn;
-  const call = (i0: number, len: number): void => fn(4 * i0, 4 * (m + i0), 4 * (2 * m + i0), len, (k1 + i0) | 0, k2, t, v32);
+  const call = (i0: number, len: number): void => fn(xa + 4 * i0, ma + 4 * i0, oa + 4 * i0, len, (k1 + i0) | 0, k2, t, v32);
   // on the calling thread: like add/mul, bound by memory traffic (a helper did not pay, measured)
   call(0, m);
   const tOut = copyStart();
-  mask.set(H.subarray(m, m + n));
-  out.set(H.subarray(2 * m, 2 * m + n));
+  if (!pl.inPlace(sm)) mask.set(H.subarray(ma / 4, ma / 4 + n));
+  if (!pl.inPlace(so)) out.set(H.subarray(oa / 4, oa / 4 + n));
   copyDone('out:dropout', tOut);
   return true;
 }
@@ -173,14 +237,17 @@ export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array
   const kp = float32KernelAndPool();
   if (kp === null || n % 2 !== 0) return false;
   const R = x.length / n;
-  const xB = 0, wB = align16(x.length * 4), bB = wB + align16(n * 4), yB = bB + align16(n * 4), stB = yB + align16(x.length * 4);
-  const end = stB + R * 16;
-  const H = heapOrNull(kp.kern, end);
-    if (H === null) return false;
+  const pl = new Placement(kp.kern.arena);
+  const sx = pl.slot(x, 0, x.length * 4), sw = pl.slot(w, 0, n * 4), sb = pl.slot(b, 0, n * 4);
+  const sy = pl.slot(y, 0, x.length * 4, x.length), sst = pl.slot(null, 0, R * 16);
+  const H = heapOrNull(kp.kern, pl.bytes);
+  if (H === null) return false;
+  const base = kp.kern.base;
+  const xB = pl.at(sx, base), wB = pl.at(sw, base), bB = pl.at(sb, base), yB = pl.at(sy, base), stB = pl.at(sst, base);
   const tIn = copyStart();
-  H.set(x, xB / 4);
-  H.set(w, wB / 4);
-  H.set(b, bB / 4);
+  if (!pl.inPlace(sx)) H.set(x, xB / 4);
+  if (!pl.inPlace(sw)) H.set(w, wB / 4);
+  if (!pl.inPlace(sb)) H.set(b, bB / 4);
   copyDone('in:layerNormForward', tIn);
   const fn = kp.kern.exports['layerNormForward'] as LnForwardFn;
   const args = [xB, wB, bB, yB, stB, n, R, eps];
@@ -188,7 +255,7 @@ export function layerNormForwardWasm(x: Float32Array, n: number, w: Float32Array
   if (kp.pool !== null) kp.pool.runRows(0, args, R, rowChunk(R), call);
   else call(0, R);
   const tOut = copyStart();
-  y.set(H.subarray(yB / 4, yB / 4 + x.length));
+  if (!pl.inPlace(sy)) y.set(H.subarray(yB / 4, yB / 4 + x.length));
   const st = new Float64Array(H.buffer, stB, 2 * R);
   mean.set(st.subarray(0, R));
   rstd.set(st.subarray(R, 2 * R));
@@ -209,15 +276,18 @@ export function layerNormBackwardWasm(
   if (kp === null || n % 2 !== 0) return false;
   const R = x.length / n;
   const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
-  const gB = 0, xB = align16(x.length * 4), wB = xB + align16(x.length * 4), stB = wB + align16(n * 4);
-  const dxB = stB + align16(R * 16), dwB = dxB + align16(x.length * 4), dbB = dwB + align16(chunks * n * 8);
-  const end = dbB + chunks * n * 8;
-  const H = heapOrNull(kp.kern, end);
-    if (H === null) return false;
+  const pl = new Placement(kp.kern.arena);
+  const sg = pl.slot(g, 0, x.length * 4), sx = pl.slot(x, 0, x.length * 4), sw = pl.slot(w, 0, n * 4), sst = pl.slot(null, 0, R * 16);
+  const sdx = pl.slot(dx, 0, x.length * 4, x.length), sdw = pl.slot(null, 0, chunks * n * 8), sdb = pl.slot(null, 0, chunks * n * 8);
+  const H = heapOrNull(kp.kern, pl.bytes);
+  if (H === null) return false;
+  const base = kp.kern.base;
+  const gB = pl.at(sg, base), xB = pl.at(sx, base), wB = pl.at(sw, base), stB = pl.at(sst, base);
+  const dxB = pl.at(sdx, base), dwB = pl.at(sdw, base), dbB = pl.at(sdb, base);
   const tIn = copyStart();
-  H.set(g, gB / 4);
-  H.set(x, xB / 4);
-  H.set(w, wB / 4);
+  if (!pl.inPlace(sg)) H.set(g, gB / 4);
+  if (!pl.inPlace(sx)) H.set(x, xB / 4);
+  if (!pl.inPlace(sw)) H.set(w, wB / 4);
   const st = new Float64Array(H.buffer, stB, 2 * R);
   st.set(mean);
   st.set(rstd, R);
@@ -231,7 +301,7 @@ export function layerNormBackwardWasm(
   if (kp.pool !== null) kp.pool.runRows(1, args, R, chunk, call);
   else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
   const tOut = copyStart();
-  dx.set(H.subarray(dxB / 4, dxB / 4 + x.length));
+  if (!pl.inPlace(sdx)) dx.set(H.subarray(dxB / 4, dxB / 4 + x.length));
   copyDone('out:layerNormBackward', tOut);
   // the chunks' partial sums, in chunk order (the same numbers whichever thread ran a chunk)
   for (const [part, out] of [[dwp, dw], [dbp, db]] as const) {
@@ -257,15 +327,20 @@ export function softmaxForwardWasm(
   if (kp === null || n % 2 !== 0) return false;
   const R = x.length / n;
   const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
-  const xB = 0, yB = align16(x.length * 4), scB = yB + align16(x.length * 4), moB = scB + align16(chunks * n * 8);
-  const mB = moB + align16(R * 4), end = mB + (mask ? align16(mask.data.length * 4) : 0);
-  const H = heapOrNull(kp.kern, end);
-    if (H === null) return false;
+  const pl = new Placement(kp.kern.arena);
+  const sx = pl.slot(x, 0, x.length * 4), sy = pl.slot(y, 0, x.length * 4, x.length);
+  const ssc = pl.slot(null, 0, chunks * n * 8), smo = pl.slot(null, 0, R * 4);
+  const sm = mask ? pl.slot(mask.data, 0, mask.data.length * 4) : -1;
+  const H = heapOrNull(kp.kern, pl.bytes);
+  if (H === null) return false;
+  const base = kp.kern.base;
+  const xB = pl.at(sx, base), yB = pl.at(sy, base), scB = pl.at(ssc, base), moB = pl.at(smo, base);
+  const mB = mask ? pl.at(sm, base) : 0;
   const tIn = copyStart();
-  H.set(x, xB / 4);
+  if (!pl.inPlace(sx)) H.set(x, xB / 4);
   if (mask) {
     new Int32Array(H.buffer, moB, R).set(mask.rowOffsets);
-    H.set(mask.data, mB / 4);
+    if (!pl.inPlace(sm)) H.set(mask.data, mB / 4);
   }
   copyDone('in:softmaxForward', tIn);
   const fn = kp.kern.exports['softmaxForward'] as SmForwardFn;
@@ -275,7 +350,7 @@ export function softmaxForwardWasm(
   if (kp.pool !== null) kp.pool.runRows(2, args, R, chunk, call);
   else for (let ch = 0; ch < chunks; ch++) call(ch * chunk, Math.min(R, (ch + 1) * chunk), ch);
   const tOut = copyStart();
-  y.set(H.subarray(yB / 4, yB / 4 + x.length));
+  if (!pl.inPlace(sy)) y.set(H.subarray(yB / 4, yB / 4 + x.length));
   copyDone('out:softmaxForward', tOut);
   return true;
 }
@@ -286,19 +361,22 @@ export function softmaxBackwardWasm(g: Float32Array, y: Float32Array, n: number,
   if (kp === null || n % 2 !== 0) return false;
   const R = y.length / n;
   const chunk = rowChunk(R);
-  const gB = 0, yB = align16(g.length * 4), dB = yB + align16(y.length * 4), end = dB + y.length * 4;
-  const H = heapOrNull(kp.kern, end);
-    if (H === null) return false;
+  const pl = new Placement(kp.kern.arena);
+  const sg = pl.slot(g, 0, g.length * 4), sy = pl.slot(y, 0, y.length * 4), sd = pl.slot(dx, 0, y.length * 4, y.length);
+  const H = heapOrNull(kp.kern, pl.bytes);
+  if (H === null) return false;
+  const base = kp.kern.base;
+  const gB = pl.at(sg, base), yB = pl.at(sy, base), dB = pl.at(sd, base);
   const tIn = copyStart();
-  H.set(g, gB / 4);
-  H.set(y, yB / 4);
+  if (!pl.inPlace(sg)) H.set(g, gB / 4);
+  if (!pl.inPlace(sy)) H.set(y, yB / 4);
   copyDone('in:softmaxBackward', tIn);
   const fn = kp.kern.exports['softmaxBackward'] as SmBackwardFn;
   const call = (r0: number, r1: number, ch: number): void => fn(gB, yB, dB, n, scale, r0, r1, ch);
   if (kp.pool !== null) kp.pool.runRows(3, [gB, yB, dB, n, scale], R, chunk, call);
   else call(0, R, 0);
   const tOut = copyStart();
-  dx.set(H.subarray(dB / 4, dB / 4 + y.length));
+  if (!pl.inPlace(sd)) dx.set(H.subarray(dB / 4, dB / 4 + y.length));
   copyDone('out:softmaxBackward', tOut);
   return true;
 }

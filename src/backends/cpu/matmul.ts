@@ -40,6 +40,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import { copyDone, copyStart } from '../../core/profile.js';
 import { availableCores, MacroPool, workerThreads } from './threads.js';
 import { WasmGemmKernel, wasmSimdSupported } from './wasm-gemm.js';
+import { arenaEnabled, type WasmArena } from './arena.js';
 
 export { MacroPool, WasmGemmKernel, wasmSimdSupported };
 
@@ -248,14 +249,28 @@ let wasmF64: WasmGemmKernel | null | undefined;
  */
 function makeKernel(opts: { dtype: 'float32' | 'float64'; mr: number; nr: number }): WasmGemmKernel | null {
   if (!wasmSimdSupported()) return null;
+  // float32: tensor storages live in this kernel's memory (arena.ts) unless TENSORGRAD_ARENA=0
+  const arena = opts.dtype === 'float32' && arenaEnabled();
   if (workerThreads() !== null) {
     try {
-      return new WasmGemmKernel({ ...opts, shared: true });
+      return new WasmGemmKernel({ ...opts, shared: true, arena });
     } catch {
       // shared memory refused (e.g. no address space for the reservation): one thread
     }
   }
+  if (arena) {
+    try {
+      return new WasmGemmKernel({ ...opts, arena });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e; // the reservation refused: no arena
+    }
+  }
   return new WasmGemmKernel(opts);
+}
+
+/** The float32 arena (arena.ts) of the float32 kernel's memory; null without wasm SIMD or with TENSORGRAD_ARENA=0. */
+export function float32Arena(): WasmArena | null {
+  return wasmKernelFor(new Float32Array(0))?.arena ?? null;
 }
 
 /** The wasm kernel for C's element type, instantiated on first use; null without wasm SIMD. */
@@ -385,24 +400,35 @@ export function gemmWasm(
   const [bLo, bHi] = span(bOff, K, N, bRs, bCs);
   const stage = (lo: number, hi: number, n: number): boolean =>
     staging === 'always' || (staging === 'auto' && hi - lo + 1 <= STAGE_MAX_SPAN_RATIO * n + 64);
-  const stageA = stage(aLo, aHi, M * K), stageB = stage(bLo, bHi, K * N);
-  // heap layout (element offsets, each region rounded to 16 bytes):
+  // operands that live in the kernel's arena (arena.ts) are packed from where they are, and C is
+  // written in place when its rows need no padding columns and its block has room for the
+  // padding rows; the others are copied into the scratch region (and C out of it)
+  const arena = staging === 'never' ? null : kern.arena;
+  const aAddr = arena?.address(A) ?? -1, bAddr = arena?.address(B) ?? -1;
+  const cAddr = arena !== null && Np === N ? arena.address(C) : -1;
+  const inA = aAddr >= 0, inB = bAddr >= 0;
+  const inC = cAddr >= 0 && arena!.capacity(C as Float32Array) - cOff >= Mp * N;
+  const stageA = inA || stage(aLo, aHi, M * K), stageB = inB || stage(bLo, bHi, K * N);
+  // scratch layout (element offsets from the scratch base, each region rounded to 16 bytes):
   //   [Ã mcMax×kcMax][B̃ kcMax×ncMax][C Mp×Np][A's storage span][B's storage span]
+  // (the last three only for the operands not in the arena)
   const al = 16 / es;
   const threads = pool === 'auto' ? (M * N * K >= PARALLEL_MIN_MACS ? poolFor(kern) : null) : pool;
   const minMacs = pool === 'auto' ? PARALLEL_MIN_MACS : 0; // an explicit pool (tests) always splits
   // With helper threads, Ã is packed for all M rows of a K slab at once and the macro-kernel's
   // rows are shared out in one job (instead of one hand-off per MC block), when that fits.
   const wholeA = threads !== null && staging !== 'never' && Mp * kcMax * es <= WHOLE_A_MAX_BYTES;
-  const apE = 0;
-  const bpE = apE + roundUp((wholeA ? Mp : mcMax) * kcMax, al);
-  const cE = bpE + roundUp(ncMax * kcMax, al);
-  const aE = cE + roundUp(Mp * Np, al);
-  const bE = aE + (stageA ? roundUp(aHi - aLo + 1, al) : 0);
-  const end = bE + (stageB ? bHi - bLo + 1 : 0);
+  const apR = 0;
+  const bpR = apR + roundUp((wholeA ? Mp : mcMax) * kcMax, al);
+  const cR = bpR + roundUp(ncMax * kcMax, al);
+  const aR = cR + (inC ? 0 : roundUp(Mp * Np, al));
+  const bR = aR + (stageA && !inA ? roundUp(aHi - aLo + 1, al) : 0);
+  const end = bR + (stageB && !inB ? bHi - bLo + 1 : 0);
   let H: Float32Array | Float64Array;
+  let S: number; // the scratch base (elements)
   try {
     H = kern.heap(end * es);
+    S = kern.base / es;
   } catch (e) {
     // the wasm memory could not grow (32-bit address space, or the host refused): plain JS
     if (e instanceof RangeError) {
@@ -411,9 +437,13 @@ export function gemmWasm(
     }
     throw e;
   }
+  const apE = S + apR, bpE = S + bpR;
+  // cE: where C[cOff] is computed; aE, bE: where A[aLo], B[bLo] are
+  const cE = inC ? cAddr / es + cOff : S + cR;
+  const aE = inA ? aAddr / es + aLo : S + aR, bE = inB ? bAddr / es + bLo : S + bR;
   const tIn = copyStart();
-  if (stageA) H.set(A.subarray(aLo, aHi + 1), aE);
-  if (stageB) H.set(B.subarray(bLo, bHi + 1), bE);
+  if (stageA && !inA) H.set(A.subarray(aLo, aHi + 1), aE);
+  if (stageB && !inB) H.set(B.subarray(bLo, bHi + 1), bE);
   if (typeof accumulate === 'object') {
     // the bias row into every row of the padded Mp×Np region (padding columns and rows zero)
     for (let j = 0; j < N; j++) H[cE + j] = accumulate.data[accumulate.off + j * accumulate.stride]!;
@@ -425,7 +455,7 @@ export function gemmWasm(
     // C₀ into the padded Mp×Np region (row stride Np); every K slab then adds to it, the first
     // included, so each element is C₀ + Σₖ in k order. The padding is zeroed: it is computed on
     // and never stored, but stale values there could be slow denormals.
-    if (Np === N) H.set(C.subarray(cOff, cOff + M * N), cE);
+    if (inC) { /* C₀ is in place */ } else if (Np === N) H.set(C.subarray(cOff, cOff + M * N), cE);
     else {
       for (let i = 0; i < M; i++) {
         H.set(C.subarray(cOff + i * N, cOff + i * N + N), cE + i * Np);
@@ -465,6 +495,7 @@ export function gemmWasm(
     }
   }
   // copy out the M×N corner of the padded Mp×Np result
+  if (inC) return;
   const tOut = copyStart();
   if (Np === N) C.set(H.subarray(cE, cE + M * N), cOff);
   else for (let i = 0; i < M; i++) C.set(H.subarray(cE + i * Np, cE + i * Np + N), cOff + i * N);
@@ -509,27 +540,41 @@ export function gemmBatched(
   const [aLo0, aHi0] = span(0, M, K, aRs, aCs);
   const [bLo0, bHi0] = span(0, K, N, bRs, bCs);
   const aSpan = aHi0 - aLo0 + 1, bSpan = bHi0 - bLo0 + 1;
-  // per item: [Ã Mp×K][B̃ K×Np][C Mp×Np][A span][B span], each rounded to 16 bytes
-  const apL = roundUp(Mp * K, al), bpL = roundUp(K * Np, al), cL = roundUp(Mp * Np, al);
-  const item = apL + bpL + cL + roundUp(aSpan, al) + roundUp(bSpan, al);
+  // operands in the kernel's arena (arena.ts) are packed from where they are; C is written in
+  // place when the items need no padding (each item's tiles then stay inside its own M×N)
+  const arena = kern.arena;
+  const aAddr = arena?.address(A) ?? -1, bAddr = arena?.address(B) ?? -1;
+  const cAddr = arena !== null && Mp === M && Np === N ? arena.address(C) : -1;
+  const inA = aAddr >= 0, inB = bAddr >= 0, inC = cAddr >= 0;
+  // per item: [Ã Mp×K][B̃ K×Np][C Mp×Np][A span][B span], each rounded to 16 bytes (the last three
+  // only for what is not in the arena)
+  const apL = roundUp(Mp * K, al), bpL = roundUp(K * Np, al), cL = inC ? 0 : roundUp(Mp * Np, al);
+  const aL = inA ? 0 : roundUp(aSpan, al), bL = inB ? 0 : roundUp(bSpan, al);
+  const item = apL + bpL + cL + aL + bL;
   const H = kern.heap(count * item * es);
+  const S = kern.base / es; // the scratch base (elements)
   const tIn = copyStart(); // (the packing is timed with the copies here)
   for (let i = 0; i < count; i++) {
-    const base = i * item, aE = base + apL + bpL + cL, bE = aE + roundUp(aSpan, al);
+    const base = S + i * item;
+    // aE, bE: where A[aOffs[i] + aLo0], B[bOffs[i] + bLo0] are
     const aLo = aOffs[i]! + aLo0, bLo = bOffs[i]! + bLo0;
-    H.set(A.subarray(aLo, aLo + aSpan), aE);
-    H.set(B.subarray(bLo, bLo + bSpan), bE);
+    const aE = inA ? aAddr / es + aLo : base + apL + bpL + cL, bE = inB ? bAddr / es + bLo : base + apL + bpL + cL + aL;
+    if (!inA) H.set(A.subarray(aLo, aLo + aSpan), aE);
+    if (!inB) H.set(B.subarray(bLo, bLo + bSpan), bE);
     kern.pack(base * es, (aE + aOffs[i]! - aLo) * es, aRs * es, aCs * es, M, K, MR);
     kern.pack((base + apL) * es, (bE + bOffs[i]! - bLo) * es, bCs * es, bRs * es, N, K, NR);
   }
   copyDone('in:gemmBatched', tIn);
   const threads = pool === 'auto' ? poolFor(kern) : pool;
   const step = item * es;
-  if (threads !== null) threads.runBatch(count, Mp, Np, K, 0, step, apL * es, step, (apL + bpL) * es, step, Np * es, 0);
-  else for (let i = 0; i < count; i++) kern.macro(Mp, Np, K, i * step, apL * es + i * step, (apL + bpL) * es + i * step, Np * es, 0);
+  // item i's C: in place at C[cOff + i·M·N] (step M·N), or in its scratch region
+  const c0 = inC ? cAddr + cOff * es : (S + apL + bpL) * es, cStep = inC ? M * N * es : step;
+  if (threads !== null) threads.runBatch(count, Mp, Np, K, S * es, step, (S + apL) * es, step, c0, cStep, Np * es, 0);
+  else for (let i = 0; i < count; i++) kern.macro(Mp, Np, K, (S + i * item) * es, (S + apL + i * item) * es, c0 + i * cStep, Np * es, 0);
+  if (inC) return;
   const tOut = copyStart();
   for (let i = 0; i < count; i++) {
-    const cE = i * item + apL + bpL, co = cOff + i * M * N;
+    const cE = S + i * item + apL + bpL, co = cOff + i * M * N;
     if (Np === N) C.set(H.subarray(cE, cE + M * N), co);
     else for (let r = 0; r < M; r++) C.set(H.subarray(cE + r * Np, cE + r * Np + N), co + r * N);
   }

@@ -36,6 +36,7 @@
  */
 
 import { F32, F64, I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import { arenaLimitBytes, WasmArena } from './arena.js';
 import { adamBody, BINARY_F32, binaryBody, dropoutBody, geluBackwardBody, geluBody, layerNormBackwardBody, layerNormForwardBody, softmaxBackwardBody, softmaxForwardBody } from './wasm-elementwise.js';
 
 export type GemmDType = 'float32' | 'float64';
@@ -388,8 +389,15 @@ export class WasmGemmKernel {
   /** Every export of the instance (float32: also `gelu`, `geluBackward`). */
   readonly exports: Record<string, unknown>;
   private view: Float32Array | Float64Array;
+  /**
+   * float32 kernels with `arena: true`: the allocator of tensor storages in this memory
+   * (arena.ts); `heap` then takes its scratch region from it. Null otherwise.
+   */
+  readonly arena: WasmArena | null;
+  /** The byte address where the region returned by the last `heap` call starts (0 without an arena). */
+  base = 0;
 
-  constructor(opts: { dtype: GemmDType; mr: number; nr: number; relaxed?: boolean; shared?: boolean }) {
+  constructor(opts: { dtype: GemmDType; mr: number; nr: number; relaxed?: boolean; shared?: boolean; arena?: boolean }) {
     this.dtype = opts.dtype;
     this.mr = opts.mr;
     this.nr = opts.nr;
@@ -399,7 +407,13 @@ export class WasmGemmKernel {
     if (wasmApi === undefined) throw new Error('wasm gemm: this runtime has no WebAssembly');
     const bytes = buildGemmModule({ dtype: this.dtype, mr: this.mr, nr: this.nr, relaxed: this.relaxed, shared: this.shared });
     // a shared memory needs a maximum: the whole 32-bit space (address space is only reserved)
-    this.memory = this.shared ? new wasmApi.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) : new wasmApi.Memory({ initial: 1 });
+    // a non-shared memory holding an arena is reserved whole up front: growing it would detach
+    // the arena's live views (arena.ts)
+    const arena = opts.arena === true && this.dtype === 'float32';
+    const limit = arenaLimitBytes(this.shared);
+    this.memory = this.shared ? new wasmApi.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
+      : new wasmApi.Memory({ initial: arena ? Math.ceil(limit / PAGE) : 1 });
+    this.arena = arena ? new WasmArena(this.memory, this.shared, limit) : null;
     this.module = new wasmApi.Module(bytes);
     const inst = new wasmApi.Instance(this.module, { env: { mem: this.memory } });
     this.macroFn = inst.exports['macro'] as MacroFn;
@@ -412,10 +426,17 @@ export class WasmGemmKernel {
     return this.dtype === 'float32' ? new Float32Array(this.memory.buffer) : new Float64Array(this.memory.buffer);
   }
 
-  /** A typed-array view of the whole memory, at least `bytes` long (grows the memory if needed). */
+  /**
+   * A typed-array view of the whole memory with a scratch region of at least `bytes` starting at
+   * byte address `this.base` (16-aligned): address 0 without an arena (the memory grows if
+   * needed), else the arena's scratch block. Throws a RangeError when there is no room.
+   */
   heap(bytes: number): Float32Array | Float64Array {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.arena !== null) this.base = this.arena.scratch(bytes);
+    else {
+      const have = this.memory.buffer.byteLength;
+      if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    }
     if (this.view.buffer !== this.memory.buffer) this.view = this.makeView();
     return this.view;
   }

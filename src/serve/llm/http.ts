@@ -73,7 +73,14 @@ export interface LLMServer {
   close(): Promise<void>;
 }
 
-/** True when the folder's config.json names a text-generation model (GPT-2 / char-gpt). */
+/**
+ * True when the folder's config.json names a text-generation model (GPT-2 / char-gpt).
+ * @example
+ * ```ts
+ * serve.llm.isTextGenerationFolder('out/gpt-char'); // true: config.json says gpt2 / char-gpt
+ * serve.llm.isTextGenerationFolder('out/ner');      // false
+ * ```
+ */
 export function isTextGenerationFolder(dir: string): boolean {
   const p = join(resolve(dir), 'config.json');
   if (!existsSync(p)) return false;
@@ -103,7 +110,14 @@ interface Completion {
 
 const ACCEPTED = new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'n', 'stop', 'seed', 'stream', 'user']);
 
-/** Validates an OpenAI completions body; ApiError(422) names the field. */
+/**
+ * Validates an OpenAI completions body; ApiError(422) names the field.
+ * @example
+ * ```ts
+ * serve.llm.parseCompletion({ prompt: 'Call me', max_tokens: 16, temperature: 0.8 }); // the request, checked
+ * serve.llm.parseCompletion({ prompt: 'x', logprobs: 1 }); // throws ApiError 422: unsupported field 'logprobs' (supported: …)
+ * ```
+ */
 export function parseCompletion(body: unknown): Completion {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(422, 'the body must be a JSON object', null);
   const b = body as Record<string, unknown>;

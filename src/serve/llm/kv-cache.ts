@@ -29,7 +29,16 @@ export class PoolExhaustedError extends Error {
   }
 }
 
-/** One sequence's block table: physical block ids in logical order, and the positions stored. */
+/**
+ * One sequence's block table: physical block ids in logical order, and the positions stored.
+ * @example
+ * ```ts
+ * const cache = new serve.llm.PagedKVCache({ numBlocks: 4, blockSize: 16, nLayer: 1, nHead: 2, headDim: 4 });
+ * const table = new serve.llm.BlockTable();
+ * cache.reserve(table, 20);               // positions 0…19 need 2 blocks
+ * table.blocks.length;                    // 2
+ * ```
+ */
 export class BlockTable {
   /** blocks[i] holds positions i·blockSize … (i+1)·blockSize − 1. */
   blocks: number[] = [];
