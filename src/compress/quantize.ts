@@ -177,20 +177,24 @@ export class QuantizedLinear extends Module {
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== K) throw new Error(`QuantizedLinear: input of shape ${fmtShape(x.shape)} does not end in inFeatures = ${K}`);
     const lead = x.shape.slice(0, -1);
     const M = lead.reduce((a, b) => a * b, 1);
-    const xs = x.contiguous().toTypedArray() as Float32Array | Float64Array;
-    const x32 = xs instanceof Float32Array ? xs : Float32Array.from(xs);
     const sw = this.weight_scale.toTypedArray() as Float32Array;
     const b = this.bias ? (this.bias.toTypedArray() as Float32Array) : null;
     const what = 'QuantizedLinear (input)';
-    let y: Float32Array | Float64Array;
-    if (x.dtype === 'float32') {
-      const backend = x.storage.backend;
-      // the backend's kernel, else the CPU's host kernel (wasm SIMD, or the JS reference without it)
-      y = backend.int8Linear ? backend.int8Linear(x32, M, this.packedWeight, sw, b) : (int8Linear(x32, M, this.packedWeight, sw, b, what) ?? int8LinearReference(x32, M, this.packedWeight, sw, b, new Float32Array(M * N), what));
-    } else {
-      y = int8LinearReference(x32, M, this.packedWeight, sw, b, new Float64Array(M * N), what);
+    const xc = x.contiguous();
+    const backend = xc.storage.backend;
+    // the backend's kernel on the tensor's own memory (CPU: wasm SIMD, or its JS reference without SIMD)
+    const storage = x.dtype === 'float32' && backend.int8Linear ? backend.int8Linear({ storage: xc.storage, shape: [M, K], strides: [K, 1], offset: xc.offset }, this.packedWeight, sw, b) : null;
+    let out: Tensor;
+    if (storage) out = Tensor.fromStorage(storage, [...lead, N]);
+    else {
+      // elsewhere (another backend, float64): the same arithmetic on host arrays
+      const xs = xc.toTypedArray() as Float32Array | Float64Array;
+      const x32 = xs instanceof Float32Array ? xs : Float32Array.from(xs);
+      const y = x.dtype === 'float32'
+        ? (int8Linear(x32, M, this.packedWeight, sw, b, what) ?? int8LinearReference(x32, M, this.packedWeight, sw, b, new Float32Array(M * N), what))
+        : int8LinearReference(x32, M, this.packedWeight, sw, b, new Float64Array(M * N), what);
+      out = fromTypedArray(y, [...lead, N]);
     }
-    let out = fromTypedArray(y, [...lead, N]);
     if (out.device !== x.device) out = out.to(x.device);
     if (isGradEnabled() && x.requiresGrad) {
       // an inference-only node: the graph records that the output depends on x, and backward says why it cannot go on
