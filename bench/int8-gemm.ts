@@ -12,13 +12,16 @@
  *     whole forward: quantize rows, GEMM, rescale + bias) on both int8 paths — side by side with
  *     PyTorch's nn.Linear and quantize_dynamic (bench/int8_torch.py, Debian /usr/bin/python3 torch
  *     1.13, fbgemm, one thread; skipped with a note where it is missing).
+ *   BERT forward (token classification, eval, noGrad): float32 vs every Linear quantized, at
+ *     BERT-tiny (L2 H128 FFN 512) batch 32 × seq 64 and L4 H256 FFN 1024 batch 8 × seq 128.
  *
  *   npm run bench:int8 -- [n=512] [rounds=12]
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 
-import { compress, matmul, nn, noGrad, randn, setGemmThreads } from '../src/index.js';
+import { compress, fromTypedArray, manualSeed, matmul, nn, noGrad, randn, setGemmThreads, tidy } from '../src/index.js';
+import { BertConfig, BertForTokenClassification } from '../src/nn/bert.js';
 import { setInt8Relaxed } from '../src/backends/cpu/int8-gemm.js';
 import { packInt8Weight, WasmInt8LinearKernel, wasmRelaxedDotSupported } from '../src/backends/cpu/wasm-int8-linear.js';
 
@@ -67,6 +70,14 @@ const layers = SHAPES.map(([m, k, nn_]) => {
 });
 const L = (s: { m: number; k: number; n: number }, what: string) => `${s.m}×${s.k}→${s.n} ${what}`;
 
+// ---- BERT forward ------------------------------------------------------------------------------
+const berts = ([[2, 128, 512, 32, 64], [4, 256, 1024, 8, 128]] as const).map(([layers_, hidden, ffn, batch, seq]) => {
+  const config = new BertConfig({ vocabSize: 1000, hiddenSize: hidden, numHiddenLayers: layers_, numAttentionHeads: hidden / 64, intermediateSize: ffn, maxPositionEmbeddings: 512, numLabels: 9 });
+  const build = () => { manualSeed(0); return new BertForTokenClassification(config).eval(); };
+  const ids = fromTypedArray(Int32Array.from({ length: batch * seq }, (_, i) => (i * 7919) % 1000), [batch, seq]);
+  return { name: `BERT L${layers_} H${hidden} ${batch}×${seq}`, f32: build(), int8: compress.quantize(build()), ids };
+});
+
 for (let r = 0; r < rounds + 1; r++) {
   const order = r % 2 === 0 ? 1 : -1; // reverse the order every other round
   const gemms: [string, () => void][] = [
@@ -81,6 +92,13 @@ for (let r = 0; r < rounds + 1; r++) {
       [L(s, 'nn.Linear f32'), () => noGrad(() => s.lin.forward(s.x)).toTypedArray()],
       ...(relaxedOk ? [[L(s, 'QuantizedLinear relaxed'), () => { setInt8Relaxed(true); noGrad(() => s.q.forward(s.x)).toTypedArray(); }] as [string, () => void]] : []),
       [L(s, 'QuantizedLinear simd'), () => { setInt8Relaxed(false); noGrad(() => s.q.forward(s.x)).toTypedArray(); setInt8Relaxed(true); }],
+    ];
+    for (const [name, fn] of order > 0 ? cases : [...cases].reverse()) time(name, fn);
+  }
+  for (const b of berts) {
+    const cases: [string, () => void][] = [
+      [`${b.name} f32`, () => tidy(() => noGrad(() => b.f32.forward({ inputIds: b.ids }).logits.toTypedArray()))],
+      [`${b.name} int8`, () => tidy(() => noGrad(() => b.int8.forward({ inputIds: b.ids }).logits.toTypedArray()))],
     ];
     for (const [name, fn] of order > 0 ? cases : [...cases].reverse()) time(name, fn);
   }
@@ -112,3 +130,9 @@ for (const [i, s] of layers.entries()) {
   console.log(`  ${`${s.m}×${s.k}→${s.n}`.padEnd(15)} f32 ${best(L(s, 'nn.Linear f32')).toFixed(2)} / ${fm.toFixed(2)}  ${row('QuantizedLinear relaxed')}  ${row('QuantizedLinear simd')}${pt}`);
 }
 if (!torch) console.log(`\nPyTorch: skipped (/usr/bin/python3 with torch not runnable: ${(py.error?.message ?? py.stderr ?? '').trim().split('\n').pop()})`);
+
+console.log(`\nBERT token-classification forward, every Linear quantized (ms: best / median; ratio of medians; path ${compress.int8LinearPath()})`);
+for (const b of berts) {
+  const f = `${b.name} f32`, q = `${b.name} int8`;
+  console.log(`  ${b.name.padEnd(24)} f32 ${best(f).toFixed(1)} / ${median(f).toFixed(1)}  int8 ${best(q).toFixed(1)} / ${median(q).toFixed(1)}  (${(median(f) / median(q)).toFixed(2)}×)`);
+}

@@ -151,11 +151,13 @@ export interface Backend {
    */
   int8Gemm?(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array;
   /**
-   * y (m, n) float32 = QuantizedLinear(x (m, k) float32) with 7-bit per-row activations and the
-   * pre-packed int8 weight w, per-output-channel scales (n) and bias (n) or null — the arithmetic
-   * of compress/quantize.ts, bit for bit. Throws naming the row when x holds a non-finite value.
+   * y (m, n) float32 = QuantizedLinear(x) for a contiguous float32 view x (m, k), with 7-bit per-row
+   * activations and the pre-packed int8 weight w, per-output-channel scales (n) and bias (n) or
+   * null — the arithmetic of compress/quantize.ts, bit for bit. Returns a new storage of m·n
+   * elements, or null (nothing done) for another dtype or layout. Throws naming the row when x
+   * holds a non-finite value.
    */
-  int8Linear?(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Float32Array;
+  int8Linear?(x: View, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Storage | null;
 }
 
 /**

@@ -45,7 +45,15 @@ import { matchesTarget, setSubmodule } from '../peft/inject.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** Round half to even (torch.round), for finite v. */
+/**
+ * Round half to even (torch.round), for finite v.
+ * @example
+ * ```ts
+ * compress.roundHalfEven(2.5);            // 2
+ * compress.roundHalfEven(3.5);            // 4
+ * compress.roundHalfEven(-0.5);           // -0
+ * ```
+ */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v); // rounds .5 up
   return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
@@ -58,6 +66,12 @@ const ROUND_MAGIC = 6755399441055744;
  * Symmetric int8 quantization of each row of a (rows, cols) row-major matrix: float32 scales
  * s[r] = max|row| / 127 (1 for an all-zero row) and codes clamp(roundHalfEven(v / s[r]), −127, 127).
  * Non-finite values are refused (`what` names the caller in the error).
+  * @example
+  * ```ts
+  * const { q, scale } = compress.quantizeRows(new Float32Array([0.5, -1, 0.25, 0, 0, 0]), 2, 3);
+  * Array.from(q);                          // [64, -127, 32, 0, 0, 0]
+  * Array.from(scale);                      // [0.007874…, 1]: max|row|/127, and 1 for the zero row
+  * ```
  */
 export function quantizeRows(data: Float32Array | Float64Array | readonly number[], rows: number, cols: number, what = 'quantizeRows'): { q: Int8Array; scale: Float32Array } {
   if (data.length < rows * cols) throw new Error(`${what}: expected ${rows}·${cols} = ${rows * cols} values, got ${data.length}`);
@@ -163,20 +177,24 @@ export class QuantizedLinear extends Module {
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== K) throw new Error(`QuantizedLinear: input of shape ${fmtShape(x.shape)} does not end in inFeatures = ${K}`);
     const lead = x.shape.slice(0, -1);
     const M = lead.reduce((a, b) => a * b, 1);
-    const xs = x.contiguous().toTypedArray() as Float32Array | Float64Array;
-    const x32 = xs instanceof Float32Array ? xs : Float32Array.from(xs);
     const sw = this.weight_scale.toTypedArray() as Float32Array;
     const b = this.bias ? (this.bias.toTypedArray() as Float32Array) : null;
     const what = 'QuantizedLinear (input)';
-    let y: Float32Array | Float64Array;
-    if (x.dtype === 'float32') {
-      const backend = x.storage.backend;
-      // the backend's kernel, else the CPU's host kernel (wasm SIMD, or the JS reference without it)
-      y = backend.int8Linear ? backend.int8Linear(x32, M, this.packedWeight, sw, b) : (int8Linear(x32, M, this.packedWeight, sw, b, what) ?? int8LinearReference(x32, M, this.packedWeight, sw, b, new Float32Array(M * N), what));
-    } else {
-      y = int8LinearReference(x32, M, this.packedWeight, sw, b, new Float64Array(M * N), what);
+    const xc = x.contiguous();
+    const backend = xc.storage.backend;
+    // the backend's kernel on the tensor's own memory (CPU: wasm SIMD, or its JS reference without SIMD)
+    const storage = x.dtype === 'float32' && backend.int8Linear ? backend.int8Linear({ storage: xc.storage, shape: [M, K], strides: [K, 1], offset: xc.offset }, this.packedWeight, sw, b) : null;
+    let out: Tensor;
+    if (storage) out = Tensor.fromStorage(storage, [...lead, N]);
+    else {
+      // elsewhere (another backend, float64): the same arithmetic on host arrays
+      const xs = xc.toTypedArray() as Float32Array | Float64Array;
+      const x32 = xs instanceof Float32Array ? xs : Float32Array.from(xs);
+      const y = x.dtype === 'float32'
+        ? (int8Linear(x32, M, this.packedWeight, sw, b, what) ?? int8LinearReference(x32, M, this.packedWeight, sw, b, new Float32Array(M * N), what))
+        : int8LinearReference(x32, M, this.packedWeight, sw, b, new Float64Array(M * N), what);
+      out = fromTypedArray(y, [...lead, N]);
     }
-    let out = fromTypedArray(y, [...lead, N]);
     if (out.device !== x.device) out = out.to(x.device);
     if (isGradEnabled() && x.requiresGrad) {
       // an inference-only node: the graph records that the output depends on x, and backward says why it cannot go on
@@ -228,7 +246,15 @@ export function quantize<M extends Module>(model: M, opts: QuantizeOptions = {})
   return model;
 }
 
-/** The QuantizedLinear layers of a model, by name. */
+/**
+ * The QuantizedLinear layers of a model, by name.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(8, 8), new nn.ReLU(), new nn.Linear(8, 2));
+ * compress.quantize(model);
+ * compress.quantizedLayers(model).map(([name]) => name); // ['0', '2']
+ * ```
+ */
 export function quantizedLayers(model: Module): [string, QuantizedLinear][] {
   return [...model.namedModules()].filter((e): e is [string, QuantizedLinear] => e[1] instanceof QuantizedLinear);
 }

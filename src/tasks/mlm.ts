@@ -362,6 +362,10 @@ export interface MlmTrainOptions extends BertTrainOptions {
   /** Stop after this many steps (default: epochs × batches per epoch). */
   maxSteps?: number;
   /** Fraction of each chunk's non-special tokens chosen for prediction, in (0, 1]. Default 0.15 (BERT). */
+  /**
+   * Fraction of each chunk's tokens chosen for prediction in training (default 0.15, BERT §3.1; Wettig et al.
+   * 2023, "Should You Mask 15% in Masked Language Modeling?", find 40 % better). The held-out evaluation always masks 15 %.
+   */
   mlmProbability?: number;
   /** Chunks held out to measure the masked-token loss and accuracy (default 64, at most 10%). */
   evalChunks?: number;
@@ -436,6 +440,9 @@ function evaluateMlm(model: BertForMaskedLM, batches: MlmBatch[], step: number):
 export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const t0 = performance.now();
   const seed = opts.seed ?? 42;
+  if (opts.mlmProbability !== undefined && !(opts.mlmProbability > 0 && opts.mlmProbability <= 1)) {
+    throw new Error(`pretrainMlm: mlmProbability must be in (0, 1], got ${opts.mlmProbability}`);
+  }
   manualSeed(seed);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const compact = !opts.tokenizer && (opts.compactVocab ?? true) ? buildCompactVocab(opts.text, opts.vocabMaxSize !== undefined ? { maxSize: opts.vocabMaxSize } : {}) : null;
@@ -448,11 +455,12 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const chunks = chunkText(opts.text, tokenizer, maxLength).filter((c) => c.some((id) => !specialIds.has(id))); // something to predict
   if (chunks.length < 2) throw new Error(`pretrainMlm: the text gives ${chunks.length} chunk(s) of ${maxLength} tokens; it needs at least 2`);
 
-  const masking = (rng: Generator): Omit<MaskingOptions, 'rng'> & { rng: Generator } => ({
-    maskTokenId: tokenizer.maskTokenId, specialIds, vocabSize: tokenizer.vocabSize, mlmProbability: opts.mlmProbability, rng,
+  const masking = (rng: Generator, mlmProbability = opts.mlmProbability): Omit<MaskingOptions, 'rng'> & { rng: Generator } => ({
+    maskTokenId: tokenizer.maskTokenId, specialIds, vocabSize: tokenizer.vocabSize, mlmProbability, rng,
     ...(isContinuation ? { isContinuation } : {}),
   });
-  // the held-out chunks are spread over the text (every k-th), masked once with their own seed
+  // the held-out chunks are spread over the text (every k-th), masked once with their own seed and
+  // always at BERT's 15 %, whatever the training rate, so that held-out losses compare across runs
   const nEval = Math.min(opts.evalChunks ?? 64, Math.max(1, Math.floor(chunks.length / 10)));
   const every = Math.floor(chunks.length / nEval);
   const isEval = (i: number) => i % every === every - 1 && Math.floor(i / every) < nEval;
@@ -467,7 +475,7 @@ export function pretrainMlm(opts: MlmTrainOptions): MlmTrainResult {
   const evalRng = new Generator(`${seed}-eval`);
   const evalBatches: MlmBatch[] = [];
   for (let s = 0; s < evalChunks.length; s += batchSize) {
-    evalBatches.push(toBatch(evalChunks.slice(s, s + batchSize).map((c) => maskTokens(c, masking(evalRng)))));
+    evalBatches.push(toBatch(evalChunks.slice(s, s + batchSize).map((c) => maskTokens(c, masking(evalRng, MLM_PROBABILITY)))));
   }
 
   const H = opts.hiddenSize ?? 64;

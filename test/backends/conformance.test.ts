@@ -349,8 +349,11 @@ for (const B of BACKENDS) {
       const x = Float32Array.from(values(m * k, 28));
       const w = packInt8Weight(Int8Array.from({ length: n * k }, (_, i) => ((i * 91) % 255) - 127), n, k);
       const sw = Float32Array.from({ length: n }, (_, i) => 0.01 * (i + 1)), b = Float32Array.from(values(n, 29));
-      expect(Array.from(be().int8Linear!(x, m, w, sw, b))).toEqual(Array.from(int8LinearReference(x, m, w, sw, b)));
-      expect(Array.from(be().int8Linear!(x, m, w, sw, null))).toEqual(Array.from(int8LinearReference(x, m, w, sw, null)));
+      const xv = view(up(x), [m, k]);
+      expect(read(be().int8Linear!(xv, w, sw, b)!)).toEqual(Array.from(int8LinearReference(x, m, w, sw, b)));
+      expect(read(be().int8Linear!(xv, w, sw, null)!)).toEqual(Array.from(int8LinearReference(x, m, w, sw, null)));
+      // a strided (transposed) view or another dtype is declined
+      expect(be().int8Linear!({ ...view(up(x), [k, m]), shape: [m, k], strides: [1, m] }, w, sw, b)).toBeNull();
     });
 
     opt('adamStep', 'θ, m, v in place as the Adam/AdamW formulas (small and large tensors)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCompactVocab, expandToBaseVocab, maskTokens, clozeTest } from '../../src/tasks/mlm.js';
+import { buildCompactVocab, expandToBaseVocab, maskTokens, clozeTest, pretrainMlm, loadMobyDick } from '../../src/tasks/mlm.js';
 import { Generator } from '../../src/tensor/random.js';
 import { BertTokenizer } from '../../src/data/tokenizer/index.js';
 import { BertConfig, BertForMaskedLM } from '../../src/nn/bert.js';
@@ -86,5 +86,23 @@ describe('clozeTest', () => {
     expect(() => clozeTest(model, base, [{ text: 'no mask here', answers: [] }])).toThrow(/exactly one \[MASK\]/);
     expect(() => clozeTest(model, base, [{ text: '[MASK] and [MASK]', answers: [] }])).toThrow(/exactly one \[MASK\]/);
     expect(() => clozeTest(model, base, [{ text: 'a '.repeat(40) + '[MASK]', answers: [] }])).toThrow(/items\[0\]\.text is 43 tokens, more than the model's maxPositionEmbeddings 32/);
+  });
+});
+
+describe('mlmProbability (the training masking rate)', () => {
+  const text = loadMobyDick({ chapters: 1 });
+  const run = (mlmProbability?: number) => pretrainMlm({
+    text, hiddenSize: 16, numLayers: 1, numHeads: 2, maxLength: 32, maxSteps: 2, batchSize: 4, progress: null, log: () => {},
+    ...(mlmProbability !== undefined ? { mlmProbability } : {}),
+  });
+  it('changes what training predicts but not the held-out evaluation, which always masks 15 %', () => {
+    const [a, b] = [run(), run(0.4)];
+    expect(b.evals[0]!.loss).toBe(a.evals[0]!.loss); // same initialisation and the same 15 % held-out masks
+    expect(b.evals[0]!.accuracy).toBe(a.evals[0]!.accuracy);
+    expect(b.history[0]!.loss).not.toBe(a.history[0]!.loss); // training saw other (more) masked tokens
+  });
+  it('rejects a rate outside (0, 1], naming it', () => {
+    expect(() => run(0)).toThrow(/mlmProbability must be in \(0, 1\], got 0/);
+    expect(() => run(1.5)).toThrow(/got 1\.5/);
   });
 });

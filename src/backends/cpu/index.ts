@@ -482,11 +482,17 @@ export class CpuBackend implements Backend {
     return int8Gemm(a, b, m, n, k);
   }
 
-  int8Linear(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Float32Array {
-    const y = int8Linear(x, m, w, scale, bias);
-    if (y !== null) return y;
+  int8Linear(x: View, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null): Storage | null {
+    if (!(x.storage instanceof CpuStorage) || x.storage.dtype !== 'float32' || x.shape.length !== 2 || !isContiguous(x.shape, x.strides)) return null;
+    const [m, k] = x.shape as [number, number];
+    if (k !== w.k) throw new Error(`int8Linear: x has ${k} columns, the weight ${w.k}`);
+    const xs = (x.storage.data as Float32Array).subarray(x.offset, x.offset + m * k);
+    // the output goes straight into pooled memory (no intermediate array)
+    const out = cpuPool.alloc('float32', m * w.n, false) as Float32Array;
     // no wasm SIMD: the same arithmetic in JS (wasm-int8-linear.ts's reference)
-    return int8LinearReference(x, m, w, scale, bias) as Float32Array;
+    const what = 'QuantizedLinear (input)';
+    if (int8Linear(xs, m, w, scale, bias, what, out) === null) int8LinearReference(xs, m, w, scale, bias, out, what);
+    return new CpuStorage(this, 'float32', out);
   }
 }
 

@@ -65,14 +65,15 @@ function int8LinearKernel(): WasmInt8LinearKernel | null {
 
 /**
  * The quantized Linear of wasm-int8-linear.ts on float32 rows: y (m, n) = dequant(quant7(x)·W_qᵀ) + b.
- * Returns null where the runtime has no wasm SIMD (the caller runs the JS composite).
+ * Writes into `out` (m·n) when given. Returns null where the runtime has no wasm SIMD (the caller
+ * runs the JS reference).
  */
-export function int8Linear(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null, what?: string): Float32Array | null {
+export function int8Linear(x: Float32Array, m: number, w: PackedInt8Weight, scale: Float32Array, bias: Float32Array | null, what?: string, out?: Float32Array): Float32Array | null {
   const k = int8LinearKernel();
   if (k === null) return null;
   if (x.length < m * w.k) throw new Error(`int8Linear: x must hold m·k = ${m * w.k} values, got ${x.length}`);
   if (scale.length < w.n || (bias !== null && bias.length < w.n)) throw new Error(`int8Linear: scale and bias must hold n = ${w.n} values, got ${scale.length} and ${bias?.length}`);
-  return k.linear(x, m, w, scale, bias, what);
+  return k.linear(x, m, w, scale, bias, what, out);
 }
 
 /** Resets the cached kernels (tests). */

@@ -404,9 +404,9 @@ export class WasmInt8LinearKernel {
    * layer's packed weight, per-channel scales sw (n) and bias (n) or null. Throws, naming the row,
    * when a row of x holds a non-finite value or spans more than float32's range.
    */
-  linear(x: Float32Array, m: number, w: PackedInt8Weight, sw: Float32Array, bias: Float32Array | null, what = 'QuantizedLinear (input)'): Float32Array {
+  linear(x: Float32Array, m: number, w: PackedInt8Weight, sw: Float32Array, bias: Float32Array | null, what = 'QuantizedLinear (input)', out: Float32Array = new Float32Array(m * w.n)): Float32Array {
     const { n, k, np, kp } = w;
-    const out = new Float32Array(m * n);
+    if (out.length < m * n) throw new Error(`int8 linear: out must hold m·n = ${m * n} values, got ${out.length}`);
     if (m === 0 || n === 0) return out;
     const mp = Math.ceil(m / this.mr) * this.mr;
     // memory: wp | colsum | sw | bias | x | u | sx | zx | y   (each 16-byte aligned)
