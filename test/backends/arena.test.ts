@@ -87,6 +87,46 @@ describe('WasmArena (the allocator)', () => {
     expect(a.alloc(60000, false)).toBe(w); // freed room is reused
   });
 
+  it('batches whose length changes: freed blocks of other size classes are coalesced and reused, never overlapping live ones', () => {
+    // the pattern of fine-tuning on batches of varying length: every step allocates activations
+    // sized by its length T (new size classes all the time) and frees them; a few blocks persist
+    const mem = new Wasm.Memory({ initial: 1, maximum: 1024, shared: true });
+    const cap = 48 << 20;
+    const a = new WasmArena(mem, true, cap);
+    const gen = new Generator(7);
+    const persistent = [a.alloc(300000, false)!, a.alloc(65536, false)!];
+    persistent.forEach((v, i) => v.fill(-1 - i));
+    let peakStep = 0;
+    for (let step = 0; step < 120; step++) {
+      const T = 8 + Math.floor(gen.random() * 121);
+      const sizes = [16 * T * 128, 16 * T * 512, 32 * T * T, 16 * T * 128, 16 * T * 9, 16 * T * 512, 32 * T * T];
+      const live = sizes.map((n, j) => {
+        const v = a.alloc(n, j % 2 === 0)!;
+        expect(v, `step ${step}: refused ${n} elements`).not.toBeNull();
+        if (j % 2 === 0) expect(v.every((x) => x === 0)).toBe(true); // zeroed on request, reused or not
+        v.fill(step * 10 + j);
+        return v;
+      });
+      peakStep = Math.max(peakStep, sizes.reduce((t, n) => t + 4 * n, 0));
+      if (step % 7 === 0) a.scratch(4 * 16 * T * 64); // the kernels' scratch comes and goes too
+      live.forEach((v, j) => expect(v[0] === step * 10 + j && v[v.length - 1] === step * 10 + j).toBe(true));
+      for (const v of live) a.release(v);
+    }
+    persistent.forEach((v, i) => expect(v.every((x) => x === -1 - i)).toBe(true));
+    const st = a.stats();
+    expect(st.refused).toBe(0);
+    // bounded by a small multiple of one step's working set, far below the cap
+    expect(st.topBytes).toBeLessThan(2 * peakStep + (2 << 20));
+    expect(st.liveBlocks).toBe(3); // the two persistent blocks and the scratch
+  });
+
+  it('the scratch may pass the cap (it bounds storages; without scratch no kernel runs)', () => {
+    const a = new WasmArena(new Wasm.Memory({ initial: 1, maximum: 256, shared: true }), true, 1 << 20);
+    expect(a.alloc(200000, false)).not.toBeNull(); // most of the cap
+    expect(a.scratch(1 << 20)).toBeGreaterThan(0);
+    expect(a.alloc(200000, false)).toBeNull(); // storages still are refused
+  });
+
   it('the scratch region is a block of its own: it never overlaps a live block, and grows by replacement', () => {
     const a = new WasmArena(new Wasm.Memory({ initial: 1, maximum: 256, shared: true }), true, 16 << 20);
     const v = a.alloc(10000, false)!;

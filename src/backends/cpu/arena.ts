@@ -33,6 +33,8 @@ import { PAGE } from './wasm-asm.js';
 
 /** Blocks start at this byte address (0 stays unused) and stay this far below the memory's end: the SIMD kernels may read up to 3 elements past an operand. */
 const GUARD = 64;
+/** wasm32's 4 GiB. */
+const MAX_BYTES = 65536 * PAGE;
 
 /** The block size for a request of `bytes` (see the file header): four classes per power of two, multiples of 64 bytes. */
 export function sizeClass(bytes: number): number {
@@ -76,6 +78,8 @@ export class WasmArena {
   private readonly blockBytes = new WeakMap<Float32Array, number>();
   private readonly live = new WeakSet<Float32Array>();
   private readonly free = new Map<number, Float32Array[]>();
+  /** free extents (byte offset, size) made by `coalesce`, served first fit */
+  private loose: { off: number; bytes: number }[] = [];
   private readonly registry: FinalizationRegistry<{ off: number; cls: number }> | null;
   private top = GUARD;
   private liveBlocks = 0;
@@ -131,6 +135,10 @@ export class WasmArena {
    * or null when the cap (or, non-shared, the reservation) leaves no room.
    */
   alloc(n: number, zero: boolean): Float32Array | null {
+    return this.allocBlock(n, zero, false);
+  }
+
+  private allocBlock(n: number, zero: boolean, overCap: boolean): Float32Array | null {
     const cls = sizeClass(4 * n);
     const list = this.free.get(cls);
     let v = list?.pop();
@@ -141,13 +149,14 @@ export class WasmArena {
       if (v.length !== n) v = new Float32Array(v.buffer, v.byteOffset, n);
       if (zero) v.fill(0);
     } else {
-      const off = this.cut(cls);
-      if (off < 0) {
+      const got = this.take(cls, overCap);
+      if (got === null) {
         this.refused++;
         return null;
       }
       this.misses++;
-      v = new Float32Array(this.memory.buffer, off, n); // fresh pages are zero
+      v = new Float32Array(this.memory.buffer, got.off, n);
+      if (zero && !got.fresh) v.fill(0); // fresh pages are zero
     }
     this.blockBytes.set(v, cls);
     this.live.add(v);
@@ -184,7 +193,8 @@ export class WasmArena {
     }
     // some headroom, so that slowly growing requests do not replace the block every time
     const want = Math.max(bytes, s === null ? 0 : Math.min(2 * s.length * 4, bytes * 2));
-    const v = this.alloc(Math.ceil(want / 4), false) ?? this.alloc(Math.ceil(bytes / 4), false);
+    // the scratch may go past the cap (which bounds the storages): without it no kernel runs
+    const v = this.allocBlock(Math.ceil(want / 4), false, true) ?? this.allocBlock(Math.ceil(bytes / 4), false, true);
     if (v === null) throw new RangeError(`wasm arena: no room for ${bytes} bytes of kernel scratch (limit ${this.limitBytes} bytes)`);
     this.scratchView = new Float32Array(v.buffer, v.byteOffset, this.capacity(v));
     // the scratch view replaces v as the block's owner (release(scratchView) must work)
@@ -205,6 +215,77 @@ export class WasmArena {
     return s;
   }
 
+  /**
+   * A block of `cls` bytes that is not on its class's free list: first fit from the coalesced
+   * free extents, else cut from the top; when the top would have to grow the memory (or pass
+   * the cap), the free blocks of every class are coalesced first (`coalesce`) and tried again —
+   * so blocks freed in size classes that are no longer requested (batches whose length
+   * changes) are reused instead of stranding memory. `fresh`: never used since the memory grew (zero).
+   */
+  private take(cls: number, overCap: boolean): { off: number; fresh: boolean } | null {
+    let off = this.fromLoose(cls);
+    if (off >= 0) return { off, fresh: false };
+    const room = this.top + cls + GUARD <= Math.min(this.memory.buffer.byteLength, overCap ? Infinity : this.limitBytes);
+    if (!room && (this.freeBlocks > 0 || this.loose.length > 0)) {
+      this.coalesce();
+      off = this.fromLoose(cls);
+      if (off >= 0) return { off, fresh: false };
+    }
+    // below the highest end ever cut, memory may hold old data (the top was lowered by coalesce)
+    const fresh = this.top >= this.highest;
+    off = this.cut(cls, overCap);
+    if (off < 0) return null;
+    this.highest = Math.max(this.highest, this.top);
+    return { off, fresh };
+  }
+
+  /** The highest end of any block ever cut: memory above it has never been written (zero). */
+  private highest = GUARD;
+
+  /** First fit in the coalesced extents (the block taken from the extent's start), or −1. */
+  private fromLoose(cls: number): number {
+    const L = this.loose;
+    for (let i = 0; i < L.length; i++) {
+      const e = L[i]!;
+      if (e.bytes < cls) continue;
+      const off = e.off;
+      e.off += cls;
+      e.bytes -= cls;
+      this.freeBytes -= cls;
+      if (e.bytes === 0) {
+        L.splice(i, 1);
+        this.freeBlocks--;
+      }
+      return off;
+    }
+    return -1;
+  }
+
+  /**
+   * Moves every free block into the extent list, merging neighbours (blocks are adjacent when
+   * one ends where the next starts), and lowers the top past a free extent that ends there.
+   */
+  private coalesce(): void {
+    const ex: { off: number; bytes: number }[] = this.loose.slice();
+    for (const [cls, list] of this.free) for (const v of list) ex.push({ off: v.byteOffset, bytes: cls });
+    this.free.clear();
+    ex.sort((a, b) => a.off - b.off);
+    const merged: { off: number; bytes: number }[] = [];
+    for (const e of ex) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.off + last.bytes === e.off) last.bytes += e.bytes;
+      else merged.push({ ...e });
+    }
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.off + last.bytes === this.top) {
+      this.top = last.off;
+      merged.pop();
+    }
+    this.loose = merged;
+    this.freeBlocks = merged.length;
+    this.freeBytes = merged.reduce((t, e) => t + e.bytes, 0);
+  }
+
   private pushFree(v: Float32Array, cls: number): void {
     let list = this.free.get(cls);
     if (list === undefined) this.free.set(cls, (list = []));
@@ -214,15 +295,16 @@ export class WasmArena {
   }
 
   /** A new block of `cls` bytes from the top (growing a shared memory when needed), or −1. */
-  private cut(cls: number): number {
+  private cut(cls: number, overCap: boolean): number {
     const off = this.top, end = off + cls;
-    if (end + GUARD > this.limitBytes) return -1;
+    const limit = overCap ? MAX_BYTES : this.limitBytes;
+    if (end + GUARD > limit) return -1;
     const have = this.memory.buffer.byteLength;
     if (end + GUARD > have) {
       if (!this.shared) return -1; // a grow would detach every live view (file header)
       const need = Math.ceil((end + GUARD - have) / PAGE);
       const step = Math.max(need, Math.ceil(have / 4 / PAGE));
-      const cap = Math.floor((this.limitBytes - have) / PAGE);
+      const cap = Math.floor((limit - have) / PAGE);
       try {
         this.memory.grow(Math.max(need, Math.min(step, cap)));
       } catch (e) {

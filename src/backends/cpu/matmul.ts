@@ -552,7 +552,17 @@ export function gemmBatched(
   const apL = roundUp(Mp * K, al), bpL = roundUp(K * Np, al), cL = inC ? 0 : roundUp(Mp * Np, al);
   const aL = inA ? 0 : roundUp(aSpan, al), bL = inB ? 0 : roundUp(bSpan, al);
   const item = apL + bpL + cL + aL + bL;
-  const H = kern.heap(count * item * es);
+  let H: Float32Array | Float64Array;
+  try {
+    H = kern.heap(count * item * es);
+  } catch (e) {
+    // no room for the whole batch's workspace (wasm32's 4 GiB, or the host refused): one product
+    // at a time, each with its own fallback
+    if (!(e instanceof RangeError)) throw e;
+    const blocking = kern.dtype === 'float32' ? WASM_F32_BLOCKING : WASM_F64_BLOCKING;
+    for (let i = 0; i < count; i++) gemmWasm(kern, blocking, M, N, K, A, aOffs[i]!, aRs, aCs, B, bOffs[i]!, bRs, bCs, C, cOff + i * M * N, 'auto', pool);
+    return;
+  }
   const S = kern.base / es; // the scratch base (elements)
   // (the packing is timed with the copies here, when there are copies: operands in place record none)
   const tIn = inA && inB ? -1 : copyStart();
