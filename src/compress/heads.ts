@@ -85,7 +85,15 @@ export function headImportance<B>(model: Module, batches: Iterable<B>, loss: (ba
   return opts.normalize === false ? scores : normalizeLayers(scores);
 }
 
-/** Data-free importance: the L2 norm of each head's Q, K, V rows and W_O columns. */
+/**
+ * Data-free importance: the L2 norm of each head's Q, K, V rows and W_O columns.
+ * @example
+ * ```ts
+ * const bert = new nn.BertModel(new nn.BertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 32 }));
+ * const scores = compress.headImportanceByNorm(bert); // 8 entries { layer, head, importance }
+ * compress.pruneHeadsByImportance(bert, scores, { fraction: 0.25 }); // the 2 weakest heads, e.g. { 0: [3], 1: [1] }
+ * ```
+ */
 export function headImportanceByNorm(model: Module): HeadScore[] {
   const bert = bertOf(model);
   const hs = bert.config.headDim;
@@ -109,6 +117,12 @@ export function headImportanceByNorm(model: Module): HeadScore[] {
  * Prunes the least important heads over the whole model (Michel et al. §4: global ranking),
  * `count` of them or `fraction` of those left, always keeping one head per layer; ties by
  * (layer, head). Returns what was pruned, `{ layer: [heads] }` (also in config.prunedHeads).
+  * @example
+  * ```ts
+  * const scores = compress.headImportance(model, batches); // Michel et al.'s gradient-based scores
+  * const pruned = compress.pruneHeadsByImportance(model, scores, { count: 24 }); // { layer: [heads] }
+  * model.config.prunedHeads;             // the same map, saved in config.json
+  * ```
  */
 export function pruneHeadsByImportance(model: Module, scores: readonly HeadScore[], opts: { count?: number; fraction?: number }): Record<number, number[]> {
   const bert = bertOf(model);

@@ -25,7 +25,14 @@ export const QUANTIZATION_SCHEME = 'int8 dynamic: weights symmetric per output c
 
 type Entry = { dtype: 'I8' | 'F32' | 'I32'; shape: number[]; bytes: Uint8Array };
 
-/** The bytes of a safetensors file holding the model, quantized layers as I8 + F32 scales. */
+/**
+ * The bytes of a safetensors file holding the model, quantized layers as I8 + F32 scales.
+ * @example
+ * ```ts
+ * compress.quantize(model);                         // Linear → QuantizedLinear
+ * writeFileSync('out/model-int8.safetensors', compress.quantizedSafetensorsBytes(model)); // I8 codes + F32 scales
+ * ```
+ */
 export function quantizedSafetensorsBytes(model: Module): Uint8Array {
   const q = quantizedLayers(model);
   if (q.length === 0) throw new Error(`saveQuantized: ${model.constructor.name} has no QuantizedLinear layer; call quantize(model) first`);

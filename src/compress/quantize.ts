@@ -45,7 +45,15 @@ import { matchesTarget, setSubmodule } from '../peft/inject.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** Round half to even (torch.round), for finite v. */
+/**
+ * Round half to even (torch.round), for finite v.
+ * @example
+ * ```ts
+ * compress.roundHalfEven(2.5);            // 2
+ * compress.roundHalfEven(3.5);            // 4
+ * compress.roundHalfEven(-0.5);           // -0
+ * ```
+ */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v); // rounds .5 up
   return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
@@ -58,6 +66,12 @@ const ROUND_MAGIC = 6755399441055744;
  * Symmetric int8 quantization of each row of a (rows, cols) row-major matrix: float32 scales
  * s[r] = max|row| / 127 (1 for an all-zero row) and codes clamp(roundHalfEven(v / s[r]), −127, 127).
  * Non-finite values are refused (`what` names the caller in the error).
+  * @example
+  * ```ts
+  * const { q, scale } = compress.quantizeRows(new Float32Array([0.5, -1, 0.25, 0, 0, 0]), 2, 3);
+  * Array.from(q);                          // [64, -127, 32, 0, 0, 0]
+  * Array.from(scale);                      // [0.007874…, 1]: max|row|/127, and 1 for the zero row
+  * ```
  */
 export function quantizeRows(data: Float32Array | Float64Array | readonly number[], rows: number, cols: number, what = 'quantizeRows'): { q: Int8Array; scale: Float32Array } {
   if (data.length < rows * cols) throw new Error(`${what}: expected ${rows}·${cols} = ${rows * cols} values, got ${data.length}`);
@@ -232,7 +246,15 @@ export function quantize<M extends Module>(model: M, opts: QuantizeOptions = {})
   return model;
 }
 
-/** The QuantizedLinear layers of a model, by name. */
+/**
+ * The QuantizedLinear layers of a model, by name.
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(8, 8), new nn.ReLU(), new nn.Linear(8, 2));
+ * compress.quantize(model);
+ * compress.quantizedLayers(model).map(([name]) => name); // ['0', '2']
+ * ```
+ */
 export function quantizedLayers(model: Module): [string, QuantizedLinear][] {
   return [...model.namedModules()].filter((e): e is [string, QuantizedLinear] => e[1] instanceof QuantizedLinear);
 }

@@ -42,7 +42,16 @@ export class CharGPTError extends Error {
   override name = 'CharGPTError';
 }
 
-/** The character vocabulary: id = index in the sorted list of the characters of a text. */
+/**
+ * The character vocabulary: id = index in the sorted list of the characters of a text.
+ * @example
+ * ```ts
+ * const vocab = CharVocab.fromText('hello world');
+ * vocab.chars.join('');                   // ' dehlorw' (sorted by code point)
+ * vocab.encode('hold');                   // [3, 5, 4, 1]
+ * vocab.encode('hi!');                 // throws CharGPTError: 2 character(s) not in the vocabulary of 8: "i" (U+0069), "!" (U+0021)
+ * ```
+ */
 export class CharVocab {
   /** The characters, id = index (sorted by code point when built with fromText). */
   readonly chars: readonly string[];

@@ -64,6 +64,12 @@ const flashAttentionOp = defineOp({
 /**
  * Why `flashAttention` cannot take these arguments, or null when it can: q, k, v of one float
  * dtype on a backend with the fused kernels, the same leading dims, a mask that needs no gradient.
+  * @example
+  * ```ts
+  * const q = randn([1, 2, 8, 16]);
+  * flashAttentionRefusal(q, q, q);         // null on the CPU: the fused kernel can take them
+  * flashAttentionRefusal(q, q, randn([1, 2, 8, 16], { dtype: 'float64' })); // a reason string: mixed dtypes
+  * ```
  */
 export function flashAttentionRefusal(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null = null): string | null {
   const be = q.storage.backend;

@@ -82,6 +82,10 @@ let preloaded: GpuJsModule | null = null;
  * Loads gpu.js with a dynamic `import()`, for runtimes where a synchronous `require` is not
  * available (Node < 20.16 in ESM, browser bundles with an import map). Resolves to false when
  * gpu.js is not installed.
+  * @example
+  * ```ts
+  * if (await preloadGpuJs()) registerGpuBackend();   // then tensors can use device 'gpu'
+  * ```
  */
 export async function preloadGpuJs(): Promise<boolean> {
   if (preloaded) return true;
