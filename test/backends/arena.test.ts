@@ -5,6 +5,7 @@
  * produce exactly the bits it produces on plain arrays (the copy path) — and memory that stays
  * flat over training steps.
  */
+import './arena-on.js';
 import { describe, expect, it } from 'vitest';
 
 import { sizeClass, WasmArena } from '../../src/backends/cpu/arena.js';
