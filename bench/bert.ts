@@ -4,7 +4,7 @@
  *   bert-train     one training step (forward + cross-entropy + backward + AdamW update) on
  *                  16 × 64 = 1024 tokens: median ms/step and tokens/s
  *   bert-forward   the forward pass only (noGrad / tf.tidy inference), logits read back
- *   rss-long-run   tensorgrad CPU training for 1000 steps (QUICK: 150) in a fresh node process
+ *   rss-long-run   tensorgrad CPU training for 1000 steps (QUICK: 100) in a fresh node process
  *                  (--expose-gc), RSS and heap sampled every 25 steps: growth after warm-up
  *                  (target < 5 %)
  *
@@ -293,7 +293,10 @@ async function runTimingSection(which: 'train' | 'forward'): Promise<SectionResu
   }
 
   // peers
-  rows.push(await benchTfjs(which, 'cpu', FEW_RUNS));
+  // tfjs-cpu takes seconds per run (~5.5 s a training step): BENCH_QUICK=1 leaves it out
+  rows.push(QUICK
+    ? { name: 'tfjs-cpu', on: 'not run (BENCH_QUICK=1)', timing: null, policy: null, note: 'tfjs-cpu not run: BENCH_QUICK=1 leaves out its seconds-long runs (the full run times it).' }
+    : await benchTfjs(which, 'cpu', FEW_RUNS));
   rows.push(await benchTfjs(which, 'wasm', DEFAULT_TIMING));
   rows.push(benchTorch(which));
 
@@ -430,7 +433,7 @@ export const rssLongRunSection: Section = {
   id: 'rss-long-run',
   title: 'RSS over a long run (tensorgrad cpu, BERT-tiny training)',
   async run(): Promise<SectionResult> {
-    const steps = QUICK ? 150 : 1000;
+    const steps = QUICK ? 100 : 1000;
     const every = 25;
     const warmupEnd = QUICK ? 25 : 50;
     const child = rssInChild(steps, every);
@@ -470,7 +473,7 @@ export const rssLongRunSection: Section = {
         child.run
           ? 'Run in a fresh node process (node --expose-gc --import tsx), so that the RSS is this workload\'s alone.'
           : `Run in this process (the child process failed: ${child.error}): the RSS includes what the sections before it left behind.`,
-        `${steps} training steps (${QUICK ? 'BENCH_QUICK=1; the full run has 1000' : 'BENCH_QUICK=1: 150'}) of the bert-train workload on tensorgrad cpu (${r.cpu}), as a user's loop: no tidy(), the garbage collector frees the tensors; ` +
+        `${steps} training steps (${QUICK ? 'BENCH_QUICK=1; the full run has 1000' : 'BENCH_QUICK=1: 100'}) of the bert-train workload on tensorgrad cpu (${r.cpu}), as a user's loop: no tidy(), the garbage collector frees the tensors; ` +
           `memory sampled every ${every} steps, ${gcExposed ? 'after global.gc() and a 50 ms pause, twice (--expose-gc)' : 'after a pause, without forcing a collection (run node with --expose-gc for steadier samples)'}. ` +
           '"array buffers" are typed-array backing stores outside the JS heap (tensor data and the gemm\'s wasm memory), part of RSS.',
         `RSS by step (MiB): ${series}. Least-squares trend after warm-up: ${slope * 1000 >= 0 ? '+' : ''}${(slope * 1000).toFixed(1)} MiB per 1000 steps` +

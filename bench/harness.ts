@@ -37,10 +37,16 @@ export const DEFAULT_TIMING: TimeOptions = QUICK
   ? { warmup: 1, warmupMs: 150, runs: 5, minTimeMs: 150, maxRuns: 50 }
   : { warmup: 3, warmupMs: 1000, runs: 9, minTimeMs: 1500, maxRuns: 100 };
 
-/** For slow reference kernels: fixed, small counts. */
-export const SLOW_TIMING: TimeOptions = { warmup: 1, warmupMs: 0, runs: 5, minTimeMs: 0, maxRuns: 5 };
+/**
+ * For slow reference kernels and peers (seconds per run: tfjs-cpu, the naive matmul): fixed,
+ * small counts — 1 warm-up + 5 timed runs, BENCH_QUICK=1: 1 + 3.
+ */
+export const SLOW_TIMING: TimeOptions = QUICK
+  ? { warmup: 1, warmupMs: 0, runs: 3, minTimeMs: 0, maxRuns: 3 }
+  : { warmup: 1, warmupMs: 0, runs: 5, minTimeMs: 0, maxRuns: 5 };
 
-const MIN_RUNS = 5;
+/** The fewest timed runs of any policy (BENCH_QUICK=1 lets SLOW_TIMING time 3). */
+const MIN_RUNS = QUICK ? 3 : 5;
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -204,7 +204,7 @@ export const matmulSection: Section = {
 
     const all = [tg, ...tg1, naive, js, ...peers];
     for (const p of all) if (p.note) notes.push(p.note);
-    notes.push(`Each number: ${describeTiming(DEFAULT_TIMING)} (the naive and plain-JS kernel rows from n = 256: 5 runs after 1). Ratio = tensorgrad GFLOP/s ÷ peer GFLOP/s (> 1: tensorgrad faster).`);
+    notes.push(`Each number: ${describeTiming(DEFAULT_TIMING)} (the naive and plain-JS kernel rows from n = 256: ${SLOW_TIMING.runs} runs after ${SLOW_TIMING.warmup}). Ratio = tensorgrad GFLOP/s ÷ peer GFLOP/s (> 1: tensorgrad faster).`);
     notes.push(`The naive and plain-JS kernel rows are only timed up to n = ${SLOW_KERNEL_MAX_N}.`);
 
     const columns = ['n', ...all.map((p) => `${p.name} GFLOP/s`), ...peers.map((p) => `tensorgrad ÷ ${p.name}`)];

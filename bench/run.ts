@@ -1,6 +1,14 @@
 /**
  * tensorgrad benchmarks, side by side with peers.  `npm run bench`  (BENCH_QUICK=1 for ~1 min)
  *
+ * BENCH_QUICK=1 (a sanity run of about a minute on an idle 2-core machine, ~5.5 min of the full
+ * run's): matmul at n = 128/256/512 with shorter warm-up/timing (slow reference kernels 1 + 3
+ * runs); the BERT-tiny training step and forward without tfjs-cpu (seconds per run); the RSS run
+ * for 100 steps (not 1000); scaling in 2 interleaved rounds (not 3) of 2 timed runs, without
+ * BERT-base and the 1024³ matmul, and its attention-memory table at seq 512 only.
+ * Each section's wall and CPU seconds (this process and its finished children) go to stderr: on a
+ * loaded machine the CPU seconds are the better estimate of the idle wall time.
+ *
  * Each workload is a `Section` (bench/harness.ts): it times itself (warm-up, then the median
  * of ≥ 5 runs) and returns a table with notes. This file runs the sections in order, prints
  * each table as markdown, and writes results.json and results.md to out/bench/ (untracked), or,
@@ -8,7 +16,7 @@
  *
  * Run one section: BENCH_ONLY=matmul npm run bench   (comma-separated ids)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +30,21 @@ const SECTIONS: Section[] = [
   ...bertSections, // BERT-tiny training step, forward pass, RSS over 1000 steps (bench/bert.ts)
   scalingSection, // by sequence length, BERT-base, GPT decode, threads, GFLOP/s vs PyTorch, interleaved (bench/scaling.ts)
 ];
+
+/**
+ * CPU seconds so far: this process (all its threads) plus its children that have exited (torch
+ * workers, child node processes) — Linux /proc/self/stat cutime + cstime; elsewhere this process only.
+ */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  let children = 0;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    children = (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17) in clock ticks (USER_HZ = 100)
+  } catch { /* not Linux */ }
+  return (user + system) / 1e6 + (Number.isFinite(children) ? children : 0);
+}
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -39,7 +62,7 @@ async function main(): Promise<void> {
   const results: SectionResult[] = [];
   for (const section of SECTIONS) {
     if (only && !only.includes(section.id)) continue;
-    const s0 = performance.now();
+    const s0 = performance.now(), c0 = cpuSeconds();
     const load0 = loadAverage();
     let out: SectionResult[];
     try {
@@ -54,17 +77,18 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(sectionMarkdown(r));
     }
-    console.error(`[bench] ${section.id}: ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+    console.error(`[bench] ${section.id}: ${((performance.now() - s0) / 1000).toFixed(1)} s wall, ${(cpuSeconds() - c0).toFixed(1)} s CPU`);
   }
   const totalS = (performance.now() - t0) / 1000;
+  const cpuS = cpuSeconds();
 
   const benchDir = path.dirname(fileURLToPath(import.meta.url));
   // the committed results change only when asked: BENCH_SAVE=1; otherwise out/bench/ (git-ignored)
   const dir = process.env.BENCH_SAVE === '1' ? benchDir : path.join(benchDir, '..', 'out', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ machine, totalSeconds: totalS, sections: results }, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'results.md'), [header, ...results.map(sectionMarkdown), `_Total ${totalS.toFixed(0)} s._`, ''].join('\n'));
-  console.error(`[bench] done in ${totalS.toFixed(1)} s; wrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and results.md`);
+  writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ machine, totalSeconds: totalS, cpuSeconds: cpuS, sections: results }, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'results.md'), [header, ...results.map(sectionMarkdown), `_Total ${totalS.toFixed(0)} s (${cpuS.toFixed(0)} s CPU, startup included; 1-min load average ${loadAverage()} at the end)._`, ''].join('\n'));
+  console.error(`[bench] done in ${totalS.toFixed(1)} s (${cpuS.toFixed(1)} s CPU); wrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and results.md`);
   // tfjs and worker handles must not keep the process alive
   process.exit(0);
 }

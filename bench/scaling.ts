@@ -9,6 +9,11 @@
  *     16-token prompt, then 32 greedy tokens) at batch 1 and 16: tokens/s
  *   BERT-tiny training step and a 512³ matmul at 1 and 2 threads
  *   GFLOP/s achieved (analytic FLOP counts) vs the machine's measured matmul peak
+ *   attention memory (a second table): peak RSS of one BERT-tiny forward + backward at batch 8 ×
+ *     seq 64/256/512 (BENCH_QUICK=1: seq 512 only) with the fused attention kernel
+ *     (TENSORGRAD_FUSED_ATTENTION=1, O(S) per query row) vs the composite (=0, which materialises
+ *     (B, heads, S, S) scores and probabilities), each in a fresh node process so that
+ *     process.resourceUsage().maxRSS is that run's alone
  *
  * Rounds are interleaved — every workload runs on tensorgrad, then on each PyTorch peer, then
  * the next round — and each figure is the median of the per-round medians, so that noise from
@@ -18,15 +23,17 @@
  * venv out/torch2 exists (`python3 -m venv out/torch2 && out/torch2/bin/pip install torch`, with
  * the machine's pip mirror); skipped otherwise.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { getGemmThreads, setGemmThreads } from '../src/backends/cpu/matmul.js';
 import { fmaEnabled } from '../src/backends/cpu/wasm-gemm.js';
-import { manualSeed, nn, noGrad, optim, randint, randn, tidy } from '../src/index.js';
+import { manualSeed, nn, noGrad, optim, randint, randn, tidy, zeros } from '../src/index.js';
+import { useFusedAttention } from '../src/nn/functional.js';
 import { median, QUICK, type Section, type SectionResult } from './harness.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -204,6 +211,106 @@ class TorchWorker {
   }
 }
 
+// ---- attention memory (fused vs composite), one child process per run ---------------------------
+
+/** BERT-tiny as above, attention dropout 0 (the fused kernel has no dropout), fixed batch. */
+const MEM_BATCH = 8;
+const MEM_SEQS = QUICK ? [512] : [64, 256, 512];
+const MEM_CHILD_FLAG = '--attention-memory-child';
+const MEM_MARKER = 'ATTENTION_MEMORY_JSON ';
+
+interface MemRun { seq: number; batch: number; fused: boolean; rssBeforeMiB: number; maxRssMiB: number; loss: number; seconds: number }
+
+/** In the child: build the model, run `steps` forward + backward passes, report RSS before and the peak. */
+function attentionMemoryChild(seq: number, steps: number): MemRun {
+  const s = tiny(seq, MEM_BATCH, 'train');
+  manualSeed(0);
+  const model = new nn.BertForTokenClassification(new nn.BertConfig({
+    vocabSize: s.vocab, hiddenSize: s.hidden, numHiddenLayers: s.layers, numAttentionHeads: s.heads, intermediateSize: s.ffn,
+    hiddenAct: 'gelu', layerNormEps: 1e-12, maxPositionEmbeddings: Math.max(512, s.seq), typeVocabSize: 2, initializerRange: 0.02,
+    numLabels: s.labels, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0,
+  }));
+  model.train();
+  const ids = randint(1, s.vocab, [s.batch, s.seq]), labels = randint(0, s.labels, [s.batch, s.seq]);
+  // the path BERT's self-attention takes for these q, k, v shapes (B, heads, S, head size), no mask
+  const fused = tidy(() => { const q = zeros([s.batch, s.heads, s.seq, s.hidden / s.heads]); return useFusedAttention(q, q, q, null); });
+  const rssBeforeMiB = process.memoryUsage().rss / 2 ** 20;
+  const t0 = performance.now();
+  let loss = NaN;
+  for (let i = 0; i < steps; i++) {
+    tidy(() => {
+      const out = model.forward({ inputIds: ids, labels });
+      out.loss!.backward();
+      loss = out.loss!.item();
+      model.zeroGrad();
+    });
+  }
+  return { seq, batch: s.batch, fused, rssBeforeMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, loss, seconds: (performance.now() - t0) / 1000 };
+}
+
+if (process.argv[2] === MEM_CHILD_FLAG) {
+  const r = attentionMemoryChild(Number(process.argv[3]), Number(process.argv[4]));
+  process.stdout.write(`\n${MEM_MARKER}${JSON.stringify(r)}\n`);
+  process.exit(0);
+}
+
+/** Runs attentionMemoryChild in a fresh node process with TENSORGRAD_FUSED_ATTENTION=1 or 0. */
+function attentionMemoryRun(seq: number, fused: boolean, steps: number): MemRun | string {
+  try {
+    const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const out = execFileSync(process.execPath, ['--import', tsxLoader, fileURLToPath(import.meta.url), MEM_CHILD_FLAG, String(seq), String(steps)], {
+      encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TENSORGRAD_FUSED_ATTENTION: fused ? '1' : '0' },
+    });
+    const line = out.split('\n').find((l) => l.startsWith(MEM_MARKER));
+    return line ? (JSON.parse(line.slice(MEM_MARKER.length)) as MemRun) : 'the child printed no result';
+  } catch (e) {
+    const err = e as { stderr?: string; message?: string };
+    return (err.stderr && err.stderr.trim().split('\n').slice(-1)[0]) || err.message || String(e);
+  }
+}
+
+function attentionMemoryTable(): SectionResult {
+  const s0 = tiny(512, MEM_BATCH, 'train');
+  const steps = QUICK ? 1 : 2; // the peak is reached in the first pass; the pool reuses its blocks after
+  const mib = (x: number) => x / 2 ** 20;
+  const rows: (string | number | null)[][] = [];
+  const data: Record<string, unknown>[] = [];
+  const failures: string[] = [];
+  for (const seq of MEM_SEQS) {
+    console.error(`[bench] scaling: attention memory, seq ${seq}`);
+    const fusedRun = attentionMemoryRun(seq, true, steps);
+    const compRun = attentionMemoryRun(seq, false, steps);
+    for (const [name, r] of [['fused', fusedRun], ['composite', compRun]] as const) if (typeof r === 'string') failures.push(`seq ${seq}, ${name}: ${r}`);
+    const f = typeof fusedRun === 'string' ? null : fusedRun, c = typeof compRun === 'string' ? null : compRun;
+    for (const [name, r, want] of [['fused', f, true], ['composite', c, false]] as const) if (r && r.fused !== want) failures.push(`seq ${seq}, ${name}: the child took the ${r.fused ? 'fused' : 'composite'} path`);
+    const scoreMiB = mib(MEM_BATCH * s0.heads * seq * seq * 4); // one (B, heads, S, S) float32 tensor
+    const growth = (r: MemRun | null) => (r ? r.maxRssMiB - r.rssBeforeMiB : null);
+    const gf = growth(f), gc = growth(c);
+    rows.push([
+      `BERT-tiny fwd + bwd, ${MEM_BATCH} × ${seq}`, scoreMiB, mib(s0.layers * 4 * MEM_BATCH * s0.heads * seq * seq * 4),
+      f ? f.maxRssMiB : null, c ? c.maxRssMiB : null, gf, gc, gf !== null && gc !== null ? gc - gf : null,
+    ]);
+    data.push({ seq, batch: MEM_BATCH, scoreTensorMiB: scoreMiB, fused: f, composite: c });
+  }
+  return {
+    id: 'scaling-memory',
+    title: 'Scaling: attention memory by sequence length — peak RSS, fused (O(S)) vs composite (O(S²)) attention',
+    status: rows.length > 0 ? 'ok' : 'skipped',
+    columns: ['workload', 'one score tensor MiB', 'composite score tensors MiB (layers × 4)', 'fused peak RSS MiB', 'composite peak RSS MiB',
+      'fused step growth MiB', 'composite step growth MiB', 'composite − fused MiB'],
+    rows,
+    notes: [
+      `Each cell is its own fresh node process (node --import tsx) with TENSORGRAD_FUSED_ATTENTION=1 (fused kernel: online softmax, O(S) per query row, the backward recomputes) or 0 (composite: QKᵀ, softmax, P·V); peak RSS = process.resourceUsage().maxRSS at the end; step growth = peak RSS − RSS after the model and batch were built (node, tsx and the model alone are the rest).`,
+      `Workload: the BERT-tiny above (2 layers, 2 heads, hidden 128) in training mode with attention dropout 0 (the fused kernel has none; hidden dropout 0.1), batch ${MEM_BATCH}, no mask; ${steps} forward + backward passes (cross-entropy loss, no optimizer step), each in tidy().${QUICK ? ' BENCH_QUICK=1: seq 512 only (the full run: 64, 256, 512).' : ''}`,
+      `Score tensor = (B, heads, S, S) float32 = ${MEM_BATCH}·${s0.heads}·S²·4 bytes: the composite allocates per layer the scores and the probabilities kept for the backward, and in the backward their two gradients (the "layers × 4" column; not all are alive at once); the fused path allocates none — its extra memory is the (B, heads, S) row statistics.`,
+      `By default (no TENSORGRAD_FUSED_ATTENTION) BERT takes the fused kernel when the scores have ≥ 2^22 elements and attention dropout is off: here at seq 512 (8·2·512² = 2^22) and not below.`,
+      ...failures.map((x) => `Failed: ${x}`),
+    ],
+    data: { batch: MEM_BATCH, steps, runs: data },
+  };
+}
+
 // ---- the section ---------------------------------------------------------------------------------
 
 const fmt = (ms: number | null): string | null => (ms === null ? null : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
@@ -211,8 +318,8 @@ const fmt = (ms: number | null): string | null => (ms === null ? null : ms >= 10
 export const scalingSection: Section = {
   id: 'scaling',
   title: 'Scaling: BERT-tiny by sequence length, BERT-base, GPT decode, threads, GFLOP/s — tensorgrad vs PyTorch, interleaved rounds',
-  async run(): Promise<SectionResult> {
-    const rounds = 3;
+  async run(): Promise<SectionResult[]> {
+    const rounds = QUICK ? 2 : 3;
     const ws = workloads();
     const peers: { name: string; worker: TorchWorker }[] = [];
     if (existsSync('/usr/bin/python3')) peers.push({ name: 'torch (Debian)', worker: new TorchWorker('/usr/bin/python3') });
@@ -264,6 +371,6 @@ export const scalingSection: Section = {
       'GFLOP/s: analytic FLOPs (multiply-add = 2) ÷ tensorgrad time; BERT forward = Linear products + QKᵀ and P·V, a training step = 3 × forward; peak = the fastest matmul measured here (any framework).',
       'GPT decode: GPT-2-style (pre-LN, tanh GELU, tied head), 4 layers × 256, 4 heads, vocab 1000; a 16-token prompt (prefill) then 32 greedy tokens one at a time with the key/value cache (tensorgrad: GPT.generate with temperature 0); tokens/s counts the 32 new tokens of every sequence.',
     ];
-    return { id: 'scaling', title: this.title, status: 'ok', columns, rows, notes, data: { peakGflops: peak, workloads: data } };
+    return [{ id: 'scaling', title: this.title, status: 'ok', columns, rows, notes, data: { peakGflops: peak, workloads: data } }, attentionMemoryTable()];
   },
 };

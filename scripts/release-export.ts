@@ -43,6 +43,9 @@ interface RunMetrics {
   node: string;
 }
 
+/** The dropout written to the shipped config.json: what `train-ner` / `train-classifier` fine-tune with (BERT's 0.1). */
+export const FINE_TUNING_DROPOUT = 0.1;
+
 const fmtDuration = (s: number) => `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
 
 /** Writes assets/<name>/ from the finished run: float16 weights in HF layout, the tokenizer files and the model card. */
@@ -57,7 +60,11 @@ export function exportRelease(cfg: ReleaseConfig, outRoot = 'assets'): void {
   const hfConfig = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8')) as Record<string, unknown>;
   const weights = loadSafetensors(join(src, 'model.safetensors'));
   writeFileSync(join(dst, 'model.safetensors'), safetensorsBytes(weights, { format: 'pt' }, { float32As: 'F16' }));
-  writeFileSync(join(dst, 'config.json'), JSON.stringify({ ...hfConfig, torch_dtype: 'float16' }, null, 2) + '\n');
+  // config.json carries the dropout that fine-tuning should use (BERT's 0.1, as bert-base's card); the
+  // pre-training's own rate (RELEASE.dropout, 0 for a short run in the under-fitting regime) is in the card
+  writeFileSync(join(dst, 'config.json'), JSON.stringify({
+    ...hfConfig, torch_dtype: 'float16', hidden_dropout_prob: FINE_TUNING_DROPOUT, attention_probs_dropout_prob: FINE_TUNING_DROPOUT,
+  }, null, 2) + '\n');
   for (const f of ['vocab.txt', 'tokenizer_config.json', 'vocab_map.json', 'eval.svg']) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dst, f));
   if (existsSync('out/corpus/manifest.json')) copyFileSync('out/corpus/manifest.json', join(dst, 'corpus_manifest.json'));
 
@@ -127,7 +134,7 @@ ${cloze.map((c) => `| ${c.text.replace(/\|/g, '\\|')} | ${c.answers.join(', ')} 
   no next-sentence prediction; sentences **packed** into chunks of ≤ ${cfg.maxLength} tokens.
 - ${metrics.history.length} steps × ${cfg.batchSize} chunks (≈ ${(tokens / metrics.data.chunks).toFixed(2)} passes over the ${metrics.data.chunks.toLocaleString('en-US')} chunks), AdamW
   (lr ${cfg.lr}, β = (0.9, 0.999), weight decay ${cfg.weightDecay}, none on biases and LayerNorm), linear warmup over
-  ${cfg.warmupRatio * 100} % of the steps then linear decay to 0, gradient clipping at 1.0, dropout ${cfg.dropout}, seed ${cfg.seed}.
+  ${cfg.warmupRatio * 100} % of the steps then linear decay to 0, gradient clipping at 1.0, dropout ${cfg.dropout} (config.json says ${FINE_TUNING_DROPOUT}: the rate to fine-tune with), seed ${cfg.seed}.
 - Vocabulary: **${cfg.vocabSize.toLocaleString('en-US')}** entries trimmed from bert-base-uncased's 30,522 — the five special tokens, every single
   Latin character with its \`##\` form (so no word becomes \`[UNK]\`), then the corpus's most frequent pieces.
   \`vocab_map.json\` gives each entry's bert-base-uncased id (\`expandToBaseVocab\` lays the embedding rows

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportRelease, RELEASE } from '../../scripts/release-export.js';
+import { exportRelease, FINE_TUNING_DROPOUT, RELEASE } from '../../scripts/release-export.js';
 import { pretrainMlm, clozeTest, loadMobyDick, type ClozeItem } from '../../src/tasks/index.js';
 import { parseSafetensors, f32BitsToF16Bits } from '../../src/data/safetensors-format.js';
 import { loadSafetensors } from '../../src/data/safetensors.js';
@@ -24,7 +24,7 @@ const cfg = { ...RELEASE, name: 'tiny-release', runDir: join(TMP, 'run'), layers
 describe('exportRelease (the shipped-checkpoint format)', () => {
   const run = pretrainMlm({
     text: loadMobyDick({ chapters: 2 }), hiddenSize: cfg.hidden, numLayers: cfg.layers, numHeads: cfg.heads, maxLength: cfg.maxLength,
-    vocabMaxSize: cfg.vocabSize, maxSteps: cfg.maxSteps, evalInterval: cfg.evalInterval, batchSize: 8, epochs: 5, outDir: cfg.runDir, progress: null, log: () => {},
+    vocabMaxSize: cfg.vocabSize, maxSteps: cfg.maxSteps, evalInterval: cfg.evalInterval, batchSize: 8, dropout: cfg.dropout, epochs: 5, outDir: cfg.runDir, progress: null, log: () => {},
   });
   exportRelease(cfg, join(TMP, 'assets'));
   const dir = join(TMP, 'assets', cfg.name);
@@ -34,7 +34,10 @@ describe('exportRelease (the shipped-checkpoint format)', () => {
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'vocab_map.json', 'eval.svg', 'README.md', 'pretraining.json']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
-    expect(JSON.parse(read('config.json')).torch_dtype).toBe('float16');
+    const config = JSON.parse(read('config.json'));
+    expect(config.torch_dtype).toBe('float16');
+    // the fine-tuning dropout, whatever the pre-training used (the tiny run here pre-trains with RELEASE.dropout = 0)
+    expect([config.hidden_dropout_prob, config.attention_probs_dropout_prob]).toEqual([FINE_TUNING_DROPOUT, FINE_TUNING_DROPOUT]);
     const bytes = readFileSync(join(dir, 'model.safetensors'));
     const hlen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen))) as Record<string, { dtype: string }>;
