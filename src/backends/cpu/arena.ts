@@ -322,13 +322,11 @@ type ProcessLike = { env?: Record<string, string | undefined> };
 const env = (globalThis as { process?: ProcessLike }).process?.env;
 
 /**
- * Whether float32 storages live in the wasm arena: only with `TENSORGRAD_ARENA=1` for now (else
- * kernels copy, as before the arena). Off by default because its free lists are never coalesced:
- * a fine-tuning run whose batches change length (train-ner on a 4 × 128 BERT) leaves freed blocks
- * of ever new size classes behind until the 1 GiB cap, and then the kernels' scratch finds no room.
+ * Whether float32 storages live in the wasm arena: unless `TENSORGRAD_ARENA=0` (then kernels copy,
+ * as before the arena). It was opt-in for a while (2026-12-02) until free blocks were coalesced.
  */
 export function arenaEnabled(): boolean {
-  return env?.['TENSORGRAD_ARENA'] === '1';
+  return env?.['TENSORGRAD_ARENA'] !== '0';
 }
 
 /** The arena's cap in bytes: `TENSORGRAD_ARENA_MB` (MiB), else 1 GiB (non-shared memories: 256 MiB, reserved up front). */

@@ -249,7 +249,7 @@ let wasmF64: WasmGemmKernel | null | undefined;
  */
 function makeKernel(opts: { dtype: 'float32' | 'float64'; mr: number; nr: number }): WasmGemmKernel | null {
   if (!wasmSimdSupported()) return null;
-  // float32: tensor storages live in this kernel's memory (arena.ts) with TENSORGRAD_ARENA=1
+  // float32: tensor storages live in this kernel's memory (arena.ts) unless TENSORGRAD_ARENA=0
   const arena = opts.dtype === 'float32' && arenaEnabled();
   if (workerThreads() !== null) {
     try {
@@ -268,7 +268,7 @@ function makeKernel(opts: { dtype: 'float32' | 'float64'; mr: number; nr: number
   return new WasmGemmKernel(opts);
 }
 
-/** The float32 arena (arena.ts) of the float32 kernel's memory; null without wasm SIMD or without TENSORGRAD_ARENA=1. */
+/** The float32 arena (arena.ts) of the float32 kernel's memory; null without wasm SIMD or with TENSORGRAD_ARENA=0. */
 export function float32Arena(): WasmArena | null {
   return wasmKernelFor(new Float32Array(0))?.arena ?? null;
 }

@@ -17,7 +17,7 @@
  * The CPU backend's pool (`cpuPool`) serves float32 arrays from the wasm arena (arena.ts) where
  * there is one: they are views of the float32 kernel's WebAssembly memory, which the wasm
  * kernels read and write in place; the arena reuses blocks by size class, has its own cap and
- * falls back to a plain array when full. Opt-in for now: `TENSORGRAD_ARENA=1` turns it on (arena.ts says why).
+ * falls back to a plain array when full. `TENSORGRAD_ARENA=0` turns it off.
  */
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { checkAllocation } from '../../core/limits.js';
@@ -128,7 +128,7 @@ export class ArrayPool {
 
 const key = (dtype: DType, n: number): string => `${dtype}:${n}`;
 
-/** The pool of the CPU backend (float32 arrays from the wasm arena with TENSORGRAD_ARENA=1). */
+/** The pool of the CPU backend (float32 arrays from the wasm arena unless TENSORGRAD_ARENA=0). */
 export const cpuPool = new ArrayPool(512 * 1024 * 1024, float32Arena);
 
 /**
@@ -136,7 +136,7 @@ export const cpuPool = new ArrayPool(512 * 1024 * 1024, float32Arena);
  * and more (inside the WebAssembly memory of its kernels, which then work on them in place):
  * memory size, high-water mark, live and free blocks, hits/misses, refusals past the cap
  * (`TENSORGRAD_ARENA_MB`), blocks returned by the garbage collector. Null where there is no
- * arena (no wasm SIMD, or the arena is off: it needs `TENSORGRAD_ARENA=1`). `reset` zeroes the hit/miss counters.
+ * arena (no wasm SIMD, or `TENSORGRAD_ARENA=0`). `reset` zeroes the hit/miss counters.
  *
  * @example
  * const s = cpuArenaStats();
