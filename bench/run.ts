@@ -7,7 +7,10 @@
  * for 100 steps (not 1000); scaling in 2 interleaved rounds (not 3) of 2 timed runs, without
  * BERT-base and the 1024³ matmul, and its attention-memory table at seq 512 only.
  * Each section's wall and CPU seconds (this process and its finished children) go to stderr: on a
- * loaded machine the CPU seconds are the better estimate of the idle wall time.
+ * loaded machine the CPU seconds are the better estimate of the idle wall time. Measured
+ * 2026-12-02 on the loaded 2-core machine: 77 s CPU over the sections (matmul 12, bert-train 21,
+ * bert-forward 5, rss-long-run 17, scaling 22) — about 1 to 1¼ min idle, the 2-thread parts less;
+ * before the trim ~150 s (tfjs-cpu alone ~45 s).
  *
  * Each workload is a `Section` (bench/harness.ts): it times itself (warm-up, then the median
  * of ≥ 5 runs) and returns a table with notes. This file runs the sections in order, prints
