@@ -168,7 +168,7 @@ try {
   const BERT_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'metrics.json'];
 
   const nerOut = join(work, 'out-ner');
-  const ner = tg('train-ner', '--epochs', '1', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32', '--out', nerOut);
+  const ner = tg('train-ner', '--init', 'random', '--epochs', '1', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32', '--out', nerOut);
   if (check(ner.status === 0 && /entity F1 \(micro\) = \d\.\d{4}/.test(ner.stdout), 'npx tensorgrad train-ner (shipped sample, tiny) trains', ner.stdout + ner.stderr)) {
     checkOutput('train-ner', nerOut, BERT_FILES);
   }
@@ -194,7 +194,7 @@ try {
 
   // the commands whose default corpus is an optional package: first the exact install command…
   const tiny = {
-    'train-classifier': ['--epochs', '1', '--max-examples', '40', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32'],
+    'train-classifier': ['--init', 'random', '--epochs', '1', '--max-examples', '40', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32'],
     'pretrain-mlm': ['--chapters', '1', '--max-steps', '3', '--hidden', '16', '--layers', '1', '--heads', '2', '--max-length', '32'],
     'train-gpt': ['--chapters', '1', '--steps', '3', '--embd', '16', '--layers', '1', '--heads', '2', '--sample', '20'],
   };

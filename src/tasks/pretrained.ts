@@ -1,10 +1,8 @@
 /**
  * The release checkpoint of issue #14: a small BERT pre-trained by the project's own `pretrain-mlm`
  * on public-domain English (`npm run pretrain:release` writes it to `assets/<name>/` with a model
- * card). `train-ner --init pretrained` and `train-classifier --init pretrained` start from it.
- * Not shipped yet: the first release run (2,000 steps, 64 min on 2 cores) stayed at the
- * word-frequency plateau — see the README's "Pre-training" section — so the folder exists only
- * where `pretrain:release` has been run.
+ * card). `train-ner` and `train-classifier` start from it by default (`--init pretrained`;
+ * `--init random` trains from scratch). It ships in the package (`assets/` is in `files`).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +20,7 @@ export const PRETRAINED_NAME = 'tensorgrad-bert-L4-H128-uncased';
 export function pretrainedPath(): string {
   const dir = fileURLToPath(new URL(`../../assets/${PRETRAINED_NAME}`, import.meta.url));
   if (!existsSync(dir)) {
-    throw new Error(`the pretrained checkpoint ${dir} is missing: it is not shipped yet (make it with \`npm run pretrain:release\`, about an hour on 2 cores), or start from scratch with --init random`);
+    throw new Error(`the pretrained checkpoint ${dir} is missing (it ships in assets/ of the repository and the npm package; rebuild it with \`npm run pretrain:release\`, about 1 h 40 min on 2 cores), or start from scratch with --init random`);
   }
   return dir;
 }

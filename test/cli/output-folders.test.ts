@@ -25,8 +25,8 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const RUNS: [string, string[], boolean][] = [
-  ['train-ner', ['--epochs', '1', ...TINY], true],
-  ['train-classifier', ['--epochs', '1', '--max-examples', '40', ...TINY], true],
+  ['train-ner', ['--init', 'random', '--epochs', '1', ...TINY], true],
+  ['train-classifier', ['--init', 'random', '--epochs', '1', '--max-examples', '40', ...TINY], true],
   ['pretrain-mlm', ['--chapters', '1', '--max-steps', '3', ...TINY], true],
   ['train-gpt', ['--chapters', '1', '--steps', '3', '--embd', '16', '--layers', '1', '--heads', '2', '--sample', '0'], false],
 ];

@@ -16,6 +16,10 @@ import { loadSafetensors } from '../../src/data/safetensors.js';
 import { BertTokenizer } from '../../src/data/tokenizer/index.js';
 import { BertConfig, BertForMaskedLM } from '../../src/nn/bert.js';
 import { initFolder } from '../../src/cli/util.js';
+import { initFromOptions } from '../../src/cli/options.js';
+import { parseArgs } from '../../src/cli/args.js';
+import { trainNerSpec } from '../../src/cli/commands/train-ner.js';
+import { trainClassifierSpec } from '../../src/cli/commands/train-classifier.js';
 import { PRETRAINED_NAME } from '../../src/tasks/pretrained.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'tg-release-'));
@@ -82,8 +86,23 @@ describe('exportRelease (the shipped-checkpoint format)', () => {
 describe('--init pretrained', () => {
   it(existsSync(new URL(`../../assets/${PRETRAINED_NAME}`, import.meta.url)) ? 'resolves the release checkpoint' : 'names the remedy while no release checkpoint exists', () => {
     if (existsSync(new URL(`../../assets/${PRETRAINED_NAME}`, import.meta.url))) expect(initFolder('pretrained')).toMatch(new RegExp(`${PRETRAINED_NAME}$`));
-    else expect(() => initFolder('pretrained')).toThrow(/--init: the pretrained checkpoint .* is missing: it is not shipped yet \(make it with `npm run pretrain:release`/);
+    else expect(() => initFolder('pretrained')).toThrow(/--init: the pretrained checkpoint .* is missing \(it ships in assets\/.*rebuild it with `npm run pretrain:release`/);
     expect(initFolder('random')).toBeUndefined();
     expect(() => initFolder('no/such/folder')).toThrow(/--init: .*does not exist/);
+  });
+
+  it.runIf(existsSync(new URL(`../../assets/${PRETRAINED_NAME}`, import.meta.url)))('is the default of train-ner and train-classifier; size options without --init random are refused, not ignored', () => {
+    const o = (argv: string[]) => parseArgs(trainNerSpec, argv);
+    expect(o([]).init).toBe('pretrained');
+    expect(parseArgs(trainClassifierSpec, []).init).toBe('pretrained');
+    expect(initFromOptions(o([]), [])).toMatch(new RegExp(`${PRETRAINED_NAME}$`));
+    let argv = ['--hidden', '16'];
+    expect(() => initFromOptions(o(argv), argv)).toThrow(/--hidden sizes a model trained from random weights, but --init defaults to 'pretrained' .*: add --init random/);
+    argv = ['--init', 'pretrained', '--layers=2'];
+    expect(() => initFromOptions(o(argv), argv)).toThrow(/--layers: a checkpoint \(--init pretrained\) fixes the model's size/);
+    argv = ['--init', 'random', '--hidden', '16'];
+    expect(initFromOptions(o(argv), argv)).toBeUndefined();
+    argv = ['--compare-init', '--hidden', '32']; // --compare-init: the sizes are its from-scratch run's
+    expect(initFromOptions(o(argv), argv, 'the from-scratch run')).toMatch(new RegExp(`${PRETRAINED_NAME}$`));
   });
 });

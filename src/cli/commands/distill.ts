@@ -47,7 +47,7 @@ export const distillSpec: CommandSpec = {
     ...runOptions('out/distilled', 'the student (HF folder), metrics.json'),
   ],
   examples: [
-    'tensorgrad train-ner --layers 4 --out out/ner && tensorgrad distill --teacher out/ner --layers 2 --out out/ner-distilled --scratch',
+    'tensorgrad train-ner --out out/ner && tensorgrad distill --teacher out/ner --layers 2 --out out/ner-distilled --scratch',
     'tensorgrad distill --teacher out/classifier --data spam --hidden 32 --temperature 4 --alpha 0.9',
   ],
 };

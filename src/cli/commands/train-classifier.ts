@@ -1,8 +1,8 @@
 /** `tensorgrad train-classifier`: fine-tune a BERT for sentence classification. */
 import { extname } from 'node:path';
 import { UsageError, type CommandSpec, type ParsedOptions } from '../args.js';
-import { asUsage, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
-import { defineCommand, initFolder, printOutputs, requireFile, useBackend } from '../util.js';
+import { asUsage, initFromOptions, trainingRun, bertSizeOptions, checkDropout, checkHeadsDivide, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
+import { defineCommand, printOutputs, requireFile, useBackend } from '../util.js';
 import { loadSpamAssassin, loadTextClassification, type TextExample } from '../../data/index.js';
 import { DATASET_PACKAGES } from '../../data/datasets/packages.js';
 import { BertTokenizer } from '../../data/tokenizer/index.js';
@@ -22,8 +22,8 @@ export const trainClassifierSpec: CommandSpec = {
     { name: 'label-column', type: 'string', default: 'label', help: 'column or key of the label' },
     { name: 'max-examples', type: 'int', min: 2, help: 'use at most this many examples (default: 1000 for spam, all of a file)' },
     { name: 'test-size', type: 'number', default: 0.2, min: 0, help: 'fraction (or count ≥ 1) of the examples held out for the test report' },
-    { name: 'init', type: 'string', default: 'random', help: "where the BERT starts: 'random' (from scratch, sized by --hidden/--layers/--heads), a folder with config.json + model.safetensors (+ vocab.txt), e.g. out/mlm, or 'pretrained' (assets/tensorgrad-bert-L4-H128-uncased, made by `npm run pretrain:release`; not shipped yet)" },
-    ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per text', ignoredWithInit: true }),
+    { name: 'init', type: 'string', default: 'pretrained', help: "where the BERT starts: 'pretrained' (the shipped assets/tensorgrad-bert-L4-H128-uncased, pre-trained by `npm run pretrain:release`), a folder with config.json + model.safetensors (+ vocab.txt), e.g. out/mlm, or 'random' (from scratch, sized by --hidden/--layers/--heads)" },
+    ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per text', randomOnly: true }),
     { name: 'full-vocab', type: 'boolean', help: 'with --init random: use all 30,522 bert-base-uncased tokens (default: only those in the training texts)' },
     ...optimOptions({
       epochs: { default: 3, help: 'epochs' }, lr: 3e-3, batchSize: { default: 16, help: 'texts per batch' }, weightDecay: 0.01,
@@ -34,7 +34,7 @@ export const trainClassifierSpec: CommandSpec = {
     ...runOptions('out/classifier', 'the model, vocab.txt and metrics.json'),
   ],
   examples: [
-    'tensorgrad train-classifier',
+    'tensorgrad train-classifier', 'tensorgrad train-classifier --init random --hidden 128 --layers 2',
     'tensorgrad pretrain-mlm --out out/mlm && tensorgrad train-classifier --init out/mlm',
     'tensorgrad train-classifier --data reviews.csv --text-column review --label-column sentiment --epochs 5',
   ],
@@ -59,7 +59,7 @@ export async function runTrainClassifier(o: ParsedOptions, argv: string[] = []):
     data = asUsage('--data', () => loadTextClassification(path, { textColumn: String(o.textColumn), labelColumn: String(o.labelColumn) }));
     if (o.maxExamples !== undefined) data = data.slice(0, o.maxExamples as number);
   }
-  const init = initFolder(o.init);
+  const init = initFromOptions(o, argv);
   if (init && o.fullVocab) throw new UsageError('--full-vocab needs --init random (a checkpoint keeps the vocabulary it was pre-trained with)');
   checkDropout(o);
   checkHeadsDivide(o, 'hidden');

@@ -1,7 +1,7 @@
 /** `tensorgrad train-ner`: fine-tune a BERT for named-entity recognition (the demo). */
 import type { CommandSpec, ParsedOptions } from '../args.js';
-import { asUsage, trainingRun, bertSizeOptions, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
-import { DEFAULT_NER_DATA, defineCommand, initFolder, printOutputs, requireDir, tokenizerFrom, useBackend } from '../util.js';
+import { asUsage, initFromOptions, trainingRun, bertSizeOptions, optimOptions, peftFromOptions, peftOptions, runOptions } from '../options.js';
+import { DEFAULT_NER_DATA, defineCommand, printOutputs, requireDir, tokenizerFrom, useBackend } from '../util.js';
 import { UsageError } from '../args.js';
 import { BertTokenizer } from '../../data/tokenizer/index.js';
 import { loadInit } from '../../tasks/classify.js';
@@ -17,10 +17,10 @@ export const trainNerSpec: CommandSpec = {
   options: [
     { name: 'data', type: 'string', help: 'folder with train/dev/test files (eng.train/eng.testa/eng.testb or train.txt/valid.txt/test.txt)' },
     { name: 'vocab', type: 'string', help: "WordPiece vocab.txt (default: the --init folder's, else bert-base-uncased, shipped)" },
-    { name: 'init', type: 'string', default: 'random', help: "where the BERT starts: 'random' (from scratch, sized by --hidden/--layers/--heads), a folder (config.json + model.safetensors + vocab.txt, e.g. out/mlm), or 'pretrained' (assets/tensorgrad-bert-L4-H128-uncased, made by `npm run pretrain:release`; not shipped yet, see the README); from a checkpoint the tag head is fresh and --hidden/--layers/--heads are ignored" },
-    { name: 'compare-init', type: 'boolean', help: 'also fine-tune the same architecture from random initialisation on the same split and seed, and print both test F1s' },
+    { name: 'init', type: 'string', default: 'pretrained', help: "where the BERT starts: 'pretrained' (the shipped assets/tensorgrad-bert-L4-H128-uncased, pre-trained by `npm run pretrain:release`), a folder (config.json + model.safetensors + vocab.txt, e.g. out/mlm), or 'random' (from scratch, sized by --hidden/--layers/--heads); from a checkpoint the tag head is fresh and the vocabulary is the checkpoint's" },
+    { name: 'compare-init', type: 'boolean', help: 'then also train from random weights on the same split and seed — the from-scratch model of --hidden/--layers/--heads (default 2 × 64) with the bert-base-uncased vocabulary (or --vocab) and the from-scratch learning rate — and print both test F1s (the demo)' },
     { name: 'cased', type: 'boolean', help: 'keep case (for a cased vocabulary)' },
-    ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per sentence' }),
+    ...bertSizeOptions({ maxLengthMin: 4, maxLengthHelp: 'maximum sub-word tokens per sentence', randomOnly: true }),
     ...optimOptions({
       epochs: { default: 12, help: 'maximum number of epochs' }, lr: 5e-3, batchSize: { default: 8, help: 'sentences per batch' },
       weightDecay: 0.01, seed: { default: 42, help: 'random seed (runs are reproducible)' },
@@ -30,7 +30,7 @@ export const trainNerSpec: CommandSpec = {
     ...runOptions('out/ner', 'the checkpoint, metrics.json and curves.svg'),
   ],
   examples: [
-    'tensorgrad train-ner', 'tensorgrad train-ner --data ~/conll2003 --epochs 3 --hidden 256 --layers 4 --heads 4',
+    'tensorgrad train-ner', 'tensorgrad train-ner --compare-init', 'tensorgrad train-ner --init random --data ~/conll2003 --epochs 3 --hidden 256 --layers 4 --heads 4',
     'tensorgrad train-ner --init out/mlm --peft lora --lora-r 8 --out out/ner-lora',
   ],
 };
@@ -39,7 +39,7 @@ export async function runTrainNer(o: ParsedOptions, argv: string[] = []): Promis
   const run = trainingRun(o, argv);
   const peft = peftFromOptions(o);
   useBackend(o.backend as string | undefined);
-  const init = initFolder(o.init);
+  const init = initFromOptions(o, argv, o.compareInit ? 'the from-scratch run of --compare-init' : undefined);
   const initVocab = init && o.vocab === undefined ? asUsage('--init', () => loadInit(init).tokenizer) : null;
   const tokenizer: BertTokenizer = initVocab ?? tokenizerFrom(o);
   const dataDir = o.data ? requireDir('--data', String(o.data)) : DEFAULT_NER_DATA;
@@ -62,14 +62,16 @@ export async function runTrainNer(o: ParsedOptions, argv: string[] = []): Promis
   printOutputs(outDir, res.files);
   if (o.compareInit) {
     if (!init) throw new UsageError('--compare-init compares a checkpoint with random initialisation: it needs --init pretrained or a folder, not random');
-    const c = res.model.config;
-    console.log(`\nFor comparison: the same BERT ${c.numHiddenLayers}×${c.hiddenSize} from random initialisation (same split, seed, epochs; lr ${nerLr(o, false)}) …`);
+    const size = `${o.layers} × ${o.hidden}`;
+    console.log(`\nFor comparison: a BERT ${size} from random initialisation (the from-scratch default; same split, seed and epochs; lr ${nerLr(o, false)}) …`);
     const scratch = trainNer({
-      ...common, lr: nerLr(o, false), hiddenSize: c.hiddenSize, numLayers: c.numHiddenLayers, numHeads: c.numAttentionHeads,
-      intermediateSize: c.intermediateSize, log: () => {}, progress: null,
+      ...common, tokenizer: tokenizerFrom(o), lr: nerLr(o, false), hiddenSize: o.hidden as number, numLayers: o.layers as number, numHeads: o.heads as number,
+      log: () => {}, progress: null,
     });
     const [a, b] = [res.test.entities.microAvg.f1, scratch.test.entities.microAvg.f1];
-    console.log(`test entity F1: pretrained init ${a.toFixed(4)} vs random init ${b.toFixed(4)} (${a >= b ? '+' : '−'}${(100 * Math.abs(a - b)).toFixed(1)} points; same split, seed ${o.seed})`);
+    const c = res.model.config;
+    console.log(`test entity F1: pretrained init (BERT ${c.numHiddenLayers} × ${c.hiddenSize}) ${a.toFixed(4)} vs random init (BERT ${size}) ${b.toFixed(4)}: ` +
+      `${a >= b ? '+' : '−'}${(100 * Math.abs(a - b)).toFixed(1)} points (same split, seed ${o.seed}; ${res.seconds.toFixed(0)} s + ${scratch.seconds.toFixed(0)} s)`);
   }
   return 0;
 }
