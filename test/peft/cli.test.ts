@@ -3,7 +3,8 @@
  * LoRA (+ --merge) writes the adapter alone and a pointer to the base, and evaluate/predict score
  * base + adapter exactly as the training run did (and the merged model too); train-classifier with
  * BitFit, train-gpt with LoRA; a run without --init writes base/; bad combinations exit with a
- * message naming the option.
+ * message naming the option. Also `train-ner --compare-init` (it needs a base too): the checkpoint's run and
+ * the from-scratch run sized by --hidden/--layers, both F1s printed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,19 @@ describe('PEFT from the CLI', () => {
     const code = await main(['pretrain-mlm', '--out', BASE, '--chapters', '1', '--max-steps', '10', ...TINY, '--max-length', '32']);
     if (code !== 0) throw new Error('pretrain-mlm failed');
   }, 120_000);
+
+  it('train-ner --init BASE --compare-init: fine-tunes the checkpoint, then the from-scratch model sized by --hidden/--layers, and prints both F1s', async () => {
+    const dir = join(TMP, 'ner-compare');
+    const r = await run('train-ner', '--init', BASE, '--compare-init', '--hidden', '8', '--layers', '1', '--heads', '2', '--epochs', '1', '--max-length', '32', '--out', dir);
+    expect(r.code, r.err).toBe(0);
+    const f1 = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).test.entity.micro.f1 as number;
+    const m = /test entity F1: pretrained init \(BERT 2 × 16\) ([\d.]+) vs random init \(BERT 1 × 8\) ([\d.]+): [+−][\d.]+ points \(same split, seed 42;/.exec(r.out);
+    expect(m, r.out.slice(-600)).not.toBeNull();
+    expect(Number(m![1])).toBeCloseTo(f1, 4);
+    const again = await run('train-ner', '--init', BASE, '--hidden', '8');
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/--hidden: a checkpoint \(--init .*base\) fixes the model's size; drop --hidden, or train from scratch with --init random/);
+  }, 180_000);
 
   it('train-ner --init BASE --peft lora --merge: the adapter alone + a pointer; evaluate scores base + adapter as the run did', async () => {
     const dir = join(TMP, 'ner-lora');
