@@ -76,7 +76,9 @@ export function exportRelease(cfg: ReleaseConfig, outRoot = 'assets'): void {
   const cloze = clozeTest(model, tokenizer, items);
   const hits = cloze.filter((c) => c.hit).length;
 
-  const sittings = existsSync(sittingsPath(cfg)) ? (JSON.parse(readFileSync(sittingsPath(cfg), 'utf8')) as { seconds: number; steps: number; threads: string }[]) : [];
+  const sittings = existsSync(sittingsPath(cfg)) ? (JSON.parse(readFileSync(sittingsPath(cfg), 'utf8')) as { seconds: number; steps: number; threads: string; note?: string }[]) : [];
+  const threads = [...new Set(sittings.map((s) => s.threads))].join(' / ');
+  const notes = sittings.flatMap((s) => (s.note ? [s.note] : []));
   const seconds = sittings.reduce((a, s) => a + s.seconds, 0);
   const ev = metrics.evals;
   const [first, last] = [ev[0]!, ev[ev.length - 1]!];
@@ -139,8 +141,8 @@ ${cloze.map((c) => `| ${c.text.replace(/\|/g, '\\|')} | ${c.answers.join(', ')} 
   Latin character with its \`##\` form (so no word becomes \`[UNK]\`), then the corpus's most frequent pieces.
   \`vocab_map.json\` gives each entry's bert-base-uncased id (\`expandToBaseVocab\` lays the embedding rows
   back into a 30,522-row table); the ids are a renumbering, the token strings are bert-base-uncased's.
-- Time: ${seconds > 0 ? `${fmtDuration(seconds)} of wall-clock time` : 'not recorded'} on a 2-core machine (${sittings.length} sitting${sittings.length === 1 ? '' : 's'};
-  the machine was shared with other work during the run, so an idle machine is faster), tensorgrad ${metrics.packageVersion}, Node ${metrics.node}.
+- Time: ${seconds > 0 ? `${fmtDuration(seconds)} of wall-clock time` : 'not recorded'} on a 2-core machine (${sittings.length} sitting${sittings.length === 1 ? '' : 's'}, TENSORGRAD_NUM_THREADS ${threads || 'default'}${notes.length ? `; ${notes.join('; ')}` : ''}),
+  tensorgrad ${metrics.packageVersion}, Node ${metrics.node}.
 
 ## Corpus
 
