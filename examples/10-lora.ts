@@ -16,12 +16,17 @@
  * parameters; then we merge and check that merged == adapted, and save the adapter in
  * HuggingFace peft's format (what Python's PeftModel.from_pretrained reads).
  *
+ * Last, the same on a real BERT — the shipped pretrained checkpoint (4 layers × 128): LoRA on
+ * query and value as peft does for BERT, merged == adapted again, and what LoRA measured against
+ * full fine-tuning on real tasks (bench/peft-results.md, `npm run bench:peft`).
+ *
  * Run: npx tsx examples/10-lora.ts
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { F, manualSeed, nn, noGrad, optim, peft, randn, type Tensor } from '../src/index.js';
+import { F, fromTypedArray, manualSeed, nn, noGrad, optim, peft, pretrainedPath, randn, type Tensor } from '../src/index.js';
+import { loadSafetensors } from '../src/data/index.js';
 
 const STEPS = process.env.TINY ? 150 : 400;
 manualSeed(0);
@@ -74,3 +79,35 @@ const dir = mkdtempSync(join(tmpdir(), 'lora-'));
 const files = peft.savePeftAdapter(base, dir, { baseModelNameOrPath: 'my-base-model' });
 const full = base.parameters().filter((p) => !p.requiresGrad).reduce((n, p) => n + 4 * p.numel(), 0);
 console.log(`adapter saved: ${files.config} + adapter_model.safetensors, ${statSync(files.weights).size} bytes (the frozen weights: ${full} bytes)`);
+
+// ---- the same on a real BERT: the shipped pretrained checkpoint -----------------------------------
+const ckpt = pretrainedPath();
+const config = nn.BertConfig.fromJSON({ ...JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8')), num_labels: 2 });
+const bert = new nn.BertForSequenceClassification(config);
+bert.loadPretrained(loadSafetensors(join(ckpt, 'model.safetensors')), { strict: false }); // a fresh classifier head
+bert.eval();
+const lora = peft.applyLora(bert, { r: 8, loraAlpha: 16, modulesToSave: ['classifier'] }); // targets: query, value
+console.log(`\nThe shipped BERT (${config.numHiddenLayers} layers × ${config.hiddenSize}) with LoRA r = 8 on ${lora.targets.length} modules (${lora.targets.slice(0, 2).join(', ')}, …):`);
+peft.printTrainableParameters(bert);
+// B starts at 0 (the adapted model is exactly the pretrained one); give it values, as training would
+noGrad(() => {
+  for (const m of bert.modules()) if (m instanceof peft.LoraLinear) m.lora_B.weight.copy_(randn(m.lora_B.weight.shape).mul(0.05));
+});
+const ids = fromTypedArray(Int32Array.from({ length: 2 * 16 }, (_, i) => 1000 + ((i * 7919) % 6000)), [2, 16], { dtype: 'int32' }); // (2, 16)
+const bertAdapted = noGrad(() => bert.forward({ inputIds: ids }).logits); // (2, 2)
+peft.mergeLora(bert);
+const bertMerged = noGrad(() => bert.forward({ inputIds: ids }).logits);
+console.log(`✓ merged == adapted on BERT: max |merged − adapted| = ${diff(bertMerged, bertAdapted).toExponential(2)}`);
+
+// what it buys, measured (bench/peft-results.md: 3 seeds from this checkpoint, NER sample and SpamAssassin)
+const measured = JSON.parse(readFileSync(new URL('../bench/peft-results.json', import.meta.url), 'utf8')) as {
+  results: { task: string; strategy: string; f1: number; percent: number }[];
+};
+const meanF1 = (task: string, strategy: string) => {
+  const rs = measured.results.filter((r) => r.task === task && r.strategy.startsWith(strategy));
+  return { f1: rs.reduce((a, r) => a + r.f1, 0) / rs.length, percent: rs[0]?.percent ?? NaN };
+};
+for (const task of ['ner', 'spam']) {
+  const full = meanF1(task, 'full'), l8 = meanF1(task, 'LoRA r=8');
+  console.log(`${task}: full fine-tuning F1 ${full.f1.toFixed(3)} (100 % trained) vs LoRA r = 8 F1 ${l8.f1.toFixed(3)} (${l8.percent.toFixed(2)} % trained)`);
+}

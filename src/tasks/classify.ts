@@ -19,6 +19,7 @@ import type { BertTrainOptions } from '../train/step.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BertConfig, BertForSequenceClassification, type HFBertConfig } from '../nn/bert.js';
@@ -107,10 +108,13 @@ export function evaluateClassifier(
     const collate = padCollate({ padTokenId: 0 });
     for (let s = 0; s < order.length; s += batchSize) {
       const idx = order.slice(s, s + batchSize);
-      const batch = collate(idx.map((i) => examples[i]!));
-      const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-      lossSum += out.loss!.item() * idx.length;
-      const p = out.logits.argmax(-1).toTypedArray(); // (B)
+      // tidy: the batch's activations go back to the allocator now, not when the GC finds them
+      const { p, loss } = tidy(() => {
+        const batch = collate(idx.map((i) => examples[i]!));
+        const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
+        return { p: Array.from(out.logits.argmax(-1).toTypedArray()), loss: out.loss!.item() }; // p (B)
+      });
+      lossSum += loss * idx.length;
       idx.forEach((i, b) => (pred[i] = p[b]!));
     }
   });

@@ -12,6 +12,7 @@
  */
 import type { BertTrainOptions } from '../train/step.js';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { manualSeed } from '../tensor/random.js';
 import { BertConfig, BertForTokenClassification } from '../nn/bert.js';
 import { adamWWithWarmup } from '../train/step.js';
@@ -106,12 +107,14 @@ export function evaluateNer(
   noGrad(() => {
     const collate = padCollate({ padTokenId: 0 });
     for (let s = 0; s < encoded.examples.length; s += batchSize) {
-      const batch = collate(encoded.examples.slice(s, s + batchSize));
-      const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
-      const n = batch.labels!.ne(-100).sum().item();
-      lossSum += out.loss!.item() * n;
+      // tidy: the batch's activations go back to the allocator now, not when the GC finds them
+      const { pred, n, loss } = tidy(() => {
+        const batch = collate(encoded.examples.slice(s, s + batchSize));
+        const out = model.forward({ inputIds: batch.inputIds!, attentionMask: batch.attentionMask!, labels: batch.labels! });
+        return { pred: out.logits.argmax(-1).toArray() as number[][], n: batch.labels!.ne(-100).sum().item(), loss: out.loss!.item() }; // pred (B, T)
+      });
+      lossSum += loss * n;
       lossCount += n;
-      const pred = out.logits.argmax(-1).toArray() as number[][]; // (B, T)
       for (let b = 0; b < pred.length; b++) {
         const i = s + b;
         const words = sentences[i]!.tokens.length;

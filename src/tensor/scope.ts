@@ -2,8 +2,11 @@
  * Explicit memory management for storage the garbage collector cannot see (GPU textures).
  *
  * `tidy(fn)` disposes every storage created inside `fn` except those reachable from its result
- * (like tfjs's tidy). On the CPU the garbage collector frees memory anyway, so tidy is only
- * needed for GPU tensors, but it behaves the same on every backend.
+ * (like tfjs's tidy). GPU textures need it; on the CPU the garbage collector would free the
+ * memory too, but float32 storages live in the wasm arena (backends/cpu/arena.ts), whose blocks
+ * come back only when the GC finalizes their tensors — which a long synchronous loop can postpone
+ * until the arena reaches its cap. tidy hands them back at once; the training loop runs each
+ * step and each evaluation inside one, and the evaluators (evaluateNer, evaluateClassifier) each batch.
  */
 import type { Storage } from '../backends/index.js';
 

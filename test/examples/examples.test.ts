@@ -120,6 +120,11 @@ describe('examples (TINY=1)', () => {
     const d = Number(/max \|merged − adapted\| = ([\d.e+-]+)/.exec(r.stdout)![1]);
     expect(d).toBeLessThan(1e-5);
     expect(r.stdout).toMatch(/W₀ untouched: the frozen weights have no gradient \(null\)/);
+    // the real BERT part: LoRA r = 8 on query and value of the shipped 4-layer checkpoint, merged == adapted
+    expect(r.stdout).toMatch(/LoRA r = 8 on 8 modules \(bert\.encoder\.layer\.0\.attention\.self\.query/);
+    const dBert = Number(/merged == adapted on BERT: max \|merged − adapted\| = ([\d.e+-]+)/.exec(r.stdout)![1]);
+    expect(dBert).toBeLessThan(1e-5);
+    expect(r.stdout).toMatch(/ner: full fine-tuning F1 0\.\d{3} .* LoRA r = 8 F1 0\.\d{3}/);
   });
 
   it('12 watch backprop: the neuron trace has micrograd\'s gradients; DOT, Mermaid, SVG and HTML files are written', () => {
