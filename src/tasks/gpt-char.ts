@@ -25,6 +25,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { defaultGenerator, manualSeed } from '../tensor/random.js';
 import { GPT, GPTConfig } from '../nn/gpt.js';
@@ -352,8 +353,11 @@ function estimateLoss(model: GPT, data: Int32Array, B: number, T: number, iters:
   let sum = 0;
   noGrad(() => {
     for (let i = 0; i < iters; i++) {
-      const { x, y } = getBatch(data, B, T);
-      sum += model.forward(x, y).loss!.item();
+      // tidy: the batch's activations go back to the allocator now, not when the GC finds them
+      sum += tidy(() => {
+        const { x, y } = getBatch(data, B, T);
+        return model.forward(x, y).loss!.item();
+      });
     }
   });
   model.train(wasTraining);

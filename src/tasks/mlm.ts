@@ -40,6 +40,7 @@ import type { BertTrainOptions } from '../train/step.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
+import { tidy } from '../tensor/scope.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { Generator, manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -417,8 +418,12 @@ function evaluateMlm(model: BertForMaskedLM, batches: MlmBatch[], step: number):
   let lossSum = 0, count = 0, correct = 0;
   noGrad(() => {
     for (const b of batches) {
-      const r = mlmLoss(model, b);
-      lossSum += r.loss.item() * r.count;
+      // tidy: the batch's activations go back to the allocator now, not when the GC finds them
+      const r = tidy(() => {
+        const { loss, count, correct } = mlmLoss(model, b);
+        return { loss: loss.item(), count, correct };
+      });
+      lossSum += r.loss * r.count;
       count += r.count;
       correct += r.correct;
     }

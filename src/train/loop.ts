@@ -111,7 +111,8 @@ export interface TrainLoopOptions<B> {
   maxGradNorm?: number;
   /**
    * Metrics of the model now (called in eval mode's caller's hands: the hook switches modes itself).
-   * It runs inside `tidy()`: the tensors it creates are freed when it returns (return numbers).
+   * Run each evaluation batch inside `tidy()` (as evaluateNer / evaluateClassifier do), so that
+   * its activations go back to the allocator at once: the loop does not wrap the hook, which may keep tensors.
    */
   evaluate?: (at: { step: number; epoch: number }) => Record<string, number>;
   /** When to evaluate: 'epoch' (default with a DataLoader) or every n steps (default with a stream: the end only). */
@@ -272,7 +273,7 @@ export function trainLoop<B>(o: TrainLoopOptions<B>): TrainLoopResult {
   const evaluate = (): EvalRecord | null => {
     if (!o.evaluate) return null;
     const t = performance.now();
-    const rec: EvalRecord = { step: st.step, epoch: st.epoch, metrics: tidy(() => o.evaluate!({ step: st.step, epoch: st.epoch })) };
+    const rec: EvalRecord = { step: st.step, epoch: st.epoch, metrics: o.evaluate({ step: st.step, epoch: st.epoch }) };
     st.timings.evalSeconds += (performance.now() - t) / 1000;
     st.evals.push(rec);
     logLine({ type: 'eval', step: rec.step, epoch: rec.epoch, ...rec.metrics });
