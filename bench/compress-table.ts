@@ -134,7 +134,7 @@ const md: string[] = [
   `- base: ${base.replace(ROOT, '')}; teachers fine-tuned from it with each command's defaults (seed ${seed}); students ${studentLayers} layers, distilled with T = 2, α = 0.5 from every other teacher layer; pruning: global magnitude masks raised along the cubic schedule while fine-tuning 4 epochs, masks fixed after`,
   '- F1: NER entity micro F1 on the shipped sample\'s test split; spam macro F1 on the 20 % test split of 1000 SpamAssassin examples (seed 42)',
   '- MB: the weights file (model.safetensors, or model-int8.safetensors: I8 weights + F32 scales); gzip: the same file gzip\'d (what unstructured zeros buy)',
-  '- forward: best of 20 (1 × 64) or 5 (32 × 64, 8 × 128) passes without autograd, one thread, each model in its own process; peak RSS: that process\'s max RSS (load, test-set scoring, timing)',
+  '- forward: best of 20 (1 × 64) or 7 (32 × 64, 8 × 128) passes without autograd, one thread, each model in its own process; peak RSS: that process\'s max RSS (load, test-set scoring, timing)',
   '',
 ];
 for (const task of tasks) {
