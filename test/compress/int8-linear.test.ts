@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { compress, manualSeed, nn, randn } from '../../src/index.js';
-import { int8LinearPath, setInt8GemmWasm, setInt8Relaxed } from '../../src/backends/cpu/int8-gemm.js';
+import { compress, cpuArenaStats, manualSeed, nn, randn } from '../../src/index.js';
+import { int8LinearInArenaCalls, int8LinearPath, setInt8GemmWasm, setInt8Relaxed } from '../../src/backends/cpu/int8-gemm.js';
 import { int8GemmReference } from '../../src/backends/cpu/wasm-int8-gemm.js';
 import { buildInt8LinearModule, int8LinearReference, packInt8Weight, quantizeActivations, WasmInt8LinearKernel, wasmRelaxedDotSupported } from '../../src/backends/cpu/wasm-int8-linear.js';
 
@@ -152,6 +152,33 @@ describe('the fused quantized Linear', () => {
       }
       expect([...relaxed]).toEqual([...want]);
     }
+  });
+
+  it('in the float32 arena (x read and y written in place, the weight resident): the same bits as the private-memory kernel and the reference', () => {
+    // shapes big enough for arena blocks (≥ 16 KiB): y in place (N a multiple of 8) and copied (N ragged);
+    // M not a multiple of the tile height; a strided (non-arena) input; the same layer called again (resident weight)
+    const stats0 = cpuArenaStats();
+    const calls0 = int8LinearInArenaCalls();
+    for (const [m, k, n] of [[129, 128, 128], [257, 96, 40], [100, 200, 13], [64, 512, 128]] as const) {
+      manualSeed(m + k + n);
+      const lin = new nn.Linear(k, n);
+      const q = compress.QuantizedLinear.fromLinear(lin);
+      const x = randn([m, k]);
+      const xs = x.toTypedArray() as Float32Array;
+      const ref = int8LinearReference(xs, m, q.packed, q.weight_scale.toTypedArray() as Float32Array, lin.bias!.toTypedArray() as Float32Array);
+      const kernel = new WasmInt8LinearKernel({ relaxed: wasmRelaxedDotSupported() });
+      const priv = kernel.linear(Float32Array.from(xs), m, q.packed, q.weight_scale.toTypedArray() as Float32Array, lin.bias!.toTypedArray() as Float32Array);
+      for (let rep = 0; rep < 2; rep++) {
+        const y = q.forward(x).toTypedArray();
+        expect([...y], `${m}×${k}→${n} arena, call ${rep + 1}`).toEqual([...ref]);
+      }
+      expect([...priv], `${m}×${k}→${n} private memory`).toEqual([...ref]);
+      // a non-contiguous input (a transposed view made contiguous elsewhere) gives the same bits too
+      const xt = x.transpose(0, 1).contiguous().transpose(0, 1);
+      expect([...q.forward(xt).toTypedArray()]).toEqual([...ref]);
+    }
+    // the arena exists here (Node, wasm SIMD): every call above ran in it
+    if (stats0 !== null) expect(int8LinearInArenaCalls() - calls0).toBe(4 * 3);
   });
 
   it('float64 inputs: rounded to float32 before quantization, the float64 rescale kept', () => {

@@ -6,6 +6,7 @@
 import type { PackedInt8Weight } from '../contract.js';
 import { INT8_GEMM_MAX_K, int8GemmReference, wasmInt8GemmSupported, WasmInt8GemmKernel } from './wasm-int8-gemm.js';
 import { WasmInt8LinearKernel, wasmInt8LinearSupported, wasmRelaxedDotSupported } from './wasm-int8-linear.js';
+import { cpuPool } from './pool.js';
 
 let kernel: WasmInt8GemmKernel | null | undefined;
 let forceJs = false;
@@ -56,10 +57,10 @@ export function int8LinearPath(): 'relaxed' | 'simd' | 'js' {
 function int8LinearKernel(): WasmInt8LinearKernel | null {
   if (forceJs) return null;
   if (relaxedAllowed) {
-    if (linearKernels.relaxed === undefined) linearKernels.relaxed = wasmRelaxedDotSupported() ? new WasmInt8LinearKernel({ relaxed: true }) : null;
+    if (linearKernels.relaxed === undefined) linearKernels.relaxed = wasmRelaxedDotSupported() ? new WasmInt8LinearKernel({ relaxed: true, arena: cpuPool.wasmArena() }) : null;
     if (linearKernels.relaxed) return linearKernels.relaxed;
   }
-  if (linearKernels.plain === undefined) linearKernels.plain = wasmInt8LinearSupported() ? new WasmInt8LinearKernel({ relaxed: false }) : null;
+  if (linearKernels.plain === undefined) linearKernels.plain = wasmInt8LinearSupported() ? new WasmInt8LinearKernel({ relaxed: false, arena: cpuPool.wasmArena() }) : null;
   return linearKernels.plain;
 }
 
@@ -74,6 +75,11 @@ export function int8Linear(x: Float32Array, m: number, w: PackedInt8Weight, scal
   if (x.length < m * w.k) throw new Error(`int8Linear: x must hold m·k = ${m * w.k} values, got ${x.length}`);
   if (scale.length < w.n || (bias !== null && bias.length < w.n)) throw new Error(`int8Linear: scale and bias must hold n = ${w.n} values, got ${scale.length} and ${bias?.length}`);
   return k.linear(x, m, w, scale, bias, what, out);
+}
+
+/** How many quantized Linear calls of the kernel in use ran in the float32 arena, in place (tests, diagnostics). */
+export function int8LinearInArenaCalls(): number {
+  return int8LinearKernel()?.inArenaCalls ?? 0;
 }
 
 /** Resets the cached kernels (tests). */

@@ -54,7 +54,8 @@
  *       a panel of W (8·KP bytes) stays in L1 while the block's activation rows stream from L2)
  */
 
-import { F32, I32, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import { F32, I32, MAX_PAGES, name, op, PAGE, section, uleb, V128, vec, wasmApi, type WasmMemory } from './wasm-asm.js';
+import type { WasmArena } from './arena.js';
 import type { PackedInt8Weight } from '../contract.js';
 import { wasmSimdSupported } from './wasm-gemm.js';
 
@@ -99,10 +100,12 @@ export interface Int8LinearModuleOptions {
   mr: number;
   /** i32x4.relaxed_dot_i8x16_i7x16_add_s (true) or the plain-SIMD dot_i16x8_s emulation (false). */
   relaxed: boolean;
+  /** Import a shared memory (the float32 arena's, in Node) instead of a private one (default false). */
+  shared?: boolean;
 }
 
 /** The bytes of a module importing `env.mem` and exporting `quantize` and `gemm` (see the file header). */
-export function buildInt8LinearModule({ mr, relaxed }: Int8LinearModuleOptions): Uint8Array {
+export function buildInt8LinearModule({ mr, relaxed, shared = false }: Int8LinearModuleOptions): Uint8Array {
   if (!(Number.isInteger(mr) && mr >= 1 && mr <= 8)) throw new Error(`wasm int8 linear: bad tile rows ${mr} (1–8)`);
   const q = quantizeBody();
   const g = gemmBody(mr, relaxed);
@@ -112,7 +115,8 @@ export function buildInt8LinearModule({ mr, relaxed }: Int8LinearModuleOptions):
       [0x60, ...vec(new Array<number[]>(7).fill([I32])), ...vec([[I32]])], // quantize: (i32×7) → i32
       [0x60, ...vec(new Array<number[]>(13).fill([I32])), ...vec([])], // gemm: (i32×13) → ()
     ])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
+    // memory limits: flags 0x00 {min}, 0x03 {min, max, shared} (as the float32 GEMM's, wasm-gemm.ts)
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...(shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)])]])),
     ...section(3, vec([uleb(0), uleb(1)])),
     ...section(7, vec([[...name('quantize'), 0x00, ...uleb(0)], [...name('gemm'), 0x00, ...uleb(1)]])),
     ...section(10, vec([[...uleb(q.length), ...q], [...uleb(g.length), ...g]])),
@@ -379,7 +383,16 @@ export class WasmInt8LinearKernel {
   private readonly quantizeFn: QuantizeFn;
   private readonly gemmFn: GemmFn;
 
-  constructor(opts: { relaxed: boolean; mr?: number }) {
+  /**
+   * With an arena: the same module instantiated on the float32 arena's memory, where `linear`
+   * reads x and writes y in place (tensor storages are arena blocks) and keeps each packed
+   * weight resident in a block of its own — no copies per call. Null without an arena.
+   */
+  /** Calls of `linear` that ran in the arena (in place), for tests and diagnostics. */
+  inArenaCalls = 0;
+  private readonly inArena: { arena: WasmArena; quantizeFn: QuantizeFn; gemmFn: GemmFn; resident: WeakMap<PackedInt8Weight, Float32Array> } | null;
+
+  constructor(opts: { relaxed: boolean; mr?: number; arena?: WasmArena | null }) {
     if (wasmApi === undefined) throw new Error('wasm int8 linear: this runtime has no WebAssembly');
     this.relaxed = opts.relaxed;
     this.mr = opts.mr ?? (opts.relaxed ? 3 : 2);
@@ -388,6 +401,73 @@ export class WasmInt8LinearKernel {
     const inst = new wasmApi.Instance(new wasmApi.Module(buildInt8LinearModule({ mr: this.mr, relaxed: this.relaxed })), { env: { mem: this.memory } });
     this.quantizeFn = inst.exports['quantize'] as QuantizeFn;
     this.gemmFn = inst.exports['gemm'] as GemmFn;
+    const arena = opts.arena ?? null;
+    if (arena === null) this.inArena = null;
+    else {
+      const ai = new wasmApi.Instance(new wasmApi.Module(buildInt8LinearModule({ mr: this.mr, relaxed: this.relaxed, shared: arena.shared })), { env: { mem: arena.memory } });
+      this.inArena = { arena, quantizeFn: ai.exports['quantize'] as QuantizeFn, gemmFn: ai.exports['gemm'] as GemmFn, resident: new WeakMap() };
+    }
+  }
+
+  /**
+   * `linear` on the arena's memory (see inArena): the packed weight and its column sums stay in a
+   * block of their own; x is read where it is when it is an arena block (else copied into the
+   * scratch region), y written into `out` when it is an arena block with room for the padded
+   * rows (else computed in scratch and copied). False when the arena has no room (the caller
+   * then uses the private memory).
+   */
+  private linearInArena(x: Float32Array, m: number, w: PackedInt8Weight, sw: Float32Array, bias: Float32Array | null, what: string, out: Float32Array): boolean {
+    const A = this.inArena!;
+    const ar = A.arena;
+    const { n, k, np, kp } = w;
+    let res = A.resident.get(w);
+    if (res === undefined) {
+      const v = ar.alloc(Math.ceil((np * kp + 4 * np) / 4), false); // wp (np·kp bytes) | colsum (np int32)
+      if (v === null) return false;
+      new Int8Array(v.buffer, v.byteOffset, np * kp).set(w.data);
+      new Int32Array(v.buffer, v.byteOffset + np * kp, np).set(w.colsum);
+      A.resident.set(w, (res = v));
+    }
+    const mp = Math.ceil(m / this.mr) * this.mr;
+    const a16 = (v: number): number => Math.ceil(v / 16) * 16;
+    const xIn = ar.address(x) >= 0 && x.length >= m * k;
+    const yIn = np === n && ar.address(out) >= 0 && ar.capacity(out) >= mp * np;
+    // scratch: sw | bias | u | sx | zx | [x] | [y]   (offsets relative to its start, 16-aligned)
+    const swR = 0, bR = swR + 4 * np, uR = a16(bR + 4 * np), sxR = uR + mp * kp, zxR = sxR + 4 * mp;
+    const xR = a16(zxR + 4 * mp), yR = a16(xR + (xIn ? 0 : 4 * m * k)), end = yR + (yIn ? 0 : 4 * mp * np);
+    let base: number;
+    try {
+      base = ar.scratch(end);
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
+    const buf = ar.memory.buffer;
+    const f32 = new Float32Array(buf);
+    const swOff = base + swR, bOff = base + bR, uOff = base + uR, sxOff = base + sxR, zxOff = base + zxR;
+    f32.fill(0, swOff >> 2, (bOff >> 2) + np);
+    f32.set(sw.subarray(0, n), swOff >> 2);
+    if (bias) f32.set(bias.subarray(0, n), bOff >> 2);
+    let xOff = x.byteOffset;
+    if (!xIn) {
+      xOff = base + xR;
+      f32.set(x.subarray(0, m * k), xOff >> 2);
+    }
+    const bad = A.quantizeFn(xOff, m, k, kp, uOff, sxOff, zxOff);
+    if (bad >= 0) throw nonFiniteRowError(x, bad, k, what);
+    if (mp > m) {
+      new Int8Array(buf, uOff + m * kp, (mp - m) * kp).fill(0);
+      f32.fill(0, (sxOff >> 2) + m, (sxOff >> 2) + mp);
+      new Int32Array(buf, zxOff + 4 * m, mp - m).fill(0);
+    }
+    const yOff = yIn ? out.byteOffset : base + yR;
+    A.gemmFn(uOff, res.byteOffset, yOff, mp, np, kp, 1, zxOff, sxOff, res.byteOffset + np * kp, swOff, bOff, this.mc(kp));
+    if (!yIn) {
+      const y = new Float32Array(buf, yOff, mp * np);
+      if (np === n) out.set(y.subarray(0, m * n));
+      else for (let r = 0; r < m; r++) out.set(y.subarray(r * np, r * np + n), r * n);
+    }
+    return true;
   }
 
   private grow(bytes: number): void {
@@ -408,6 +488,10 @@ export class WasmInt8LinearKernel {
     const { n, k, np, kp } = w;
     if (out.length < m * n) throw new Error(`int8 linear: out must hold m·n = ${m * n} values, got ${out.length}`);
     if (m === 0 || n === 0) return out;
+    if (this.inArena !== null && this.linearInArena(x, m, w, sw, bias, what, out)) {
+      this.inArenaCalls++;
+      return out;
+    }
     const mp = Math.ceil(m / this.mr) * this.mr;
     // memory: wp | colsum | sw | bias | x | u | sx | zx | y   (each 16-byte aligned)
     const a16 = (v: number): number => Math.ceil(v / 16) * 16;
