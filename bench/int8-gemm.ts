@@ -15,9 +15,12 @@
  *   BERT forward (token classification, eval, noGrad): float32 vs every Linear quantized, at
  *     BERT-tiny (L2 H128 FFN 512) batch 32 × seq 64 and L4 H256 FFN 1024 batch 8 × seq 128.
  *
- *   npm run bench:int8 -- [n=512] [rounds=12]
+ *   npm run bench:int8 -- [n=512] [rounds=12] [--json FILE]
+ *
+ * --json writes the numbers as JSON too (bench/int8-section.ts: the int8 section of `npm run bench`).
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 import { compress, fromTypedArray, manualSeed, matmul, nn, noGrad, randn, setGemmThreads, tidy } from '../src/index.js';
@@ -25,8 +28,12 @@ import { BertConfig, BertForTokenClassification } from '../src/nn/bert.js';
 import { setInt8Relaxed } from '../src/backends/cpu/int8-gemm.js';
 import { packInt8Weight, WasmInt8LinearKernel, wasmRelaxedDotSupported } from '../src/backends/cpu/wasm-int8-linear.js';
 
-const n = Number(process.argv[2] ?? 512);
-const rounds = Number(process.argv[3] ?? 12);
+const argv = process.argv.slice(2);
+const jsonAt = argv.indexOf('--json');
+const jsonPath = jsonAt >= 0 ? argv[jsonAt + 1] : undefined;
+const positional = argv.filter((_, i) => jsonAt < 0 || (i !== jsonAt && i !== jsonAt + 1));
+const n = Number(positional[0] ?? 512);
+const rounds = Number(positional[1] ?? 12);
 const SHAPES: [number, number, number][] = [[1024, 128, 512], [1024, 512, 128], [1024, 768, 768], [512, 768, 3072]];
 setGemmThreads(1);
 
@@ -71,7 +78,8 @@ const layers = SHAPES.map(([m, k, nn_]) => {
 const L = (s: { m: number; k: number; n: number }, what: string) => `${s.m}×${s.k}→${s.n} ${what}`;
 
 // ---- BERT forward ------------------------------------------------------------------------------
-const berts = ([[2, 128, 512, 32, 64], [4, 256, 1024, 8, 128]] as const).map(([layers_, hidden, ffn, batch, seq]) => {
+const BERTS = [[2, 128, 512, 32, 64], [4, 256, 1024, 8, 128]] as const;
+const berts = BERTS.map(([layers_, hidden, ffn, batch, seq]) => {
   const config = new BertConfig({ vocabSize: 1000, hiddenSize: hidden, numHiddenLayers: layers_, numAttentionHeads: hidden / 64, intermediateSize: ffn, maxPositionEmbeddings: 512, numLabels: 9 });
   const build = () => { manualSeed(0); return new BertForTokenClassification(config).eval(); };
   const ids = fromTypedArray(Int32Array.from({ length: batch * seq }, (_, i) => (i * 7919) % 1000), [batch, seq]);
@@ -81,7 +89,7 @@ const berts = ([[2, 128, 512, 32, 64], [4, 256, 1024, 8, 128]] as const).map(([l
 for (let r = 0; r < rounds + 1; r++) {
   const order = r % 2 === 0 ? 1 : -1; // reverse the order every other round
   const gemms: [string, () => void][] = [
-    [G.f32, () => matmul(a32, b32).toTypedArray()],
+    [G.f32, () => tidy(() => void matmul(a32, b32).toTypedArray())],
     ...(kRelaxed ? [[G.relaxed, () => kRelaxed.gemm(u7, n, packed)] as [string, () => void]] : []),
     [G.plain, () => kPlain.gemm(u7, n, packed)],
     [G.general, () => compress.int8Gemm(a8, w8, n, n, n)],
@@ -89,9 +97,9 @@ for (let r = 0; r < rounds + 1; r++) {
   for (const [name, fn] of order > 0 ? gemms : [...gemms].reverse()) time(name, fn);
   for (const s of layers) {
     const cases: [string, () => void][] = [
-      [L(s, 'nn.Linear f32'), () => noGrad(() => s.lin.forward(s.x)).toTypedArray()],
-      ...(relaxedOk ? [[L(s, 'QuantizedLinear relaxed'), () => { setInt8Relaxed(true); noGrad(() => s.q.forward(s.x)).toTypedArray(); }] as [string, () => void]] : []),
-      [L(s, 'QuantizedLinear simd'), () => { setInt8Relaxed(false); noGrad(() => s.q.forward(s.x)).toTypedArray(); setInt8Relaxed(true); }],
+      [L(s, 'nn.Linear f32'), () => tidy(() => void noGrad(() => s.lin.forward(s.x)).toTypedArray())],
+      ...(relaxedOk ? [[L(s, 'QuantizedLinear relaxed'), () => { setInt8Relaxed(true); tidy(() => void noGrad(() => s.q.forward(s.x)).toTypedArray()); }] as [string, () => void]] : []),
+      [L(s, 'QuantizedLinear simd'), () => { setInt8Relaxed(false); tidy(() => void noGrad(() => s.q.forward(s.x)).toTypedArray()); setInt8Relaxed(true); }],
     ];
     for (const [name, fn] of order > 0 ? cases : [...cases].reverse()) time(name, fn);
   }
@@ -114,9 +122,10 @@ for (const k of Object.values(G)) {
   console.log(`  ${k.padEnd(38)} ${best(k).toFixed(2).padStart(7)} / ${median(k).toFixed(2).padStart(7)}  ${(2 * n ** 3 / median(k) / 1e6).toFixed(1).padStart(6)} GOP/s  ${(f32 / median(k)).toFixed(2)}×`);
 }
 
-const py = spawnSync('/usr/bin/python3', [new URL('./int8_torch.py', import.meta.url).pathname, SHAPES.map((s) => s.join(',')).join(';'), String(rounds)], { encoding: 'utf8', timeout: 180_000 });
+const py = spawnSync('/usr/bin/python3', [new URL('./int8_torch.py', import.meta.url).pathname, SHAPES.map((s) => s.join(',')).join(';'), String(rounds), BERTS.map((b) => b.join(',')).join(';')], { encoding: 'utf8', timeout: 300_000 });
 const pyLine = py.status === 0 ? py.stdout.trim().split('\n').pop() : undefined;
-const torch = pyLine ? (JSON.parse(pyLine) as { torch: string; shapes: { m: number; k: number; n: number; linear_f32_ms: number; linear_int8_ms: number }[] }) : null;
+const torch = pyLine ? (JSON.parse(pyLine) as { torch: string; shapes: { m: number; k: number; n: number; linear_f32_ms: number; linear_int8_ms: number }[]; berts: { f32_ms: number; int8_ms: number }[] }) : null;
+const torchSkipped = torch ? null : (py.error?.message ?? py.stderr ?? '').trim().split('\n').pop() ?? 'no output';
 
 console.log(`\nLinear M×K → N (ms: best / median; "vs f32" = ratio of medians)${torch ? `; PyTorch ${torch.torch} (fbgemm, 1 thread, median of ${rounds})` : ''}`);
 for (const [i, s] of layers.entries()) {
@@ -132,7 +141,23 @@ for (const [i, s] of layers.entries()) {
 if (!torch) console.log(`\nPyTorch: skipped (/usr/bin/python3 with torch not runnable: ${(py.error?.message ?? py.stderr ?? '').trim().split('\n').pop()})`);
 
 console.log(`\nBERT token-classification forward, every Linear quantized (ms: best / median; ratio of medians; path ${compress.int8LinearPath()})`);
-for (const b of berts) {
+for (const [i, b] of berts.entries()) {
   const f = `${b.name} f32`, q = `${b.name} int8`;
-  console.log(`  ${b.name.padEnd(24)} f32 ${best(f).toFixed(1)} / ${median(f).toFixed(1)}  int8 ${best(q).toFixed(1)} / ${median(q).toFixed(1)}  (${(median(f) / median(q)).toFixed(2)}×)`);
+  const t = torch?.berts[i];
+  const pt = t ? `  | PyTorch f32 ${t.f32_ms.toFixed(1)}, quantize_dynamic ${t.int8_ms.toFixed(1)} (${(t.f32_ms / t.int8_ms).toFixed(2)}×)` : '';
+  console.log(`  ${b.name.padEnd(24)} f32 ${best(f).toFixed(1)} / ${median(f).toFixed(1)}  int8 ${best(q).toFixed(1)} / ${median(q).toFixed(1)}  (${(median(f) / median(q)).toFixed(2)}×)${pt}`);
+}
+
+if (jsonPath) {
+  const int8Key = (s: { m: number; k: number; n: number }) => L(s, relaxedOk ? 'QuantizedLinear relaxed' : 'QuantizedLinear simd');
+  writeFileSync(jsonPath, JSON.stringify({
+    node: process.version, rounds, load, path: compress.int8LinearPath(), n,
+    torch: torch?.torch ?? null, torchSkipped,
+    gemm: Object.values(G).filter((k) => times.has(k)).map((k) => ({ name: k, medianMs: median(k), gops: 2 * n ** 3 / median(k) / 1e6, vsF32: f32 / median(k) })),
+    linears: layers.map((s, i) => ({
+      shape: `${s.m}×${s.k}→${s.n}`, f32Ms: median(L(s, 'nn.Linear f32')), int8Ms: median(int8Key(s)),
+      torchF32Ms: torch?.shapes[i]?.linear_f32_ms ?? null, torchInt8Ms: torch?.shapes[i]?.linear_int8_ms ?? null,
+    })),
+    berts: berts.map((b, i) => ({ name: b.name, f32Ms: median(`${b.name} f32`), int8Ms: median(`${b.name} int8`), torchF32Ms: torch?.berts[i]?.f32_ms ?? null, torchInt8Ms: torch?.berts[i]?.int8_ms ?? null })),
+  }, null, 2));
 }

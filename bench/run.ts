@@ -17,9 +17,10 @@
  * each table as markdown, and writes results.json and results.md to out/bench/ (untracked), or,
  * with BENCH_SAVE=1, to bench/ (the committed results the README quotes).
  *
- * Run one section: BENCH_ONLY=matmul npm run bench   (comma-separated ids)
+ * Run one section: BENCH_ONLY=matmul npm run bench   (comma-separated ids; with BENCH_SAVE=1 only
+ * those sections of the committed results are replaced)
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,11 +28,13 @@ import { loadAverage, machineInfo, sectionMarkdown, type Section, type SectionRe
 import { matmulSection } from './matmul.js';
 import { bertSections } from './bert.js';
 import { scalingSection } from './scaling.js';
+import { int8Section } from './int8-section.js';
 
 const SECTIONS: Section[] = [
   matmulSection,
   ...bertSections, // BERT-tiny training step, forward pass, RSS over 1000 steps (bench/bert.ts)
   scalingSection, // by sequence length, BERT-base, GPT decode, threads, GFLOP/s vs PyTorch, interleaved (bench/scaling.ts)
+  int8Section, // int8 GEMM, QuantizedLinear and the quantized BERT forward vs float32 and PyTorch quantize_dynamic (bench/int8-section.ts)
 ];
 
 /**
@@ -89,8 +92,24 @@ async function main(): Promise<void> {
   // the committed results change only when asked: BENCH_SAVE=1; otherwise out/bench/ (git-ignored)
   const dir = process.env.BENCH_SAVE === '1' ? benchDir : path.join(benchDir, '..', 'out', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ machine, totalSeconds: totalS, cpuSeconds: cpuS, sections: results }, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'results.md'), [header, ...results.map(sectionMarkdown), `_Total ${totalS.toFixed(0)} s (${cpuS.toFixed(0)} s CPU, startup included; 1-min load average ${loadAverage()} at the end)._`, ''].join('\n'));
+  let sections = results;
+  let footer = `_Total ${totalS.toFixed(0)} s (${cpuS.toFixed(0)} s CPU, startup included; 1-min load average ${loadAverage()} at the end)._`;
+  const jsonPath = path.join(dir, 'results.json');
+  if (only && existsSync(jsonPath)) {
+    // BENCH_ONLY: replace those sections in the saved results, keep the others (each section's notes carry its own date and load)
+    const saved = JSON.parse(readFileSync(jsonPath, 'utf8')) as { sections: SectionResult[] };
+    const fresh = new Map(results.map((r) => [r.id, r]));
+    sections = saved.sections.map((r) => fresh.get(r.id) ?? r);
+    for (const r of results) if (!saved.sections.some((x) => x.id === r.id)) sections.push(r);
+    for (const r of results) r.notes.push(`Section re-run alone (BENCH_ONLY=${only.join(',')}) on ${machine.date.slice(0, 10)}; the other sections are from the run dated in the header.`);
+    footer = `_Sections ${only.join(', ')} updated by a BENCH_ONLY run (${totalS.toFixed(0)} s)._`;
+    const savedMd = existsSync(path.join(dir, 'results.md')) ? readFileSync(path.join(dir, 'results.md'), 'utf8').split('\n').slice(0, 3).join('\n') : header;
+    writeFileSync(jsonPath, JSON.stringify({ ...saved, sections }, null, 2) + '\n');
+    writeFileSync(path.join(dir, 'results.md'), [savedMd, '', ...sections.map(sectionMarkdown), footer, ''].join('\n'));
+  } else {
+    writeFileSync(jsonPath, JSON.stringify({ machine, totalSeconds: totalS, cpuSeconds: cpuS, sections }, null, 2) + '\n');
+    writeFileSync(path.join(dir, 'results.md'), [header, ...sections.map(sectionMarkdown), footer, ''].join('\n'));
+  }
   console.error(`[bench] done in ${totalS.toFixed(1)} s (${cpuS.toFixed(1)} s CPU); wrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and results.md`);
   // tfjs and worker handles must not keep the process alive
   process.exit(0);
