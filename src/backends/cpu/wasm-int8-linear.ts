@@ -375,6 +375,28 @@ type GemmFn = (u: number, wp: number, out: number, mp: number, np: number, kp: n
 /** Rows per block of the GEMM's outer loop (the block's activation rows stay in L2). */
 const MC_BYTES = 256 * 1024;
 
+/**
+ * The first wasm call of a quantized Linear: the rows of x (at byte xOff) → 7-bit codes u (row
+ * stride kp), scales sx and zero points zx; then rows m…mp−1 (the last tile's padding) zeroed so
+ * that the GEMM reads zeros there. Throws, naming the row, on a non-finite row.
+ */
+function quantizeRowsPadded(quantizeFn: QuantizeFn, buf: ArrayBufferLike, a: { x: Float32Array; m: number; k: number; kp: number; mp: number; xOff: number; uOff: number; sxOff: number; zxOff: number }, what: string): void {
+  const { x, m, k, kp, mp, uOff, sxOff, zxOff } = a;
+  const bad = quantizeFn(a.xOff, m, k, kp, uOff, sxOff, zxOff);
+  if (bad >= 0) throw nonFiniteRowError(x, bad, k, what);
+  if (mp > m) {
+    new Int8Array(buf, uOff + m * kp, (mp - m) * kp).fill(0);
+    new Float32Array(buf, sxOff + 4 * m, mp - m).fill(0);
+    new Int32Array(buf, zxOff + 4 * m, mp - m).fill(0);
+  }
+}
+
+/** Copies the first m rows of y (row stride np) into out (row stride n ≤ np). */
+function copyRows<T extends Float32Array | Int32Array>(y: T, np: number, out: T, n: number, m: number): void {
+  if (np === n) out.set(y.subarray(0, m * n));
+  else for (let r = 0; r < m; r++) out.set(y.subarray(r * np, r * np + n), r * n);
+}
+
 /** One instantiated module with its own memory, grown to the largest call seen. */
 export class WasmInt8LinearKernel {
   readonly mr: number;
@@ -453,20 +475,10 @@ export class WasmInt8LinearKernel {
       xOff = base + xR;
       f32.set(x.subarray(0, m * k), xOff >> 2);
     }
-    const bad = A.quantizeFn(xOff, m, k, kp, uOff, sxOff, zxOff);
-    if (bad >= 0) throw nonFiniteRowError(x, bad, k, what);
-    if (mp > m) {
-      new Int8Array(buf, uOff + m * kp, (mp - m) * kp).fill(0);
-      f32.fill(0, (sxOff >> 2) + m, (sxOff >> 2) + mp);
-      new Int32Array(buf, zxOff + 4 * m, mp - m).fill(0);
-    }
+    quantizeRowsPadded(A.quantizeFn, buf, { x, m, k, kp, mp, xOff, uOff, sxOff, zxOff }, what);
     const yOff = yIn ? out.byteOffset : base + yR;
     A.gemmFn(uOff, res.byteOffset, yOff, mp, np, kp, 1, zxOff, sxOff, res.byteOffset + np * kp, swOff, bOff, this.mc(kp));
-    if (!yIn) {
-      const y = new Float32Array(buf, yOff, mp * np);
-      if (np === n) out.set(y.subarray(0, m * n));
-      else for (let r = 0; r < m; r++) out.set(y.subarray(r * np, r * np + n), r * n);
-    }
+    if (!yIn) copyRows(new Float32Array(buf, yOff, mp * np), np, out, n, m);
     return true;
   }
 
@@ -506,17 +518,9 @@ export class WasmInt8LinearKernel {
     f32.set(sw.subarray(0, n), swOff >> 2);
     if (bias) f32.set(bias.subarray(0, n), bOff >> 2);
     f32.set(x.subarray(0, m * k), xOff >> 2);
-    const bad = this.quantizeFn(xOff, m, k, kp, uOff, sxOff, zxOff);
-    if (bad >= 0) throw nonFiniteRowError(x, bad, k, what);
-    if (mp > m) {
-      new Int8Array(buf, uOff + m * kp, (mp - m) * kp).fill(0);
-      f32.fill(0, (sxOff >> 2) + m, (sxOff >> 2) + mp);
-      new Int32Array(buf, zxOff + 4 * m, mp - m).fill(0);
-    }
+    quantizeRowsPadded(this.quantizeFn, buf, { x, m, k, kp, mp, xOff, uOff, sxOff, zxOff }, what);
     this.gemmFn(uOff, wpOff, yOff, mp, np, kp, 1, zxOff, sxOff, csOff, swOff, bOff, this.mc(kp));
-    const y = new Float32Array(buf, yOff, mp * np);
-    if (np === n) out.set(y.subarray(0, m * n));
-    else for (let r = 0; r < m; r++) out.set(y.subarray(r * np, r * np + n), r * n);
+    copyRows(new Float32Array(buf, yOff, mp * np), np, out, n, m);
     return out;
   }
 
@@ -553,9 +557,7 @@ export class WasmInt8LinearKernel {
     else for (let r = 0; r < m; r++) { heap.set(src.subarray(r * k, r * k + k), uOff + r * kp); heap.fill(0, uOff + r * kp + k, uOff + (r + 1) * kp); }
     heap.fill(0, uOff + m * kp, uOff + mp * kp);
     this.gemmFn(uOff, wpOff, cOff, mp, np, kp, 0, 0, 0, 0, 0, 0, this.mc(kp));
-    const c = new Int32Array(buf, cOff, mp * np);
-    if (np === n) out.set(c.subarray(0, m * n));
-    else for (let r = 0; r < m; r++) out.set(c.subarray(r * np, r * np + n), r * n);
+    copyRows(new Int32Array(buf, cOff, mp * np), np, out, n, m);
     return out;
   }
 }
