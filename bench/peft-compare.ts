@@ -3,7 +3,8 @@
  * full fine-tuning, top layers only, BitFit, LoRA (r = 4, 8, 16) and bottleneck adapters, on NER
  * (the CoNLL-format sample, entity F1) and on spam (SpamAssassin, macro F1).
  *
- *   npm run bench:peft -- --base out/mlm            the pretrained base folder (config.json,
+ *   npm run bench:peft -- --base out/mlm            the pretrained base folder (default: the shipped
+ *                                                   checkpoint assets/tensorgrad-bert-L4-H128-uncased; config.json,
  *                                                   model.safetensors, vocab.txt; e.g. the shipped
  *                                                   checkpoint of issue #14, or pretrain-mlm's)
  *   npm run bench:peft -- --seeds 3 --jobs 2        the issue's configuration (3 seeds), two runs at a time
@@ -21,8 +22,8 @@
  * With --jobs N > 1, N runs go side by side with one thread each (runs are deterministic whatever
  * the thread count, so the F1 do not change; the times are then per thread).
  *
- * Without --base the script first makes a small base with `pretrain-mlm` (labelled as such in the
- * results). Each run is a separate process (`tensorgrad train-ner|train-classifier --init BASE
+ * With --quick and no --base the script first makes a small base with `pretrain-mlm` (labelled as
+ * such in the results). Each run is a separate process (`tensorgrad train-ner|train-classifier --init BASE
  * --peft …`, bench/peft-child.ts), so that its peak memory (max RSS) is its own. Reported per
  * strategy, mean over the seeds: trainable parameters (count and %), test F1, time per optimiser
  * step (median of the intervals between steps), peak memory (max RSS), and the size of what the
@@ -41,6 +42,7 @@ import { machineInfo } from './harness.js';
 import { BertConfig, BertForSequenceClassification, BertForTokenClassification } from '../src/nn/bert.js';
 import { applyPeft, type PeftOptions } from '../src/peft/setup.js';
 import { countParameters } from '../src/peft/freeze.js';
+import { PRETRAINED_NAME } from '../src/tasks/pretrained.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const argv = process.argv.slice(2);
@@ -102,7 +104,8 @@ async function pool(thunks: (() => Promise<void>)[]): Promise<void> {
 }
 
 // ---- the base ---------------------------------------------------------------------------------
-let base = arg('base');
+// default: the shipped checkpoint (issue #14); --quick makes a small base on the spot instead
+let base = arg('base') ?? (quick ? undefined : join(ROOT, 'assets', PRETRAINED_NAME));
 let baseNote: string;
 if (base) {
   base = resolve(base);
@@ -115,7 +118,7 @@ if (base) {
   console.error(`no --base: making a small one with pretrain-mlm (${chapters} chapters of Moby-Dick, ${steps} steps) …`);
   const r = runCli(['pretrain-mlm', '--out', base, '--chapters', chapters, '--max-steps', steps, '--hidden', '64', '--layers', '2', '--heads', '2', '--max-length', '64']);
   if (r.status !== 0) throw new Error(`pretrain-mlm failed:\n${r.stderr.slice(-3000)}`);
-  baseNote = `base checkpoint: NOT the shipped pretrained model of issue #14 (not available yet) — a small BERT (2 layers × 64) made on the spot by \`pretrain-mlm --chapters ${chapters} --max-steps ${steps}\``;
+  baseNote = `base checkpoint: NOT the shipped pretrained model (--quick) — a small BERT (2 layers × 64) made on the spot by \`pretrain-mlm --chapters ${chapters} --max-steps ${steps}\``;
 }
 const baseConfig = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as { num_hidden_layers: number; hidden_size: number };
 const L = baseConfig.num_hidden_layers;
