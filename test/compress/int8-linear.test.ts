@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { compress, cpuArenaStats, manualSeed, nn, randn } from '../../src/index.js';
+import { compress, cpuArenaStats, fromTypedArray, manualSeed, nn, randn } from '../../src/index.js';
 import { int8LinearInArenaCalls, int8LinearPath, setInt8GemmWasm, setInt8Relaxed } from '../../src/backends/cpu/int8-gemm.js';
 import { int8GemmReference } from '../../src/backends/cpu/wasm-int8-gemm.js';
 import { buildInt8LinearModule, int8LinearReference, packInt8Weight, quantizeActivations, WasmInt8LinearKernel, wasmRelaxedDotSupported } from '../../src/backends/cpu/wasm-int8-linear.js';
@@ -179,6 +179,24 @@ describe('the fused quantized Linear', () => {
     }
     // the arena exists here (Node, wasm SIMD): every call above ran in it
     if (stats0 !== null) expect(int8LinearInArenaCalls() - calls0).toBe(4 * 3);
+  });
+
+  it('in the arena, edge inputs: a non-finite row is refused naming the row, one row and zero rows work', () => {
+    manualSeed(9);
+    const q = compress.QuantizedLinear.fromLinear(new nn.Linear(128, 64));
+    const data = randn([200, 128]).toTypedArray() as Float32Array; // 100 KiB: an arena block
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const d = Float32Array.from(data);
+      d[137 * 128 + 5] = bad;
+      expect(() => q.forward(fromTypedArray(d, [200, 128]))).toThrow(/row 137/);
+    }
+    const one = randn([1, 128]);
+    const b = q.bias!.toTypedArray() as Float32Array;
+    expect([...q.forward(one).toTypedArray()]).toEqual([...int8LinearReference(one.toTypedArray() as Float32Array, 1, q.packed, q.weight_scale.toTypedArray() as Float32Array, b)]);
+    expect(q.forward(randn([0, 128])).shape).toEqual([0, 64]);
+    // after the refusals the kernel still computes the right bits in place
+    const x = fromTypedArray(data, [200, 128]);
+    expect([...q.forward(x).toTypedArray()]).toEqual([...int8LinearReference(data, 200, q.packed, q.weight_scale.toTypedArray() as Float32Array, b)]);
   });
 
   it('float64 inputs: rounded to float32 before quantization, the float64 rescale kept', () => {
