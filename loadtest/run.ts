@@ -4,7 +4,7 @@
  * choose; comma-separated):
  *
  *   sweep   throughput and p50/p99 latency vs concurrency 1, 8, 32, 128 (closed loop, keep-alive),
- *           one at a time (--max-batch 1) vs dynamic batching (--max-batch 32 --max-wait-ms 5),
+ *           one at a time (--max-batch 1) vs dynamic batching (--max-batch 32 --max-wait-ms 0),
  *           on the demo's NER model with CoNLL sample sentences of 10–40 words; /health latency
  *           measured alongside. Target: batching ≥ 3× the throughput at concurrency 32, p99 no worse.
  *   soak    thousands of mixed good and bad requests (loadtest/lib.ts `soak`): every good one must
@@ -35,7 +35,7 @@ const ROUNDS = 3;
 const CONCURRENCY = [1, 8, 32, 128];
 const MODES: { id: string; label: string; args: string[] }[] = [
   { id: 'one-at-a-time', label: 'one at a time (--max-batch 1)', args: ['--max-batch', '1', '--max-wait-ms', '0', '--max-queue', '1024'] },
-  { id: 'dynamic', label: 'dynamic batching (--max-batch 32 --max-wait-ms 5)', args: ['--max-batch', '32', '--max-wait-ms', '5', '--max-queue', '1024'] },
+  { id: 'dynamic', label: 'dynamic batching (--max-batch 32 --max-wait-ms 0)', args: ['--max-batch', '32', '--max-wait-ms', '0', '--max-queue', '1024'] },
 ];
 
 function modelDir(): string {

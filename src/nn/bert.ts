@@ -21,6 +21,7 @@ import { arange, fromTypedArray, zeros } from '../tensor/creation.js';
 import type { DType } from '../core/dtype.js';
 import { fmtShape, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { extendedAttentionMask, lengthsFromCuSeqlens, PackedBatch } from './attention-mask.js';
 import * as F from './functional.js';
 import * as init from './init.js';
 import { Dropout, Embedding, LayerNorm, Linear, ModuleList } from './layers.js';
@@ -400,7 +401,8 @@ export class BertEmbeddings extends Module {
    */
   forward(inputIds: Tensor, tokenTypeIds?: Tensor | null, positionIds?: Tensor | null): Tensor {
     const [B, T] = inputIds.shape as [number, number];
-    if (T > this.config.maxPositionEmbeddings) {
+    // (given position ids are checked by the lookup itself: a packed row (1, N) may be longer than the table)
+    if (!positionIds && T > this.config.maxPositionEmbeddings) {
       throw new Error(`BertEmbeddings: sequence length ${T} exceeds maxPositionEmbeddings ${this.config.maxPositionEmbeddings}`);
     }
     const pos = positionIds ?? arange(0, T, 1, { dtype: 'int32', device: inputIds.device }).unsqueeze(0); // (1, T)
@@ -442,15 +444,28 @@ export class BertSelfAttention extends Module {
     this.value = new Linear(H, H, opts);
     this.dropout = new Dropout(config.attentionProbsDropoutProb);
   }
-  /** With `attentions`, this layer's probabilities (B, nh, T, T) are pushed onto it (outputAttentions). */
-  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
-    const [B, T] = h.shape as [number, number, number];
+  /**
+   * h (B, T, H) under an additive mask (B, 1, 1, T) or none; or a packed batch h (1, N, H) with
+   * its {@link PackedBatch}: the projections run on the N real tokens, the attention in the
+   * padded layout, and the result is packed again (1, N, A). With `attentions`, this layer's
+   * probabilities (B, nh, T, T) are pushed onto it (outputAttentions; T_max for a packed batch).
+   */
+  forward(h: Tensor, mask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
+    if (mask instanceof PackedBatch) {
+      const ctx = this.attend(mask.pad(this.query.forward(h)), mask.pad(this.key.forward(h)), mask.pad(this.value.forward(h)), mask.extendedMask, attentions); // (B, T_max, A)
+      return mask.unpad(ctx); // (1, N, A)
+    }
+    return this.attend(this.query.forward(h), this.key.forward(h), this.value.forward(h), mask, attentions);
+  }
+  /** softmax(QKᵀ/√d_k + M)·V per head, for the projections q, k, v (B, T, A); returns (B, T, A). */
+  private attend(qp: Tensor, kp: Tensor, vp: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+    const [B, T] = qp.shape as [number, number, number];
     const nh = this.numHeads, hs = this.config.headDim;
     const A = nh * hs; // all heads' width: H, less hs per pruned head
     const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
-    const q = split(this.query.forward(h));
-    const k = split(this.key.forward(h));
-    const v = split(this.value.forward(h));
+    const q = split(qp);
+    const k = split(kp);
+    const v = split(vp);
     if (!attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
       // the fused kernel (online softmax, O(T) memory per query row; F.useFusedAttention's rule)
       const ctx = flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
@@ -510,7 +525,7 @@ export class BertAttention extends Module {
     this.self = new BertSelfAttention(config, opts);
     this.output = new BertSelfOutput(config, opts);
   }
-  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+  forward(h: Tensor, extendedMask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
     return this.output.forward(this.self.forward(h, extendedMask, attentions), h);
   }
 
@@ -602,7 +617,7 @@ export class BertLayer extends Module {
    * @param attentions - when given, this layer's attention probabilities (B, nh, T, T) are pushed onto it.
    * @returns (B, T, H).
    */
-  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+  forward(h: Tensor, extendedMask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
     const a = this.attention.forward(h, extendedMask, attentions);
     return this.output.forward(this.intermediate.forward(a), a);
   }
@@ -626,7 +641,7 @@ export class BertEncoder extends Module {
     this.layer = new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, opts)));
   }
   /** With `attentions`, each layer pushes its attention probabilities (B, nh, T, T) onto it, in order. */
-  forward(h: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+  forward(h: Tensor, extendedMask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
     for (const l of this.layer) h = l.forward(h, extendedMask, attentions);
     return h;
   }
@@ -673,21 +688,14 @@ function initBertWeights(config: BertConfig) {
   };
 }
 
+export { extendedAttentionMask, PackedBatch };
+
 /**
- * (B, T) 1/0 mask → additive (B, 1, 1, T): 0 where attended, min(dtype) where masked (HF).
- * @example
- * ```ts
- * const m = nn.extendedAttentionMask(tensor([[1, 1, 0]]), 'float32'); // (1, 1, 1, 3)
- * m.toArray();                            // [[[[0, 0, -3.4028234663852886e+38]]]]
- * ```
+ * What the encoder's layers take as their attention mask: an additive mask (B, 1, 1, T) from
+ * {@link extendedAttentionMask}, a {@link PackedBatch} for a padding-free batch (1, N, H), or
+ * null for no masking.
  */
-export function extendedAttentionMask(attentionMask: Tensor, dtype: DType): Tensor {
-  if (attentionMask.ndim !== 2) throw new Error(`attentionMask must be 2-D (B, T), got shape ${fmtShape(attentionMask.shape)}`);
-  const [B, T] = attentionMask.shape as [number, number];
-  const minValue = dtype === 'float64' ? -Number.MAX_VALUE : -3.4028234663852886e38; // torch.finfo(dtype).min
-  const m = attentionMask.to(dtype).reshape([B, 1, 1, T]); // (B, 1, 1, T)
-  return m.neg().add(1).mul(minValue);
-}
+export type AttentionMaskArg = Tensor | PackedBatch | null;
 
 /** The inputs of the BERT models (HF's names in camelCase): token ids (B, T), attention mask, token type ids, position ids, labels, and `outputAttentions`. */
 export interface BertInputs {
@@ -705,6 +713,15 @@ export interface BertInputs {
    */
   labels?: Tensor | null;
   /**
+   * A padding-free batch: `inputIds` (1, N) holds B sequences one after the other, and
+   * cuSeqlens = [0, T₁, T₁ + T₂, …, N] marks where each starts (FlashAttention-2's `cu_seqlens`;
+   * see {@link PackedBatch}). Positions restart at 0 in each sequence (unless `positionIds` are
+   * given), attention stays within a sequence, `lastHiddenState` and per-token logits are (1, N, ·),
+   * and `poolerOutput` / sequence logits are (B, ·), each sequence's values the same as alone.
+   * Excludes `attentionMask` (a packed batch has no padding).
+   */
+  cuSeqlens?: readonly number[] | Int32Array | null;
+  /**
    * Also return each layer's attention probabilities (`attentions`, per layer (B, nHeads, T, T):
    * rows sum to 1 over the keys, masked keys get 0; after attention dropout, as HF).
    */
@@ -715,6 +732,11 @@ function checkInputs(model: string, inp: BertInputs, config: BertConfig): void {
   const ids = inp.inputIds;
   if (!(ids instanceof Tensor) || ids.dtype !== 'int32' || ids.ndim !== 2) {
     throw new Error(`${model}: inputIds must be an int32 tensor of shape (B, T), got ${ids instanceof Tensor ? `${ids.dtype} ${fmtShape(ids.shape)}` : typeof ids}`);
+  }
+  if (inp.cuSeqlens) {
+    if (ids.shape[0] !== 1) throw new Error(`${model}: with cuSeqlens, inputIds must be one packed row (1, N), got ${fmtShape(ids.shape)}`);
+    if (inp.attentionMask) throw new Error(`${model}: attentionMask and cuSeqlens exclude each other (a packed batch has no padding to mask)`);
+    lengthsFromCuSeqlens(model, inp.cuSeqlens, ids.shape[1]!, inp.positionIds ? Infinity : config.maxPositionEmbeddings);
   }
   for (const [k, t] of [['attentionMask', inp.attentionMask], ['tokenTypeIds', inp.tokenTypeIds]] as const) {
     if (t && (t.ndim !== 2 || t.shape[0] !== ids.shape[0] || t.shape[1] !== ids.shape[1])) {
@@ -914,17 +936,21 @@ export class BertModel extends BertPreTrainedModel {
   }
   /**
    * Runs the encoder.
-   * @param inp - ids (B, T) int32 and optional mask, token types, positions; `outputAttentions` adds the per-layer probabilities. `labels` is ignored here.
-   * @returns `lastHiddenState` (B, T, H), `poolerOutput` (B, H) or null without a pooler, and `attentions` (per layer (B, nh, T, T)) when asked.
+   * @param inp - ids (B, T) int32 and optional mask, token types, positions; `outputAttentions` adds the per-layer probabilities. `labels` is ignored here. With `cuSeqlens`, ids (1, N) are a packed batch of B sequences (see {@link BertInputs.cuSeqlens}).
+   * @returns `lastHiddenState` (B, T, H) — (1, N, H) packed —, `poolerOutput` (B, H) or null without a pooler, and `attentions` (per layer (B, nh, T, T); T_max packed) when asked.
    * @throws Error when inputIds is not int32 (B, T), the mask or token types have another shape, or a token type is ≥ typeVocabSize.
    */
   forward(inp: BertInputs): { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } {
     checkInputs('BertModel', inp, this.config);
-    const h0 = this.embeddings.forward(inp.inputIds, inp.tokenTypeIds, inp.positionIds);
-    const ext = inp.attentionMask ? extendedAttentionMask(inp.attentionMask, h0.dtype) : null;
+    const device = inp.inputIds.device;
+    const packed = inp.cuSeqlens ? new PackedBatch(inp.cuSeqlens, { device, maxLen: inp.positionIds ? Infinity : this.config.maxPositionEmbeddings, dtype: this.embeddings.word_embeddings.weight.dtype }) : null;
+    const h0 = this.embeddings.forward(inp.inputIds, inp.tokenTypeIds, inp.positionIds ?? packed?.positionIds); // (B, T, H) or packed (1, N, H)
+    const mask: AttentionMaskArg = packed ?? (inp.attentionMask ? extendedAttentionMask(inp.attentionMask, h0.dtype) : null);
     const attentions: Tensor[] | undefined = inp.outputAttentions ? [] : undefined;
-    const h = this.encoder.forward(h0, ext, attentions);
-    const out: { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } = { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
+    const h = this.encoder.forward(h0, mask, attentions);
+    // the pooler reads token 0 of (B, T, H): for a packed batch, each sequence's first token (B, 1, H)
+    const pooled = this.pooler ? this.pooler.forward(packed ? packed.firstTokens(h) : h) : null;
+    const out: { lastHiddenState: Tensor; poolerOutput: Tensor | null; attentions?: Tensor[] } = { lastHiddenState: h, poolerOutput: pooled };
     if (attentions) out.attentions = attentions;
     return out;
   }

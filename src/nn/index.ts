@@ -13,8 +13,8 @@ export * as functional from './functional.js';
 export * as init from './init.js';
 export {
   BertConfig, BertModel, BertForTokenClassification, BertForSequenceClassification, BertForMaskedLM, BertLayer,
-  BertEmbeddings, BertEncoder, BertPooler, BertSelfAttention, BertPreTrainedModel, extendedAttentionMask,
+  BertEmbeddings, BertEncoder, BertPooler, BertSelfAttention, BertPreTrainedModel, extendedAttentionMask, PackedBatch,
 } from './bert.js';
-export type { HFBertConfig, BertInputs, ModelOutput, HiddenAct } from './bert.js';
+export type { HFBertConfig, BertInputs, ModelOutput, HiddenAct, AttentionMaskArg } from './bert.js';
 export { GPT, GPTConfig, GPTTransformer, Block as GPTBlock, CausalSelfAttention, MLP as GPTMLP, KVCache } from './gpt.js';
 export type { GPTOptions, GPTOutput, GenerateOptions, LayerKV } from './gpt.js';

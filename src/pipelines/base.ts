@@ -1,8 +1,8 @@
 /**
  * The shared shape of the BERT pipelines: parameters checked once (camelCase or HF's snake_case
- * keys, errors naming the key), then preprocess → padded forward in batches → postprocess.
+ * keys, errors naming the key), then preprocess → packed forward in batches → postprocess.
  */
-import { checkBatchSize, encodeText, forwardPadded, InputError, maxTokensOf, type EncodedText, type PreprocessOptions } from './encoder.js';
+import { checkBatchSize, encodeText, forwardBatch, InputError, maxTokensOf, type EncodedText, type PreprocessOptions } from './encoder.js';
 import type { LoadedEncoder } from './load.js';
 
 /** A parameter spec: its camelCase name and a checker returning the value. */
@@ -99,9 +99,9 @@ export abstract class EncoderPipeline<P extends object, R> {
     return encodeText(this.loaded.tokenizer, this.maxTokens, text, opts);
   }
 
-  /** Logits of each item from one padded forward pass. */
+  /** Logits of each item from one packed forward pass. */
   forward(items: EncodedText[]): Float32Array[] {
-    return forwardPadded(this.loaded.model, this.loaded.tokenizer.padTokenId, items, this.perToken);
+    return forwardBatch(this.loaded.model, items, this.perToken);
   }
 
   /** Turns one item's logits into the task's answer. */

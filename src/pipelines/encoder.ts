@@ -1,20 +1,21 @@
 /**
  * What the three BERT pipelines share: tokenizing a text into a {@link EncodedText} (ids,
  * character offsets, special-token mask; an over-long text is an error or truncated, as asked),
- * one padded forward pass for a batch of them, and softmax/sigmoid.
+ * one packed forward pass for a batch of them, and softmax/sigmoid.
  *
  * The three phases are separate so that the server can tokenize on the event loop (to sort
- * requests by length and reject over-long ones at once) and run the padded forward pass and the
+ * requests by length and reject over-long ones at once) and run the packed forward pass and the
  * post-processing in its worker thread:
  *
  *   preprocess(text) → EncodedText        (cheap, main thread)
- *   forward(EncodedText[]) → logits[]     (one padded batch, the worker)
+ *   forward(EncodedText[]) → logits[]     (one packed batch, the worker)
  *   postprocess(EncodedText, logits)      (per text, the worker)
  *
- * Padding: the batch is right-padded with [PAD] to its longest text and the attention mask
- * zeroes the padded keys (their softmax weight is exp(−3.4e38 − max) = 0 exactly), so a text's
- * logits do not depend on the batch it is in; `test/pipelines/pipelines.test.ts` checks that
- * batched and one-at-a-time results are identical.
+ * Batches are packed, without padding (BertInputs.cuSeqlens): the token-wise layers see each
+ * text's own rows, and the attention, run in a padded layout, zeroes the padded keys (their
+ * softmax weight is exp(−3.4e38 − max) = 0 exactly), so a text's logits do not depend on the
+ * batch it is in; `test/pipelines/pipelines.test.ts` checks that batched and one-at-a-time
+ * results are identical.
  */
 import { noGrad } from '../autograd/engine.js';
 import { fromTypedArray } from '../tensor/creation.js';
@@ -84,22 +85,24 @@ export function encodeText(tokenizer: BertTokenizer, maxTokens: number, text: un
 }
 
 /**
- * One padded forward pass of `model` over `items`; returns each item's logits, row-major:
- * (T_i, C) for per-token heads, (C) for sequence heads. `perToken` selects which.
+ * One forward pass of `model` over `items`, as a padding-free packed batch (BertInputs.cuSeqlens:
+ * the texts one after the other in one row of N = ΣT_i tokens, so the Linear layers, GELU and
+ * LayerNorm compute no padding rows; only the attention runs padded, see nn/attention-mask.ts);
+ * returns each item's logits, row-major: (T_i, C) for per-token heads, (C) for sequence heads.
+ * `perToken` selects which.
  */
-export function forwardPadded(model: EncoderModel, padId: number, items: EncodedText[], perToken: boolean): Float32Array[] {
+export function forwardBatch(model: EncoderModel, items: EncodedText[], perToken: boolean): Float32Array[] {
   if (items.length === 0) return [];
   const B = items.length;
-  const T = Math.max(...items.map((e) => e.inputIds.length));
-  const ids = new Int32Array(B * T).fill(padId);
-  const mask = new Int32Array(B * T);
-  items.forEach((e, b) => {
-    ids.set(e.inputIds, b * T);
-    mask.fill(1, b * T, b * T + e.inputIds.length);
-  });
+  const cuSeqlens = [0];
+  for (const e of items) cuSeqlens.push(cuSeqlens[cuSeqlens.length - 1]! + e.inputIds.length);
+  const N = cuSeqlens[B]!;
+  const ids = new Int32Array(N);
+  items.forEach((e, b) => ids.set(e.inputIds, cuSeqlens[b]!));
+  // (one text needs no packing: its plain (1, T) pass skips the attention's gathers)
   const inputs = () => ({
-    inputIds: fromTypedArray(ids, [B, T], { dtype: 'int32' }), // (B, T)
-    attentionMask: fromTypedArray(mask, [B, T], { dtype: 'int32' }), // (B, T)
+    inputIds: fromTypedArray(ids, [1, N], { dtype: 'int32' }), // (1, N): the texts packed
+    ...(B > 1 ? { cuSeqlens } : {}),
   });
   const logits = noGrad(() => tidy(() => {
     // (an int8 head — QuantizedLinear, tensorgrad quantize — is batch-invariant itself: per-row
@@ -112,11 +115,11 @@ export function forwardPadded(model: EncoderModel, padId: number, items: Encoded
       const pooled = model.bert.forward(inputs()).poolerOutput!.toTypedArray(); // (B, H)
       return linearRows(pooled, B, model.classifier.weight.toTypedArray(), model.classifier.bias?.toTypedArray() ?? null);
     }
-    return model.forward(inputs()).logits.toTypedArray() as Float32Array; // (B, T, C) or (B, C)
+    return model.forward(inputs()).logits.toTypedArray() as Float32Array; // (1, N, C) or (B, C)
   }));
-  const C = perToken ? logits.length / (B * T) : logits.length / B;
-  return items.map((e, b) => perToken
-    ? logits.slice(b * T * C, (b * T + e.inputIds.length) * C) // (T_i, C): the padded rows are dropped
+  const C = perToken ? logits.length / N : logits.length / B;
+  return items.map((_, b) => perToken
+    ? logits.slice(cuSeqlens[b]! * C, cuSeqlens[b + 1]! * C) // (T_i, C)
     : logits.slice(b * C, (b + 1) * C));
 }
 

@@ -1,14 +1,22 @@
 /**
  * Dynamic batching for encoder models (the scheme of TorchServe's and Triton's dynamic
  * batchers): requests that arrive within `maxWaitMs` of the oldest waiting one are run as one
- * padded forward pass of up to `maxBatch` texts. One batch runs at a time (the model's worker
+ * packed forward pass of up to `maxBatch` texts. One batch runs at a time (the model's worker
  * is single-threaded), and while it runs the next batch fills up, so under load batches grow
- * on their own and the wait is only paid when the server is idle.
+ * on their own and the wait is only paid when the server is idle — by default there is none
+ * (maxWaitMs 0, Triton's default: a lone request is dispatched at once).
  *
- * A dispatched batch is sorted by length and cut into sub-batches that minimise the padded
- * work: with lengths sorted ascending, the cost of a sub-batch is c + |group|·max length (c,
- * the fixed cost of a forward pass, in tokens), and a dynamic programme over the cut points
- * finds the cheapest split (O(n²), n ≤ maxBatch).
+ * A dispatched batch is sorted by length and cut into the sub-batches that minimise the work.
+ * Each sub-batch is one *packed* forward pass (BertInputs.cuSeqlens): its Linear layers, GELU and
+ * LayerNorm compute the real tokens only, and only its attention runs padded to the longest text.
+ * In tokens' worth of work (a token's Linear layers: 12·H² multiply-adds per layer; a padded
+ * attention slot: 2·T_max·H), with lengths sorted ascending, a sub-batch g costs
+ *
+ *   c + Σ_{i∈g} T_i + |g|·max(g)² / (6H)
+ *
+ * (c: the fixed cost of a pass, in tokens), and a dynamic programme over the cut points finds
+ * the cheapest split (O(n²), n ≤ maxBatch). With BERT-sized texts this is one pass nearly always;
+ * a few very long texts among short ones get their own.
  *
  * The queue is bounded (`maxQueue` texts): `submit` throws a QueueFullError beyond it, which
  * the server answers with 429 and Retry-After. A job can be cancelled (its client went away, its
@@ -40,15 +48,21 @@ export interface Job<I, R> {
 export interface BatcherOptions<I, R> {
   /** Most texts in one dispatch (default 32). 1 = one at a time. */
   maxBatch?: number;
-  /** How long the oldest waiting text may wait for others (default 5 ms). */
+  /**
+   * How long the oldest waiting text may wait for others when the model is idle (default 0:
+   * dispatch at once, and batch what queues while a pass runs — Triton's dynamic batcher's
+   * default, `max_queue_delay_microseconds: 0`; a wait costs a lone request its whole length).
+   */
   maxWaitMs?: number;
   /** Most texts waiting (default 1024). */
   maxQueue?: number;
   /**
-   * Fixed cost of a forward pass in tokens, for the sub-batch split (default 256: measured on the
-   * demo's NER BERT, one pass costs roughly 4 ms + 0.02 ms per padded token on 2 cores).
+   * Fixed cost of a forward pass in tokens, for the sub-batch split (default 16: measured on the
+   * demo's NER BERT (H = 128) on one thread, a pass of one text costs about 0.7 ms + 0.05 ms per token).
    */
   callCostTokens?: number;
+  /** The model's hidden size H, for the attention's share of the split's cost model (default 768). */
+  hiddenSize?: number;
   /** Runs the sub-batches of one dispatch in order; resolves with one result (or Error) per item. */
   run: (groups: I[][]) => Promise<(R | Error)[][]>;
   /** Called after each dispatch with its size and sub-batch sizes. */
@@ -56,22 +70,26 @@ export interface BatcherOptions<I, R> {
 }
 
 /**
- * Cuts lengths sorted ascending into contiguous groups minimising Σ (c + |g|·max(g)).
- * Returns the group sizes.
+ * Cuts lengths sorted ascending into contiguous groups minimising the packed passes' work,
+ * Σ_g (c + Σ_{i∈g} T_i + |g|·max(g)²/(6H)) (see the file header). Returns the group sizes.
   * @example
   * ```ts
-  * serve.splitByLength([5, 6, 7, 120], 50); // [3, 1]: the long text gets its own forward pass
-  * serve.splitByLength([5, 6, 7, 8], 50);   // [4]: one pass is cheapest
+  * serve.splitByLength([5, 6, 7, 120], 16, 128); // [3, 1]: the long text's attention would pad the others to 120
+  * serve.splitByLength([5, 6, 7, 8], 16, 128);   // [4]: one pass is cheapest
   * ```
  */
-export function splitByLength(sorted: number[], c: number): number[] {
+export function splitByLength(sorted: number[], c: number, hiddenSize: number): number[] {
+  if (!(hiddenSize > 0)) throw new Error(`splitByLength: hiddenSize must be > 0, got ${hiddenSize}`);
   const n = sorted.length;
+  const prefix = new Float64Array(n + 1); // prefix[j] = T_0 + … + T_{j−1}
+  for (let j = 0; j < n; j++) prefix[j + 1] = prefix[j]! + sorted[j]!;
   const best = new Float64Array(n + 1).fill(Infinity);
   const cut = new Int32Array(n + 1);
   best[0] = 0;
   for (let j = 1; j <= n; j++) {
+    const max = sorted[j - 1]!; // the group sorted[i..j-1]'s longest is its last
     for (let i = 0; i < j; i++) {
-      const cost = best[i]! + c + (j - i) * sorted[j - 1]!; // group sorted[i..j-1]; its max is the last
+      const cost = best[i]! + c + (prefix[j]! - prefix[i]!) + ((j - i) * max * max) / (6 * hiddenSize);
       if (cost < best[j]!) {
         best[j] = cost;
         cut[j] = i;
@@ -98,11 +116,12 @@ export function splitByLength(sorted: number[], c: number): number[] {
 export class DynamicBatcher<I, R> {
   /** Most jobs in one dispatch (default 32; 1 = one at a time). */
   readonly maxBatch: number;
-  /** How long, in milliseconds, the oldest waiting job may wait for others before its batch is dispatched (default 5). */
+  /** How long, in milliseconds, the oldest waiting job may wait for others before its batch is dispatched (default 0). */
   readonly maxWaitMs: number;
   /** Most jobs waiting; a `submit` that does not fit throws QueueFullError (default 1024). */
   readonly maxQueue: number;
   private readonly c: number;
+  private readonly hiddenSize: number;
   private queue: Job<I, R>[] = [];
   private running = false;
   private timer: NodeJS.Timeout | null = null;
@@ -117,8 +136,9 @@ export class DynamicBatcher<I, R> {
     };
     this.maxBatch = int('maxBatch', opts.maxBatch, 32, 1);
     this.maxQueue = int('maxQueue', opts.maxQueue, 1024, 1);
-    this.c = int('callCostTokens', opts.callCostTokens, 256, 0);
-    this.maxWaitMs = opts.maxWaitMs ?? 5;
+    this.c = int('callCostTokens', opts.callCostTokens, 16, 0);
+    this.hiddenSize = int('hiddenSize', opts.hiddenSize, 768, 1);
+    this.maxWaitMs = opts.maxWaitMs ?? 0;
     if (!(this.maxWaitMs >= 0) || !Number.isFinite(this.maxWaitMs)) throw new Error(`DynamicBatcher: maxWaitMs must be a finite number ≥ 0, got ${opts.maxWaitMs}`);
   }
 
@@ -210,7 +230,7 @@ export class DynamicBatcher<I, R> {
     const t0 = performance.now();
     const batch = this.queue.splice(0, this.maxBatch); // FIFO: the oldest first
     batch.sort((a, b) => a.length - b.length);
-    const sizes = splitByLength(batch.map((j) => j.length), this.c);
+    const sizes = splitByLength(batch.map((j) => j.length), this.c, this.hiddenSize);
     const groups: Job<I, R>[][] = [];
     let at = 0;
     for (const s of sizes) {

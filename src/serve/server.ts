@@ -46,7 +46,7 @@ export interface ServeOptions {
   port?: number;
   /** Most texts per forward pass (default 32; 1 = one at a time). */
   maxBatch?: number;
-  /** How long a text may wait for others to batch with (default 5 ms). */
+  /** How long a text may wait for others to batch with when the model is idle (default 0: texts that arrive during a pass form the next batch). */
   maxWaitMs?: number;
   /** Most texts waiting; beyond it requests get 429 (default 256). */
   maxQueue?: number;
@@ -134,7 +134,7 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
   const rejections = reg.counter('tensorgrad_rejections_total', 'Requests refused, by reason.', ['reason']);
   const disconnects = reg.counter('tensorgrad_client_disconnects_total', 'Requests whose client went away before the answer (their queued texts are dropped).');
   const batchSize = reg.histogram('tensorgrad_batch_size', 'Texts per dispatched batch.', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const subBatches = reg.histogram('tensorgrad_forward_batch_size', 'Texts per padded forward pass (a batch is split by length).', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+  const subBatches = reg.histogram('tensorgrad_forward_batch_size', 'Texts per forward pass (a batch is split by length where that saves work).', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const batchSeconds = reg.histogram('tensorgrad_batch_duration_seconds', 'Time the worker spent on one batch.', LATENCY_BUCKETS);
   const queueWait = reg.histogram('tensorgrad_queue_wait_seconds', 'Time a text waited in the queue.', LATENCY_BUCKETS);
   const inflight = reg.gauge('tensorgrad_inflight_requests', 'Requests being handled.');
@@ -149,8 +149,9 @@ export async function startServer(opts: ServeOptions): Promise<InferenceServer> 
   const engine = new WorkerEngine({ dir: loaded.dir, task });
   const batcher: DynamicBatcher<WorkItem, string> = new DynamicBatcher<WorkItem, string>({
     maxBatch: opts.maxBatch ?? 32,
-    maxWaitMs: opts.maxWaitMs ?? 5,
+    maxWaitMs: opts.maxWaitMs ?? 0,
     maxQueue: opts.maxQueue ?? 256,
+    hiddenSize: loaded.model.config.hiddenSize,
     run: (groups) => engine.run(groups),
     onBatch: ({ size, groups, ms, queueWaitMs }) => {
       batchSize.observe(size);

@@ -1,6 +1,6 @@
 /**
  * The model's thread: loads the folder (`loadModelFolder`, the same seam as the pipelines) and
- * runs the batches the server's batcher sends — one padded forward pass per sub-batch, then each
+ * runs the batches the server's batcher sends — one packed forward pass per sub-batch, then each
  * text's post-processing — so that the HTTP event loop never waits on the model.
  *
  * Messages: in `{ type: 'run', id, groups: WorkItem[][] }`; out `{ type: 'ready', info }` once,

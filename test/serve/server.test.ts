@@ -170,12 +170,16 @@ describe('HTTP API (HF Inference Endpoints wire format)', () => {
 });
 
 describe('batcher and metrics units', () => {
-  it('splitByLength minimises padded work + a fixed cost per pass', () => {
-    expect(splitByLength([5, 5, 5, 5], 64)).toEqual([4]);
-    expect(splitByLength([3, 3, 3, 3, 100, 100], 10)).toEqual([4, 2]);
-    expect(splitByLength([], 10)).toEqual([]);
-    const sizes = splitByLength([1, 2, 3, 50, 51, 52, 200], 0);
+  it('splitByLength minimises the packed passes\' work: a fixed cost + tokens + padded attention slots', () => {
+    expect(splitByLength([5, 5, 5, 5], 64, 128)).toEqual([4]);
+    expect(splitByLength([5, 6, 7, 120], 16, 128)).toEqual([3, 1]); // 229 tokens' worth in one pass, 189 in two
+    expect(splitByLength([5, 6, 7, 120], 64, 128)).toEqual([4]); // a dearer pass: one is cheaper (277 vs 285)
+    expect(splitByLength([3, 3, 3, 3, 100, 100], 10, 16)).toEqual([4, 2]);
+    expect(splitByLength([], 10, 128)).toEqual([]);
+    const sizes = splitByLength([1, 2, 3, 50, 51, 52, 200], 0, 128);
     expect(sizes.reduce((a, b) => a + b)).toBe(7);
+    expect(sizes).toEqual([1, 1, 1, 1, 1, 1, 1]); // no fixed cost: every text alone saves all padding
+    expect(() => splitByLength([1], 1, 0)).toThrow(/hiddenSize must be > 0, got 0/);
   });
 
   it('queue bound, cancellation and order of results', async () => {

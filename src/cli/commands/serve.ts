@@ -18,7 +18,7 @@ export const serveSpec: CommandSpec = {
     { name: 'port', type: 'int', default: 8080, min: 0, help: 'TCP port (0: any free port)' },
     { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to bind (loopback by default)' },
     { name: 'max-batch', type: 'int', default: 32, min: 1, help: 'most texts per forward pass (1: one at a time)' },
-    { name: 'max-wait-ms', type: 'number', default: 5, min: 0, help: 'how long a text may wait for others to batch with' },
+    { name: 'max-wait-ms', type: 'number', default: 0, min: 0, help: 'how long a text may wait for others to batch with when the model is idle (0: dispatch at once; texts that arrive during a pass are batched anyway)' },
     { name: 'max-queue', type: 'int', default: 256, min: 1, help: 'most texts waiting; beyond it 429 + Retry-After' },
     { name: 'timeout-ms', type: 'int', default: 30000, min: 1, help: 'per-request deadline (504 after it)' },
     { name: 'max-body-bytes', type: 'int', default: 1048576, min: 64, help: 'request body limit (413 beyond it)' },
