@@ -325,7 +325,7 @@ type SmForwardFn = (x: number, m: number, mo: number, y: number, sc: number, n: 
 type SmBackwardFn = (g: number, y: number, dx: number, n: number, scale: number, r0: number, r1: number, ch: number) => void;
 
 /**
- * softmax(scale·x + mask) over rows of length n (even) of float32 x, in wasm SIMD on both
+ * softmax(scale·x + mask) over rows of length n (any) of float32 x, in wasm SIMD on both
  * threads (wasm-elementwise.ts `softmaxForward`). The mask, if any, is float32 `mask.data`
  * with each row's first element at rowOffsets[r] and unit stride along the row. Returns false
  * where there is no wasm kernel.
@@ -334,7 +334,7 @@ export function softmaxForwardWasm(
   x: Float32Array, n: number, scale: number, mask: { data: Float32Array; rowOffsets: ArrayLike<number> } | null, y: Float32Array,
 ): boolean {
   const kp = float32KernelAndPool();
-  if (kp === null || n % 2 !== 0) return false;
+  if (kp === null || n === 0) return false;
   const R = x.length / n;
   const chunk = rowChunk(R), chunks = Math.ceil(R / chunk);
   const pl = new Placement(kp.kern.arena);

@@ -33,15 +33,21 @@ export function layerNormForward(x: TypedArray, n: number, w: TypedArray | null,
   if (x.length >= WASM_MIN && x instanceof Float32Array && w instanceof Float32Array && b instanceof Float32Array &&
     layerNormForwardWasm(x, n, w, b, eps, y as Float32Array, mean, rstd)) return { y, mean, rstd };
   for (let r = 0, o = 0; r < rows; r++, o += n) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[o + i]!;
-    const mu = s / n;
-    let v = 0;
+    // sums as (Σ over even i) + (Σ over odd i), the wasm kernel's two lanes: the same bits from
+    // both, whichever the input's size picks (a text alone and in a batch get the same answer)
+    let s0 = 0, s1 = 0;
+    for (let i = 0; i < n; i++) {
+      if ((i & 1) === 0) s0 += x[o + i]!;
+      else s1 += x[o + i]!;
+    }
+    const mu = (s0 + s1) / n;
+    let v0 = 0, v1 = 0;
     for (let i = 0; i < n; i++) {
       const d = x[o + i]! - mu;
-      v += d * d;
+      if ((i & 1) === 0) v0 += d * d;
+      else v1 += d * d;
     }
-    const rs = 1 / Math.sqrt(v / n + eps);
+    const rs = 1 / Math.sqrt((v0 + v1) / n + eps);
     mean[r] = mu;
     rstd[r] = rs;
     for (let i = 0; i < n; i++) {
@@ -138,11 +144,16 @@ export function softmaxForward(
       const ls = Math.log(s);
       for (let i = 0; i < n; i++) y[o + i] = e[i]! - m - ls;
     } else {
+      // Σe as (Σ over even i) + (Σ over odd i): the wasm kernel's two lanes, so that both kernels
+      // give the same bits and a row's result does not depend on which one its batch's size picks
+      let s0 = 0, s1 = 0;
       for (let i = 0; i < n; i++) {
         const t = exp(e[i]! - m);
         e[i] = t;
-        s += t;
+        if ((i & 1) === 0) s0 += t;
+        else s1 += t;
       }
+      s = s0 + s1;
       for (let i = 0; i < n; i++) y[o + i] = e[i]! / s;
     }
   }

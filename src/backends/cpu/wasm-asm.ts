@@ -102,6 +102,8 @@ export const op = {
   f64Store: (offset: number): number[] => [0x39, 3, ...uleb(offset)],
   f64x2Splat: (): number[] => [0xfd, ...uleb(0x14)],
   f64x2ExtractLane: (lane: number): number[] => [0xfd, ...uleb(0x21), lane],
+  /** (vector, f64) → the vector with lane `lane` replaced */
+  f64x2ReplaceLane: (lane: number): number[] => [0xfd, ...uleb(0x22), lane],
   i32x4Splat: (): number[] => [0xfd, ...uleb(0x11)],
   i32x4Add: (): number[] => [0xfd, ...uleb(0xae)],
   /** lane-wise product, low 32 bits (Math.imul) */
@@ -133,6 +135,8 @@ export const op = {
   v128Load64Zero: (offset: number): number[] => [0xfd, ...uleb(0x5d), 3, ...uleb(offset)],
   /** stores the 64-bit lane `lane` */
   v128Store64Lane: (offset: number, lane: number): number[] => [0xfd, ...uleb(0x5b), 3, ...uleb(offset), lane],
+  /** stores the 32-bit lane `lane` */
+  v128Store32Lane: (offset: number, lane: number): number[] => [0xfd, ...uleb(0x5a), 2, ...uleb(offset), lane],
   f64x2PromoteLowF32x4: (): number[] => [0xfd, ...uleb(0x5f)],
   f32x4DemoteF64x2Zero: (): number[] => [0xfd, ...uleb(0x5e)],
   f64x2Sub: (): number[] => [0xfd, ...uleb(0xf1)],

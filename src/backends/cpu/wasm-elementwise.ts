@@ -18,7 +18,8 @@
  * two); single-precision +, −, ×, ÷, √ give the same bits as JS's float64 result rounded
  * (53 ≥ 2·24 + 2); integer hashing is exact. IEEE-754 makes each step bit-identical
  * (test/backends/wasm-elementwise.test.ts). The row kernels sum over two lanes, so their
- * float64 sums may differ from the JS loops' in the last bits (wasm-layernorm.test.ts).
+ * float64 sums are formed as (Σ over even indices) + (Σ over odd ones), which the JS loops of
+ * softmax and layer norm forward follow, so those give the same bits too (row-kernels.test.ts).
  *
  *   gelu(x)            = ½x·(1 + erf32(x/√2))
  *   geluBackward(x, g) = g·(½(1 + erf32(x/√2)) + (x/√(2π))·exp32(−½x²))
@@ -358,21 +359,44 @@ export function layerNormBackwardBody(): Code {
 }
 
 /**
- * `softmaxForward(x, m, mo, y, sc, n, scale, r0, r1, ch)`: softmax of rows r0 ≤ r < r1 (length n,
- * even) of float32 x, of zᵢ = scale·xᵢ (+ maskᵢ), as cpu/fused.ts's loop: m = max z, eᵢ =
- * exp32(zᵢ − m), yᵢ = eᵢ/Σe — in f64x2 (the sum over two lanes, so it may differ from the JS
- * loop's in the last float64 bits). mo < 0: no mask; else mo is the byte address of an int32
+ * `softmaxForward(x, m, mo, y, sc, n, scale, r0, r1, ch)`: softmax of rows r0 ≤ r < r1 (any
+ * length n ≥ 1) of float32 x, of zᵢ = scale·xᵢ (+ maskᵢ), as cpu/fused.ts's loop: m = max z, eᵢ =
+ * exp32(zᵢ − m), yᵢ = eᵢ/Σe — in f64x2, Σe as (Σ over even i) + (Σ over odd i), the order the
+ * JS loop sums in too, so both give the same bits. mo < 0: no mask; else mo is the byte address of an int32
  * array of each row's mask offset (in elements, from m; the mask is contiguous along a row).
  * sc + ch·n·8 is this chunk's float64 scratch row.
  */
 export function softmaxForwardBody(): Code {
   const X = 0, MB = 1, MO = 2, Y = 3, SC = 4, N = 5, SCALE = 6, R0 = 7, R1 = 8, CH = 9;
-  const ROW = 10, I = 11, XR = 12, YR = 13, MR = 14, SR = 15; // i32
-  const MX = 16, SUM = 17; // f64
-  const Z = 18, ACC = 19, SV = 20, T1 = 21, T2 = 22, T3 = 23; // v128
+  const ROW = 10, I = 11, XR = 12, YR = 13, MR = 14, SR = 15, NE = 16; // i32
+  const MX = 17, SUM = 18; // f64
+  const Z = 19, ACC = 20, SV = 21, T1 = 22, T2 = 23, T3 = 24; // v128
+  // Rows of any length n: pairs over the even part NE = n & ~1, then, when n is odd, the last
+  // element alone (splatted to both lanes; it belongs to lane 0, as every even index does, so the
+  // lane sums are those of the JS kernel: Σ over even indices + Σ over odd ones).
+  const pairs = (body: Code): Code => [...op.get(NE), ...op.if(), ...pairLoop(I, NE, body), ...op.end()];
+  const tail = (body: Code): Code => [...op.get(N), ...op.i32(1), ...op.i32And(), ...op.if(), ...op.get(NE), ...op.set(I), ...body, ...op.end()];
+  /** z = scale·x (+ mask) of the vector in Z, into the scratch row at i (lane 0) and the running max */
+  const scoreZ = (load: (base: number) => Code, store: Code): Code => [
+    ...load(XR), ...op.get(SV), ...op.f64x2Mul(), ...op.set(Z),
+    ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
+    ...op.get(Z), ...load(MR), ...op.f64x2Add(), ...op.set(Z),
+    ...op.end(),
+    ...elementAt(SR, I, 8), ...op.get(Z), ...store,
+    ...op.get(ACC), ...op.get(Z), ...op.f64x2Max(), ...op.set(ACC),
+  ];
+  const load1At = (base: number): Code => [...elementAt(base, I, 4), ...op.load32Splat(0), ...op.f64x2PromoteLowF32x4()];
+  /** e = exp32(z − m) from the scratch row at i (loaded by `load`), stored back; returns it in Z */
+  const expZ = (load: Code, store: Code): Code => [
+    ...elementAt(SR, I, 8), ...load, ...op.get(T1), ...op.f64x2Sub(), ...op.set(Z),
+    ...elementAt(SR, I, 8), ...exp32Code(Z, T2, T3, SV), ...op.tee(Z), ...store,
+    // exp32Code used SV as a temporary: restore the scale splat
+    ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
+  ];
   const code: Code = [
     ...rowAt(SC, CH, N, 8), ...op.set(SR),
     ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
+    ...op.get(N), ...op.i32(-2), ...op.i32And(), ...op.set(NE),
     ...rowsLoop(ROW, R0, R1, [
     ...rowAt(X, ROW, N, 4), ...op.set(XR),
     ...rowAt(Y, ROW, N, 4), ...op.set(YR),
@@ -382,31 +406,21 @@ export function softmaxForwardBody(): Code {
     ...op.end(),
     // z = scale·x (+ mask) into the scratch row; its max
     ...op.f64x2Const(-Infinity), ...op.set(ACC),
-    ...pairLoop(I, N, [
-      ...load2At(XR, I), ...op.get(SV), ...op.f64x2Mul(), ...op.set(Z),
-      ...op.get(MO), ...op.i32(0), ...op.i32GeS(), ...op.if(),
-      ...op.get(Z), ...load2At(MR, I), ...op.f64x2Add(), ...op.set(Z),
-      ...op.end(),
-      ...elementAt(SR, I, 8), ...op.get(Z), ...op.v128Store(0),
-      ...op.get(ACC), ...op.get(Z), ...op.f64x2Max(), ...op.set(ACC),
-    ]),
+    ...pairs(scoreZ((base) => load2At(base, I), op.v128Store(0))),
+    ...tail(scoreZ(load1At, op.v128Store64Lane(0, 0))),
     ...op.get(ACC), ...op.f64x2ExtractLane(0), ...op.get(ACC), ...op.f64x2ExtractLane(1), ...op.f64Max(), ...op.set(MX),
     // e = exp32(z − m) into the scratch row; Σe
     ...op.get(MX), ...op.f64x2Splat(), ...op.set(T1),
     ...op.v128Zero(), ...op.set(ACC),
-    ...pairLoop(I, N, [
-      ...elementAt(SR, I, 8), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Sub(), ...op.set(Z),
-      ...elementAt(SR, I, 8), ...exp32Code(Z, T2, T3, SV), ...op.tee(Z), ...op.v128Store(0),
-      ...op.get(ACC), ...op.get(Z), ...op.f64x2Add(), ...op.set(ACC),
-      // exp32Code used SV as a temporary: restore the scale splat
-      ...op.get(SCALE), ...op.f64x2Splat(), ...op.set(SV),
-    ]),
+    ...pairs([...expZ(op.v128Load(0), op.v128Store(0)), ...op.get(ACC), ...op.get(Z), ...op.f64x2Add(), ...op.set(ACC)]),
+    ...tail([...expZ(op.load64Splat(0), op.v128Store64Lane(0, 0)), ...op.get(ACC), ...op.get(Z), ...op.f64Const(0), ...op.f64x2ReplaceLane(1), ...op.f64x2Add(), ...op.set(ACC)]),
     ...laneSum(ACC), ...op.set(SUM),
     ...op.get(SUM), ...op.f64x2Splat(), ...op.set(T1),
-    ...pairLoop(I, N, [...elementAt(YR, I, 4), ...elementAt(SR, I, 8), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0)]),
+    ...pairs([...elementAt(YR, I, 4), ...elementAt(SR, I, 8), ...op.v128Load(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store64Lane(0, 0)]),
+    ...tail([...elementAt(YR, I, 4), ...elementAt(SR, I, 8), ...op.load64Splat(0), ...op.get(T1), ...op.f64x2Div(), ...op.f32x4DemoteF64x2Zero(), ...op.v128Store32Lane(0, 0)]),
     ]),
   ];
-  return [...vec([[...uleb(6), I32], [...uleb(2), F64], [...uleb(6), V128]]), ...code, ...op.end()];
+  return [...vec([[...uleb(7), I32], [...uleb(2), F64], [...uleb(6), V128]]), ...code, ...op.end()];
 }
 
 /**
