@@ -14,7 +14,8 @@
  * where a padded (B, T_max) batch computes B·T_max rows: with texts of 10–40 words in batches of
  * 16 about a third of those rows are padding. Self-attention mixes the tokens of one sequence
  * only; for it the projections are gathered into the padded layout, attended under the padding
- * mask and gathered back (`pad` / `unpad`), so each sequence's result is the padded batch's, and
+ * mask and gathered back (`pad` / `unpad`; per head, `padHeads` / `unpadHeads`, which the BERT
+ * attention uses), so each sequence's result is the padded batch's, and
  * the same as the sequence alone (test/nn/packed.test.ts):
  *
  *   pad:    P[b·T_max + t] = X[s_b + t]   for t < T_b     (X: (N, D) packed rows, s_b = cuSeqlens[b])
@@ -104,6 +105,8 @@ export class PackedBatch {
   readonly attentionMask: Tensor;
   /** Additive (B, 1, 1, T_max): {@link extendedAttentionMask} of `attentionMask`, in `opts.dtype`. */
   readonly extendedMask: Tensor;
+  private readonly device: string | undefined;
+  private readonly headIndex = new Map<number, { pad: Int32Array; unpad: Int32Array }>();
 
   /**
    * @param cuSeqlens - [0, T₁, T₁ + T₂, …, N], strictly increasing.
@@ -130,6 +133,7 @@ export class PackedBatch {
         mask[b * T + t] = 1;
       }
     }
+    this.device = opts.device;
     const o = { dtype: 'int32' as const, ...(opts.device ? { device: opts.device } : {}) };
     this.positionIds = fromTypedArray(pos, [1, N], o); // (1, N)
     this.firstIndex = fromTypedArray(first, [B], o); // (B)
@@ -154,6 +158,50 @@ export class PackedBatch {
     }
     const D = x.shape[2]!;
     return x.reshape([this.numSequences * this.maxLen, D]).indexSelect(0, this.unpadIndex).reshape([1, this.numTokens, D]); // (B·T_max, D) → (N, D) → (1, N, D)
+  }
+
+  /**
+   * Packed projections (1, N, nh·hs) → the heads' padded layout (B, nh, T_max, hs) in one gather
+   * (what `pad` then a split into heads — reshape and permute, a copy — would give):
+   *   P[(b·nh + h)·T_max + t] = X[(s_b + t)·nh + h]   (t ≥ T_b: t → 0), rows of hs.
+   */
+  padHeads(x: Tensor, nh: number): Tensor {
+    this.check('padHeads', x, this.numTokens);
+    const A = x.shape[2]!, hs = A / nh;
+    if (!Number.isInteger(hs)) throw new Error(`PackedBatch.padHeads: width ${A} is not a multiple of nh = ${nh}`);
+    const idx = fromTypedArray(this.headIndices(nh).pad, [this.numSequences * nh * this.maxLen], this.indexOpts()); // (B·nh·T_max)
+    return x.reshape([this.numTokens * nh, hs]).indexSelect(0, idx).reshape([this.numSequences, nh, this.maxLen, hs]); // (N·nh, hs) → (B·nh·T_max, hs) → (B, nh, T_max, hs)
+  }
+
+  /** The heads' padded layout (B, nh, T_max, hs) → packed (1, N, nh·hs), the padded slots dropped. */
+  unpadHeads(x: Tensor): Tensor {
+    const [B, nh, T, hs] = x.shape as [number, number, number, number];
+    if (x.ndim !== 4 || B !== this.numSequences || T !== this.maxLen) {
+      throw new Error(`PackedBatch.unpadHeads: expected (B=${this.numSequences}, nh, T_max=${this.maxLen}, hs), got ${fmtShape(x.shape)}`);
+    }
+    const idx = fromTypedArray(this.headIndices(nh).unpad, [this.numTokens * nh], this.indexOpts()); // (N·nh)
+    return x.reshape([B * nh * T, hs]).indexSelect(0, idx).reshape([1, this.numTokens, nh * hs]); // (B·nh·T_max, hs) → (N·nh, hs) → (1, N, nh·hs)
+  }
+
+  /** The gather indices of padHeads / unpadHeads for nh heads (made once per nh; plain arrays). */
+  private headIndices(nh: number): { pad: Int32Array; unpad: Int32Array } {
+    let r = this.headIndex.get(nh);
+    if (r) return r;
+    const B = this.numSequences, T = this.maxLen;
+    const pad = new Int32Array(B * nh * T), unpad = new Int32Array(this.numTokens * nh);
+    for (let b = 0; b < B; b++) {
+      const s = this.cuSeqlens[b]!, len = this.lengths[b]!;
+      for (let h = 0; h < nh; h++) {
+        for (let t = 0; t < T; t++) pad[(b * nh + h) * T + t] = (s + (t < len ? t : 0)) * nh + h;
+        for (let t = 0; t < len; t++) unpad[(s + t) * nh + h] = (b * nh + h) * T + t;
+      }
+    }
+    this.headIndex.set(nh, (r = { pad, unpad }));
+    return r;
+  }
+
+  private indexOpts(): { dtype: 'int32'; device?: string } {
+    return { dtype: 'int32', ...(this.device ? { device: this.device } : {}) };
   }
 
   /** Packed (1, N, D) → each sequence's first token, (B, 1, D). */

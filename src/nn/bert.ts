@@ -451,25 +451,23 @@ export class BertSelfAttention extends Module {
    * probabilities (B, nh, T, T) are pushed onto it (outputAttentions; T_max for a packed batch).
    */
   forward(h: Tensor, mask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
-    if (mask instanceof PackedBatch) {
-      const ctx = this.attend(mask.pad(this.query.forward(h)), mask.pad(this.key.forward(h)), mask.pad(this.value.forward(h)), mask.extendedMask, attentions); // (B, T_max, A)
-      return mask.unpad(ctx); // (1, N, A)
-    }
-    return this.attend(this.query.forward(h), this.key.forward(h), this.value.forward(h), mask, attentions);
-  }
-  /** softmax(QKᵀ/√d_k + M)·V per head, for the projections q, k, v (B, T, A); returns (B, T, A). */
-  private attend(qp: Tensor, kp: Tensor, vp: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
-    const [B, T] = qp.shape as [number, number, number];
     const nh = this.numHeads, hs = this.config.headDim;
-    const A = nh * hs; // all heads' width: H, less hs per pruned head
+    if (mask instanceof PackedBatch) {
+      // the packed rows gathered straight into the heads' padded layout (B, nh, T_max, hs), and back
+      const ctx = this.attendHeads(mask.padHeads(this.query.forward(h), nh), mask.padHeads(this.key.forward(h), nh), mask.padHeads(this.value.forward(h), nh), mask.extendedMask, attentions);
+      return mask.unpadHeads(ctx); // (1, N, A)
+    }
+    const [B, T] = h.shape as [number, number, number];
     const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
-    const q = split(qp);
-    const k = split(kp);
-    const v = split(vp);
+    const ctx = this.attendHeads(split(this.query.forward(h)), split(this.key.forward(h)), split(this.value.forward(h)), mask, attentions);
+    return ctx.permute(0, 2, 1, 3).reshape([B, T, nh * hs]); // (B, T, A), A = nh·hs: H, less hs per pruned head
+  }
+  /** softmax(QKᵀ/√d_k + M)·V per head, for q, k, v (B, nh, T, hs); returns the context (B, nh, T, hs). */
+  private attendHeads(q: Tensor, k: Tensor, v: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+    const hs = this.config.headDim;
     if (!attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
       // the fused kernel (online softmax, O(T) memory per query row; F.useFusedAttention's rule)
-      const ctx = flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
-      return ctx.permute(0, 2, 1, 3).reshape([B, T, A]); // (B, T, A)
+      return flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
     }
     const scores = q.matmul(k.transpose(-1, -2)); // (B, nh, T, T)
     // softmax(scores/√d_k + M) in one fused pass (M: the additive extended mask, or none); when
@@ -480,8 +478,7 @@ export class BertSelfAttention extends Module {
       probs = this.dropout.forward(F.softmax(extendedMask ? z.add(extendedMask) : z, -1)); // (B, nh, T, T)
       attentions.push(probs);
     } else probs = this.dropout.forward(scaledMaskedSoftmax(scores, 1 / Math.sqrt(hs), extendedMask));
-    const ctx = probs.matmul(v); // (B, nh, T, hs)
-    return ctx.permute(0, 2, 1, 3).reshape([B, T, A]); // (B, T, A)
+    return probs.matmul(v); // (B, nh, T, hs)
   }
 }
 

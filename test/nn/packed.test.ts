@@ -37,6 +37,18 @@ describe('PackedBatch', () => {
     expect(m[1]![0]![0]).toEqual([-0, -0, -3.4028234663852886e38, -3.4028234663852886e38]);
   });
 
+  it('padHeads is pad + a split into heads, in one gather; unpadHeads undoes it', () => {
+    const p = new PackedBatch([0, 3, 5, 9]);
+    const x = randn([1, 9, 6]); // nh = 2 heads of hs = 3
+    const viaPad = p.pad(x).reshape([3, 4, 2, 3]).permute(0, 2, 1, 3).contiguous(); // (B, nh, T_max, hs)
+    expect(p.padHeads(x, 2).shape).toEqual([3, 2, 4, 3]);
+    expect(p.padHeads(x, 2).toArray()).toEqual(viaPad.toArray());
+    expect(p.unpadHeads(p.padHeads(x, 2)).toArray()).toEqual(x.toArray());
+    expect(p.unpadHeads(p.padHeads(x, 3)).toArray()).toEqual(x.toArray()); // another head count: its own indices
+    expect(() => p.padHeads(x, 4)).toThrow(/width 6 is not a multiple of nh = 4/);
+    expect(() => p.unpadHeads(randn([3, 2, 5, 3]))).toThrow(/expected \(B=3, nh, T_max=4, hs\)/);
+  });
+
   it('refuses malformed cuSeqlens, naming what is wrong', () => {
     expect(() => new PackedBatch([1, 3])).toThrow(/must start at 0, got 1/);
     expect(() => new PackedBatch([0, 3, 3])).toThrow(/strictly increasing.*got 3 after 3 at index 2/);
