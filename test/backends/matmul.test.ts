@@ -443,9 +443,10 @@ describe('gemm: exactness and special values', () => {
 describe('worker threads', () => {
   const wt = workerThreads();
 
-  for (const relaxed of [false, true]) it.skipIf(!hasWasm || wt === null || (relaxed && !hasFma))(`a helper thread leaves C bitwise equal to one thread, and does take chunks (${relaxed ? 'FMA' : 'plain mul + add'} kernel)`, async () => {
+  for (const [relaxed, packs] of [[false, false], [true, false], [false, true], [true, true]] as const) it.skipIf(!hasWasm || wt === null || (relaxed && !hasFma))(`a helper thread leaves C bitwise equal to one thread, and does take chunks (${relaxed ? 'FMA' : 'plain mul + add'} kernel${packs ? '; Ã packed by the threads in row chunks' : ''})`, async () => {
     const kern = new WasmGemmKernel({ dtype: 'float32', mr: 4, nr: 8, shared: true, relaxed });
-    const pool = new MacroPool(kern.macroFn, kern.nr, 4, kern.module, kern.memory, 1, wt!);
+    const pool = new MacroPool(kern.macroFn, kern.nr, 4, kern.module, kern.memory, 1, wt!, packs ? kern.packFn : null);
+    expect(pool.canPack).toBe(packs);
     try {
       const t0 = Date.now();
       while (pool.readyHelpers < 1 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
@@ -477,7 +478,7 @@ describe('worker threads', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     it.skipIf(!hasWasm || wt === null)(`accumulate with a helper thread (${dtype}): C₀ + A·B, bitwise equal to one thread`, async () => {
       const kern = new WasmGemmKernel({ dtype, mr: 4, nr: dtype === 'float32' ? 8 : 4, shared: true });
-      const pool = new MacroPool(kern.macroFn, kern.nr, dtype === 'float32' ? 4 : 8, kern.module, kern.memory, 1, wt!);
+      const pool = new MacroPool(kern.macroFn, kern.nr, dtype === 'float32' ? 4 : 8, kern.module, kern.memory, 1, wt!, kern.packFn);
       try {
         const t0 = Date.now();
         while (pool.readyHelpers < 1 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));

@@ -333,7 +333,7 @@ function poolFor(kern: WasmGemmKernel): MacroPool | null {
   const wt = workerThreads();
   if (wt === null) return null;
   try {
-    const p = new MacroPool(kern.macroFn, kern.nr, kern.dtype === 'float32' ? 4 : 8, kern.module, kern.memory, gemmThreads - 1, wt);
+    const p = new MacroPool(kern.macroFn, kern.nr, kern.dtype === 'float32' ? 4 : 8, kern.module, kern.memory, gemmThreads - 1, wt, kern.packFn);
     pools.set(kern, p);
     return p;
   } catch {
@@ -476,9 +476,13 @@ export function gemmWasm(
       const accumSlab = pc === 0 && accumulate === false ? 0 : 1; // the first K slab writes C, the others add to it
       if (wholeA) {
         // Ã ← A[0:M, pc:pc+kc]; rows in chunks of rc (whole MR panels), ~4 per thread
-        if (stageA) kern.pack(apE * es, (aE + aOff - aLo + pc * aCs) * es, aRs * es, aCs * es, M, kc, MR);
-        else packA(H, apE, A, aOff + pc * aCs, aRs, aCs, M, kc, MR);
         const rc = roundUp(Math.ceil(Mp / (4 * (threads!.readyHelpers + 1))), MR);
+        if (stageA && threads!.canPack) {
+          // each chunk packed by the thread that multiplies it (the same Ã, bit for bit)
+          threads!.runPackBatch(M, rc, MR, (aE + aOff - aLo + pc * aCs) * es, aRs * es, aCs * es, ncp, kc, apE * es, bpE * es, (cE + jc) * es, rc * Np * es, Np * es, accumSlab);
+          continue;
+        }
+        packA(H, apE, A, aOff + pc * aCs, aRs, aCs, M, kc, MR);
         const full = Math.floor(Mp / rc), rem = Mp - full * rc;
         threads!.runBatch(full, rc, ncp, kc, apE * es, rc * kc * es, bpE * es, 0, (cE + jc) * es, rc * Np * es, Np * es, accumSlab);
         if (rem > 0) kern.macro(rem, ncp, kc, (apE + full * rc * kc) * es, bpE * es, (cE + full * rc * Np + jc) * es, Np * es, accumSlab);

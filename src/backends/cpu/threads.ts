@@ -22,7 +22,7 @@
  * Helpers are `unref`'d: they never keep the process alive.
  */
 
-import type { MacroFn } from './wasm-gemm.js';
+import type { MacroFn, PackFn } from './wasm-gemm.js';
 
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 const SEQ = 0; // job number, bumped by the caller to wake helpers
@@ -36,9 +36,9 @@ const READY = 14; // helpers that have instantiated the module
 const ES = 15; // element size in bytes
 const HELPED = 16; // chunks done by helpers, ever (for tests and diagnostics)
 const FAILED = 17; // set by a helper whose kernel threw (then the pool is not used again)
-const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel; 3: a row kernel
+const KIND = 18; // 0: column chunks of one macro call; 1: a batch of whole macro calls; 2: an elementwise kernel; 3: a row kernel; 4: row chunks of Ã packed then multiplied
 const STEPS = 19; // 19…21: byte steps of ap, bp, c between batch items (KIND 1)
-const ARGF = 22; // 22…49: up to 14 float64 arguments of a row kernel (KIND 3)
+const ARGF = 22; // 22…49: up to 14 float64 arguments of a row kernel (KIND 3); for KIND 4, int32 slots 22…26: rows M, A's byte address, its byte strides (rows, cols), MR
 const MAX_ROW_ARGS = 14;
 const SLOTS = ARGF + 2 * MAX_ROW_ARGS;
 /** Row kernels by number (KIND 3): called as fn(...args, r0, r1, chunk). */
@@ -108,6 +108,19 @@ for (;;) {
         else ew[fn](p0 + 4 * i0, p1 + 4 * i0, p2 + 4 * i0, len);
         Atomics.add(c, ${HELPED}, 1);
       }
+    } else if (c[${KIND}] === 4) {
+      // row chunks of A: item i packs rows [i·rc, min(M, i·rc + rc)) into Ã at ap + i·sa, then
+      // multiplies them (as KIND 1's item i); mc = rc, chunk = item count
+      const sa = c[${STEPS}], sc = c[${STEPS + 2}];
+      const M = c[${ARGF}], src = c[${ARGF + 1}], rs = c[${ARGF + 2}], cs = c[${ARGF + 3}], mr = c[${ARGF + 4}];
+      for (;;) {
+        const i = Atomics.add(c, ${NEXT}, 1);
+        if (i >= chunk) break;
+        const rows = Math.min(mc, M - i * mc);
+        ex.pack(ap + i * sa, src + i * mc * rs, rs, cs, rows, kc, mr);
+        macro(Math.ceil(rows / mr) * mr, nc, kc, ap + i * sa, bp, cc + i * sc, ldc, accum);
+        Atomics.add(c, ${HELPED}, 1);
+      }
     } else if (c[${KIND}] === 1) {
       // a batch: item i is a whole macro call at ap + i·sa, bp + i·sb, c + i·sc; chunk = item count
       const sa = c[${STEPS}], sb = c[${STEPS + 1}], sc = c[${STEPS + 2}];
@@ -161,6 +174,8 @@ export class MacroPool {
     memory: object,
     helpers: number,
     threads: WorkerThreadsModule,
+    /** The module's `pack`, for `runPackBatch` (optional: pools that only multiply need not have it). */
+    private readonly pack: PackFn | null = null,
   ) {
     this.control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
     this.control[ES] = elementSize;
@@ -176,6 +191,11 @@ export class MacroPool {
   /** Helpers that have started (the rest are still booting; they join later calls). */
   get readyHelpers(): number {
     return this.broken ? 0 : Atomics.load(this.control, READY);
+  }
+
+  /** Whether `runPackBatch` is available (the pool was given the module's pack function). */
+  get canPack(): boolean {
+    return this.pack !== null;
   }
 
   /** Column chunks computed by helper threads since the pool started. */
@@ -225,6 +245,41 @@ export class MacroPool {
       const i = Atomics.add(ctl, NEXT, 1);
       if (i >= count) break;
       this.macro(mc, nc, kc, ap + i * sa, bp + i * sb, c + i * sc, ldc, accum);
+    }
+    this.finish();
+  }
+
+  /**
+   * Ã·B̃ for all M rows of A, packed and multiplied in row chunks of `rc` (a multiple of MR)
+   * shared out over the threads: item i packs rows [i·rc, min(M, i·rc + rc)) of A (byte address
+   * `src`, byte strides `rs`, `cs`; kc columns) into Ã at ap + i·rc·kc·es — where packing all of
+   * Ã at once would put them — and runs the macro-kernel on them into C at c + i·sc. The packing,
+   * a serial step before the shared-out products otherwise, is shared out too. Each item is
+   * computed by the same instructions on whichever thread, so C is bitwise the same.
+   */
+  runPackBatch(M: number, rc: number, mr: number, src: number, rs: number, cs: number, nc: number, kc: number, ap: number, bp: number, c: number, sc: number, ldc: number, accum: number): void {
+    const pack = this.pack;
+    if (pack === null) throw new Error('MacroPool.runPackBatch: this pool was made without the pack function');
+    const count = Math.ceil(M / rc), sa = rc * kc * this.elementSize;
+    const item = (i: number): void => {
+      const rows = Math.min(rc, M - i * rc);
+      pack(ap + i * sa, src + i * rc * rs, rs, cs, rows, kc, mr);
+      this.macro(Math.ceil(rows / mr) * mr, nc, kc, ap + i * sa, bp, c + i * sc, ldc, accum);
+    };
+    const ctl = this.control;
+    if (this.readyHelpers === 0 || count < 2) {
+      for (let i = 0; i < count; i++) item(i);
+      return;
+    }
+    ctl[ARGS] = rc; ctl[ARGS + 1] = nc; ctl[ARGS + 2] = kc; ctl[ARGS + 3] = ap;
+    ctl[ARGS + 4] = bp; ctl[ARGS + 5] = c; ctl[ARGS + 6] = ldc; ctl[ARGS + 7] = accum; ctl[CHUNK] = count;
+    ctl[KIND] = 4; ctl[STEPS] = sa; ctl[STEPS + 2] = sc;
+    ctl[ARGF] = M; ctl[ARGF + 1] = src; ctl[ARGF + 2] = rs; ctl[ARGF + 3] = cs; ctl[ARGF + 4] = mr;
+    this.open();
+    for (;;) {
+      const i = Atomics.add(ctl, NEXT, 1);
+      if (i >= count) break;
+      item(i);
     }
     this.finish();
   }

@@ -311,7 +311,7 @@ function packBody(es: number): number[] {
 
 /** `macro(mc, nc, kc, ap, bp, c, ldc, accum)`, see the file header. */
 export type MacroFn = (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, accum: number) => void;
-type PackFn = (dst: number, src: number, sw: number, sk: number, width: number, kc: number, w: number) => void;
+export type PackFn = (dst: number, src: number, sw: number, sk: number, width: number, kc: number, w: number) => void;
 
 const supportCache = new Map<string, boolean>();
 
@@ -385,7 +385,7 @@ export class WasmGemmKernel {
   /** True when the memory is a shared one (SharedArrayBuffer-backed). */
   readonly shared: boolean;
   readonly macroFn: MacroFn;
-  private readonly packFn: PackFn;
+  readonly packFn: PackFn;
   /** Every export of the instance (float32: also `gelu`, `geluBackward`). */
   readonly exports: Record<string, unknown>;
   private view: Float32Array | Float64Array;
