@@ -22,6 +22,12 @@
  *           P[b·T_max + t] = X[s_b]       for t ≥ T_b     (any real row: its key is masked, its output dropped)
  *   unpad:  X′[s_b + t]   = P′[b·T_max + t]   for t < T_b
  *
+ * Two things would still make a result depend on its batch, and are kept out: the fused
+ * attention kernel, which F.useFusedAttention picks by the size of the whole batch's scores (a
+ * packed batch always takes the unfused path, a batch of one included), and the CPU's float64
+ * reference loop for products under 64 multiply-adds — T·T·hs < 64 for a sequence alone, i.e.
+ * sequences of 1–2 tokens with head size 8; a pipeline's texts have at least 3 ([CLS] … [SEP]).
+ *
  * The attention's own work (QKᵀ and PV, O(T²) per sequence) stays padded; it is a few per cent of
  * a BERT layer's at these lengths (2·T·H against 12·H² multiply-adds per token).
  */

@@ -452,20 +452,27 @@ export class BertSelfAttention extends Module {
    */
   forward(h: Tensor, mask: AttentionMaskArg, attentions?: Tensor[]): Tensor {
     const nh = this.numHeads, hs = this.config.headDim;
-    if (mask instanceof PackedBatch) {
-      // the packed rows gathered straight into the heads' padded layout (B, nh, T_max, hs), and back
-      const ctx = this.attendHeads(mask.padHeads(this.query.forward(h), nh), mask.padHeads(this.key.forward(h), nh), mask.padHeads(this.value.forward(h), nh), mask.extendedMask, attentions);
-      return mask.unpadHeads(ctx); // (1, N, A)
-    }
     const [B, T] = h.shape as [number, number, number];
     const split = (x: Tensor) => x.reshape([B, T, nh, hs]).permute(0, 2, 1, 3); // (B, nh, T, hs)
-    const ctx = this.attendHeads(split(this.query.forward(h)), split(this.key.forward(h)), split(this.value.forward(h)), mask, attentions);
-    return ctx.permute(0, 2, 1, 3).reshape([B, T, nh * hs]); // (B, T, A), A = nh·hs: H, less hs per pruned head
+    const merge = (ctx: Tensor) => ctx.permute(0, 2, 1, 3).reshape([B, T, nh * hs]); // (B, T, A), A = nh·hs: H, less hs per pruned head
+    if (mask instanceof PackedBatch) {
+      // A packed batch never takes the fused kernel, whose choice depends on the whole batch's
+      // size (F.useFusedAttention): so each sequence's result is the same bits in any batch.
+      // One sequence has no padding: a plain pass, no mask
+      if (mask.numSequences === 1) return merge(this.attendHeads(split(this.query.forward(h)), split(this.key.forward(h)), split(this.value.forward(h)), null, attentions, false));
+      // the packed rows gathered straight into the heads' padded layout (B, nh, T_max, hs), and back
+      const ctx = this.attendHeads(mask.padHeads(this.query.forward(h), nh), mask.padHeads(this.key.forward(h), nh), mask.padHeads(this.value.forward(h), nh), mask.extendedMask, attentions, false);
+      return mask.unpadHeads(ctx); // (1, N, A)
+    }
+    return merge(this.attendHeads(split(this.query.forward(h)), split(this.key.forward(h)), split(this.value.forward(h)), mask, attentions, true));
   }
-  /** softmax(QKᵀ/√d_k + M)·V per head, for q, k, v (B, nh, T, hs); returns the context (B, nh, T, hs). */
-  private attendHeads(q: Tensor, k: Tensor, v: Tensor, extendedMask: Tensor | null, attentions?: Tensor[]): Tensor {
+  /**
+   * softmax(QKᵀ/√d_k + M)·V per head, for q, k, v (B, nh, T, hs); returns the context (B, nh, T, hs).
+   * `allowFused`: whether F.useFusedAttention may pick the fused kernel.
+   */
+  private attendHeads(q: Tensor, k: Tensor, v: Tensor, extendedMask: Tensor | null, attentions: Tensor[] | undefined, allowFused: boolean): Tensor {
     const hs = this.config.headDim;
-    if (!attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
+    if (allowFused && !attentions && (!this.training || this.dropout.p === 0) && F.useFusedAttention(q, k, v, extendedMask)) {
       // the fused kernel (online softmax, O(T) memory per query row; F.useFusedAttention's rule)
       return flashAttention(q, k, v, { attnMask: extendedMask, scale: 1 / Math.sqrt(hs) }); // (B, nh, T, hs)
     }

@@ -99,10 +99,11 @@ export function forwardBatch(model: EncoderModel, items: EncodedText[], perToken
   const N = cuSeqlens[B]!;
   const ids = new Int32Array(N);
   items.forEach((e, b) => ids.set(e.inputIds, cuSeqlens[b]!));
-  // (one text needs no packing: its plain (1, T) pass skips the attention's gathers)
+  // (one text too: a packed batch of one runs as a plain pass, and always the same attention
+  // kernel as in any batch — see BertSelfAttention.forward)
   const inputs = () => ({
     inputIds: fromTypedArray(ids, [1, N], { dtype: 'int32' }), // (1, N): the texts packed
-    ...(B > 1 ? { cuSeqlens } : {}),
+    cuSeqlens,
   });
   const logits = noGrad(() => tidy(() => {
     // (an int8 head — QuantizedLinear, tensorgrad quantize — is batch-invariant itself: per-row
